@@ -1,0 +1,126 @@
+//! What a desktop runs: the services (or why they could not start) plus the session.
+
+use crate::seed;
+use crate::services::{Services, Session};
+use crate::vault::PiiVault;
+use chrono::{DateTime, Utc};
+use domain::auth::LoginPolicy;
+use domain::{ApiError, Request, Response};
+use std::path::Path;
+
+/// The default embedded database in `data_dir`.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite:{}", data_dir.join("ops-console.db").display())
+}
+
+/// One desktop's backend: services over the opened database, or the reason the
+/// database could not be opened (shown on screen instead of a blank window).
+pub struct Host {
+    services: Result<Services, ApiError>,
+    session: Session,
+}
+
+impl Host {
+    /// Opens `database_url`, migrating it, and seeds demo data into an empty database
+    /// when `seed_demo` is set. Never fails: a failure is kept and reported by `Status`.
+    pub async fn open(
+        database_url: &str,
+        vault: PiiVault,
+        seed_demo: bool,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let services = async {
+            let store = store::open(database_url).await?;
+            let services = Services::new(store, vault, LoginPolicy::default());
+            if seed_demo {
+                seed::seed_demo_if_empty(&services, now).await?;
+            }
+            Ok::<_, ApiError>(services)
+        }
+        .await;
+        if let Err(e) = &services {
+            tracing::error!(url = %store::redact_url(database_url), error = %e, "database could not be opened");
+        }
+        Self {
+            services,
+            session: Session::default(),
+        }
+    }
+
+    /// A host that could not start (e.g. an unreadable PII key): every request but
+    /// `Status` answers `Unavailable`, and `Status` carries `error`.
+    pub fn failed(error: ApiError) -> Self {
+        tracing::error!(error = %error, "backend could not start");
+        Self {
+            services: Err(error),
+            session: Session::default(),
+        }
+    }
+
+    /// The services, if the database opened.
+    pub fn services(&self) -> Result<&Services, &ApiError> {
+        self.services.as_ref()
+    }
+
+    /// Handles a request for this desktop's session.
+    pub async fn handle(&mut self, req: Request, now: DateTime<Utc>) -> Result<Response, ApiError> {
+        match &self.services {
+            Ok(services) => services.handle(&mut self.session, req, now).await,
+            Err(e) if req == Request::Status => Ok(Response::Status {
+                database: None,
+                startup_error: Some(e.clone()),
+                operator: None,
+            }),
+            Err(e) => Err(ApiError::Unavailable {
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Loads the PII key: `OPS_CONSOLE_PII_KEY` (64 hex digits) if set, which shared
+/// PostgreSQL deployments must use on every desktop, else `data_dir/pii.key`,
+/// created with a fresh random key on first run.
+pub fn load_or_create_vault(data_dir: &Path) -> Result<PiiVault, String> {
+    if let Ok(hex_key) = std::env::var("OPS_CONSOLE_PII_KEY") {
+        return PiiVault::from_hex(&hex_key)
+            .ok_or_else(|| "OPS_CONSOLE_PII_KEY must be 64 hex digits".to_owned());
+    }
+    let path = data_dir.join("pii.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => PiiVault::from_hex(&text)
+            .ok_or_else(|| format!("{} must hold 64 hex digits", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            getrandom_fill(&mut key);
+            std::fs::create_dir_all(data_dir)
+                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
+            write_private(&path, &hex::encode(key))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(PiiVault::new(&key))
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    use aes_gcm::aead::rand_core::RngCore;
+    aes_gcm::aead::OsRng.fill_bytes(buf);
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}

@@ -1,0 +1,18 @@
+//! Services of the ops console.
+//!
+//! [`Services::handle`] is the one door every request passes through: it checks the
+//! session and the permission the request needs (from `domain::Request::permission`),
+//! runs the action and writes the audit row. Tauri commands and the in-process UI
+//! backend both call it; neither checks permissions itself.
+
+mod host;
+mod password;
+pub mod seed;
+mod services;
+mod vault;
+
+pub use host::{Host, default_database_url, load_or_create_vault};
+pub use password::{hash_password, verify_password};
+pub use services::{Services, Session};
+pub use store::redact_url as redact_database_url;
+pub use vault::{PiiVault, VaultError};

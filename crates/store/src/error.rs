@@ -1,0 +1,68 @@
+use domain::ApiError;
+
+/// A storage failure, classified so the UI can say what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL cannot be used.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    /// Server or file could not be reached.
+    #[error("database unreachable at {location}: {reason}")]
+    Unreachable {
+        /// Host or file, no credentials.
+        location: String,
+        /// Driver message.
+        reason: String,
+    },
+    /// Migrated by a newer console.
+    #[error("database schema version {found} is newer than supported {supported}")]
+    TooNew {
+        /// Newest applied migration.
+        found: i64,
+        /// Newest migration this build has.
+        supported: i64,
+    },
+    /// Not a SQLite database, or damaged.
+    #[error("database file {path} is damaged: {reason}")]
+    Corrupt {
+        /// File path.
+        path: String,
+        /// Driver message.
+        reason: String,
+    },
+    /// A uniqueness rule was violated.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A stored value could not be understood.
+    #[error("bad stored data: {0}")]
+    Data(String),
+    /// Any other driver error.
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidUrl(reason) => ApiError::InvalidDatabaseUrl { reason },
+            StoreError::Unreachable { location, reason } => {
+                ApiError::DatabaseUnreachable { location, reason }
+            }
+            StoreError::TooNew { found, supported } => {
+                ApiError::DatabaseTooNew { found, supported }
+            }
+            StoreError::Corrupt { path, reason } => ApiError::DatabaseCorrupt { path, reason },
+            other => ApiError::Database {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Whether a driver error is a uniqueness violation (SQLite 2067/1555, PostgreSQL 23505).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

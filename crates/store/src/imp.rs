@@ -1,0 +1,447 @@
+//! The two implementations. SQL is shared where SQLite and PostgreSQL agree
+//! (`$n` placeholders, `RETURNING`, partial indexes), so one macro body serves both
+//! and the conformance suite checks that they behave the same.
+
+use crate::error::is_unique_violation;
+use crate::{
+    AccountRow, BankCardRow, CustomerBatch, CustomerHit, CustomerRecord, CustomerRow, LoginUpdate,
+    NewAudit, OperatorRow, PhoneBindingRow, Result, Store, StoreError, UserRow, truncate_micros,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::audit::{AuditRecord, canonical, chain_hash};
+use domain::model::{DatabaseInfo, SearchField};
+use sqlx::{FromRow, Pool, Postgres, QueryBuilder, Row, Sqlite};
+use uuid::Uuid;
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const INSERT_CHUNK_ROWS: usize = 1000;
+
+/// The embedded SQLite store (WAL, one writer at a time).
+pub struct SqliteStore {
+    pool: Pool<Sqlite>,
+    info: DatabaseInfo,
+}
+
+/// The shared PostgreSQL store.
+pub struct PgStore {
+    pool: Pool<Postgres>,
+    info: DatabaseInfo,
+}
+
+#[derive(FromRow)]
+struct AuditRow {
+    seq: i64,
+    id: Uuid,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    target: String,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> Self {
+        AuditRecord {
+            seq: r.seq,
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            detail: r.detail,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// The WHERE clause selecting customers for a search field. `$1` is the term.
+fn search_condition(field: SearchField) -> &'static str {
+    match field {
+        SearchField::Phone => {
+            "c.id IN (SELECT u.customer_id FROM phone_bindings b JOIN users u ON u.id = b.user_id \
+             WHERE b.phone = $1)"
+        }
+        SearchField::UserId => "c.id IN (SELECT customer_id FROM users WHERE id = $1)",
+        SearchField::Email => "c.id IN (SELECT customer_id FROM users WHERE email = $1)",
+        SearchField::Nickname => "c.id IN (SELECT customer_id FROM users WHERE nickname = $1)",
+        SearchField::IdLast4 => "c.id_last4 = $1",
+    }
+}
+
+macro_rules! impl_store {
+    ($store:ident, $db:ty) => {
+        impl $store {
+            /// Wraps an open, migrated pool.
+            pub(crate) fn new(pool: Pool<$db>, info: DatabaseInfo) -> Self {
+                Self { pool, info }
+            }
+
+            /// The pool, for tests and benchmarks that need raw SQL.
+            pub fn pool(&self) -> &Pool<$db> {
+                &self.pool
+            }
+
+            /// Appends an audit row inside `tx`. The first statement writes the chain
+            /// head, which takes the write lock (SQLite) or the row lock (PostgreSQL)
+            /// before anything is read, so concurrent appends queue instead of forking.
+            async fn append_audit_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                a: NewAudit,
+            ) -> Result<AuditRecord> {
+                let at = truncate_micros(a.at);
+                let (seq, prev_hash): (i64, String) = sqlx::query_as(
+                    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+                )
+                .fetch_one(&mut **tx)
+                .await?;
+                let detail = a.detail.to_string();
+                let hash = chain_hash(
+                    &prev_hash,
+                    &canonical(seq, a.id, at, &a.actor, &a.action, &a.target, &detail),
+                );
+                sqlx::query(
+                    "INSERT INTO audit_log (seq, id, at, actor, action, target, detail, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(seq)
+                .bind(a.id)
+                .bind(at)
+                .bind(&a.actor)
+                .bind(&a.action)
+                .bind(&a.target)
+                .bind(&detail)
+                .bind(&prev_hash)
+                .bind(&hash)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                    .bind(&hash)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(AuditRecord {
+                    seq,
+                    id: a.id,
+                    at,
+                    actor: a.actor,
+                    action: a.action,
+                    target: a.target,
+                    detail,
+                    prev_hash,
+                    hash,
+                })
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn info(&self) -> DatabaseInfo {
+                self.info.clone()
+            }
+
+            async fn operator_by_username(&self, username: &str) -> Result<Option<OperatorRow>> {
+                Ok(sqlx::query_as("SELECT * FROM operators WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn insert_operator(&self, op: &OperatorRow, audit: NewAudit) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO operators (id, username, display_name, role, password_hash, \
+                     failed_attempts, locked_until, last_login_at, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(op.id)
+                .bind(&op.username)
+                .bind(&op.display_name)
+                .bind(&op.role)
+                .bind(&op.password_hash)
+                .bind(op.failed_attempts)
+                .bind(op.locked_until)
+                .bind(op.last_login_at)
+                .bind(op.created_at)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(StoreError::Conflict(format!(
+                            "operator {} already exists",
+                            op.username
+                        )));
+                    }
+                    other => other?,
+                };
+                Self::append_audit_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn record_login(&self, u: LoginUpdate, audit: NewAudit) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE operators SET failed_attempts = $2, locked_until = $3, \
+                     last_login_at = COALESCE($4, last_login_at) WHERE id = $1",
+                )
+                .bind(u.operator_id)
+                .bind(u.failed_attempts)
+                .bind(u.locked_until.map(truncate_micros))
+                .bind(u.last_login_at.map(truncate_micros))
+                .execute(&mut *tx)
+                .await?;
+                Self::append_audit_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn append_audit(&self, audit: NewAudit) -> Result<AuditRecord> {
+                let mut tx = self.pool.begin().await?;
+                let record = Self::append_audit_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(record)
+            }
+
+            async fn audit_page(
+                &self,
+                before_seq: Option<i64>,
+                limit: u32,
+            ) -> Result<Vec<AuditRecord>> {
+                let rows: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT * FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+                )
+                .bind(before_seq.unwrap_or(i64::MAX))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(AuditRecord::from).collect())
+            }
+
+            async fn audit_after(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+                let rows: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(AuditRecord::from).collect())
+            }
+
+            async fn insert_customer_batch(&self, b: &CustomerBatch) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for chunk in b.customers.chunks(INSERT_CHUNK_ROWS) {
+                    QueryBuilder::<$db>::new(
+                        "INSERT INTO customers (id, name, id_number_enc, id_number_hash, id_last4, \
+                         birth_date, real_name_verified, created_at) ",
+                    )
+                    .push_values(chunk, |mut q, c: &CustomerRow| {
+                        q.push_bind(c.id)
+                            .push_bind(&c.name)
+                            .push_bind(&c.id_number_enc)
+                            .push_bind(&c.id_number_hash)
+                            .push_bind(&c.id_last4)
+                            .push_bind(c.birth_date)
+                            .push_bind(c.real_name_verified)
+                            .push_bind(c.created_at);
+                    })
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for chunk in b.users.chunks(INSERT_CHUNK_ROWS) {
+                    let inserted = QueryBuilder::<$db>::new(
+                        "INSERT INTO users (id, customer_id, phone, email, nickname, status, \
+                         registered_at, last_login_at, sms_reset_blocked) ",
+                    )
+                    .push_values(chunk, |mut q, u: &UserRow| {
+                        q.push_bind(u.id)
+                            .push_bind(u.customer_id)
+                            .push_bind(&u.phone)
+                            .push_bind(&u.email)
+                            .push_bind(&u.nickname)
+                            .push_bind(&u.status)
+                            .push_bind(u.registered_at)
+                            .push_bind(u.last_login_at)
+                            .push_bind(u.sms_reset_blocked);
+                    })
+                    .build()
+                    .execute(&mut *tx)
+                    .await;
+                    if let Err(e) = &inserted {
+                        if is_unique_violation(e) {
+                            return Err(StoreError::Conflict(
+                                "a phone in the batch is already another user's login".into(),
+                            ));
+                        }
+                    }
+                    inserted?;
+                }
+                for chunk in b.accounts.chunks(INSERT_CHUNK_ROWS) {
+                    QueryBuilder::<$db>::new(
+                        "INSERT INTO accounts (id, user_id, kind, balance_minor, real_name_level, status) ",
+                    )
+                    .push_values(chunk, |mut q, a: &AccountRow| {
+                        q.push_bind(a.id)
+                            .push_bind(a.user_id)
+                            .push_bind(&a.kind)
+                            .push_bind(a.balance_minor)
+                            .push_bind(a.real_name_level)
+                            .push_bind(&a.status);
+                    })
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for chunk in b.phone_bindings.chunks(INSERT_CHUNK_ROWS) {
+                    QueryBuilder::<$db>::new(
+                        "INSERT INTO phone_bindings (id, user_id, phone, bound_at, unbound_at, unbind_reason) ",
+                    )
+                    .push_values(chunk, |mut q, p: &PhoneBindingRow| {
+                        q.push_bind(p.id)
+                            .push_bind(p.user_id)
+                            .push_bind(&p.phone)
+                            .push_bind(p.bound_at)
+                            .push_bind(p.unbound_at)
+                            .push_bind(&p.unbind_reason);
+                    })
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for chunk in b.cards.chunks(INSERT_CHUNK_ROWS) {
+                    QueryBuilder::<$db>::new(
+                        "INSERT INTO bank_cards (id, user_id, card_hash, bin, last4, card_len, bank_name, \
+                         reserved_phone, agreement_no, bound_at, status) ",
+                    )
+                    .push_values(chunk, |mut q, c: &BankCardRow| {
+                        q.push_bind(c.id)
+                            .push_bind(c.user_id)
+                            .push_bind(&c.card_hash)
+                            .push_bind(&c.bin)
+                            .push_bind(&c.last4)
+                            .push_bind(c.card_len)
+                            .push_bind(&c.bank_name)
+                            .push_bind(&c.reserved_phone)
+                            .push_bind(&c.agreement_no)
+                            .push_bind(c.bound_at)
+                            .push_bind(&c.status);
+                    })
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for chunk in b.carrier_records.chunks(INSERT_CHUNK_ROWS) {
+                    QueryBuilder::<$db>::new(
+                        "INSERT INTO carrier_records (id, phone, carrier, province, entry_at, status, updated_at) ",
+                    )
+                    .push_values(chunk, |mut q, r: &crate::CarrierRecordRow| {
+                        q.push_bind(r.id)
+                            .push_bind(&r.phone)
+                            .push_bind(&r.carrier)
+                            .push_bind(&r.province)
+                            .push_bind(r.entry_at)
+                            .push_bind(&r.status)
+                            .push_bind(r.updated_at);
+                    })
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn count_customers(&self) -> Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn search_customers(
+                &self,
+                field: SearchField,
+                term: &str,
+                limit: u32,
+            ) -> Result<Vec<CustomerHit>> {
+                let sql = format!(
+                    "SELECT c.*, (SELECT COUNT(*) FROM users x WHERE x.customer_id = c.id) AS user_count \
+                     FROM customers c WHERE {} ORDER BY c.created_at, c.id LIMIT $2",
+                    search_condition(field)
+                );
+                let query = sqlx::query(&sql);
+                let query = if field == SearchField::UserId {
+                    match Uuid::parse_str(term) {
+                        Ok(id) => query.bind(id),
+                        Err(_) => return Ok(Vec::new()),
+                    }
+                } else {
+                    query.bind(term)
+                };
+                let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(CustomerHit {
+                            customer: CustomerRow::from_row(row)?,
+                            user_count: row.try_get("user_count")?,
+                            matched_on: field,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn customer_tree(&self, customer_id: Uuid) -> Result<Option<CustomerRecord>> {
+                let Some(customer) = sqlx::query_as::<_, CustomerRow>(
+                    "SELECT * FROM customers WHERE id = $1",
+                )
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                let users = sqlx::query_as(
+                    "SELECT * FROM users WHERE customer_id = $1 ORDER BY registered_at, id",
+                )
+                .bind(customer_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let accounts = sqlx::query_as(
+                    "SELECT a.* FROM accounts a JOIN users u ON u.id = a.user_id \
+                     WHERE u.customer_id = $1 ORDER BY u.registered_at, a.kind",
+                )
+                .bind(customer_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let phone_bindings = sqlx::query_as(
+                    "SELECT b.* FROM phone_bindings b JOIN users u ON u.id = b.user_id \
+                     WHERE u.customer_id = $1 ORDER BY b.bound_at DESC",
+                )
+                .bind(customer_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let cards = sqlx::query_as(
+                    "SELECT k.* FROM bank_cards k JOIN users u ON u.id = k.user_id \
+                     WHERE u.customer_id = $1 ORDER BY k.bound_at",
+                )
+                .bind(customer_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Some(CustomerRecord { customer, users, accounts, phone_bindings, cards }))
+            }
+
+            async fn user(&self, user_id: Uuid) -> Result<Option<UserRow>> {
+                Ok(sqlx::query_as("SELECT * FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+        }
+    };
+}
+
+impl_store!(SqliteStore, Sqlite);
+impl_store!(PgStore, Postgres);

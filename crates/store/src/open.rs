@@ -1,0 +1,150 @@
+//! Opening a database from a URL, migrating it, and classifying what goes wrong.
+
+use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+use domain::model::DatabaseInfo;
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static PG_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long to wait for PostgreSQL before saying it is unreachable.
+const CONNECT_TIMEOUT_MS: u64 = 5_000;
+
+/// Opens `sqlite:PATH` (created if missing) or `postgres://…`, and migrates it.
+///
+/// Errors say what is wrong in terms a user can act on: a malformed URL, a server
+/// that does not answer, a database from a newer console, a damaged file.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        open_sqlite(url, path.trim_start_matches("//")).await
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        open_postgres(url).await
+    } else {
+        Err(StoreError::InvalidUrl(format!(
+            "'{}' should start with sqlite: or postgres://",
+            redact_url(url)
+        )))
+    }
+}
+
+async fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Store>> {
+    let opts = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    let corrupt_or = |e: sqlx::Error| classify_sqlite(path, e);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(opts)
+        .await
+        .map_err(corrupt_or)?;
+    // A file that is not a database only fails on its first real read.
+    sqlx::query("SELECT COUNT(*) FROM sqlite_master")
+        .execute(&pool)
+        .await
+        .map_err(corrupt_or)?;
+    let version = migrate(&SQLITE_MIGRATIONS, &pool)
+        .await
+        .map_err(|e| match e {
+            StoreError::Sqlx(e) => classify_sqlite(path, e),
+            other => other,
+        })?;
+    let info = DatabaseInfo {
+        kind: "sqlite".into(),
+        location: path.to_owned(),
+        schema_version: version,
+    };
+    Ok(Arc::new(SqliteStore::new(pool, info)))
+}
+
+async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
+    let location = redact_url(url);
+    let opts =
+        PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+        .connect_with(opts)
+        .await
+        .map_err(|e| StoreError::Unreachable {
+            location: location.clone(),
+            reason: e.to_string(),
+        })?;
+    let version = migrate(&PG_MIGRATIONS, &pool).await?;
+    let info = DatabaseInfo {
+        kind: "postgres".into(),
+        location,
+        schema_version: version,
+    };
+    Ok(Arc::new(PgStore::new(pool, info)))
+}
+
+/// Runs pending migrations; refuses a database that has migrations this build lacks.
+async fn migrate<'a, A>(migrator: &Migrator, pool: A) -> Result<i64>
+where
+    A: sqlx::Acquire<'a> + Copy,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+    A: sqlx::Executor<'a>,
+{
+    let supported = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    match migrator.run(pool).await {
+        Ok(()) => Ok(supported),
+        Err(MigrateError::VersionMissing(found)) => Err(StoreError::TooNew { found, supported }),
+        Err(MigrateError::Execute(e)) => Err(StoreError::Sqlx(e)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn classify_sqlite(path: &str, e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        // SQLITE_CORRUPT (11) and SQLITE_NOTADB (26).
+        if matches!(db.code().as_deref(), Some("11" | "26")) {
+            return StoreError::Corrupt {
+                path: path.to_owned(),
+                reason: db.message().to_owned(),
+            };
+        }
+    }
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Database(_) => StoreError::Unreachable {
+            location: path.to_owned(),
+            reason: e.to_string(),
+        },
+        other => StoreError::Sqlx(other),
+    }
+}
+
+/// The URL without its password, for logs and the UI.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://ops:s3cret@db:5432/ops"),
+            "postgres://ops@db:5432/ops"
+        );
+        assert_eq!(super::redact_url("postgres://db/ops"), "postgres://db/ops");
+        assert_eq!(super::redact_url("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
+    }
+}

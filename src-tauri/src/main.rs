@@ -1,0 +1,156 @@
+//! The ops console desktop app: a Tauri v2 window whose page is the egui UI
+//! compiled to wasm. Commands are thin: deserialise, hand to the services, map
+//! the error. The session lives here, not in the page.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use chrono::Utc;
+use domain::{ApiError, Request, Response};
+use service::{Host, default_database_url, load_or_create_vault};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use tracing_subscriber::fmt::writer::MakeWriterExt;
+
+/// Command-line options (kept dependency-free: there are only a few).
+struct Options {
+    database_url: Option<String>,
+    data_dir: PathBuf,
+    seed_demo: bool,
+    ready_file: Option<PathBuf>,
+}
+
+fn usage() -> &'static str {
+    "usage: ops-console [--database-url sqlite:PATH|postgres://…] [--data-dir DIR] [--no-demo] [--ready-file FILE]\n\
+     env: OPS_CONSOLE_DATABASE_URL, OPS_CONSOLE_DATA_DIR, OPS_CONSOLE_PII_KEY"
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut opts = Options {
+        database_url: std::env::var("OPS_CONSOLE_DATABASE_URL")
+            .ok()
+            .filter(|s| !s.is_empty()),
+        data_dir: std::env::var_os("OPS_CONSOLE_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(default_data_dir),
+        seed_demo: true,
+        ready_file: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("{arg} needs a value\n{}", usage()))
+        };
+        match arg.as_str() {
+            "--database-url" => opts.database_url = Some(value()?),
+            "--data-dir" => opts.data_dir = PathBuf::from(value()?),
+            "--ready-file" => opts.ready_file = Some(PathBuf::from(value()?)),
+            "--no-demo" => opts.seed_demo = false,
+            "--help" | "-h" => return Err(usage().to_owned()),
+            other => return Err(format!("unknown option {other}\n{}", usage())),
+        }
+    }
+    Ok(opts)
+}
+
+/// `$XDG_DATA_HOME/ops-console`, else `~/.local/share/ops-console`.
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("ops-console")
+}
+
+struct AppState {
+    host: tokio::sync::Mutex<Host>,
+    started: Instant,
+    ready_file: Option<PathBuf>,
+    ready_reported: AtomicBool,
+}
+
+/// The one data command: every request goes through the services' dispatcher,
+/// which checks the session's permission and writes the audit log.
+#[tauri::command]
+async fn call(state: tauri::State<'_, AppState>, request: Request) -> Result<Response, ApiError> {
+    let name = request.name();
+    let mut host = state.host.lock().await;
+    let reply = host.handle(request, Utc::now()).await;
+    if let Err(e) = &reply {
+        tracing::warn!(request = name, error = %e, "request refused");
+    }
+    reply
+}
+
+/// Called by the page after its first frame: records cold start to first frame.
+#[tauri::command]
+fn ui_ready(state: tauri::State<'_, AppState>) {
+    if state.ready_reported.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let ms = state.started.elapsed().as_millis();
+    tracing::info!(first_frame_ms = ms as u64, "first frame");
+    if let Some(path) = &state.ready_file {
+        if let Err(e) = std::fs::write(path, format!("{ms}\n")) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write ready file");
+        }
+    }
+}
+
+fn init_logging(data_dir: &std::path::Path) {
+    let file = std::fs::create_dir_all(data_dir).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("ops-console.log"))
+    });
+    let subscriber = tracing_subscriber::fmt().with_env_filter(
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+    );
+    match file {
+        Ok(file) => subscriber
+            .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
+            .with_ansi(false)
+            .init(),
+        Err(_) => subscriber.with_writer(std::io::stderr).init(),
+    }
+}
+
+fn main() {
+    let started = Instant::now();
+    let opts = match parse_options() {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    init_logging(&opts.data_dir);
+    let url = opts
+        .database_url
+        .clone()
+        .unwrap_or_else(|| default_database_url(&opts.data_dir));
+    tracing::info!(url = %service::redact_database_url(&url), data_dir = %opts.data_dir.display(), "starting");
+    let host = match load_or_create_vault(&opts.data_dir) {
+        Ok(vault) => {
+            tauri::async_runtime::block_on(Host::open(&url, vault, opts.seed_demo, Utc::now()))
+        }
+        Err(message) => Host::failed(ApiError::Unavailable { message }),
+    };
+    let state = AppState {
+        host: tokio::sync::Mutex::new(host),
+        started,
+        ready_file: opts.ready_file,
+        ready_reported: AtomicBool::new(false),
+    };
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![call, ui_ready])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the window could not be opened");
+        eprintln!("ops-console: the window could not be opened: {e}");
+        std::process::exit(1);
+    }
+}

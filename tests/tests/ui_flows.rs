@@ -1,0 +1,177 @@
+//! The real UI, driven by the labels a person reads, against real databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::{Db, TestDb, on_both_databases, vault};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use service::seed::{self, DEMO_PASSWORD};
+use ui::OpsApp;
+use ui::backend::InProcessBackend;
+
+/// The UI owns its own runtime, so these tests are plain (not async) tests.
+macro_rules! on_both_databases_sync {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(#[test] fn $name() { super::$name(super::Db::Sqlite) })* }
+        mod postgres { $(#[test] fn $name() { super::$name(super::Db::Postgres) })* }
+    };
+}
+
+fn harness(url: &str) -> Harness<'static, OpsApp> {
+    let backend = InProcessBackend::open(url, vault(), true).unwrap();
+    let app = OpsApp::new(Box::new(backend));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_context_setup(|ctx| ui::fonts::install(ctx, ui::fonts::bundled()))
+        .build_ui_state(|ui, app: &mut OpsApp| app.root_ui(ui), app);
+    harness.run();
+    harness
+}
+
+fn type_into(h: &mut Harness<'_, OpsApp>, label: &str, text: &str) {
+    let field = h.get_by_role_and_label(Role::TextInput, label);
+    field.focus();
+    field.type_text(text);
+    h.run();
+}
+
+fn log_in(h: &mut Harness<'_, OpsApp>, user: &str, password: &str) {
+    type_into(h, "用户名", user);
+    type_into(h, "密码", password);
+    h.get_by_label("登录").click();
+    h.run();
+}
+
+/// Runs `f` on the store behind the UI (to check what the UI's actions wrote).
+fn audit_actions(url: &str) -> Vec<(String, String, String)> {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = store::open(url).await.unwrap();
+        store
+            .audit_page(None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.actor, r.action, r.detail))
+            .collect()
+    })
+}
+
+fn wrong_password_is_refused_on_screen(db: Db) {
+    let t = block(TestDb::new(db));
+    let mut h = harness(&t.url);
+    log_in(&mut h, "cs1", "wrong-password");
+    h.get_by_label("用户名或密码错误，还可尝试 4 次");
+    assert!(
+        h.query_by_label("退出登录").is_none(),
+        "still on the login screen"
+    );
+    assert!(h.state().operator().is_none());
+    let log = audit_actions(&t.url);
+    assert_eq!(
+        (log[0].0.as_str(), log[0].1.as_str()),
+        ("system", "login.failed")
+    );
+}
+
+fn agent_searches_opens_and_reveals_with_audit(db: Db) {
+    let t = block(TestDb::new(db));
+    let mut h = harness(&t.url);
+    log_in(&mut h, "cs1", DEMO_PASSWORD);
+    h.get_by_label("退出登录");
+    h.get_by_label("二次号审核").click();
+    h.run();
+    h.get_by_label("此功能尚未开放，将在后续版本中提供。");
+    h.get_by_label("客户查询").click();
+    h.run();
+
+    let phone = seed::demo_phone(1);
+    type_into(&mut h, "搜索客户", &phone);
+    h.get_by_label("搜索").click();
+    h.run();
+    h.get_by_label("找到 1 位客户");
+    h.get_by_label("打开").click();
+    h.run();
+    let masked = domain::mask::phone(&phone);
+    assert!(
+        h.query_by_label(&phone).is_none(),
+        "phone is masked until revealed"
+    );
+    h.get_all_by_label(&masked)
+        .next()
+        .expect("masked phone shown");
+
+    h.get_all_by_label("显示手机号").next().unwrap().click();
+    h.run();
+    h.get_by_label("查看敏感信息");
+    // Too short a reason is refused by the backend and said on screen.
+    type_into(&mut h, "查看原因", "看看");
+    h.get_by_label("确认查看").click();
+    h.run();
+    h.get_by_label_contains("at least 4 characters");
+    type_into(&mut h, "查看原因", "客户来电核实");
+    h.get_by_label("确认查看").click();
+    h.run();
+    h.get_by_label(&phone);
+    let log = audit_actions(&t.url);
+    let (actor, action, detail) = &log[0];
+    assert_eq!((actor.as_str(), action.as_str()), ("cs1", "pii.reveal"));
+    assert!(
+        detail.contains("看看客户来电核实") && !detail.contains(&phone),
+        "{detail}"
+    );
+}
+
+fn auditor_verifies_the_chain_in_english(db: Db) {
+    let t = block(TestDb::new(db));
+    let mut h = harness(&t.url);
+    h.get_by_label("English").click();
+    h.run();
+    type_into(&mut h, "Username", "aud1");
+    type_into(&mut h, "Password", DEMO_PASSWORD);
+    h.get_by_label("Log in").click();
+    h.run();
+    assert!(
+        h.query_by_label("Recycled numbers").is_none(),
+        "auditors do not review numbers"
+    );
+    h.get_by_label("Audit log").click();
+    h.run();
+    h.get_by_label("login.ok");
+    h.get_by_label("Verify hash chain").click();
+    h.run();
+    h.get_by_label_contains("Hash chain intact");
+    h.get_by_label("Log out").click();
+    h.run();
+    h.get_by_label("Log in");
+}
+
+on_both_databases_sync!(
+    wrong_password_is_refused_on_screen,
+    agent_searches_opens_and_reveals_with_audit,
+    auditor_verifies_the_chain_in_english,
+);
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Runtime::new().unwrap().block_on(f)
+}
+
+#[test]
+fn a_bad_database_url_is_explained_on_screen() {
+    let mut h = harness("mysql://nowhere/db");
+    h.get_by_label("无法打开数据库");
+    h.get_by_label_contains("数据库地址无效");
+    assert!(h.query_by_label("登录").is_none());
+}
+
+#[test]
+fn a_corrupt_database_file_is_explained_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ops.db");
+    std::fs::write(
+        &path,
+        b"this is not a sqlite database, it is a text file".repeat(200),
+    )
+    .unwrap();
+    let mut h = harness(&format!("sqlite:{}", path.display()));
+    h.get_by_label_contains("已损坏或不是数据库");
+}

@@ -1,0 +1,80 @@
+//! How the UI talks to the services: a request goes out with an id, its reply
+//! comes back later through [`Backend::poll`]. Over Tauri IPC (wasm) the reply is
+//! asynchronous; in process (native, tests) it is ready at once.
+
+use domain::{ApiError, Request, Response};
+
+/// A reply to one request.
+pub type Reply = Result<Response, ApiError>;
+
+/// The UI's only way to reach the services.
+pub trait Backend {
+    /// Sends `request`; its reply will come back from [`poll`](Self::poll) tagged `id`.
+    fn send(&mut self, id: u64, request: Request);
+    /// Replies that have arrived since the last call.
+    fn poll(&mut self) -> Vec<(u64, Reply)>;
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::InProcessBackend;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use super::{Backend, Reply};
+    use chrono::{DateTime, Utc};
+    use domain::Request;
+    use service::{Host, PiiVault};
+
+    /// Calls the services directly, on its own Tokio runtime. Used by tests (which
+    /// drive the real UI against real databases) and by native tools.
+    pub struct InProcessBackend {
+        runtime: tokio::runtime::Runtime,
+        host: Host,
+        clock: Box<dyn Fn() -> DateTime<Utc>>,
+        replies: Vec<(u64, Reply)>,
+    }
+
+    impl InProcessBackend {
+        /// Opens `database_url` (seeding demo data if `seed_demo` and empty).
+        pub fn open(database_url: &str, vault: PiiVault, seed_demo: bool) -> std::io::Result<Self> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let host = runtime.block_on(Host::open(database_url, vault, seed_demo, Utc::now()));
+            Ok(Self {
+                runtime,
+                host,
+                clock: Box::new(Utc::now),
+                replies: Vec::new(),
+            })
+        }
+
+        /// Replaces the clock (tests use it to step past the idle timeout).
+        pub fn set_clock(&mut self, clock: impl Fn() -> DateTime<Utc> + 'static) {
+            self.clock = Box::new(clock);
+        }
+
+        /// The host, for assertions on what the services stored.
+        pub fn host(&self) -> &Host {
+            &self.host
+        }
+
+        /// Runs a future on the backend's runtime (tests read the database with it).
+        pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+            self.runtime.block_on(f)
+        }
+    }
+
+    impl Backend for InProcessBackend {
+        fn send(&mut self, id: u64, request: Request) {
+            let now = (self.clock)();
+            let reply = self.runtime.block_on(self.host.handle(request, now));
+            self.replies.push((id, reply));
+        }
+
+        fn poll(&mut self) -> Vec<(u64, Reply)> {
+            std::mem::take(&mut self.replies)
+        }
+    }
+}

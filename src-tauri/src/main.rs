@@ -27,9 +27,7 @@ fn usage() -> &'static str {
 
 fn parse_options() -> Result<Options, String> {
     let mut opts = Options {
-        database_url: std::env::var("OPS_CONSOLE_DATABASE_URL")
-            .ok()
-            .filter(|s| !s.is_empty()),
+        database_url: std::env::var("OPS_CONSOLE_DATABASE_URL").ok().filter(|s| !s.is_empty()),
         data_dir: std::env::var_os("OPS_CONSOLE_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir),
@@ -38,10 +36,7 @@ fn parse_options() -> Result<Options, String> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| format!("{arg} needs a value\n{}", usage()))
-        };
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{}", usage()));
         match arg.as_str() {
             "--database-url" => opts.database_url = Some(value()?),
             "--data-dir" => opts.data_dir = PathBuf::from(value()?),
@@ -91,28 +86,24 @@ fn ui_ready(state: tauri::State<'_, AppState>) {
     }
     let ms = state.started.elapsed().as_millis();
     tracing::info!(first_frame_ms = ms as u64, "first frame");
-    if let Some(path) = &state.ready_file {
-        if let Err(e) = std::fs::write(path, format!("{ms}\n")) {
-            tracing::warn!(path = %path.display(), error = %e, "cannot write ready file");
-        }
+    if let Some(path) = &state.ready_file
+        && let Err(e) = std::fs::write(path, format!("{ms}\n"))
+    {
+        tracing::warn!(path = %path.display(), error = %e, "cannot write ready file");
     }
 }
 
 fn init_logging(data_dir: &std::path::Path) {
     let file = std::fs::create_dir_all(data_dir).and_then(|()| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(data_dir.join("ops-console.log"))
+        std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("ops-console.log"))
     });
     let subscriber = tracing_subscriber::fmt().with_env_filter(
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
     );
     match file {
-        Ok(file) => subscriber
-            .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
-            .with_ansi(false)
-            .init(),
+        Ok(file) => {
+            subscriber.with_writer(std::io::stderr.and(std::sync::Mutex::new(file))).with_ansi(false).init()
+        }
         Err(_) => subscriber.with_writer(std::io::stderr).init(),
     }
 }
@@ -127,15 +118,10 @@ fn main() {
         }
     };
     init_logging(&opts.data_dir);
-    let url = opts
-        .database_url
-        .clone()
-        .unwrap_or_else(|| default_database_url(&opts.data_dir));
+    let url = opts.database_url.clone().unwrap_or_else(|| default_database_url(&opts.data_dir));
     tracing::info!(url = %service::redact_database_url(&url), data_dir = %opts.data_dir.display(), "starting");
     let host = match load_or_create_vault(&opts.data_dir) {
-        Ok(vault) => {
-            tauri::async_runtime::block_on(Host::open(&url, vault, opts.seed_demo, Utc::now()))
-        }
+        Ok(vault) => tauri::async_runtime::block_on(Host::open(&url, vault, opts.seed_demo, Utc::now())),
         Err(message) => Host::failed(ApiError::Unavailable { message }),
     };
     let state = AppState {

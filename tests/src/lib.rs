@@ -34,25 +34,16 @@ impl TestDb {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite:{}", dir.path().join("test.db").display());
-                Self {
-                    url,
-                    _dir: Some(dir),
-                }
+                Self { url, _dir: Some(dir) }
             }
             Db::Postgres => {
                 let admin = pg_admin_url();
                 let name = format!("t_{}", uuid::Uuid::now_v7().simple());
                 let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&pool)
-                    .await
-                    .unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
                 pool.close().await;
                 let (base, _) = admin.rsplit_once('/').unwrap();
-                Self {
-                    url: format!("{base}/{name}"),
-                    _dir: None,
-                }
+                Self { url: format!("{base}/{name}"), _dir: None }
             }
         }
     }
@@ -67,18 +58,12 @@ pub fn vault() -> PiiVault {
 pub async fn raw_execute(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
     if url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(url).await?;
-        let done = sqlx::query(sql)
-            .execute(&pool)
-            .await
-            .map(|r| r.rows_affected());
+        let done = sqlx::query(sql).execute(&pool).await.map(|r| r.rows_affected());
         pool.close().await;
         done
     } else {
         let pool = sqlx::PgPool::connect(url).await?;
-        let done = sqlx::query(sql)
-            .execute(&pool)
-            .await
-            .map(|r| r.rows_affected());
+        let done = sqlx::query(sql).execute(&pool).await.map(|r| r.rows_affected());
         pool.close().await;
         done
     }

@@ -51,14 +51,7 @@ async fn migrates_and_reopens(db: Db) {
     let store = store::open(&t.url).await.unwrap();
     let info = store.info();
     assert_eq!(info.schema_version, 1);
-    assert_eq!(
-        info.kind,
-        if db == Db::Sqlite {
-            "sqlite"
-        } else {
-            "postgres"
-        }
-    );
+    assert_eq!(info.kind, if db == Db::Sqlite { "sqlite" } else { "postgres" });
     drop(store);
     // Opening an up-to-date database again applies nothing and keeps the data.
     let store = store::open(&t.url).await.unwrap();
@@ -68,37 +61,22 @@ async fn migrates_and_reopens(db: Db) {
 async fn operators_are_unique_and_audited(db: Db) {
     let t = TestDb::new(db).await;
     let store = store::open(&t.url).await.unwrap();
-    store
-        .insert_operator(&operator("cs9"), audit("operator.create"))
-        .await
-        .unwrap();
-    let err = store
-        .insert_operator(&operator("cs9"), audit("operator.create"))
-        .await
-        .unwrap_err();
+    store.insert_operator(&operator("cs9"), audit("operator.create")).await.unwrap();
+    let err = store.insert_operator(&operator("cs9"), audit("operator.create")).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     // The failed insert wrote no audit row: change and audit are one transaction.
     let rows = store.audit_page(None, 10).await.unwrap();
     assert_eq!(rows.len(), 1);
     let got = store.operator_by_username("cs9").await.unwrap().unwrap();
     assert_eq!(got.display_name, "测试");
-    assert!(
-        store
-            .operator_by_username("nobody")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.operator_by_username("nobody").await.unwrap().is_none());
 }
 
 async fn login_updates_are_stored(db: Db) {
     let t = TestDb::new(db).await;
     let store = store::open(&t.url).await.unwrap();
     let op = operator("cs8");
-    store
-        .insert_operator(&op, audit("operator.create"))
-        .await
-        .unwrap();
+    store.insert_operator(&op, audit("operator.create")).await.unwrap();
     let until = t0() + Duration::minutes(15);
     let update = LoginUpdate {
         operator_id: op.id,
@@ -106,15 +84,9 @@ async fn login_updates_are_stored(db: Db) {
         locked_until: Some(until),
         last_login_at: None,
     };
-    store
-        .record_login(update, audit("login.locked"))
-        .await
-        .unwrap();
+    store.record_login(update, audit("login.locked")).await.unwrap();
     let got = store.operator_by_username("cs8").await.unwrap().unwrap();
-    assert_eq!(
-        (got.failed_attempts, got.locked_until, got.last_login_at),
-        (3, Some(until), None)
-    );
+    assert_eq!((got.failed_attempts, got.locked_until, got.last_login_at), (3, Some(until), None));
     let update = LoginUpdate {
         operator_id: op.id,
         failed_attempts: 0,
@@ -123,10 +95,7 @@ async fn login_updates_are_stored(db: Db) {
     };
     store.record_login(update, audit("login.ok")).await.unwrap();
     let got = store.operator_by_username("cs8").await.unwrap().unwrap();
-    assert_eq!(
-        (got.failed_attempts, got.locked_until, got.last_login_at),
-        (0, None, Some(until))
-    );
+    assert_eq!((got.failed_attempts, got.locked_until, got.last_login_at), (0, None, Some(until)));
 }
 
 async fn concurrent_audit_appends_form_one_chain(db: Db) {
@@ -137,10 +106,7 @@ async fn concurrent_audit_appends_form_one_chain(db: Db) {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
                 for j in 0..10 {
-                    store
-                        .append_audit(audit(&format!("task{i}.{j}")))
-                        .await
-                        .unwrap();
+                    store.append_audit(audit(&format!("task{i}.{j}"))).await.unwrap();
                 }
             })
         })
@@ -150,10 +116,7 @@ async fn concurrent_audit_appends_form_one_chain(db: Db) {
     }
     assert_eq!(verify_all(store.as_ref()).await, Ok(200));
     let newest = store.audit_page(None, 5).await.unwrap();
-    assert_eq!(
-        newest.iter().map(|r| r.seq).collect::<Vec<_>>(),
-        vec![200, 199, 198, 197, 196]
-    );
+    assert_eq!(newest.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![200, 199, 198, 197, 196]);
     let older = store.audit_page(Some(3), 5).await.unwrap();
     assert_eq!(older.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2, 1]);
 }
@@ -164,19 +127,8 @@ async fn audit_log_is_append_only_and_tampering_is_detected(db: Db) {
     for i in 0..5 {
         store.append_audit(audit(&format!("a{i}"))).await.unwrap();
     }
-    assert!(
-        raw_execute(
-            &t.url,
-            "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"
-        )
-        .await
-        .is_err()
-    );
-    assert!(
-        raw_execute(&t.url, "DELETE FROM audit_log WHERE seq = 3")
-            .await
-            .is_err()
-    );
+    assert!(raw_execute(&t.url, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await.is_err());
+    assert!(raw_execute(&t.url, "DELETE FROM audit_log WHERE seq = 3").await.is_err());
     assert_eq!(verify_all(store.as_ref()).await, Ok(5));
     // Someone with DDL rights disables the guard and edits a row: the chain shows it.
     let drop_guard = if db == Db::Sqlite {
@@ -185,12 +137,7 @@ async fn audit_log_is_append_only_and_tampering_is_detected(db: Db) {
         "DROP TRIGGER audit_log_no_change ON audit_log"
     };
     raw_execute(&t.url, drop_guard).await.unwrap();
-    raw_execute(
-        &t.url,
-        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3",
-    )
-    .await
-    .unwrap();
+    raw_execute(&t.url, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await.unwrap();
     let brk = verify_all(store.as_ref()).await.unwrap_err();
     assert_eq!(brk.seq, 3);
 }
@@ -203,11 +150,8 @@ async fn customers_search_and_tree(db: Db) {
     store.insert_customer_batch(&batch).await.unwrap();
     assert_eq!(store.count_customers().await.unwrap(), 40);
 
-    let user = batch
-        .users
-        .iter()
-        .find(|u| u.phone.is_some() && u.email.is_some() && u.nickname.is_some())
-        .unwrap();
+    let user =
+        batch.users.iter().find(|u| u.phone.is_some() && u.email.is_some() && u.nickname.is_some()).unwrap();
     let owner = user.customer_id;
     for (field, term) in [
         (SearchField::Phone, user.phone.clone().unwrap()),
@@ -219,79 +163,31 @@ async fn customers_search_and_tree(db: Db) {
         assert_eq!(hits.len(), 1, "{field:?}");
         assert_eq!(hits[0].customer.id, owner, "{field:?}");
         assert_eq!(hits[0].matched_on, field);
-        let users_of_owner = batch
-            .users
-            .iter()
-            .filter(|u| u.customer_id == owner)
-            .count() as i64;
+        let users_of_owner = batch.users.iter().filter(|u| u.customer_id == owner).count() as i64;
         assert_eq!(hits[0].user_count, users_of_owner);
     }
-    let with_id = batch
-        .customers
-        .iter()
-        .find(|c| c.id_last4.is_some())
-        .unwrap();
+    let with_id = batch.customers.iter().find(|c| c.id_last4.is_some()).unwrap();
     let last4 = with_id.id_last4.clone().unwrap();
-    let hits = store
-        .search_customers(SearchField::IdLast4, &last4, 50)
-        .await
-        .unwrap();
-    let expected = batch
-        .customers
-        .iter()
-        .filter(|c| c.id_last4.as_deref() == Some(&last4))
-        .count();
+    let hits = store.search_customers(SearchField::IdLast4, &last4, 50).await.unwrap();
+    let expected = batch.customers.iter().filter(|c| c.id_last4.as_deref() == Some(&last4)).count();
     assert_eq!(hits.len(), expected);
     assert!(hits.iter().any(|h| h.customer.id == with_id.id));
-    assert!(
-        store
-            .search_customers(SearchField::Phone, "13000000000", 50)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.search_customers(SearchField::Phone, "13000000000", 50).await.unwrap().is_empty());
 
     let tree = store.customer_tree(owner).await.unwrap().unwrap();
     let user_ids: Vec<_> = tree.users.iter().map(|u| u.id).collect();
     assert!(user_ids.contains(&user.id));
-    assert_eq!(
-        tree.accounts.len(),
-        batch
-            .accounts
-            .iter()
-            .filter(|a| user_ids.contains(&a.user_id))
-            .count()
-    );
-    assert_eq!(
-        tree.cards.len(),
-        batch
-            .cards
-            .iter()
-            .filter(|k| user_ids.contains(&k.user_id))
-            .count()
-    );
+    assert_eq!(tree.accounts.len(), batch.accounts.iter().filter(|a| user_ids.contains(&a.user_id)).count());
+    assert_eq!(tree.cards.len(), batch.cards.iter().filter(|k| user_ids.contains(&k.user_id)).count());
     assert_eq!(
         tree.phone_bindings.len(),
-        batch
-            .phone_bindings
-            .iter()
-            .filter(|b| user_ids.contains(&b.user_id))
-            .count()
+        batch.phone_bindings.iter().filter(|b| user_ids.contains(&b.user_id)).count()
     );
-    assert!(
-        tree.phone_bindings
-            .windows(2)
-            .all(|w| w[0].bound_at >= w[1].bound_at),
-        "newest first"
-    );
+    assert!(tree.phone_bindings.windows(2).all(|w| w[0].bound_at >= w[1].bound_at), "newest first");
     // Balances come back exactly (integer fen, no float anywhere).
     let stored: i64 = tree.accounts.iter().map(|a| a.balance_minor).sum();
-    let generated: i64 = batch
-        .accounts
-        .iter()
-        .filter(|a| user_ids.contains(&a.user_id))
-        .map(|a| a.balance_minor)
-        .sum();
+    let generated: i64 =
+        batch.accounts.iter().filter(|a| user_ids.contains(&a.user_id)).map(|a| a.balance_minor).sum();
     assert_eq!(stored, generated);
     assert!(store.customer_tree(Uuid::now_v7()).await.unwrap().is_none());
 }
@@ -315,11 +211,7 @@ async fn refuses_a_database_from_a_newer_console(db: Db) {
     drop(store::open(&t.url).await.unwrap());
     let fake = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
                 VALUES (9999, 'from the future', TRUE, X'00', 1)";
-    let fake = if db == Db::Postgres {
-        fake.replace("X'00'", "'\\x00'::bytea")
-    } else {
-        fake.to_owned()
-    };
+    let fake = if db == Db::Postgres { fake.replace("X'00'", "'\\x00'::bytea") } else { fake.to_owned() };
     raw_execute(&t.url, &fake).await.unwrap();
     match store::open(&t.url).await {
         Err(StoreError::TooNew { found, supported }) => assert_eq!((found, supported), (9999, 1)),
@@ -354,10 +246,7 @@ mod bad_input {
 
     #[tokio::test]
     async fn unreachable_postgres_is_reported_without_password() {
-        let err = store::open("postgres://ops:hunter2@127.0.0.1:1/ops")
-            .await
-            .map(|s| s.info())
-            .unwrap_err();
+        let err = store::open("postgres://ops:hunter2@127.0.0.1:1/ops").await.map(|s| s.info()).unwrap_err();
         match err {
             StoreError::Unreachable { location, .. } => {
                 assert_eq!(location, "postgres://ops@127.0.0.1:1/ops");
@@ -372,10 +261,7 @@ mod bad_input {
             let err = store::open(url).await.map(|s| s.info()).unwrap_err();
             assert!(matches!(err, StoreError::InvalidUrl(_)), "{url}: {err:?}");
         }
-        let err = store::open("postgres://u:p@host:notaport/db")
-            .await
-            .map(|s| s.info())
-            .unwrap_err();
+        let err = store::open("postgres://u:p@host:notaport/db").await.map(|s| s.info()).unwrap_err();
         assert!(matches!(err, StoreError::InvalidUrl(_)), "{err:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! The real UI, driven by the labels a person reads, against real databases.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{Db, TestDb, on_both_databases, vault};
+use e2e::{Db, TestDb, vault};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -29,7 +29,10 @@ fn harness(url: &str) -> Harness<'static, OpsApp> {
 }
 
 fn type_into(h: &mut Harness<'_, OpsApp>, label: &str, text: &str) {
-    let field = h.get_by_role_and_label(Role::TextInput, label);
+    let field = h
+        .query_by_role_and_label(Role::TextInput, label)
+        .or_else(|| h.query_by_role_and_label(Role::PasswordInput, label))
+        .unwrap_or_else(|| panic!("no text field labelled {label}"));
     field.focus();
     field.type_text(text);
     h.run();
@@ -46,13 +49,7 @@ fn log_in(h: &mut Harness<'_, OpsApp>, user: &str, password: &str) {
 fn audit_actions(url: &str) -> Vec<(String, String, String)> {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = store::open(url).await.unwrap();
-        store
-            .audit_page(None, 50)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.actor, r.action, r.detail))
-            .collect()
+        store.audit_page(None, 50).await.unwrap().into_iter().map(|r| (r.actor, r.action, r.detail)).collect()
     })
 }
 
@@ -61,16 +58,10 @@ fn wrong_password_is_refused_on_screen(db: Db) {
     let mut h = harness(&t.url);
     log_in(&mut h, "cs1", "wrong-password");
     h.get_by_label("用户名或密码错误，还可尝试 4 次");
-    assert!(
-        h.query_by_label("退出登录").is_none(),
-        "still on the login screen"
-    );
+    assert!(h.query_by_label("退出登录").is_none(), "still on the login screen");
     assert!(h.state().operator().is_none());
     let log = audit_actions(&t.url);
-    assert_eq!(
-        (log[0].0.as_str(), log[0].1.as_str()),
-        ("system", "login.failed")
-    );
+    assert_eq!((log[0].0.as_str(), log[0].1.as_str()), ("system", "login.failed"));
 }
 
 fn agent_searches_opens_and_reveals_with_audit(db: Db) {
@@ -92,13 +83,8 @@ fn agent_searches_opens_and_reveals_with_audit(db: Db) {
     h.get_by_label("打开").click();
     h.run();
     let masked = domain::mask::phone(&phone);
-    assert!(
-        h.query_by_label(&phone).is_none(),
-        "phone is masked until revealed"
-    );
-    h.get_all_by_label(&masked)
-        .next()
-        .expect("masked phone shown");
+    assert!(h.query_by_label(&phone).is_none(), "phone is masked until revealed");
+    h.get_all_by_label(&masked).next().expect("masked phone shown");
 
     h.get_all_by_label("显示手机号").next().unwrap().click();
     h.run();
@@ -115,10 +101,7 @@ fn agent_searches_opens_and_reveals_with_audit(db: Db) {
     let log = audit_actions(&t.url);
     let (actor, action, detail) = &log[0];
     assert_eq!((actor.as_str(), action.as_str()), ("cs1", "pii.reveal"));
-    assert!(
-        detail.contains("看看客户来电核实") && !detail.contains(&phone),
-        "{detail}"
-    );
+    assert!(detail.contains("看看客户来电核实") && !detail.contains(&phone), "{detail}");
 }
 
 fn auditor_verifies_the_chain_in_english(db: Db) {
@@ -130,10 +113,7 @@ fn auditor_verifies_the_chain_in_english(db: Db) {
     type_into(&mut h, "Password", DEMO_PASSWORD);
     h.get_by_label("Log in").click();
     h.run();
-    assert!(
-        h.query_by_label("Recycled numbers").is_none(),
-        "auditors do not review numbers"
-    );
+    assert!(h.query_by_label("Recycled numbers").is_none(), "auditors do not review numbers");
     h.get_by_label("Audit log").click();
     h.run();
     h.get_by_label("login.ok");
@@ -157,7 +137,7 @@ fn block<F: std::future::Future>(f: F) -> F::Output {
 
 #[test]
 fn a_bad_database_url_is_explained_on_screen() {
-    let mut h = harness("mysql://nowhere/db");
+    let h = harness("mysql://nowhere/db");
     h.get_by_label("无法打开数据库");
     h.get_by_label_contains("数据库地址无效");
     assert!(h.query_by_label("登录").is_none());
@@ -167,11 +147,7 @@ fn a_bad_database_url_is_explained_on_screen() {
 fn a_corrupt_database_file_is_explained_on_screen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ops.db");
-    std::fs::write(
-        &path,
-        b"this is not a sqlite database, it is a text file".repeat(200),
-    )
-    .unwrap();
-    let mut h = harness(&format!("sqlite:{}", path.display()));
+    std::fs::write(&path, b"this is not a sqlite database, it is a text file".repeat(200)).unwrap();
+    let h = harness(&format!("sqlite:{}", path.display()));
     h.get_by_label_contains("已损坏或不是数据库");
 }

@@ -212,11 +212,7 @@ impl OpsApp {
                     if ui.button(T::LogOut.text(lang)).clicked() {
                         outbox.send(Purpose::Logout, Request::Logout);
                     }
-                    ui.label(format!(
-                        "{} · {}",
-                        op.display_name,
-                        role_text(op.role).text(lang)
-                    ));
+                    ui.label(format!("{} · {}", op.display_name, role_text(op.role).text(lang)));
                     if let Some(db) = &self.database {
                         ui.weak(format!("{} · {}", db.kind, db.location));
                     }
@@ -226,10 +222,7 @@ impl OpsApp {
         egui::Panel::left("nav").exact_size(150.0).show(ui, |ui| {
             ui.add_space(6.0);
             for area in Area::ALL.into_iter().filter(|a| a.visible_to(op.role)) {
-                if ui
-                    .selectable_label(self.area == area, area.title().text(lang))
-                    .clicked()
-                {
+                if ui.selectable_label(self.area == area, area.title().text(lang)).clicked() {
                     self.area = area;
                 }
             }
@@ -238,10 +231,7 @@ impl OpsApp {
             self.area = Area::Settings;
         }
         egui::CentralPanel::default().show(ui, |ui| match self.area {
-            Area::Lookup => {
-                self.lookup
-                    .lookup_ui(ui, lang, op.role.allows(Permission::PiiReveal), outbox)
-            }
+            Area::Lookup => self.lookup.lookup_ui(ui, lang, op.role.allows(Permission::PiiReveal), outbox),
             Area::Audit => self.audit.audit_ui(ui, lang, outbox),
             Area::Settings => settings::settings_ui(ui, &mut self.lang, self.database.as_ref(), op),
             other => not_built_ui(ui, lang, other.title()),
@@ -273,14 +263,7 @@ impl OpsApp {
         match (&purpose, reply) {
             (_, Err(ApiError::SessionExpired)) => self.lock(T::SessionExpired),
             (_, Err(ApiError::NotLoggedIn)) if self.operator.is_some() => self.lock(T::NotLoggedIn),
-            (
-                Purpose::Status,
-                Ok(Response::Status {
-                    database,
-                    startup_error,
-                    operator,
-                }),
-            ) => {
+            (Purpose::Status, Ok(Response::Status { database, startup_error, operator })) => {
                 self.status_known = true;
                 self.database = database;
                 self.startup_error = startup_error;
@@ -291,10 +274,7 @@ impl OpsApp {
                 self.startup_error = Some(e);
             }
             (Purpose::Login, Ok(Response::LoggedIn(op))) => {
-                self.area = Area::ALL
-                    .into_iter()
-                    .find(|a| a.visible_to(op.role))
-                    .unwrap_or(Area::Settings);
+                self.area = Area::ALL.into_iter().find(|a| a.visible_to(op.role)).unwrap_or(Area::Settings);
                 self.operator = Some(op);
                 self.login = LoginView::default();
             }
@@ -305,12 +285,10 @@ impl OpsApp {
                 self.audit = AuditView::default();
             }
             (Purpose::Search | Purpose::Tree | Purpose::Reveal, reply) => {
-                self.lookup
-                    .on_reply(purpose, reply.map_err(|e| error_text(self.lang, &e)));
+                self.lookup.on_reply(purpose, reply.map_err(|e| error_text(self.lang, &e)));
             }
             (Purpose::AuditPage { .. } | Purpose::VerifyAudit, reply) => {
-                self.audit
-                    .on_reply(purpose, reply.map_err(|e| error_text(self.lang, &e)));
+                self.audit.on_reply(purpose, reply.map_err(|e| error_text(self.lang, &e)));
             }
             (_, Ok(other)) => unexpected_reply(purpose, &other),
         }
@@ -342,27 +320,23 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
         ApiError::InvalidCredentials { remaining_attempts } => {
             fill(t(T::WrongPassword), &[("n", remaining_attempts)])
         }
-        ApiError::OperatorLocked { until } => fill(
-            t(T::OperatorLocked),
-            &[("until", &crate::views::fmt_time(*until))],
-        ),
-        ApiError::Forbidden { permission } => fill(
-            t(T::Forbidden),
-            &[("permission", &format!("{permission:?}"))],
-        ),
+        ApiError::OperatorLocked { until } => {
+            fill(t(T::OperatorLocked), &[("until", &crate::views::fmt_time(*until))])
+        }
+        ApiError::Forbidden { permission } => {
+            fill(t(T::Forbidden), &[("permission", &format!("{permission:?}"))])
+        }
         ApiError::InvalidInput { field, reason } => {
             fill(t(T::InvalidInput), &[("field", field), ("reason", reason)])
         }
         ApiError::NotFound { what } => fill(t(T::NotFound), &[("what", what)]),
         ApiError::InvalidDatabaseUrl { reason } => fill(t(T::DbInvalidUrl), &[("reason", reason)]),
-        ApiError::DatabaseUnreachable { location, reason } => fill(
-            t(T::DbUnreachable),
-            &[("location", location), ("reason", reason)],
-        ),
-        ApiError::DatabaseTooNew { found, supported } => fill(
-            t(T::DbTooNew),
-            &[("found", found), ("supported", supported)],
-        ),
+        ApiError::DatabaseUnreachable { location, reason } => {
+            fill(t(T::DbUnreachable), &[("location", location), ("reason", reason)])
+        }
+        ApiError::DatabaseTooNew { found, supported } => {
+            fill(t(T::DbTooNew), &[("found", found), ("supported", supported)])
+        }
         ApiError::DatabaseCorrupt { path, reason } => {
             fill(t(T::DbCorrupt), &[("path", path), ("reason", reason)])
         }

@@ -37,17 +37,10 @@ mod native {
     impl InProcessBackend {
         /// Opens `database_url` (seeding demo data if `seed_demo` and empty).
         pub fn open(database_url: &str, vault: PiiVault, seed_demo: bool) -> std::io::Result<Self> {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             let host = runtime.block_on(Host::open(database_url, vault, seed_demo, Utc::now()));
-            Ok(Self {
-                runtime,
-                host,
-                clock: Box::new(Utc::now),
-                replies: Vec::new(),
-            })
+            Ok(Self { runtime, host, clock: Box::new(Utc::now), replies: Vec::new() })
         }
 
         /// Replaces the clock (tests use it to step past the idle timeout).

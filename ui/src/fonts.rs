@@ -19,14 +19,8 @@ pub fn install(ctx: &egui::Context, bytes: Vec<u8>) {
         name: "noto-sans-sc".into(),
         data: FontData::from_owned(bytes),
         families: vec![
-            InsertFontFamily {
-                family: FontFamily::Proportional,
-                priority: FontPriority::Lowest,
-            },
-            InsertFontFamily {
-                family: FontFamily::Monospace,
-                priority: FontPriority::Lowest,
-            },
+            InsertFontFamily { family: FontFamily::Proportional, priority: FontPriority::Lowest },
+            InsertFontFamily { family: FontFamily::Monospace, priority: FontPriority::Lowest },
         ],
     });
 }

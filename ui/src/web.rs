@@ -19,9 +19,7 @@ fn invoke_fn() -> Result<js_sys::Function, JsValue> {
     let window = web_sys::window().ok_or("no window")?;
     let tauri = js_sys::Reflect::get(&window, &"__TAURI__".into())?;
     let core = js_sys::Reflect::get(&tauri, &"core".into())?;
-    js_sys::Reflect::get(&core, &"invoke".into())?
-        .dyn_into::<js_sys::Function>()
-        .map_err(JsValue::from)
+    js_sys::Reflect::get(&core, &"invoke".into())?.dyn_into::<js_sys::Function>()
 }
 
 async fn invoke(command: &str, args: JsValue) -> Result<JsValue, JsValue> {
@@ -38,19 +36,17 @@ async fn call(request: Request) -> Reply {
     let json = serde_json::to_string(&request).map_err(|e| ipc_error(e.to_string()))?;
     let args = js_sys::Object::new();
     let parsed = js_sys::JSON::parse(&json).map_err(|e| ipc_error(format!("{e:?}")))?;
-    js_sys::Reflect::set(&args, &"request".into(), &parsed)
-        .map_err(|e| ipc_error(format!("{e:?}")))?;
-    let stringify = |v: &JsValue| {
-        js_sys::JSON::stringify(v)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default()
-    };
+    js_sys::Reflect::set(&args, &"request".into(), &parsed).map_err(|e| ipc_error(format!("{e:?}")))?;
+    let stringify =
+        |v: &JsValue| js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default();
     match invoke("call", args.into()).await {
-        Ok(value) => serde_json::from_str::<Response>(&stringify(&value))
-            .map_err(|e| ipc_error(e.to_string())),
-        Err(err) => Err(serde_json::from_str::<ApiError>(&stringify(&err))
-            .unwrap_or_else(|_| ipc_error(stringify(&err)))),
+        Ok(value) => {
+            serde_json::from_str::<Response>(&stringify(&value)).map_err(|e| ipc_error(e.to_string()))
+        }
+        Err(err) => {
+            Err(serde_json::from_str::<ApiError>(&stringify(&err))
+                .unwrap_or_else(|_| ipc_error(stringify(&err))))
+        }
     }
 }
 
@@ -90,9 +86,7 @@ impl eframe::App for WebApp {
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, JsValue> {
     let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await?
-        .dyn_into()?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
     let buffer = JsFuture::from(response.array_buffer()?).await?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
@@ -100,9 +94,7 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, JsValue> {
 /// Starts the console on the `<canvas id="ops_canvas">`.
 #[wasm_bindgen]
 pub async fn start() -> Result<(), JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let canvas = document
         .get_element_by_id("ops_canvas")
         .ok_or("no #ops_canvas")?
@@ -118,14 +110,8 @@ pub async fn start() -> Result<(), JsValue> {
                     Ok(bytes) => fonts::install(&cc.egui_ctx, bytes),
                     Err(e) => web_sys::console::error_1(&e),
                 }
-                let backend = TauriBackend {
-                    ctx: cc.egui_ctx.clone(),
-                    replies: Rc::default(),
-                };
-                Ok(Box::new(WebApp {
-                    app: OpsApp::new(Box::new(backend)),
-                    first_frame_reported: false,
-                }))
+                let backend = TauriBackend { ctx: cc.egui_ctx.clone(), replies: Rc::default() };
+                Ok(Box::new(WebApp { app: OpsApp::new(Box::new(backend)), first_frame_reported: false }))
             }),
         )
         .await

@@ -56,9 +56,7 @@ impl Request {
     pub fn permission(&self) -> Option<Permission> {
         match self {
             Request::Status | Request::Login { .. } | Request::Logout => None,
-            Request::SearchCustomers { .. } | Request::CustomerTree { .. } => {
-                Some(Permission::CustomerView)
-            }
+            Request::SearchCustomers { .. } | Request::CustomerTree { .. } => Some(Permission::CustomerView),
             Request::RevealPii { .. } => Some(Permission::PiiReveal),
             Request::AuditLog { .. } | Request::VerifyAudit => Some(Permission::AuditView),
         }

@@ -48,16 +48,7 @@ pub fn canonical(
     target: &str,
     detail: &str,
 ) -> String {
-    serde_json::json!([
-        seq,
-        id.to_string(),
-        at.timestamp_micros(),
-        actor,
-        action,
-        target,
-        detail
-    ])
-    .to_string()
+    serde_json::json!([seq, id.to_string(), at.timestamp_micros(), actor, action, target, detail]).to_string()
 }
 
 /// `sha256(prev_hash || canonical)` in lower-case hex.
@@ -70,10 +61,7 @@ pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
 
 /// The hash a record should carry given its own fields.
 pub fn expected_hash(r: &AuditRecord) -> String {
-    chain_hash(
-        &r.prev_hash,
-        &canonical(r.seq, r.id, r.at, &r.actor, &r.action, &r.target, &r.detail),
-    )
+    chain_hash(&r.prev_hash, &canonical(r.seq, r.id, r.at, &r.actor, &r.action, &r.target, &r.detail))
 }
 
 /// Where and why a chain fails to verify.
@@ -96,10 +84,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self {
-            last_seq: 0,
-            last_hash: GENESIS_HASH.to_owned(),
-        }
+        Self { last_seq: 0, last_hash: GENESIS_HASH.to_owned() }
     }
 }
 
@@ -108,21 +93,13 @@ impl ChainVerifier {
     pub fn push(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
         let fail = |reason: String| ChainBreak { seq: r.seq, reason };
         if r.seq != self.last_seq + 1 {
-            return Err(fail(format!(
-                "expected row {}, found row {}",
-                self.last_seq + 1,
-                r.seq
-            )));
+            return Err(fail(format!("expected row {}, found row {}", self.last_seq + 1, r.seq)));
         }
         if r.prev_hash != self.last_hash {
-            return Err(fail(
-                "its previous-hash does not match the row before it".to_owned(),
-            ));
+            return Err(fail("its previous-hash does not match the row before it".to_owned()));
         }
         if expected_hash(r) != r.hash {
-            return Err(fail(
-                "its content does not match its hash (edited?)".to_owned(),
-            ));
+            return Err(fail("its content does not match its hash (edited?)".to_owned()));
         }
         self.last_seq = r.seq;
         self.last_hash.clone_from(&r.hash);

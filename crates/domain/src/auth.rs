@@ -52,13 +52,8 @@ pub enum Role {
 
 impl Role {
     /// Every role, for listings and tests.
-    pub const ALL: [Role; 5] = [
-        Role::CsAgent,
-        Role::FinanceReviewer,
-        Role::Supervisor,
-        Role::Auditor,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 5] =
+        [Role::CsAgent, Role::FinanceReviewer, Role::Supervisor, Role::Auditor, Role::Admin];
 
     /// The stable name stored in the database.
     pub fn as_str(self) -> &'static str {
@@ -80,19 +75,8 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::CsAgent => &[
-                CustomerView,
-                PiiReveal,
-                RecycledReview,
-                ForceUnbind,
-                VirtualAccountView,
-            ],
-            Role::FinanceReviewer => &[
-                CustomerView,
-                SuspenseView,
-                SuspenseResolve,
-                VirtualAccountView,
-            ],
+            Role::CsAgent => &[CustomerView, PiiReveal, RecycledReview, ForceUnbind, VirtualAccountView],
+            Role::FinanceReviewer => &[CustomerView, SuspenseView, SuspenseResolve, VirtualAccountView],
             Role::Supervisor => &[
                 CustomerView,
                 PiiReveal,
@@ -141,11 +125,7 @@ pub struct LoginPolicy {
 
 impl Default for LoginPolicy {
     fn default() -> Self {
-        Self {
-            max_failures: 5,
-            lock_minutes: 15,
-            idle_timeout_minutes: 15,
-        }
+        Self { max_failures: 5, lock_minutes: 15, idle_timeout_minutes: 15 }
     }
 }
 
@@ -166,10 +146,7 @@ mod tests {
         assert!(Role::CsAgent.allows(Permission::PiiReveal));
         assert!(!Role::CsAgent.allows(Permission::RecycledApprove));
         assert!(!Role::Auditor.allows(Permission::PiiReveal));
-        assert!(
-            !Role::Admin.allows(Permission::CustomerView),
-            "admins see no customer data"
-        );
+        assert!(!Role::Admin.allows(Permission::CustomerView), "admins see no customer data");
         assert!(Role::Supervisor.allows(Permission::SuspenseApprove));
     }
 }

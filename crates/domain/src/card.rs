@@ -125,10 +125,7 @@ pub const KNOWN_BINS: &[(&str, &str, &str)] = &[
 
 /// The issuing bank's Chinese name for a BIN, if known.
 pub fn bank_name(bin: &str) -> Option<&'static str> {
-    KNOWN_BINS
-        .iter()
-        .find(|(b, _, _)| *b == bin)
-        .map(|(_, name, _)| *name)
+    KNOWN_BINS.iter().find(|(b, _, _)| *b == bin).map(|(_, name, _)| *name)
 }
 
 #[cfg(test)]

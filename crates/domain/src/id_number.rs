@@ -41,9 +41,7 @@ impl IdNumber {
             return Err(IdNumberError::Length(len));
         }
         let bytes = s.as_bytes();
-        if !bytes[..17].iter().all(u8::is_ascii_digit)
-            || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
-        {
+        if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
             return Err(IdNumberError::Characters);
         }
         let expected = check_char(&s[..17]).ok_or(IdNumberError::Characters)?;
@@ -81,11 +79,7 @@ pub fn check_char(first17: &str) -> Option<char> {
     if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
+    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
     Some(CHECK_CHARS[(sum % 11) as usize] as char)
 }
 
@@ -134,18 +128,9 @@ mod tests {
             IdNumber::parse("110105194912310021"),
             Err(IdNumberError::CheckCharacter { expected: 'X' })
         );
-        assert_eq!(
-            IdNumber::parse("1101051949123100"),
-            Err(IdNumberError::Length(16))
-        );
-        let bad_date = format!(
-            "11010519490231002{}",
-            check_char("11010519490231002").unwrap()
-        );
+        assert_eq!(IdNumber::parse("1101051949123100"), Err(IdNumberError::Length(16)));
+        let bad_date = format!("11010519490231002{}", check_char("11010519490231002").unwrap());
         assert_eq!(IdNumber::parse(&bad_date), Err(IdNumberError::BirthDate));
-        assert_eq!(
-            IdNumber::parse("1101051949123100AX"),
-            Err(IdNumberError::Characters)
-        );
+        assert_eq!(IdNumber::parse("1101051949123100AX"), Err(IdNumberError::Characters));
     }
 }

@@ -53,10 +53,7 @@ impl SearchField {
         } else if crate::phone::Phone::parse(term).is_ok() {
             Some(SearchField::Phone)
         } else if term.len() == 4
-            && term
-                .chars()
-                .enumerate()
-                .all(|(i, c)| c.is_ascii_digit() || (i == 3 && (c == 'X' || c == 'x')))
+            && term.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || (i == 3 && (c == 'X' || c == 'x')))
         {
             Some(SearchField::IdLast4)
         } else {
@@ -198,9 +195,7 @@ impl PiiTarget {
     /// The id of the record whose field is revealed.
     pub fn record_id(self) -> Uuid {
         match self {
-            PiiTarget::CustomerName { customer_id } | PiiTarget::IdNumber { customer_id } => {
-                customer_id
-            }
+            PiiTarget::CustomerName { customer_id } | PiiTarget::IdNumber { customer_id } => customer_id,
             PiiTarget::Phone { user_id } | PiiTarget::Email { user_id } => user_id,
         }
     }
@@ -229,18 +224,12 @@ mod tests {
 
     #[test]
     fn classifies_search_terms() {
-        assert_eq!(
-            SearchField::classify("138 1234 5678"),
-            Some(SearchField::Phone)
-        );
+        assert_eq!(SearchField::classify("138 1234 5678"), Some(SearchField::Phone));
         assert_eq!(SearchField::classify("a@b.cn"), Some(SearchField::Email));
         assert_eq!(SearchField::classify("002X"), Some(SearchField::IdLast4));
         assert_eq!(SearchField::classify("1234"), Some(SearchField::IdLast4));
         assert_eq!(SearchField::classify("小明"), Some(SearchField::Nickname));
-        assert_eq!(
-            SearchField::classify("0190b5c8-7d2e-7c3a-9f00-000000000001"),
-            Some(SearchField::UserId)
-        );
+        assert_eq!(SearchField::classify("0190b5c8-7d2e-7c3a-9f00-000000000001"), Some(SearchField::UserId));
         assert_eq!(SearchField::classify("  "), None);
     }
 }

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An amount in yuan (CNY) with exact decimal arithmetic.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Cny(pub Decimal);
 
 impl Cny {
@@ -20,11 +18,7 @@ impl Cny {
     pub fn to_minor(self) -> Option<i64> {
         use rust_decimal::prelude::ToPrimitive;
         let scaled = self.0.checked_mul(Decimal::ONE_HUNDRED)?;
-        if scaled.fract().is_zero() {
-            scaled.to_i64()
-        } else {
-            None
-        }
+        if scaled.fract().is_zero() { scaled.to_i64() } else { None }
     }
 }
 
@@ -32,11 +26,7 @@ impl fmt::Display for Cny {
     /// `¥1,234,567.80`, always two decimals, thousands grouped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rounded = self.0.round_dp(2);
-        let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
-            "-"
-        } else {
-            ""
-        };
+        let sign = if rounded.is_sign_negative() && !rounded.is_zero() { "-" } else { "" };
         let text = format!("{:.2}", rounded.abs());
         let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
         let mut grouped = String::with_capacity(int.len() + int.len() / 3);

@@ -97,17 +97,8 @@ mod tests {
 
     #[test]
     fn normalises_prefixes_and_separators() {
-        for input in [
-            "13812345678",
-            "+86 138-1234-5678",
-            "008613812345678",
-            "86 13812345678",
-        ] {
-            assert_eq!(
-                Phone::parse(input).map(|p| p.0),
-                Ok("13812345678".to_owned()),
-                "{input}"
-            );
+        for input in ["13812345678", "+86 138-1234-5678", "008613812345678", "86 13812345678"] {
+            assert_eq!(Phone::parse(input).map(|p| p.0), Ok("13812345678".to_owned()), "{input}");
         }
     }
 

@@ -23,12 +23,7 @@ pub struct Host {
 impl Host {
     /// Opens `database_url`, migrating it, and seeds demo data into an empty database
     /// when `seed_demo` is set. Never fails: a failure is kept and reported by `Status`.
-    pub async fn open(
-        database_url: &str,
-        vault: PiiVault,
-        seed_demo: bool,
-        now: DateTime<Utc>,
-    ) -> Self {
+    pub async fn open(database_url: &str, vault: PiiVault, seed_demo: bool, now: DateTime<Utc>) -> Self {
         let services = async {
             let store = store::open(database_url).await?;
             let services = Services::new(store, vault, LoginPolicy::default());
@@ -41,20 +36,14 @@ impl Host {
         if let Err(e) = &services {
             tracing::error!(url = %store::redact_url(database_url), error = %e, "database could not be opened");
         }
-        Self {
-            services,
-            session: Session::default(),
-        }
+        Self { services, session: Session::default() }
     }
 
     /// A host that could not start (e.g. an unreadable PII key): every request but
     /// `Status` answers `Unavailable`, and `Status` carries `error`.
     pub fn failed(error: ApiError) -> Self {
         tracing::error!(error = %error, "backend could not start");
-        Self {
-            services: Err(error),
-            session: Session::default(),
-        }
+        Self { services: Err(error), session: Session::default() }
     }
 
     /// The services, if the database opened.
@@ -66,14 +55,10 @@ impl Host {
     pub async fn handle(&mut self, req: Request, now: DateTime<Utc>) -> Result<Response, ApiError> {
         match &self.services {
             Ok(services) => services.handle(&mut self.session, req, now).await,
-            Err(e) if req == Request::Status => Ok(Response::Status {
-                database: None,
-                startup_error: Some(e.clone()),
-                operator: None,
-            }),
-            Err(e) => Err(ApiError::Unavailable {
-                message: e.to_string(),
-            }),
+            Err(e) if req == Request::Status => {
+                Ok(Response::Status { database: None, startup_error: Some(e.clone()), operator: None })
+            }
+            Err(e) => Err(ApiError::Unavailable { message: e.to_string() }),
         }
     }
 }
@@ -88,15 +73,14 @@ pub fn load_or_create_vault(data_dir: &Path) -> Result<PiiVault, String> {
     }
     let path = data_dir.join("pii.key");
     match std::fs::read_to_string(&path) {
-        Ok(text) => PiiVault::from_hex(&text)
-            .ok_or_else(|| format!("{} must hold 64 hex digits", path.display())),
+        Ok(text) => {
+            PiiVault::from_hex(&text).ok_or_else(|| format!("{} must hold 64 hex digits", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0u8; 32];
             getrandom_fill(&mut key);
-            std::fs::create_dir_all(data_dir)
-                .map_err(|e| format!("{}: {e}", data_dir.display()))?;
-            write_private(&path, &hex::encode(key))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+            write_private(&path, &hex::encode(key)).map_err(|e| format!("{}: {e}", path.display()))?;
             Ok(PiiVault::new(&key))
         }
         Err(e) => Err(format!("{}: {e}", path.display())),
@@ -112,11 +96,7 @@ fn getrandom_fill(buf: &mut [u8]) {
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     f.write_all(text.as_bytes())
 }
 

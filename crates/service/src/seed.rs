@@ -43,28 +43,23 @@ pub const BATCH_CUSTOMERS: usize = 5_000;
 
 /// The demo world's "today": fixed, so the data is the same on every machine.
 pub fn demo_anchor() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap_or_default()
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "欧阳",
-    "司马", "诸葛", "上官",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
+    "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "欧阳", "司马", "诸葛",
+    "上官",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "刚", "桂英", "子涵", "欣怡", "梓轩", "浩然", "雨桐", "一诺", "思远",
-    "嘉怡", "俊熙", "诗琪", "宇航", "晨曦", "佳琪",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "秀英", "霞", "平", "刚", "桂英", "子涵", "欣怡", "梓轩", "浩然", "雨桐", "一诺", "思远", "嘉怡", "俊熙",
+    "诗琪", "宇航", "晨曦", "佳琪",
 ];
 /// Characters outside GB2312 that real names use (the font must cover them).
-const RARE_GIVEN: &[&str] = &[
-    "䶮", "堃", "喆", "玥", "珺", "昇", "淼", "燊", "犇", "瑄", "祎", "赟", "頔", "昶",
-];
-const REGIONS: &[&str] = &[
-    "110105", "310104", "440305", "330106", "510107", "420106", "320102", "610113",
-];
+const RARE_GIVEN: &[&str] =
+    &["䶮", "堃", "喆", "玥", "珺", "昇", "淼", "燊", "犇", "瑄", "祎", "赟", "頔", "昶"];
+const REGIONS: &[&str] = &["110105", "310104", "440305", "330106", "510107", "420106", "320102", "610113"];
 const PHONE_PREFIXES: &[(&str, &str)] = &[
     ("138", "中国移动"),
     ("139", "中国移动"),
@@ -77,15 +72,9 @@ const PHONE_PREFIXES: &[(&str, &str)] = &[
     ("189", "中国电信"),
     ("199", "中国电信"),
 ];
-const PROVINCES: &[&str] = &[
-    "北京", "上海", "广东", "浙江", "四川", "湖北", "江苏", "陕西",
-];
-const NICK_HEADS: &[&str] = &[
-    "快乐", "追风", "阳光", "安静", "老", "小", "大", "sunny", "lucky", "blue",
-];
-const NICK_TAILS: &[&str] = &[
-    "小猫", "少年", "的鱼", "王", "同学", "虎", "_cn", "star", "007", "moon",
-];
+const PROVINCES: &[&str] = &["北京", "上海", "广东", "浙江", "四川", "湖北", "江苏", "陕西"];
+const NICK_HEADS: &[&str] = &["快乐", "追风", "阳光", "安静", "老", "小", "大", "sunny", "lucky", "blue"];
+const NICK_TAILS: &[&str] = &["小猫", "少年", "的鱼", "王", "同学", "虎", "_cn", "star", "007", "moon"];
 
 /// SplitMix64: tiny, fast, and stable forever (unlike library RNGs across versions).
 struct Rng(u64);
@@ -148,23 +137,12 @@ pub struct Generator<'a> {
 impl<'a> Generator<'a> {
     /// A generator of `customers` customers, anchored at `anchor` ("today" of the data).
     pub fn new(seed: u64, customers: usize, vault: &'a PiiVault, anchor: DateTime<Utc>) -> Self {
-        Self {
-            rng: Rng(seed),
-            vault,
-            anchor,
-            remaining: customers,
-            next_phone: 0,
-            customer_index: 0,
-        }
+        Self { rng: Rng(seed), vault, anchor, remaining: customers, next_phone: 0, customer_index: 0 }
     }
 
     fn name(&mut self) -> String {
         let surname = *self.rng.pick(SURNAMES);
-        let given = if self.rng.chance(8) {
-            *self.rng.pick(RARE_GIVEN)
-        } else {
-            *self.rng.pick(GIVEN)
-        };
+        let given = if self.rng.chance(8) { *self.rng.pick(RARE_GIVEN) } else { *self.rng.pick(GIVEN) };
         if self.rng.chance(40) && given.chars().count() == 1 {
             format!("{surname}{given}{}", self.rng.pick(GIVEN))
         } else {
@@ -174,10 +152,7 @@ impl<'a> Generator<'a> {
 
     fn id_number(&mut self) -> String {
         let region = *self.rng.pick(REGIONS);
-        let birth = Utc
-            .with_ymd_and_hms(1950, 1, 1, 0, 0, 0)
-            .single()
-            .unwrap_or_default()
+        let birth = Utc.with_ymd_and_hms(1950, 1, 1, 0, 0, 0).single().unwrap_or_default()
             + Duration::days(self.rng.below(55 * 365) as i64);
         // The sequence number makes IDs of the same birthday and region distinct.
         let seq = self.customer_index % 1000;
@@ -204,9 +179,7 @@ impl<'a> Generator<'a> {
         let start = self.anchor - Duration::days(10 * 365);
         for _ in 0..n {
             self.customer_index += 1;
-            let created_at = self
-                .rng
-                .time_between(start, self.anchor - Duration::days(30));
+            let created_at = self.rng.time_between(start, self.anchor - Duration::days(30));
             let verified = self.rng.chance(90);
             let id_number = verified.then(|| self.id_number());
             let customer = CustomerRow {
@@ -231,17 +204,13 @@ impl<'a> Generator<'a> {
     }
 
     fn user(&mut self, b: &mut CustomerBatch, customer: &CustomerRow, ordinal: usize) {
-        let registered_at = self
-            .rng
-            .time_between(customer.created_at, self.anchor - Duration::days(7));
+        let registered_at = self.rng.time_between(customer.created_at, self.anchor - Duration::days(7));
         let user_id = self.rng.uuid_v7(registered_at);
         self.next_phone += 1;
         let (phone, carrier) = phone_for(self.next_phone);
         let has_phone = ordinal == 0 || self.rng.chance(85);
-        let email = self
-            .rng
-            .chance(40)
-            .then(|| format!("user{}.{}@example.cn", self.customer_index, ordinal));
+        let email =
+            self.rng.chance(40).then(|| format!("user{}.{}@example.cn", self.customer_index, ordinal));
         let nickname = self.rng.chance(70).then(|| {
             format!(
                 "{}{}{}",
@@ -250,18 +219,13 @@ impl<'a> Generator<'a> {
                 self.customer_index * 10 + ordinal as u64
             )
         });
-        let last_login_at = self
-            .rng
-            .chance(80)
-            .then(|| self.rng.time_between(registered_at, self.anchor));
+        let last_login_at = self.rng.chance(80).then(|| self.rng.time_between(registered_at, self.anchor));
         // Some users changed phone once: the old binding stays in the history.
         let mut bound_at = registered_at;
         if has_phone && self.rng.chance(15) {
             self.next_phone += 1;
             let (old_phone, _) = phone_for(self.next_phone);
-            bound_at = self
-                .rng
-                .time_between(registered_at, self.anchor - Duration::days(3));
+            bound_at = self.rng.time_between(registered_at, self.anchor - Duration::days(3));
             b.phone_bindings.push(PhoneBindingRow {
                 id: self.rng.uuid_v7(registered_at),
                 user_id,
@@ -287,11 +251,7 @@ impl<'a> Generator<'a> {
             user_id,
             kind: "cash".into(),
             balance_minor: self.balance_minor(),
-            real_name_level: if customer.real_name_verified {
-                1 + self.rng.below(3) as i16
-            } else {
-                1
-            },
+            real_name_level: if customer.real_name_verified { 1 + self.rng.below(3) as i16 } else { 1 },
             status: "active".into(),
         });
         for kind in ["red_packet", "points"] {
@@ -306,11 +266,7 @@ impl<'a> Generator<'a> {
                 });
             }
         }
-        let cards = if customer.real_name_verified {
-            self.rng.below(3)
-        } else {
-            0
-        };
+        let cards = if customer.real_name_verified { self.rng.below(3) } else { 0 };
         for _ in 0..cards {
             let (number, bank) = self.card();
             let bound = self.rng.time_between(registered_at, self.anchor);
@@ -323,11 +279,7 @@ impl<'a> Generator<'a> {
                 card_len: number.len() as i16,
                 bank_name: bank.into(),
                 reserved_phone: phone.clone(),
-                agreement_no: format!(
-                    "QP{}{:08}",
-                    bound.format("%Y%m%d"),
-                    self.rng.below(100_000_000)
-                ),
+                agreement_no: format!("QP{}{:08}", bound.format("%Y%m%d"), self.rng.below(100_000_000)),
                 bound_at: bound,
                 status: "active".into(),
             });
@@ -338,11 +290,7 @@ impl<'a> Generator<'a> {
             phone: has_phone.then_some(phone),
             email,
             nickname,
-            status: if self.rng.chance(3) {
-                "frozen".into()
-            } else {
-                "active".into()
-            },
+            status: if self.rng.chance(3) { "frozen".into() } else { "active".into() },
             registered_at,
             last_login_at,
             sms_reset_blocked: false,
@@ -363,13 +311,7 @@ impl<'a> Generator<'a> {
     /// What the carrier says. About 6% of bound numbers were reissued to someone
     /// else after our binding (entry time later than the binding: 二次号), 2% are
     /// cancelled and waiting in the freeze window, 2% ported.
-    fn carrier_record(
-        &mut self,
-        b: &mut CustomerBatch,
-        phone: &str,
-        carrier: &str,
-        bound_at: DateTime<Utc>,
-    ) {
+    fn carrier_record(&mut self, b: &mut CustomerBatch, phone: &str, carrier: &str, bound_at: DateTime<Utc>) {
         let r = self.rng.below(100);
         let (status, entry_at, updated_at) = match r {
             0..=5 => {
@@ -381,22 +323,10 @@ impl<'a> Generator<'a> {
             }
             6..=7 => {
                 let cancelled = self.rng.time_between(bound_at, self.anchor);
-                (
-                    "cancelled",
-                    bound_at - Duration::days(self.rng.below(2000) as i64),
-                    cancelled,
-                )
+                ("cancelled", bound_at - Duration::days(self.rng.below(2000) as i64), cancelled)
             }
-            8..=9 => (
-                "ported",
-                bound_at - Duration::days(self.rng.below(1000) as i64),
-                bound_at,
-            ),
-            _ => (
-                "active",
-                bound_at - Duration::days(self.rng.below(3000) as i64),
-                bound_at,
-            ),
+            8..=9 => ("ported", bound_at - Duration::days(self.rng.below(1000) as i64), bound_at),
+            _ => ("active", bound_at - Duration::days(self.rng.below(3000) as i64), bound_at),
         };
         b.carrier_records.push(CarrierRecordRow {
             id: self.rng.uuid_v7(updated_at),
@@ -411,23 +341,14 @@ impl<'a> Generator<'a> {
 }
 
 /// Creates the demo operators that do not exist yet.
-pub async fn ensure_demo_operators(
-    services: &Services,
-    now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
+pub async fn ensure_demo_operators(services: &Services, now: DateTime<Utc>) -> Result<usize, ApiError> {
     let mut created = 0;
     for (username, display_name, role) in DEMO_OPERATORS {
-        if services
-            .store()
-            .operator_by_username(username)
-            .await?
-            .is_some()
-        {
+        if services.store().operator_by_username(username).await?.is_some() {
             continue;
         }
-        let password_hash = hash_password(DEMO_PASSWORD).map_err(|e| ApiError::Database {
-            message: format!("hashing demo password: {e}"),
-        })?;
+        let password_hash = hash_password(DEMO_PASSWORD)
+            .map_err(|e| ApiError::Database { message: format!("hashing demo password: {e}") })?;
         let op = OperatorRow {
             id: Uuid::now_v7(),
             username: (*username).into(),
@@ -496,17 +417,10 @@ mod tests {
     #[test]
     fn deterministic_and_valid() {
         let vault = PiiVault::new(&[1; 32]);
-        let a = Generator::new(7, 50, &vault, demo_anchor())
-            .next_batch(50)
-            .unwrap();
-        let b = Generator::new(7, 50, &vault, demo_anchor())
-            .next_batch(50)
-            .unwrap();
+        let a = Generator::new(7, 50, &vault, demo_anchor()).next_batch(50).unwrap();
+        let b = Generator::new(7, 50, &vault, demo_anchor()).next_batch(50).unwrap();
         let ids = |x: &CustomerBatch| {
-            x.users
-                .iter()
-                .map(|u| (u.id, u.phone.clone(), u.nickname.clone()))
-                .collect::<Vec<_>>()
+            x.users.iter().map(|u| (u.id, u.phone.clone(), u.nickname.clone())).collect::<Vec<_>>()
         };
         assert_eq!(ids(&a), ids(&b));
         assert_eq!(
@@ -525,11 +439,7 @@ mod tests {
                 Phone::parse(p).unwrap();
             }
         }
-        assert!(
-            a.cards
-                .iter()
-                .all(|k| k.card_hash.len() == 64 && k.bin.len() == 6 && k.last4.len() == 4)
-        );
+        assert!(a.cards.iter().all(|k| k.card_hash.len() == 64 && k.bin.len() == 6 && k.last4.len() == 4));
         assert!(a.carrier_records.iter().any(|r| r.status == "reissued"));
         let mut g = Generator::new(9, 1, &vault, demo_anchor());
         for _ in 0..100 {

@@ -8,8 +8,8 @@ use domain::auth::{LoginPolicy, OperatorInfo, Permission, Role};
 use domain::card::bank_name;
 use domain::mask;
 use domain::model::{
-    AccountView, BankCardView, CustomerSummary, CustomerTree, PhoneBindingView, PiiTarget,
-    SearchField, UserNode, birth_year,
+    AccountView, BankCardView, CustomerSummary, CustomerTree, PhoneBindingView, PiiTarget, SearchField,
+    UserNode, birth_year,
 };
 use domain::money::Cny;
 use domain::phone::Phone;
@@ -60,11 +60,7 @@ pub struct Services {
 impl Services {
     /// Services over `store`, sealing PII with `vault`.
     pub fn new(store: Arc<dyn Store>, vault: PiiVault, policy: LoginPolicy) -> Self {
-        Self {
-            store,
-            vault,
-            policy,
-        }
+        Self { store, vault, policy }
     }
 
     /// The store, for seeding and benchmarks.
@@ -88,9 +84,7 @@ impl Services {
         if let Some(permission) = req.permission() {
             self.authorize(session, permission, req.name(), now).await?;
         }
-        let actor = session
-            .operator()
-            .map_or(SYSTEM_ACTOR.to_owned(), |op| op.username.clone());
+        let actor = session.operator().map_or(SYSTEM_ACTOR.to_owned(), |op| op.username.clone());
         match req {
             Request::Status => Ok(Response::Status {
                 database: Some(self.store.info()),
@@ -115,21 +109,16 @@ impl Services {
                 }
                 Ok(Response::LoggedOut)
             }
-            Request::SearchCustomers { query } => {
-                self.search(&query).await.map(Response::Customers)
+            Request::SearchCustomers { query } => self.search(&query).await.map(Response::Customers),
+            Request::CustomerTree { customer_id } => {
+                self.customer_tree(customer_id).await.map(Response::CustomerTree)
             }
-            Request::CustomerTree { customer_id } => self
-                .customer_tree(customer_id)
-                .await
-                .map(Response::CustomerTree),
             Request::RevealPii { target, reason } => {
                 let value = self.reveal(&actor, target, &reason, now).await?;
                 Ok(Response::Revealed { target, value })
             }
             Request::AuditLog { before_seq, limit } => Ok(Response::AuditPage(
-                self.store
-                    .audit_page(before_seq, limit.clamp(1, MAX_PAGE_ROWS))
-                    .await?,
+                self.store.audit_page(before_seq, limit.clamp(1, MAX_PAGE_ROWS)).await?,
             )),
             Request::VerifyAudit => self.verify_audit().await.map(Response::AuditVerified),
         }
@@ -150,13 +139,8 @@ impl Services {
         if now - *last_activity > Duration::minutes(self.policy.idle_timeout_minutes) {
             let username = op.username.clone();
             session.operator = None;
-            let audit = NewAudit::new(
-                now,
-                &username,
-                "session.expired",
-                format!("operator:{username}"),
-                json!({}),
-            );
+            let audit =
+                NewAudit::new(now, &username, "session.expired", format!("operator:{username}"), json!({}));
             self.store.append_audit(audit).await?;
             return Err(ApiError::SessionExpired);
         }
@@ -183,10 +167,7 @@ impl Services {
     ) -> Result<OperatorInfo, ApiError> {
         let username = username.trim();
         if username.is_empty() {
-            return Err(ApiError::InvalidInput {
-                field: "username".into(),
-                reason: "required".into(),
-            });
+            return Err(ApiError::InvalidInput { field: "username".into(), reason: "required".into() });
         }
         let target = format!("operator:{}", username.chars().take(64).collect::<String>());
         let Some(op) = self.store.operator_by_username(username).await? else {
@@ -200,18 +181,11 @@ impl Services {
                 json!({ "reason": "unknown_operator" }),
             );
             self.store.append_audit(audit).await?;
-            return Err(ApiError::InvalidCredentials {
-                remaining_attempts: self.policy.max_failures,
-            });
+            return Err(ApiError::InvalidCredentials { remaining_attempts: self.policy.max_failures });
         };
         if let Some(until) = op.locked_until.filter(|until| *until > now) {
-            let audit = NewAudit::new(
-                now,
-                SYSTEM_ACTOR,
-                "login.refused_locked",
-                target,
-                json!({ "until": until }),
-            );
+            let audit =
+                NewAudit::new(now, SYSTEM_ACTOR, "login.refused_locked", target, json!({ "until": until }));
             self.store.append_audit(audit).await?;
             return Err(ApiError::OperatorLocked { until });
         }
@@ -219,18 +193,13 @@ impl Services {
             message: format!("operator {} has unknown role {}", op.username, op.role),
         })?;
         let (pw, phc) = (password.to_owned(), op.password_hash.clone());
-        let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-            .await
-            .unwrap_or(false);
+        let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
         if !matches {
             let failed = op.failed_attempts.saturating_add(1);
             let lock = (failed as u32 >= self.policy.max_failures)
                 .then(|| now + Duration::minutes(self.policy.lock_minutes));
             let (action, detail) = match lock {
-                Some(until) => (
-                    "login.locked",
-                    json!({ "failed_attempts": failed, "until": until }),
-                ),
+                Some(until) => ("login.locked", json!({ "failed_attempts": failed, "until": until })),
                 None => ("login.failed", json!({ "failed_attempts": failed })),
             };
             let update = LoginUpdate {
@@ -239,12 +208,7 @@ impl Services {
                 locked_until: lock,
                 last_login_at: None,
             };
-            self.store
-                .record_login(
-                    update,
-                    NewAudit::new(now, SYSTEM_ACTOR, action, target, detail),
-                )
-                .await?;
+            self.store.record_login(update, NewAudit::new(now, SYSTEM_ACTOR, action, target, detail)).await?;
             return Err(match lock {
                 Some(until) => ApiError::OperatorLocked { until },
                 None => ApiError::InvalidCredentials {
@@ -261,29 +225,15 @@ impl Services {
         self.store
             .record_login(
                 update,
-                NewAudit::new(
-                    now,
-                    &op.username,
-                    "login.ok",
-                    target,
-                    json!({ "role": role }),
-                ),
+                NewAudit::new(now, &op.username, "login.ok", target, json!({ "role": role })),
             )
             .await?;
-        Ok(OperatorInfo {
-            id: op.id,
-            username: op.username,
-            display_name: op.display_name,
-            role,
-        })
+        Ok(OperatorInfo { id: op.id, username: op.username, display_name: op.display_name, role })
     }
 
     async fn search(&self, query: &str) -> Result<Vec<CustomerSummary>, ApiError> {
         let Some(field) = SearchField::classify(query) else {
-            return Err(ApiError::InvalidInput {
-                field: "query".into(),
-                reason: "empty".into(),
-            });
+            return Err(ApiError::InvalidInput { field: "query".into(), reason: "empty".into() });
         };
         let term = match field {
             SearchField::Phone => Phone::parse(query).map(String::from).unwrap_or_default(),
@@ -291,10 +241,7 @@ impl Services {
             SearchField::IdLast4 => query.trim().to_uppercase(),
             SearchField::UserId | SearchField::Nickname => query.trim().to_owned(),
         };
-        let hits = self
-            .store
-            .search_customers(field, &term, SEARCH_LIMIT)
-            .await?;
+        let hits = self.store.search_customers(field, &term, SEARCH_LIMIT).await?;
         Ok(hits
             .into_iter()
             .map(|hit| CustomerSummary {
@@ -321,9 +268,7 @@ impl Services {
             .store
             .customer_tree(customer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
-                what: format!("customer {customer_id}"),
-            })?;
+            .ok_or_else(|| ApiError::NotFound { what: format!("customer {customer_id}") })?;
         let users = rec
             .users
             .iter()
@@ -368,11 +313,7 @@ impl Services {
                 id: k.id,
                 user_id: k.user_id,
                 bank_name: bank_name(&k.bin).unwrap_or(&k.bank_name).to_owned(),
-                card_masked: mask::card(
-                    &k.bin,
-                    &k.last4,
-                    usize::try_from(k.card_len).unwrap_or(16),
-                ),
+                card_masked: mask::card(&k.bin, &k.last4, usize::try_from(k.card_len).unwrap_or(16)),
                 reserved_phone_masked: mask::phone(&k.reserved_phone),
                 bound_at: k.bound_at,
                 status: k.status.clone(),
@@ -405,37 +346,24 @@ impl Services {
                 reason: format!("at least {MIN_REASON_CHARS} characters"),
             });
         }
-        let not_found = || ApiError::NotFound {
-            what: format!("{} of {}", target.field_name(), target.record_id()),
-        };
+        let not_found =
+            || ApiError::NotFound { what: format!("{} of {}", target.field_name(), target.record_id()) };
         let value = match target {
             PiiTarget::CustomerName { customer_id } | PiiTarget::IdNumber { customer_id } => {
-                let rec = self
-                    .store
-                    .customer_tree(customer_id)
-                    .await?
-                    .ok_or_else(not_found)?;
+                let rec = self.store.customer_tree(customer_id).await?.ok_or_else(not_found)?;
                 if matches!(target, PiiTarget::CustomerName { .. }) {
                     rec.customer.name
                 } else {
                     let sealed = rec.customer.id_number_enc.ok_or_else(not_found)?;
-                    self.vault.open(&sealed).map_err(|e| ApiError::Database {
-                        message: e.to_string(),
-                    })?
+                    self.vault.open(&sealed).map_err(|e| ApiError::Database { message: e.to_string() })?
                 }
             }
-            PiiTarget::Phone { user_id } => self
-                .store
-                .user(user_id)
-                .await?
-                .and_then(|u| u.phone)
-                .ok_or_else(not_found)?,
-            PiiTarget::Email { user_id } => self
-                .store
-                .user(user_id)
-                .await?
-                .and_then(|u| u.email)
-                .ok_or_else(not_found)?,
+            PiiTarget::Phone { user_id } => {
+                self.store.user(user_id).await?.and_then(|u| u.phone).ok_or_else(not_found)?
+            }
+            PiiTarget::Email { user_id } => {
+                self.store.user(user_id).await?.and_then(|u| u.email).ok_or_else(not_found)?
+            }
         };
         let audit = NewAudit::new(
             now,
@@ -452,22 +380,13 @@ impl Services {
     pub async fn verify_audit(&self) -> Result<AuditVerification, ApiError> {
         let mut verifier = ChainVerifier::default();
         loop {
-            let page = self
-                .store
-                .audit_after(verifier.verified_rows(), VERIFY_PAGE_ROWS)
-                .await?;
+            let page = self.store.audit_after(verifier.verified_rows(), VERIFY_PAGE_ROWS).await?;
             if page.is_empty() {
-                return Ok(AuditVerification {
-                    rows: verifier.verified_rows(),
-                    first_break: None,
-                });
+                return Ok(AuditVerification { rows: verifier.verified_rows(), first_break: None });
             }
             for row in &page {
                 if let Err(brk) = verifier.push(row) {
-                    return Ok(AuditVerification {
-                        rows: verifier.verified_rows(),
-                        first_break: Some(brk),
-                    });
+                    return Ok(AuditVerification { rows: verifier.verified_rows(), first_break: Some(brk) });
                 }
             }
         }

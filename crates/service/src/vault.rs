@@ -60,10 +60,7 @@ impl PiiVault {
     pub fn seal(&self, plaintext: &str) -> String {
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         // Encryption with a fresh nonce and in-memory buffers does not fail.
-        let ct = self
-            .cipher
-            .encrypt(&nonce, plaintext.as_bytes())
-            .unwrap_or_default();
+        let ct = self.cipher.encrypt(&nonce, plaintext.as_bytes()).unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend(ct);
         format!("v1:{}", hex::encode(out))
@@ -77,18 +74,14 @@ impl PiiVault {
             .filter(|b| b.len() > 12)
             .ok_or(VaultError::Malformed)?;
         let (nonce, ct) = bytes.split_at(12);
-        let pt = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| VaultError::WrongKey)?;
+        let pt = self.cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| VaultError::WrongKey)?;
         String::from_utf8(pt).map_err(|_| VaultError::Malformed)
     }
 
     /// Keyed HMAC-SHA256 in hex: equal inputs give equal hashes under one key, and
     /// without the key the hash cannot be brute-forced over the small card/ID space.
     pub fn keyed_hash(&self, value: &str) -> String {
-        let mut mac =
-            <HmacSha256 as Mac>::new_from_slice(&self.mac_key).unwrap_or_else(|_| unreachable!());
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.mac_key).unwrap_or_else(|_| unreachable!());
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
@@ -105,10 +98,7 @@ mod tests {
         assert!(!sealed.contains("11010519491231002X"));
         assert_eq!(v.open(&sealed).unwrap(), "11010519491231002X");
         assert_ne!(v.seal("x"), v.seal("x"), "fresh nonce each time");
-        assert_eq!(
-            PiiVault::new(&[8; 32]).open(&sealed),
-            Err(VaultError::WrongKey)
-        );
+        assert_eq!(PiiVault::new(&[8; 32]).open(&sealed), Err(VaultError::WrongKey));
         assert_eq!(v.open("v1:zz"), Err(VaultError::Malformed));
         assert_eq!(v.keyed_hash("a"), v.keyed_hash("a"));
         assert_ne!(v.keyed_hash("a"), PiiVault::new(&[8; 32]).keyed_hash("a"));

@@ -51,13 +51,9 @@ impl From<StoreError> for ApiError {
             StoreError::Unreachable { location, reason } => {
                 ApiError::DatabaseUnreachable { location, reason }
             }
-            StoreError::TooNew { found, supported } => {
-                ApiError::DatabaseTooNew { found, supported }
-            }
+            StoreError::TooNew { found, supported } => ApiError::DatabaseTooNew { found, supported },
             StoreError::Corrupt { path, reason } => ApiError::DatabaseCorrupt { path, reason },
-            other => ApiError::Database {
-                message: other.to_string(),
-            },
+            other => ApiError::Database { message: other.to_string() },
         }
     }
 }

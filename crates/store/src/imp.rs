@@ -4,8 +4,8 @@
 
 use crate::error::is_unique_violation;
 use crate::{
-    AccountRow, BankCardRow, CustomerBatch, CustomerHit, CustomerRecord, CustomerRow, LoginUpdate,
-    NewAudit, OperatorRow, PhoneBindingRow, Result, Store, StoreError, UserRow, truncate_micros,
+    AccountRow, BankCardRow, CustomerBatch, CustomerHit, CustomerRecord, CustomerRow, LoginUpdate, NewAudit,
+    OperatorRow, PhoneBindingRow, Result, Store, StoreError, UserRow, truncate_micros,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -57,12 +57,7 @@ pub trait Store: Send + Sync + 'static {
     async fn count_customers(&self) -> Result<i64>;
 
     /// Customers matching `term` on `field`, at most `limit`.
-    async fn search_customers(
-        &self,
-        field: SearchField,
-        term: &str,
-        limit: u32,
-    ) -> Result<Vec<CustomerHit>>;
+    async fn search_customers(&self, field: SearchField, term: &str, limit: u32) -> Result<Vec<CustomerHit>>;
 
     /// A customer with users, accounts, cards and phone bindings.
     async fn customer_tree(&self, customer_id: Uuid) -> Result<Option<CustomerRecord>>;

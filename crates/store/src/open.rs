@@ -25,10 +25,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         open_postgres(url).await
     } else {
-        Err(StoreError::InvalidUrl(format!(
-            "'{}' should start with sqlite: or postgres://",
-            redact_url(url)
-        )))
+        Err(StoreError::InvalidUrl(format!("'{}' should start with sqlite: or postgres://", redact_url(url))))
     }
 }
 
@@ -41,49 +38,28 @@ async fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Store>> {
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let corrupt_or = |e: sqlx::Error| classify_sqlite(path, e);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(opts)
-        .await
-        .map_err(corrupt_or)?;
+    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await.map_err(corrupt_or)?;
     // A file that is not a database only fails on its first real read.
-    sqlx::query("SELECT COUNT(*) FROM sqlite_master")
-        .execute(&pool)
-        .await
-        .map_err(corrupt_or)?;
-    let version = migrate(&SQLITE_MIGRATIONS, &pool)
-        .await
-        .map_err(|e| match e {
-            StoreError::Sqlx(e) => classify_sqlite(path, e),
-            other => other,
-        })?;
-    let info = DatabaseInfo {
-        kind: "sqlite".into(),
-        location: path.to_owned(),
-        schema_version: version,
-    };
+    sqlx::query("SELECT COUNT(*) FROM sqlite_master").execute(&pool).await.map_err(corrupt_or)?;
+    let version = migrate(&SQLITE_MIGRATIONS, &pool).await.map_err(|e| match e {
+        StoreError::Sqlx(e) => classify_sqlite(path, e),
+        other => other,
+    })?;
+    let info = DatabaseInfo { kind: "sqlite".into(), location: path.to_owned(), schema_version: version };
     Ok(Arc::new(SqliteStore::new(pool, info)))
 }
 
 async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
     let location = redact_url(url);
-    let opts =
-        PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+    let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
         .connect_with(opts)
         .await
-        .map_err(|e| StoreError::Unreachable {
-            location: location.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| StoreError::Unreachable { location: location.clone(), reason: e.to_string() })?;
     let version = migrate(&PG_MIGRATIONS, &pool).await?;
-    let info = DatabaseInfo {
-        kind: "postgres".into(),
-        location,
-        schema_version: version,
-    };
+    let info = DatabaseInfo { kind: "postgres".into(), location, schema_version: version };
     Ok(Arc::new(PgStore::new(pool, info)))
 }
 
@@ -107,17 +83,13 @@ fn classify_sqlite(path: &str, e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         // SQLITE_CORRUPT (11) and SQLITE_NOTADB (26).
         if matches!(db.code().as_deref(), Some("11" | "26")) {
-            return StoreError::Corrupt {
-                path: path.to_owned(),
-                reason: db.message().to_owned(),
-            };
+            return StoreError::Corrupt { path: path.to_owned(), reason: db.message().to_owned() };
         }
     }
     match e {
-        sqlx::Error::Io(_) | sqlx::Error::Database(_) => StoreError::Unreachable {
-            location: path.to_owned(),
-            reason: e.to_string(),
-        },
+        sqlx::Error::Io(_) | sqlx::Error::Database(_) => {
+            StoreError::Unreachable { location: path.to_owned(), reason: e.to_string() }
+        }
         other => StoreError::Sqlx(other),
     }
 }
@@ -140,10 +112,7 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(
-            super::redact_url("postgres://ops:s3cret@db:5432/ops"),
-            "postgres://ops@db:5432/ops"
-        );
+        assert_eq!(super::redact_url("postgres://ops:s3cret@db:5432/ops"), "postgres://ops@db:5432/ops");
         assert_eq!(super::redact_url("postgres://db/ops"), "postgres://db/ops");
         assert_eq!(super::redact_url("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
     }

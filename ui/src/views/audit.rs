@@ -40,10 +40,7 @@ impl AuditView {
             self.requested = true;
             outbox.send(
                 Purpose::AuditPage { append: false },
-                Request::AuditLog {
-                    before_seq: None,
-                    limit: PAGE_ROWS,
-                },
+                Request::AuditLog { before_seq: None, limit: PAGE_ROWS },
             );
         }
         ui.heading(T::AreaAudit.text(lang));
@@ -51,10 +48,7 @@ impl AuditView {
             if ui.button(T::Refresh.text(lang)).clicked() {
                 outbox.send(
                     Purpose::AuditPage { append: false },
-                    Request::AuditLog {
-                        before_seq: None,
-                        limit: PAGE_ROWS,
-                    },
+                    Request::AuditLog { before_seq: None, limit: PAGE_ROWS },
                 );
             }
             if ui.button(T::VerifyChain.text(lang)).clicked() {
@@ -62,25 +56,16 @@ impl AuditView {
             }
         });
         match &self.verification {
-            Some(AuditVerification {
-                rows,
-                first_break: None,
-            }) => {
+            Some(AuditVerification { rows, first_break: None }) => {
                 ui.colored_label(
                     egui::Color32::from_rgb(0, 140, 60),
                     fill(T::ChainOk.text(lang), &[("n", rows)]),
                 );
             }
-            Some(AuditVerification {
-                first_break: Some(b),
-                ..
-            }) => {
+            Some(AuditVerification { first_break: Some(b), .. }) => {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    fill(
-                        T::ChainBroken.text(lang),
-                        &[("seq", &b.seq), ("reason", &b.reason)],
-                    ),
+                    fill(T::ChainBroken.text(lang), &[("seq", &b.seq), ("reason", &b.reason)]),
                 );
             }
             None => {}
@@ -89,47 +74,39 @@ impl AuditView {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.separator();
-        egui::ScrollArea::both()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                egui::Grid::new("audit")
-                    .striped(true)
-                    .num_columns(7)
-                    .show(ui, |ui| {
-                        for h in [
-                            T::AuditSeq,
-                            T::AuditAt,
-                            T::AuditActor,
-                            T::AuditAction,
-                            T::AuditTarget,
-                            T::AuditDetail,
-                            T::AuditHash,
-                        ] {
-                            ui.strong(h.text(lang));
-                        }
-                        ui.end_row();
-                        for r in &self.rows {
-                            ui.label(r.seq.to_string());
-                            ui.label(fmt_time(r.at));
-                            ui.label(&r.actor);
-                            ui.label(&r.action);
-                            ui.label(&r.target);
-                            ui.label(&r.detail);
-                            ui.monospace(&r.hash[..12.min(r.hash.len())]);
-                            ui.end_row();
-                        }
-                    });
-                if let Some(last) = self.rows.last().filter(|r| r.seq > 1) {
-                    if ui.button(T::LoadMore.text(lang)).clicked() {
-                        outbox.send(
-                            Purpose::AuditPage { append: true },
-                            Request::AuditLog {
-                                before_seq: Some(last.seq),
-                                limit: PAGE_ROWS,
-                            },
-                        );
-                    }
+        egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
+            egui::Grid::new("audit").striped(true).num_columns(7).show(ui, |ui| {
+                for h in [
+                    T::AuditSeq,
+                    T::AuditAt,
+                    T::AuditActor,
+                    T::AuditAction,
+                    T::AuditTarget,
+                    T::AuditDetail,
+                    T::AuditHash,
+                ] {
+                    ui.strong(h.text(lang));
+                }
+                ui.end_row();
+                for r in &self.rows {
+                    ui.label(r.seq.to_string());
+                    ui.label(fmt_time(r.at));
+                    ui.label(&r.actor);
+                    ui.label(&r.action);
+                    ui.label(&r.target);
+                    ui.label(&r.detail);
+                    ui.monospace(&r.hash[..12.min(r.hash.len())]);
+                    ui.end_row();
                 }
             });
+            if let Some(last) = self.rows.last().filter(|r| r.seq > 1)
+                && ui.button(T::LoadMore.text(lang)).clicked()
+            {
+                outbox.send(
+                    Purpose::AuditPage { append: true },
+                    Request::AuditLog { before_seq: Some(last.seq), limit: PAGE_ROWS },
+                );
+            }
+        });
     }
 }

@@ -49,14 +49,10 @@ impl LoginView {
                         ui.colored_label(ui.visuals().warn_fg_color, notice);
                     }
                     labelled_text_edit_ui(ui, T::Username.text(l), &mut self.username, false);
-                    let pw =
-                        labelled_text_edit_ui(ui, T::Password.text(l), &mut self.password, true);
+                    let pw = labelled_text_edit_ui(ui, T::Password.text(l), &mut self.password, true);
                     let enter = pw.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    let ready =
-                        !self.busy && !self.username.trim().is_empty() && !self.password.is_empty();
-                    let clicked = ui
-                        .add_enabled(ready, egui::Button::new(T::LogIn.text(l)))
-                        .clicked();
+                    let ready = !self.busy && !self.username.trim().is_empty() && !self.password.is_empty();
+                    let clicked = ui.add_enabled(ready, egui::Button::new(T::LogIn.text(l))).clicked();
                     if ready && (clicked || enter) {
                         self.busy = true;
                         self.error = None;

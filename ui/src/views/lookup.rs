@@ -58,31 +58,15 @@ impl LookupView {
     }
 
     /// Draws the view.
-    pub fn lookup_ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        lang: Lang,
-        can_reveal: bool,
-        outbox: &mut Outbox,
-    ) {
+    pub fn lookup_ui(&mut self, ui: &mut egui::Ui, lang: Lang, can_reveal: bool, outbox: &mut Outbox) {
         ui.heading(T::AreaLookup.text(lang));
         ui.horizontal(|ui| {
             let edit = labelled_text_edit_ui(ui, T::SearchLabel.text(lang), &mut self.query, false);
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let ready = !self.query.trim().is_empty();
-            if (ui
-                .add_enabled(ready, egui::Button::new(T::Search.text(lang)))
-                .clicked()
-                || enter)
-                && ready
-            {
+            if (ui.add_enabled(ready, egui::Button::new(T::Search.text(lang))).clicked() || enter) && ready {
                 self.busy = true;
-                outbox.send(
-                    Purpose::Search,
-                    Request::SearchCustomers {
-                        query: self.query.clone(),
-                    },
-                );
+                outbox.send(Purpose::Search, Request::SearchCustomers { query: self.query.clone() });
             }
         });
         ui.weak(T::SearchHint.text(lang));
@@ -93,15 +77,13 @@ impl LookupView {
             ui.colored_label(ui.visuals().error_fg_color, err);
         }
         ui.separator();
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                if self.tree.is_some() {
-                    self.tree_ui(ui, lang, can_reveal);
-                } else if let Some(rows) = &self.results {
-                    results_ui(ui, lang, rows, outbox);
-                }
-            });
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            if self.tree.is_some() {
+                self.tree_ui(ui, lang, can_reveal);
+            } else if let Some(rows) = &self.results {
+                results_ui(ui, lang, rows, outbox);
+            }
+        });
         self.reveal_dialog_ui(ui, lang, outbox);
     }
 
@@ -127,109 +109,68 @@ impl LookupView {
             }
         };
         ui.heading(format!("{} {}", T::Customer.text(lang), tree.id));
-        egui::Grid::new("customer_header")
-            .num_columns(2)
-            .spacing([16.0, 4.0])
-            .show(ui, |ui| {
-                ui.label(T::ColName.text(lang));
-                ui.horizontal(|ui| {
-                    pii(
-                        ui,
-                        &tree.name_masked,
-                        PiiTarget::CustomerName {
-                            customer_id: tree.id,
-                        },
-                        T::RevealName,
-                    )
-                });
-                ui.end_row();
-                ui.label(T::ColIdNumber.text(lang));
-                ui.horizontal(|ui| match &tree.id_number_masked {
-                    Some(masked) => pii(
-                        ui,
-                        masked,
-                        PiiTarget::IdNumber {
-                            customer_id: tree.id,
-                        },
-                        T::RevealIdNumber,
-                    ),
-                    None => {
-                        ui.label(T::NotVerified.text(lang));
-                    }
-                });
-                ui.end_row();
-                ui.label(T::Status.text(lang));
-                ui.label(
-                    if tree.real_name_verified {
-                        T::RealNameVerified
-                    } else {
-                        T::NotVerified
-                    }
-                    .text(lang),
-                );
-                ui.end_row();
-                if let Some(year) = tree.birth_year {
-                    ui.label(T::BirthYear.text(lang));
-                    ui.label(year.to_string());
-                    ui.end_row();
-                }
-                ui.label(T::CreatedAt.text(lang));
-                ui.label(fmt_time(tree.created_at));
-                ui.end_row();
+        egui::Grid::new("customer_header").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+            ui.label(T::ColName.text(lang));
+            ui.horizontal(|ui| {
+                pii(ui, &tree.name_masked, PiiTarget::CustomerName { customer_id: tree.id }, T::RevealName)
             });
+            ui.end_row();
+            ui.label(T::ColIdNumber.text(lang));
+            ui.horizontal(|ui| match &tree.id_number_masked {
+                Some(masked) => {
+                    pii(ui, masked, PiiTarget::IdNumber { customer_id: tree.id }, T::RevealIdNumber)
+                }
+                None => {
+                    ui.label(T::NotVerified.text(lang));
+                }
+            });
+            ui.end_row();
+            ui.label(T::Status.text(lang));
+            ui.label(if tree.real_name_verified { T::RealNameVerified } else { T::NotVerified }.text(lang));
+            ui.end_row();
+            if let Some(year) = tree.birth_year {
+                ui.label(T::BirthYear.text(lang));
+                ui.label(year.to_string());
+                ui.end_row();
+            }
+            ui.label(T::CreatedAt.text(lang));
+            ui.label(fmt_time(tree.created_at));
+            ui.end_row();
+        });
         for (i, user) in tree.users.iter().enumerate() {
             ui.add_space(6.0);
             let title = format!(
                 "{} {} · {}",
                 T::User.text(lang),
                 i + 1,
-                user.phone_masked
-                    .as_deref()
-                    .or(user.nickname.as_deref())
-                    .unwrap_or(T::NoPhone.text(lang))
+                user.phone_masked.as_deref().or(user.nickname.as_deref()).unwrap_or(T::NoPhone.text(lang))
             );
-            egui::CollapsingHeader::new(title)
-                .id_salt(user.id)
-                .default_open(true)
-                .show(ui, |ui| {
-                    user_ui(ui, lang, user, &mut pii);
-                });
+            egui::CollapsingHeader::new(title).id_salt(user.id).default_open(true).show(ui, |ui| {
+                user_ui(ui, lang, user, &mut pii);
+            });
         }
         ui.add_space(6.0);
         ui.strong(T::BankCards.text(lang));
         if tree.cards.is_empty() {
             ui.weak(T::NoCards.text(lang));
         } else {
-            egui::Grid::new("cards")
-                .striped(true)
-                .num_columns(5)
-                .show(ui, |ui| {
-                    for h in [
-                        T::Bank,
-                        T::CardNumber,
-                        T::ReservedPhone,
-                        T::BoundAt,
-                        T::Status,
-                    ] {
-                        ui.strong(h.text(lang));
-                    }
+            egui::Grid::new("cards").striped(true).num_columns(5).show(ui, |ui| {
+                for h in [T::Bank, T::CardNumber, T::ReservedPhone, T::BoundAt, T::Status] {
+                    ui.strong(h.text(lang));
+                }
+                ui.end_row();
+                for card in &tree.cards {
+                    ui.label(&card.bank_name);
+                    ui.monospace(&card.card_masked);
+                    ui.monospace(&card.reserved_phone_masked);
+                    ui.label(fmt_time(card.bound_at));
+                    ui.label(&card.status);
                     ui.end_row();
-                    for card in &tree.cards {
-                        ui.label(&card.bank_name);
-                        ui.monospace(&card.card_masked);
-                        ui.monospace(&card.reserved_phone_masked);
-                        ui.label(fmt_time(card.bound_at));
-                        ui.label(&card.status);
-                        ui.end_row();
-                    }
-                });
+                }
+            });
         }
         if let Some(target) = open_dialog {
-            self.reveal_dialog = Some(RevealDialog {
-                target,
-                reason: String::new(),
-                error: None,
-            });
+            self.reveal_dialog = Some(RevealDialog { target, reason: String::new(), error: None });
         }
         if back {
             self.tree = None;
@@ -253,10 +194,7 @@ impl LookupView {
                 if ui.button(T::ConfirmReveal.text(lang)).clicked() {
                     outbox.send(
                         Purpose::Reveal,
-                        Request::RevealPii {
-                            target: dialog.target,
-                            reason: dialog.reason.clone(),
-                        },
+                        Request::RevealPii { target: dialog.target, reason: dialog.reason.clone() },
                     );
                 }
                 if ui.button(T::Cancel.text(lang)).clicked() {
@@ -276,31 +214,23 @@ fn results_ui(ui: &mut egui::Ui, lang: Lang, rows: &[CustomerSummary], outbox: &
         return;
     }
     ui.label(fill(T::ResultsCount.text(lang), &[("n", &rows.len())]));
-    egui::Grid::new("results")
-        .striped(true)
-        .num_columns(5)
-        .show(ui, |ui| {
-            for h in [T::ColName, T::ColIdNumber, T::ColUsers, T::ColMatched] {
-                ui.strong(h.text(lang));
+    egui::Grid::new("results").striped(true).num_columns(5).show(ui, |ui| {
+        for h in [T::ColName, T::ColIdNumber, T::ColUsers, T::ColMatched] {
+            ui.strong(h.text(lang));
+        }
+        ui.label("");
+        ui.end_row();
+        for row in rows {
+            ui.label(&row.name_masked);
+            ui.monospace(row.id_number_masked.as_deref().unwrap_or("—"));
+            ui.label(row.user_count.to_string());
+            ui.label(matched_text(row.matched_on).text(lang));
+            if ui.button(T::Open.text(lang)).clicked() {
+                outbox.send(Purpose::Tree, Request::CustomerTree { customer_id: row.id });
             }
-            ui.label("");
             ui.end_row();
-            for row in rows {
-                ui.label(&row.name_masked);
-                ui.monospace(row.id_number_masked.as_deref().unwrap_or("—"));
-                ui.label(row.user_count.to_string());
-                ui.label(matched_text(row.matched_on).text(lang));
-                if ui.button(T::Open.text(lang)).clicked() {
-                    outbox.send(
-                        Purpose::Tree,
-                        Request::CustomerTree {
-                            customer_id: row.id,
-                        },
-                    );
-                }
-                ui.end_row();
-            }
-        });
+        }
+    });
 }
 
 fn matched_text(field: SearchField) -> T {
@@ -319,96 +249,71 @@ fn user_ui(
     user: &UserNode,
     pii: &mut impl FnMut(&mut egui::Ui, &str, PiiTarget, T),
 ) {
-    egui::Grid::new(("user", user.id))
-        .num_columns(2)
-        .spacing([16.0, 4.0])
-        .show(ui, |ui| {
-            ui.label(T::User.text(lang));
-            ui.monospace(user.id.to_string());
-            ui.end_row();
-            ui.label(T::Phone.text(lang));
-            ui.horizontal(|ui| match &user.phone_masked {
-                Some(masked) => pii(
-                    ui,
-                    masked,
-                    PiiTarget::Phone { user_id: user.id },
-                    T::RevealPhone,
-                ),
-                None => {
-                    ui.label(T::NoPhone.text(lang));
-                }
-            });
-            ui.end_row();
-            if let Some(masked) = &user.email_masked {
-                ui.label(T::Email.text(lang));
-                ui.horizontal(|ui| {
-                    pii(
-                        ui,
-                        masked,
-                        PiiTarget::Email { user_id: user.id },
-                        T::RevealEmail,
-                    )
-                });
-                ui.end_row();
+    egui::Grid::new(("user", user.id)).num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+        ui.label(T::User.text(lang));
+        ui.monospace(user.id.to_string());
+        ui.end_row();
+        ui.label(T::Phone.text(lang));
+        ui.horizontal(|ui| match &user.phone_masked {
+            Some(masked) => pii(ui, masked, PiiTarget::Phone { user_id: user.id }, T::RevealPhone),
+            None => {
+                ui.label(T::NoPhone.text(lang));
             }
-            if let Some(nick) = &user.nickname {
-                ui.label(T::Nickname.text(lang));
-                ui.label(nick);
-                ui.end_row();
-            }
-            ui.label(T::Status.text(lang));
-            ui.horizontal(|ui| {
-                ui.label(&user.status);
-                if user.sms_reset_blocked {
-                    ui.colored_label(ui.visuals().warn_fg_color, T::SmsResetBlocked.text(lang));
-                }
-            });
-            ui.end_row();
-            ui.label(T::RegisteredAt.text(lang));
-            ui.label(fmt_time(user.registered_at));
-            ui.end_row();
-            ui.label(T::LastLogin.text(lang));
-            ui.label(
-                user.last_login_at
-                    .map(fmt_time)
-                    .unwrap_or_else(|| "—".into()),
-            );
-            ui.end_row();
         });
+        ui.end_row();
+        if let Some(masked) = &user.email_masked {
+            ui.label(T::Email.text(lang));
+            ui.horizontal(|ui| pii(ui, masked, PiiTarget::Email { user_id: user.id }, T::RevealEmail));
+            ui.end_row();
+        }
+        if let Some(nick) = &user.nickname {
+            ui.label(T::Nickname.text(lang));
+            ui.label(nick);
+            ui.end_row();
+        }
+        ui.label(T::Status.text(lang));
+        ui.horizontal(|ui| {
+            ui.label(&user.status);
+            if user.sms_reset_blocked {
+                ui.colored_label(ui.visuals().warn_fg_color, T::SmsResetBlocked.text(lang));
+            }
+        });
+        ui.end_row();
+        ui.label(T::RegisteredAt.text(lang));
+        ui.label(fmt_time(user.registered_at));
+        ui.end_row();
+        ui.label(T::LastLogin.text(lang));
+        ui.label(user.last_login_at.map(fmt_time).unwrap_or_else(|| "—".into()));
+        ui.end_row();
+    });
     ui.strong(T::Accounts.text(lang));
-    egui::Grid::new(("accounts", user.id))
-        .striped(true)
-        .num_columns(4)
-        .show(ui, |ui| {
-            for h in [T::AccountKind, T::Balance, T::RealNameLevel, T::Status] {
+    egui::Grid::new(("accounts", user.id)).striped(true).num_columns(4).show(ui, |ui| {
+        for h in [T::AccountKind, T::Balance, T::RealNameLevel, T::Status] {
+            ui.strong(h.text(lang));
+        }
+        ui.end_row();
+        for a in &user.accounts {
+            ui.label(&a.kind);
+            ui.monospace(Cny(a.balance).to_string());
+            ui.label(a.real_name_level.to_string());
+            ui.label(&a.status);
+            ui.end_row();
+        }
+    });
+    if !user.phone_bindings.is_empty() {
+        ui.strong(T::PhoneHistory.text(lang));
+        egui::Grid::new(("bindings", user.id)).striped(true).num_columns(4).show(ui, |ui| {
+            for h in [T::Phone, T::BoundAt, T::UnboundAt, T::Reason] {
                 ui.strong(h.text(lang));
             }
             ui.end_row();
-            for a in &user.accounts {
-                ui.label(&a.kind);
-                ui.monospace(Cny(a.balance).to_string());
-                ui.label(a.real_name_level.to_string());
-                ui.label(&a.status);
+            for b in &user.phone_bindings {
+                ui.monospace(&b.phone_masked);
+                ui.label(fmt_time(b.bound_at));
+                ui.label(b.unbound_at.map(fmt_time).unwrap_or_else(|| "—".into()));
+                ui.label(b.unbind_reason.as_deref().unwrap_or("—"));
                 ui.end_row();
             }
         });
-    if !user.phone_bindings.is_empty() {
-        ui.strong(T::PhoneHistory.text(lang));
-        egui::Grid::new(("bindings", user.id))
-            .striped(true)
-            .num_columns(4)
-            .show(ui, |ui| {
-                for h in [T::Phone, T::BoundAt, T::UnboundAt, T::Reason] {
-                    ui.strong(h.text(lang));
-                }
-                ui.end_row();
-                for b in &user.phone_bindings {
-                    ui.monospace(&b.phone_masked);
-                    ui.label(fmt_time(b.bound_at));
-                    ui.label(b.unbound_at.map(fmt_time).unwrap_or_else(|| "—".into()));
-                    ui.label(b.unbind_reason.as_deref().unwrap_or("—"));
-                    ui.end_row();
-                }
-            });
     }
 }

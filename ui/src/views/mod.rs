@@ -11,9 +11,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 pub fn fmt_time(t: DateTime<Utc>) -> String {
     let beijing = FixedOffset::east_opt(8 * 3600)
         .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
-    t.with_timezone(&beijing)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    t.with_timezone(&beijing).format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// A label and a single-line text edit that automation can find by the label.
@@ -25,12 +23,7 @@ pub fn labelled_text_edit_ui(
 ) -> egui::Response {
     ui.horizontal(|ui| {
         let label = ui.label(label);
-        ui.add(
-            egui::TextEdit::singleline(text)
-                .password(password)
-                .desired_width(260.0),
-        )
-        .labelled_by(label.id)
+        ui.add(egui::TextEdit::singleline(text).password(password).desired_width(260.0)).labelled_by(label.id)
     })
     .inner
 }

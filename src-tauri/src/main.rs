@@ -16,12 +16,13 @@ use tracing_subscriber::fmt::writer::MakeWriterExt;
 struct Options {
     database_url: Option<String>,
     data_dir: PathBuf,
-    seed_demo: bool,
+    /// Demo users to seed into an empty database; `None` with `--no-demo`.
+    demo_users: Option<usize>,
     ready_file: Option<PathBuf>,
 }
 
 fn usage() -> &'static str {
-    "usage: ops-console [--database-url sqlite:PATH|postgres://…] [--data-dir DIR] [--no-demo] [--ready-file FILE]\n\
+    "usage: ops-console [--database-url sqlite:PATH|postgres://…] [--data-dir DIR] [--no-demo | --scale USERS] [--ready-file FILE]\n\
      env: OPS_CONSOLE_DATABASE_URL, OPS_CONSOLE_DATA_DIR, OPS_CONSOLE_PII_KEY"
 }
 
@@ -31,7 +32,7 @@ fn parse_options() -> Result<Options, String> {
         data_dir: std::env::var_os("OPS_CONSOLE_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir),
-        seed_demo: true,
+        demo_users: Some(service::seed::DEMO_USERS),
         ready_file: None,
     };
     let mut args = std::env::args().skip(1);
@@ -41,7 +42,11 @@ fn parse_options() -> Result<Options, String> {
             "--database-url" => opts.database_url = Some(value()?),
             "--data-dir" => opts.data_dir = PathBuf::from(value()?),
             "--ready-file" => opts.ready_file = Some(PathBuf::from(value()?)),
-            "--no-demo" => opts.seed_demo = false,
+            "--no-demo" => opts.demo_users = None,
+            "--scale" => {
+                let users = value()?.parse().map_err(|e| format!("--scale takes a number of users: {e}"))?;
+                opts.demo_users = Some(users);
+            }
             "--help" | "-h" => return Err(usage().to_owned()),
             other => return Err(format!("unknown option {other}\n{}", usage())),
         }
@@ -121,7 +126,7 @@ fn main() {
     let url = opts.database_url.clone().unwrap_or_else(|| default_database_url(&opts.data_dir));
     tracing::info!(url = %service::redact_database_url(&url), data_dir = %opts.data_dir.display(), "starting");
     let host = match load_or_create_vault(&opts.data_dir) {
-        Ok(vault) => tauri::async_runtime::block_on(Host::open(&url, vault, opts.seed_demo, Utc::now())),
+        Ok(vault) => tauri::async_runtime::block_on(Host::open(&url, vault, opts.demo_users, Utc::now())),
         Err(message) => Host::failed(ApiError::Unavailable { message }),
     };
     let state = AppState {

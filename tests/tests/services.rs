@@ -19,7 +19,7 @@ async fn demo(db: Db) -> (TestDb, Services) {
     let store = store::open(&t.url).await.unwrap();
     let services = Services::new(store, vault(), LoginPolicy::default());
     seed::ensure_demo_operators(&services, t0()).await.unwrap();
-    seed::generate_into(&services, seed::DEMO_SEED, 60, seed::demo_anchor()).await.unwrap();
+    seed::generate_into(&services, seed::DEMO_SEED, 90, seed::demo_anchor()).await.unwrap();
     (t, services)
 }
 

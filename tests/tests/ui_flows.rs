@@ -1,11 +1,14 @@
 //! The real UI, driven by the labels a person reads, against real databases.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use chrono::{Duration, Utc};
 use e2e::{Db, TestDb, vault};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use service::seed::{self, DEMO_PASSWORD};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use ui::OpsApp;
 use ui::backend::InProcessBackend;
 
@@ -18,7 +21,13 @@ macro_rules! on_both_databases_sync {
 }
 
 fn harness(url: &str) -> Harness<'static, OpsApp> {
-    let backend = InProcessBackend::open(url, vault(), true).unwrap();
+    harness_with_clock(url, Arc::default())
+}
+
+/// A harness whose backend clock runs `skew_minutes` ahead of real time.
+fn harness_with_clock(url: &str, skew_minutes: Arc<AtomicI64>) -> Harness<'static, OpsApp> {
+    let mut backend = InProcessBackend::open(url, vault(), Some(seed::DEMO_USERS)).unwrap();
+    backend.set_clock(move || Utc::now() + Duration::minutes(skew_minutes.load(Ordering::SeqCst)));
     let app = OpsApp::new(Box::new(backend));
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
@@ -45,7 +54,7 @@ fn log_in(h: &mut Harness<'_, OpsApp>, user: &str, password: &str) {
     h.run();
 }
 
-/// Runs `f` on the store behind the UI (to check what the UI's actions wrote).
+/// The newest audit rows as (actor, action, detail): what the UI's actions wrote.
 fn audit_actions(url: &str) -> Vec<(String, String, String)> {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = store::open(url).await.unwrap();
@@ -125,7 +134,24 @@ fn auditor_verifies_the_chain_in_english(db: Db) {
     h.get_by_label("Log in");
 }
 
+fn an_idle_session_goes_back_to_login(db: Db) {
+    let t = block(TestDb::new(db));
+    let skew = Arc::new(AtomicI64::new(0));
+    let mut h = harness_with_clock(&t.url, Arc::clone(&skew));
+    log_in(&mut h, "cs2", DEMO_PASSWORD);
+    type_into(&mut h, "搜索客户", "0000");
+    skew.store(16, Ordering::SeqCst);
+    h.get_by_label("搜索").click();
+    h.run();
+    h.get_by_label("长时间未操作，会话已超时，请重新登录");
+    assert!(h.state().operator().is_none());
+    assert!(h.query_by_label("退出登录").is_none());
+    let log = audit_actions(&t.url);
+    assert_eq!((log[0].0.as_str(), log[0].1.as_str()), ("cs2", "session.expired"));
+}
+
 on_both_databases_sync!(
+    an_idle_session_goes_back_to_login,
     wrong_password_is_refused_on_screen,
     agent_searches_opens_and_reveals_with_audit,
     auditor_verifies_the_chain_in_english,

@@ -22,7 +22,7 @@ pub use native::InProcessBackend;
 mod native {
     use super::{Backend, Reply};
     use chrono::{DateTime, Utc};
-    use domain::Request;
+    use domain::{ApiError, Request};
     use service::{Host, PiiVault};
 
     /// Calls the services directly, on its own Tokio runtime. Used by tests (which
@@ -35,11 +35,11 @@ mod native {
     }
 
     impl InProcessBackend {
-        /// Opens `database_url` (seeding demo data if `seed_demo` and empty).
-        pub fn open(database_url: &str, vault: PiiVault, seed_demo: bool) -> std::io::Result<Self> {
+        /// Opens `database_url`, seeding `demo_users` demo users into an empty database.
+        pub fn open(database_url: &str, vault: PiiVault, demo_users: Option<usize>) -> std::io::Result<Self> {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-            let host = runtime.block_on(Host::open(database_url, vault, seed_demo, Utc::now()));
+            let host = runtime.block_on(Host::open(database_url, vault, demo_users, Utc::now()));
             Ok(Self { runtime, host, clock: Box::new(Utc::now), replies: Vec::new() })
         }
 
@@ -59,10 +59,20 @@ mod native {
         }
     }
 
+    /// Passes a value through JSON, as Tauri IPC does, so native tests catch
+    /// anything that would not survive the real wire.
+    fn over_the_wire<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> Result<T, ApiError> {
+        let wire_error =
+            |e: serde_json::Error| ApiError::Unavailable { message: format!("IPC encoding: {e}") };
+        serde_json::from_str(&serde_json::to_string(value).map_err(wire_error)?).map_err(wire_error)
+    }
+
     impl Backend for InProcessBackend {
         fn send(&mut self, id: u64, request: Request) {
             let now = (self.clock)();
-            let reply = self.runtime.block_on(self.host.handle(request, now));
+            let reply = over_the_wire(&request)
+                .and_then(|request| self.runtime.block_on(self.host.handle(request, now)))
+                .and_then(|response| over_the_wire(&response));
             self.replies.push((id, reply));
         }
 

@@ -147,6 +147,31 @@ catalogue! {
     RoleSupervisor => "主管", "Supervisor";
     RoleAuditor => "稽核", "Auditor";
     RoleAdmin => "管理员", "Administrator";
+    KindCash => "余额", "Cash";
+    KindRedPacket => "红包", "Red packets";
+    KindPoints => "积分", "Points";
+    StatusActive => "正常", "Active";
+    StatusFrozen => "冻结", "Frozen";
+    StatusClosed => "已注销", "Closed";
+    StatusEnded => "已解约", "Ended";
+    StatusNeedsResign => "需重新签约", "Needs re-signing";
+}
+
+/// The catalogue text for a stored code (account kind or status); unknown codes are
+/// shown as they are, so new codes never disappear from the screen.
+pub fn code_text(code: &str, lang: Lang) -> String {
+    let key = match code {
+        "cash" => T::KindCash,
+        "red_packet" => T::KindRedPacket,
+        "points" => T::KindPoints,
+        "active" => T::StatusActive,
+        "frozen" => T::StatusFrozen,
+        "closed" => T::StatusClosed,
+        "ended" => T::StatusEnded,
+        "needs_resign" => T::StatusNeedsResign,
+        other => return other.to_owned(),
+    };
+    key.text(lang).to_owned()
 }
 
 /// Replaces each `{name}` in `template` with its value.

@@ -77,9 +77,10 @@ impl Request {
     }
 }
 
-/// The backend's answer.
+/// The backend's answer. Adjacently tagged: serde cannot internally tag a newtype
+/// variant holding a sequence (`Customers`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Response {
     /// Answer to `Status`.
     Status {
@@ -195,4 +196,74 @@ pub enum ApiError {
         /// Why.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditRecord, ChainBreak};
+    use crate::auth::Role;
+    use crate::model::{CustomerSummary, SearchField};
+
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
+        let json = serde_json::to_string(&value).unwrap();
+        assert_eq!(serde_json::from_str::<T>(&json).unwrap(), value, "{json}");
+    }
+
+    /// Everything that crosses IPC survives JSON both ways (Tauri's wire format).
+    #[test]
+    fn ipc_types_round_trip_through_json() {
+        let id = Uuid::from_u128(7);
+        let at = DateTime::from_timestamp(1_764_000_000, 0).unwrap();
+        let op =
+            OperatorInfo { id, username: "cs1".into(), display_name: "王芳".into(), role: Role::CsAgent };
+        for req in [
+            Request::Status,
+            Request::Login { username: "cs1".into(), password: "p".into() },
+            Request::SearchCustomers { query: "13912393949".into() },
+            Request::RevealPii { target: PiiTarget::Phone { user_id: id }, reason: "核实身份".into() },
+            Request::AuditLog { before_seq: Some(9), limit: 50 },
+        ] {
+            round_trip(req);
+        }
+        let summary = CustomerSummary {
+            id,
+            name_masked: "王*".into(),
+            id_number_masked: None,
+            user_count: 2,
+            matched_on: SearchField::Phone,
+        };
+        let record = AuditRecord {
+            seq: 1,
+            id,
+            at,
+            actor: "cs1".into(),
+            action: "pii.reveal".into(),
+            target: "phone".into(),
+            detail: "{}".into(),
+            prev_hash: "0".into(),
+            hash: "1".into(),
+        };
+        for resp in [
+            Response::LoggedIn(op.clone()),
+            Response::LoggedOut,
+            Response::Customers(vec![summary.clone(), summary]),
+            Response::Customers(vec![]),
+            Response::AuditPage(vec![record]),
+            Response::Revealed { target: PiiTarget::IdNumber { customer_id: id }, value: "x".into() },
+            Response::AuditVerified(AuditVerification {
+                rows: 3,
+                first_break: Some(ChainBreak { seq: 2, reason: "edited".into() }),
+            }),
+            Response::Status {
+                database: None,
+                startup_error: Some(ApiError::NotLoggedIn),
+                operator: Some(op),
+            },
+        ] {
+            round_trip(resp);
+        }
+        round_trip(ApiError::OperatorLocked { until: at });
+        round_trip(ApiError::Forbidden { permission: Permission::PiiReveal });
+    }
 }

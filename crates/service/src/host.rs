@@ -21,14 +21,19 @@ pub struct Host {
 }
 
 impl Host {
-    /// Opens `database_url`, migrating it, and seeds demo data into an empty database
-    /// when `seed_demo` is set. Never fails: a failure is kept and reported by `Status`.
-    pub async fn open(database_url: &str, vault: PiiVault, seed_demo: bool, now: DateTime<Utc>) -> Self {
+    /// Opens `database_url`, migrating it, and seeds `demo_users` demo users into an
+    /// empty database when given. Never fails: a failure is kept and reported by `Status`.
+    pub async fn open(
+        database_url: &str,
+        vault: PiiVault,
+        demo_users: Option<usize>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let services = async {
             let store = store::open(database_url).await?;
             let services = Services::new(store, vault, LoginPolicy::default());
-            if seed_demo {
-                seed::seed_demo_if_empty(&services, now).await?;
+            if let Some(users) = demo_users {
+                seed::seed_demo_if_empty(&services, users, now).await?;
             }
             Ok::<_, ApiError>(services)
         }

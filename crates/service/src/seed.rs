@@ -32,8 +32,8 @@ pub const DEMO_OPERATORS: &[(&str, &str, Role)] = &[
 /// The demo operators' password (documented in the README; demo only).
 pub const DEMO_PASSWORD: &str = "Demo@2026";
 
-/// Customers in the default demo database.
-pub const DEMO_CUSTOMERS: usize = 300;
+/// Users in the default demo database (about 300 customers).
+pub const DEMO_USERS: usize = 450;
 
 /// The seed of the default demo database.
 pub const DEMO_SEED: u64 = 20_261_124;
@@ -373,36 +373,45 @@ pub async fn ensure_demo_operators(services: &Services, now: DateTime<Utc>) -> R
     Ok(created)
 }
 
-/// Inserts `customers` generated customers; returns how many users were written.
+/// Inserts generated customers until at least `users` users exist; returns
+/// `(customers, users)` written. Each batch is one transaction.
 pub async fn generate_into(
     services: &Services,
     seed: u64,
-    customers: usize,
+    users: usize,
     anchor: DateTime<Utc>,
-) -> Result<usize, ApiError> {
-    let mut generator = Generator::new(seed, customers, services.vault(), anchor);
-    let mut users = 0;
-    while let Some(batch) = generator.next_batch(BATCH_CUSTOMERS) {
-        users += batch.users.len();
+) -> Result<(usize, usize), ApiError> {
+    let mut generator = Generator::new(seed, users, services.vault(), anchor);
+    let (mut customers, mut written) = (0, 0);
+    while written < users {
+        // Customers average ~1.45 users; ask for what is still missing, in batches.
+        let want = (users - written).div_ceil(2).clamp(1, BATCH_CUSTOMERS);
+        let Some(batch) = generator.next_batch(want) else { break };
+        customers += batch.customers.len();
+        written += batch.users.len();
         services.store().insert_customer_batch(&batch).await?;
     }
-    Ok(users)
+    Ok((customers, written))
 }
 
-/// First run: demo operators and the demo customers, if the database has no customers.
-pub async fn seed_demo_if_empty(services: &Services, now: DateTime<Utc>) -> Result<(), ApiError> {
+/// First run: demo operators, and `users` demo users if the database has no customers.
+pub async fn seed_demo_if_empty(
+    services: &Services,
+    users: usize,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     ensure_demo_operators(services, now).await?;
     if services.store().count_customers().await? == 0 {
-        let users = generate_into(services, DEMO_SEED, DEMO_CUSTOMERS, demo_anchor()).await?;
+        let (customers, users) = generate_into(services, DEMO_SEED, users, demo_anchor()).await?;
         let audit = NewAudit::new(
             now,
             "system",
             "demo.seed",
             "database",
-            json!({ "customers": DEMO_CUSTOMERS, "users": users, "seed": DEMO_SEED }),
+            json!({ "customers": customers, "users": users, "seed": DEMO_SEED }),
         );
         services.store().append_audit(audit).await?;
-        tracing::info!(customers = DEMO_CUSTOMERS, users, "seeded demo data");
+        tracing::info!(customers, users, "seeded demo data");
     }
     Ok(())
 }

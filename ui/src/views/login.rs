@@ -2,7 +2,6 @@
 
 use crate::app::{Outbox, Purpose};
 use crate::i18n::{Lang, T};
-use crate::views::labelled_text_edit_ui;
 use domain::Request;
 
 /// Login form state.
@@ -13,6 +12,7 @@ pub struct LoginView {
     error: Option<String>,
     notice: Option<String>,
     busy: bool,
+    focused_once: bool,
 }
 
 impl LoginView {
@@ -42,17 +42,39 @@ impl LoginView {
                 ui.heading(T::AppTitle.text(l));
                 ui.add_space(24.0);
             });
-            ui.horizontal(|ui| {
-                ui.add_space((ui.available_width() - 360.0).max(0.0) / 2.0);
-                ui.vertical(|ui| {
+            ui.vertical_centered(|ui| {
+                egui::Frame::group(ui.style()).inner_margin(egui::Margin::same(16)).show(ui, |ui| {
+                    ui.set_width(340.0);
                     if let Some(notice) = &self.notice {
                         ui.colored_label(ui.visuals().warn_fg_color, notice);
                     }
-                    labelled_text_edit_ui(ui, T::Username.text(l), &mut self.username, false);
-                    let pw = labelled_text_edit_ui(ui, T::Password.text(l), &mut self.password, true);
-                    let enter = pw.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    let mut enter = false;
+                    egui::Grid::new("login_form").num_columns(2).spacing([12.0, 10.0]).show(ui, |ui| {
+                        let label = ui.label(T::Username.text(l));
+                        let user = ui
+                            .add(egui::TextEdit::singleline(&mut self.username).desired_width(240.0))
+                            .labelled_by(label.id);
+                        // The cursor starts in the username field, as at any login prompt.
+                        if !self.focused_once {
+                            self.focused_once = true;
+                            user.request_focus();
+                        }
+                        ui.end_row();
+                        let label = ui.label(T::Password.text(l));
+                        let pw = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.password)
+                                    .password(true)
+                                    .desired_width(240.0),
+                            )
+                            .labelled_by(label.id);
+                        enter = pw.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        ui.end_row();
+                    });
+                    ui.add_space(8.0);
                     let ready = !self.busy && !self.username.trim().is_empty() && !self.password.is_empty();
-                    let clicked = ui.add_enabled(ready, egui::Button::new(T::LogIn.text(l))).clicked();
+                    let button = egui::Button::new(T::LogIn.text(l)).min_size(egui::vec2(120.0, 28.0));
+                    let clicked = ui.add_enabled(ready, button).clicked();
                     if ready && (clicked || enter) {
                         self.busy = true;
                         self.error = None;

@@ -2,7 +2,7 @@
 //! masked PII that can be revealed with a reason (audited by the backend).
 
 use crate::app::{Outbox, Purpose};
-use crate::i18n::{Lang, T, fill};
+use crate::i18n::{Lang, T, code_text, fill};
 use crate::views::{fmt_time, labelled_text_edit_ui};
 use domain::model::{CustomerSummary, CustomerTree, PiiTarget, SearchField, UserNode};
 use domain::money::Cny;
@@ -19,6 +19,7 @@ pub struct LookupView {
     reveal_dialog: Option<RevealDialog>,
     error: Option<String>,
     busy: bool,
+    focused_once: bool,
 }
 
 #[derive(Debug)]
@@ -62,6 +63,10 @@ impl LookupView {
         ui.heading(T::AreaLookup.text(lang));
         ui.horizontal(|ui| {
             let edit = labelled_text_edit_ui(ui, T::SearchLabel.text(lang), &mut self.query, false);
+            if !self.focused_once {
+                self.focused_once = true;
+                edit.request_focus();
+            }
             let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let ready = !self.query.trim().is_empty();
             if (ui.add_enabled(ready, egui::Button::new(T::Search.text(lang))).clicked() || enter) && ready {
@@ -164,7 +169,7 @@ impl LookupView {
                     ui.monospace(&card.card_masked);
                     ui.monospace(&card.reserved_phone_masked);
                     ui.label(fmt_time(card.bound_at));
-                    ui.label(&card.status);
+                    ui.label(code_text(&card.status, lang));
                     ui.end_row();
                 }
             });
@@ -273,7 +278,7 @@ fn user_ui(
         }
         ui.label(T::Status.text(lang));
         ui.horizontal(|ui| {
-            ui.label(&user.status);
+            ui.label(code_text(&user.status, lang));
             if user.sms_reset_blocked {
                 ui.colored_label(ui.visuals().warn_fg_color, T::SmsResetBlocked.text(lang));
             }
@@ -293,10 +298,10 @@ fn user_ui(
         }
         ui.end_row();
         for a in &user.accounts {
-            ui.label(&a.kind);
+            ui.label(code_text(&a.kind, lang));
             ui.monospace(Cny(a.balance).to_string());
             ui.label(a.real_name_level.to_string());
-            ui.label(&a.status);
+            ui.label(code_text(&a.status, lang));
             ui.end_row();
         }
     });

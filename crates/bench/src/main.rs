@@ -1,0 +1,172 @@
+//! `./dev bench` runs this: it generates `--users` users (default 1,000,000) with
+//! the demo generator into a fresh SQLite file and a fresh PostgreSQL database,
+//! then times customer searches through the services (permission check, query,
+//! decryption for masking) and prints p50/p99 per search kind.
+#![allow(clippy::print_stdout)]
+
+use chrono::Utc;
+use domain::auth::LoginPolicy;
+use domain::{Request, Response};
+use service::seed::{self, Generator};
+use service::{PiiVault, Services, Session};
+use std::time::{Duration, Instant};
+
+struct Options {
+    users: usize,
+    queries: usize,
+    databases: Vec<String>,
+}
+
+fn parse() -> Result<Options, String> {
+    let mut o =
+        Options { users: 1_000_000, queries: 2_000, databases: vec!["sqlite".into(), "postgres".into()] };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut v = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--users" => o.users = v()?.parse().map_err(|e| format!("--users: {e}"))?,
+            "--queries" => o.queries = v()?.parse().map_err(|e| format!("--queries: {e}"))?,
+            "--db" => o.databases = vec![v()?],
+            other => {
+                return Err(format!(
+                    "unknown option {other}; use --users N --queries N --db sqlite|postgres"
+                ));
+            }
+        }
+    }
+    Ok(o)
+}
+
+/// Search terms sampled while generating, one list per kind.
+#[derive(Default)]
+struct Samples {
+    phone: Vec<String>,
+    user_id: Vec<String>,
+    email: Vec<String>,
+    nickname: Vec<String>,
+    id_last4: Vec<String>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+async fn fresh_url(kind: &str, dir: &std::path::Path) -> Result<String, String> {
+    match kind {
+        "sqlite" => {
+            let path = dir.join("bench.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            Ok(format!("sqlite:{}", path.display()))
+        }
+        "postgres" => {
+            let admin =
+                std::env::var("OPS_TEST_PG_URL").map_err(|_| "OPS_TEST_PG_URL is not set".to_owned())?;
+            let pool = sqlx::PgPool::connect(&admin).await.map_err(|e| e.to_string())?;
+            let _ = sqlx::query("DROP DATABASE IF EXISTS ops_bench").execute(&pool).await;
+            sqlx::query("CREATE DATABASE ops_bench").execute(&pool).await.map_err(|e| e.to_string())?;
+            let (base, _) = admin.rsplit_once('/').ok_or("bad OPS_TEST_PG_URL")?;
+            Ok(format!("{base}/ops_bench"))
+        }
+        other => Err(format!("unknown database {other}")),
+    }
+}
+
+async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(), String> {
+    let url = fresh_url(kind, dir).await?;
+    let store = store::open(&url).await.map_err(|e| e.to_string())?;
+    let vault = PiiVault::new(&[7; 32]);
+    let services = Services::new(store, vault.clone(), LoginPolicy::default());
+    seed::ensure_demo_operators(&services, Utc::now()).await.map_err(|e| e.to_string())?;
+
+    // Customers average ~1.45 users; generate until the user target is reached.
+    let started = Instant::now();
+    let mut generator = Generator::new(seed::DEMO_SEED, o.users, &vault, seed::demo_anchor());
+    let (mut users, mut samples) = (0usize, Samples::default());
+    while users < o.users {
+        let Some(batch) = generator.next_batch(seed::BATCH_CUSTOMERS) else { break };
+        users += batch.users.len();
+        for u in batch.users.iter().step_by(97) {
+            samples.user_id.push(u.id.to_string());
+            samples.phone.extend(u.phone.clone());
+            samples.email.extend(u.email.clone());
+            samples.nickname.extend(u.nickname.clone());
+        }
+        samples.id_last4.extend(batch.customers.iter().step_by(97).filter_map(|c| c.id_last4.clone()));
+        services.store().insert_customer_batch(&batch).await.map_err(|e| e.to_string())?;
+    }
+    let load = started.elapsed();
+    println!(
+        "{kind}: generated and inserted {users} users ({} customers) in {:.1} s ({:.0} users/s)",
+        services.store().count_customers().await.map_err(|e| e.to_string())?,
+        load.as_secs_f64(),
+        users as f64 / load.as_secs_f64()
+    );
+
+    let mut session = Session::default();
+    let login = Request::Login { username: "cs1".into(), password: seed::DEMO_PASSWORD.into() };
+    services.handle(&mut session, login, Utc::now()).await.map_err(|e| e.to_string())?;
+    let kinds: [(&str, &Vec<String>); 5] = [
+        ("phone", &samples.phone),
+        ("user id", &samples.user_id),
+        ("email", &samples.email),
+        ("nickname", &samples.nickname),
+        ("ID last 4", &samples.id_last4),
+    ];
+    let mut all = Vec::new();
+    for (name, terms) in kinds {
+        let mut times = Vec::with_capacity(o.queries);
+        let mut hits = 0usize;
+        for i in 0..o.queries {
+            let term = &terms[(i * 7919) % terms.len()];
+            let t = Instant::now();
+            let reply = services
+                .handle(&mut session, Request::SearchCustomers { query: term.clone() }, Utc::now())
+                .await;
+            times.push(t.elapsed());
+            if matches!(reply, Ok(Response::Customers(rows)) if !rows.is_empty()) {
+                hits += 1;
+            }
+        }
+        times.sort();
+        println!(
+            "{kind}: search by {name:<9} p50 {:>7.3} ms  p99 {:>7.3} ms  ({} queries, {} found)",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+            times.len(),
+            hits
+        );
+        all.extend(times);
+    }
+    all.sort();
+    println!(
+        "{kind}: search, all kinds     p50 {:>7.3} ms  p99 {:>7.3} ms  over {users} users",
+        percentile(&all, 0.5).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let o = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let dir = std::env::temp_dir().join("ops-console-bench");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("{}: {e}", dir.display());
+        std::process::exit(1);
+    }
+    for kind in &o.databases {
+        if let Err(e) = bench_one(kind, &o, &dir).await {
+            eprintln!("{kind}: {e}");
+            std::process::exit(1);
+        }
+    }
+}

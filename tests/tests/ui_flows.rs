@@ -177,3 +177,35 @@ fn a_corrupt_database_file_is_explained_on_screen() {
     let h = harness(&format!("sqlite:{}", path.display()));
     h.get_by_label_contains("已损坏或不是数据库");
 }
+
+fn every_text_the_ui_draws() -> String {
+    use ui::i18n::{Lang, T};
+    let mut text: Vec<&str> = T::ALL.iter().flat_map(|k| [k.text(Lang::Zh), k.text(Lang::En)]).collect();
+    text.extend(seed::SURNAMES.iter().chain(seed::GIVEN).chain(seed::RARE_GIVEN));
+    text.join(" ")
+}
+
+/// kittest panics on any character no font can draw, so this fails if the bundled
+/// font lacks a catalogue string's glyph or a rare name character such as 䶮.
+#[test]
+fn the_bundled_font_draws_the_catalogue_and_rare_name_characters() {
+    let text = every_text_the_ui_draws();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1200.0))
+        .with_context_setup(|ctx| ui::fonts::install(ctx, ui::fonts::bundled()))
+        .build_ui(move |ui| {
+            ui.label(&text);
+        });
+    h.run();
+}
+
+/// The control for the test above: without the bundled font the same text fails.
+#[test]
+#[should_panic]
+fn without_the_bundled_font_chinese_cannot_be_drawn() {
+    let text = every_text_the_ui_draws();
+    let mut h = Harness::builder().build_ui(move |ui| {
+        ui.label(&text);
+    });
+    h.run();
+}

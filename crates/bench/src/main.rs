@@ -149,6 +149,20 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
     Ok(())
 }
 
+/// The generator alone (no database), so its share of the load time is known.
+fn time_generator(users: usize) {
+    let vault = PiiVault::new(&[7; 32]);
+    let started = Instant::now();
+    let mut generator = Generator::new(seed::DEMO_SEED, users, &vault, seed::demo_anchor());
+    let mut made = 0;
+    while made < users {
+        let Some(batch) = generator.next_batch(seed::BATCH_CUSTOMERS) else { break };
+        made += batch.users.len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("generator alone: {made} users in {secs:.1} s ({:.0} users/s)", made as f64 / secs);
+}
+
 #[tokio::main]
 async fn main() {
     let o = match parse() {
@@ -163,6 +177,7 @@ async fn main() {
         eprintln!("{}: {e}", dir.display());
         std::process::exit(1);
     }
+    time_generator(o.users);
     for kind in &o.databases {
         if let Err(e) = bench_one(kind, &o, &dir).await {
             eprintln!("{kind}: {e}");

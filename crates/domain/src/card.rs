@@ -4,7 +4,6 @@
 //! storage keeps a keyed hash + BIN + last 4.
 
 use serde::Deserialize;
-use std::fmt;
 
 /// Why a string is not a plausible card number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,17 +65,7 @@ impl CardNumber {
     }
 }
 
-impl fmt::Display for CardNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl fmt::Debug for CardNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CardNumber({})", self.masked())
-    }
-}
+masked_fmt!(CardNumber);
 
 impl TryFrom<String> for CardNumber {
     type Error = CardError;

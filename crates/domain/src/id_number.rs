@@ -2,7 +2,6 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARS: &[u8; 11] = b"10X98765432";
@@ -83,17 +82,7 @@ pub fn check_char(first17: &str) -> Option<char> {
     Some(CHECK_CHARS[(sum % 11) as usize] as char)
 }
 
-impl fmt::Display for IdNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl fmt::Debug for IdNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "IdNumber({})", self.masked())
-    }
-}
+masked_fmt!(IdNumber);
 
 impl TryFrom<String> for IdNumber {
     type Error = IdNumberError;

@@ -1,7 +1,6 @@
 //! Mainland-China mobile numbers.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Why a string is not a CN mobile number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,19 +63,7 @@ impl Phone {
     }
 }
 
-impl fmt::Display for Phone {
-    /// Displays masked, so a phone never leaks through a log line by accident.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl fmt::Debug for Phone {
-    /// Masked too: `{:?}` ends up in logs as easily as `{}`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Phone({})", self.masked())
-    }
-}
+masked_fmt!(Phone);
 
 impl TryFrom<String> for Phone {
     type Error = PhoneError;

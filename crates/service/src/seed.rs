@@ -46,18 +46,20 @@ pub fn demo_anchor() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap_or_default()
 }
 
-const SURNAMES: &[&str] = &[
+/// Surnames the generator uses, compound ones included.
+pub const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
     "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "欧阳", "司马", "诸葛",
     "上官",
 ];
-const GIVEN: &[&str] = &[
+/// Common given names and name characters.
+pub const GIVEN: &[&str] = &[
     "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
     "秀英", "霞", "平", "刚", "桂英", "子涵", "欣怡", "梓轩", "浩然", "雨桐", "一诺", "思远", "嘉怡", "俊熙",
     "诗琪", "宇航", "晨曦", "佳琪",
 ];
 /// Characters outside GB2312 that real names use (the font must cover them).
-const RARE_GIVEN: &[&str] =
+pub const RARE_GIVEN: &[&str] =
     &["䶮", "堃", "喆", "玥", "珺", "昇", "淼", "燊", "犇", "瑄", "祎", "赟", "頔", "昶"];
 const REGIONS: &[&str] = &["110105", "310104", "440305", "330106", "510107", "420106", "320102", "610113"];
 const PHONE_PREFIXES: &[(&str, &str)] = &[

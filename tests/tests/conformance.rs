@@ -248,8 +248,9 @@ mod bad_input {
     async fn unreachable_postgres_is_reported_without_password() {
         let err = store::open("postgres://ops:hunter2@127.0.0.1:1/ops").await.map(|s| s.info()).unwrap_err();
         match err {
-            StoreError::Unreachable { location, .. } => {
+            StoreError::Unreachable { location, reason } => {
                 assert_eq!(location, "postgres://ops@127.0.0.1:1/ops");
+                assert!(reason.to_lowercase().contains("refused"), "the real cause is kept: {reason}");
             }
             other => panic!("expected Unreachable, got {other:?}"),
         }

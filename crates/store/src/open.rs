@@ -3,7 +3,8 @@
 use crate::{PgStore, Result, SqliteStore, Store, StoreError};
 use domain::model::DatabaseInfo;
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -55,6 +56,14 @@ async fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Store>> {
 async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
     let location = redact_url(url);
     let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+    // One direct connection first: the pool would only say "timed out", while this
+    // says "connection refused" or "password authentication failed".
+    let unreachable = |reason: String| StoreError::Unreachable { location: location.clone(), reason };
+    let probe = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), PgConnection::connect_with(&opts))
+        .await
+        .map_err(|_| unreachable(format!("no answer within {CONNECT_TIMEOUT_MS} ms")))?
+        .map_err(|e| unreachable(e.to_string()))?;
+    let _ = probe.close().await;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))

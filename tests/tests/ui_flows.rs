@@ -102,11 +102,15 @@ fn agent_searches_opens_and_reveals_with_audit(db: Db) {
     type_into(&mut h, "查看原因", "看看");
     h.get_by_label("确认查看").click();
     h.run();
-    h.get_by_label_contains("at least 4 characters");
+    h.get_by_label("输入有误：查看原因至少需要 4 个字");
     type_into(&mut h, "查看原因", "客户来电核实");
     h.get_by_label("确认查看").click();
     h.run();
     h.get_by_label(&phone);
+    // 隐藏 masks it again without another request.
+    h.get_by_label("隐藏").click();
+    h.run();
+    assert!(h.query_by_label(&phone).is_none());
     let log = audit_actions(&t.url);
     let (actor, action, detail) = &log[0];
     assert_eq!((actor.as_str(), action.as_str()), ("cs1", "pii.reveal"));

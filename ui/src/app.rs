@@ -5,7 +5,7 @@ use crate::i18n::{Lang, T, fill};
 use crate::views::{audit::AuditView, login::LoginView, lookup::LookupView, settings};
 use domain::auth::{OperatorInfo, Permission, Role};
 use domain::model::DatabaseInfo;
-use domain::{ApiError, Request, Response};
+use domain::{ApiError, InputProblem, Request, Response};
 use std::collections::HashMap;
 
 /// What a reply is for, so it reaches the view that asked.
@@ -326,8 +326,18 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
         ApiError::Forbidden { permission } => {
             fill(t(T::Forbidden), &[("permission", &format!("{permission:?}"))])
         }
-        ApiError::InvalidInput { field, reason } => {
-            fill(t(T::InvalidInput), &[("field", field), ("reason", reason)])
+        ApiError::InvalidInput { field, problem } => {
+            let field = match field.as_str() {
+                "username" => t(T::FieldUsername),
+                "query" => t(T::FieldQuery),
+                "reason" => t(T::FieldReason),
+                other => other,
+            };
+            let problem = match problem {
+                InputProblem::Required => t(T::ProblemRequired).to_owned(),
+                InputProblem::TooShort { min_chars } => fill(t(T::ProblemTooShort), &[("n", min_chars)]),
+            };
+            fill(t(T::InvalidInput), &[("field", &field), ("problem", &problem)])
         }
         ApiError::NotFound { what } => fill(t(T::NotFound), &[("what", what)]),
         ApiError::InvalidDatabaseUrl { reason } => fill(t(T::DbInvalidUrl), &[("reason", reason)]),

@@ -49,7 +49,12 @@ catalogue! {
     SessionExpired => "长时间未操作，会话已超时，请重新登录", "Session timed out after inactivity; please log in again";
     NotLoggedIn => "请先登录", "Please log in";
     Forbidden => "无权执行此操作（需要权限：{permission}）", "Not permitted (needs permission: {permission})";
-    InvalidInput => "输入有误：{field}：{reason}", "Invalid input: {field}: {reason}";
+    InvalidInput => "输入有误：{field}{problem}", "Invalid input: {field} {problem}";
+    ProblemRequired => "不能为空", "is required";
+    ProblemTooShort => "至少需要 {n} 个字", "needs at least {n} characters";
+    FieldUsername => "用户名", "username";
+    FieldQuery => "搜索内容", "search";
+    FieldReason => "查看原因", "reason";
     NotFound => "未找到：{what}", "Not found: {what}";
     DbInvalidUrl => "数据库地址无效：{reason}", "Invalid database URL: {reason}";
     DbUnreachable => "无法连接数据库 {location}：{reason}", "Cannot reach database {location}: {reason}";

@@ -112,6 +112,21 @@ pub enum Response {
     AuditVerified(AuditVerification),
 }
 
+/// What is wrong with an input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum InputProblem {
+    /// Empty.
+    #[error("required")]
+    Required,
+    /// Shorter than allowed.
+    #[error("at least {min_chars} characters")]
+    TooShort {
+        /// Minimum length in characters.
+        min_chars: usize,
+    },
+}
+
 /// The one error type that crosses IPC. The UI translates it by variant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -141,12 +156,12 @@ pub enum ApiError {
         permission: Permission,
     },
     /// A field of the request is not acceptable.
-    #[error("{field}: {reason}")]
+    #[error("{field}: {problem}")]
     InvalidInput {
-        /// Which field.
+        /// Which field (`username`, `query`, `reason`, …).
         field: String,
-        /// Why.
-        reason: String,
+        /// What is wrong with it, as a code the UI translates.
+        problem: InputProblem,
     },
     /// Nothing with that id.
     #[error("{what} not found")]
@@ -265,5 +280,9 @@ mod tests {
         }
         round_trip(ApiError::OperatorLocked { until: at });
         round_trip(ApiError::Forbidden { permission: Permission::PiiReveal });
+        round_trip(ApiError::InvalidInput {
+            field: "reason".into(),
+            problem: InputProblem::TooShort { min_chars: 4 },
+        });
     }
 }

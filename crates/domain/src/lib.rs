@@ -32,4 +32,4 @@ pub mod model;
 pub mod money;
 pub mod phone;
 
-pub use api::{ApiError, Request, Response};
+pub use api::{ApiError, InputProblem, Request, Response};

@@ -13,7 +13,7 @@ use domain::model::{
 };
 use domain::money::Cny;
 use domain::phone::Phone;
-use domain::{ApiError, Request, Response};
+use domain::{ApiError, InputProblem, Request, Response};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -167,7 +167,7 @@ impl Services {
     ) -> Result<OperatorInfo, ApiError> {
         let username = username.trim();
         if username.is_empty() {
-            return Err(ApiError::InvalidInput { field: "username".into(), reason: "required".into() });
+            return Err(ApiError::InvalidInput { field: "username".into(), problem: InputProblem::Required });
         }
         let target = format!("operator:{}", username.chars().take(64).collect::<String>());
         let Some(op) = self.store.operator_by_username(username).await? else {
@@ -233,7 +233,7 @@ impl Services {
 
     async fn search(&self, query: &str) -> Result<Vec<CustomerSummary>, ApiError> {
         let Some(field) = SearchField::classify(query) else {
-            return Err(ApiError::InvalidInput { field: "query".into(), reason: "empty".into() });
+            return Err(ApiError::InvalidInput { field: "query".into(), problem: InputProblem::Required });
         };
         let term = match field {
             SearchField::Phone => Phone::parse(query).map(String::from).unwrap_or_default(),
@@ -343,7 +343,7 @@ impl Services {
         if reason.chars().count() < MIN_REASON_CHARS {
             return Err(ApiError::InvalidInput {
                 field: "reason".into(),
-                reason: format!("at least {MIN_REASON_CHARS} characters"),
+                problem: InputProblem::TooShort { min_chars: MIN_REASON_CHARS },
             });
         }
         let not_found =

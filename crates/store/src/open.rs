@@ -2,8 +2,8 @@
 
 use crate::{PgStore, Result, SqliteStore, Store, StoreError};
 use domain::model::DatabaseInfo;
-use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::Connection;
+use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
@@ -59,10 +59,11 @@ async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
     // One direct connection first: the pool would only say "timed out", while this
     // says "connection refused" or "password authentication failed".
     let unreachable = |reason: String| StoreError::Unreachable { location: location.clone(), reason };
-    let probe = tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), PgConnection::connect_with(&opts))
-        .await
-        .map_err(|_| unreachable(format!("no answer within {CONNECT_TIMEOUT_MS} ms")))?
-        .map_err(|e| unreachable(e.to_string()))?;
+    let probe =
+        tokio::time::timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), PgConnection::connect_with(&opts))
+            .await
+            .map_err(|_| unreachable(format!("no answer within {CONNECT_TIMEOUT_MS} ms")))?
+            .map_err(|e| unreachable(e.to_string()))?;
     let _ = probe.close().await;
     let pool = PgPoolOptions::new()
         .max_connections(16)

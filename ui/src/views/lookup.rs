@@ -27,6 +27,7 @@ struct RevealDialog {
     target: PiiTarget,
     reason: String,
     error: Option<String>,
+    focused: bool,
 }
 
 impl LookupView {
@@ -95,6 +96,7 @@ impl LookupView {
     fn tree_ui(&mut self, ui: &mut egui::Ui, lang: Lang, can_reveal: bool) {
         let Some(tree) = &self.tree else { return };
         let mut open_dialog = None;
+        let mut hide = None;
         let mut back = false;
         if ui.button(T::Back.text(lang)).clicked() {
             back = true;
@@ -105,6 +107,9 @@ impl LookupView {
         {
             Some(clear) => {
                 ui.label(egui::RichText::new(clear).strong());
+                if ui.small_button(T::Hide.text(lang)).clicked() {
+                    hide = Some(target);
+                }
             }
             None => {
                 ui.label(masked);
@@ -175,7 +180,11 @@ impl LookupView {
             });
         }
         if let Some(target) = open_dialog {
-            self.reveal_dialog = Some(RevealDialog { target, reason: String::new(), error: None });
+            self.reveal_dialog =
+                Some(RevealDialog { target, reason: String::new(), error: None, focused: false });
+        }
+        if let Some(target) = hide {
+            self.revealed.remove(&target);
         }
         if back {
             self.tree = None;
@@ -191,12 +200,17 @@ impl LookupView {
         egui::Modal::new(egui::Id::unique("reveal_dialog")).show(ui.ctx(), |ui| {
             ui.heading(T::RevealTitle.text(lang));
             ui.label(T::RevealExplain.text(lang));
-            labelled_text_edit_ui(ui, T::RevealReason.text(lang), &mut dialog.reason, false);
+            let reason = labelled_text_edit_ui(ui, T::RevealReason.text(lang), &mut dialog.reason, false);
+            if !dialog.focused {
+                dialog.focused = true;
+                reason.request_focus();
+            }
+            let enter = reason.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if let Some(err) = &dialog.error {
                 ui.colored_label(ui.visuals().error_fg_color, err);
             }
             ui.horizontal(|ui| {
-                if ui.button(T::ConfirmReveal.text(lang)).clicked() {
+                if ui.button(T::ConfirmReveal.text(lang)).clicked() || enter {
                     outbox.send(
                         Purpose::Reveal,
                         Request::RevealPii { target: dialog.target, reason: dialog.reason.clone() },

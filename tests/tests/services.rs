@@ -148,6 +148,8 @@ async fn lookups_are_masked(db: Db) {
     let customer_id = first_customer(&s, &mut agent).await;
     let reply = s.handle(&mut agent, Request::CustomerTree { customer_id }, t0()).await.unwrap();
     let Response::CustomerTree(tree) = &reply else { panic!() };
+    let viewed = s.store().audit_page(None, 1).await.unwrap().remove(0);
+    assert_eq!((viewed.action.as_str(), viewed.target), ("customer.view", format!("customer:{customer_id}")));
     let json = serde_json::to_string(&reply).unwrap();
     assert!(!json.contains(&phone), "clear phone crossed IPC: {json}");
     let user = tree.users.iter().find(|u| u.phone_masked.is_some()).unwrap();

@@ -111,7 +111,12 @@ impl Services {
             }
             Request::SearchCustomers { query } => self.search(&query).await.map(Response::Customers),
             Request::CustomerTree { customer_id } => {
-                self.customer_tree(customer_id).await.map(Response::CustomerTree)
+                let tree = self.customer_tree(customer_id).await?;
+                // Who looked at whom is kept (查询留痕), even though the view is masked.
+                let audit =
+                    NewAudit::new(now, &actor, "customer.view", format!("customer:{customer_id}"), json!({}));
+                self.store.append_audit(audit).await?;
+                Ok(Response::CustomerTree(tree))
             }
             Request::RevealPii { target, reason } => {
                 let value = self.reveal(&actor, target, &reason, now).await?;

@@ -190,6 +190,8 @@ async fn customers_search_and_tree(db: Db) {
         batch.accounts.iter().filter(|a| user_ids.contains(&a.user_id)).map(|a| a.balance_minor).sum();
     assert_eq!(stored, generated);
     assert!(store.customer_tree(Uuid::now_v7()).await.unwrap().is_none());
+    assert_eq!(store.customer(owner).await.unwrap().as_ref(), Some(&tree.customer));
+    assert!(store.customer(Uuid::now_v7()).await.unwrap().is_none());
 }
 
 async fn a_phone_is_one_users_login_and_batches_are_atomic(db: Db) {

@@ -152,7 +152,7 @@ catalogue! {
     RoleSupervisor => "主管", "Supervisor";
     RoleAuditor => "稽核", "Auditor";
     RoleAdmin => "管理员", "Administrator";
-    KindCash => "余额", "Cash";
+    KindCash => "现金", "Cash";
     KindRedPacket => "红包", "Red packets";
     KindPoints => "积分", "Points";
     StatusActive => "正常", "Active";

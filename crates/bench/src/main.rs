@@ -184,4 +184,6 @@ async fn main() {
             std::process::exit(1);
         }
     }
+    // The million-user SQLite file is ~0.5 GB: do not leave it behind.
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -354,14 +354,17 @@ impl Services {
         let not_found =
             || ApiError::NotFound { what: format!("{} of {}", target.field_name(), target.record_id()) };
         let value = match target {
-            PiiTarget::CustomerName { customer_id } | PiiTarget::IdNumber { customer_id } => {
-                let rec = self.store.customer_tree(customer_id).await?.ok_or_else(not_found)?;
-                if matches!(target, PiiTarget::CustomerName { .. }) {
-                    rec.customer.name
-                } else {
-                    let sealed = rec.customer.id_number_enc.ok_or_else(not_found)?;
-                    self.vault.open(&sealed).map_err(|e| ApiError::Database { message: e.to_string() })?
-                }
+            PiiTarget::CustomerName { customer_id } => {
+                self.store.customer(customer_id).await?.ok_or_else(not_found)?.name
+            }
+            PiiTarget::IdNumber { customer_id } => {
+                let sealed = self
+                    .store
+                    .customer(customer_id)
+                    .await?
+                    .and_then(|c| c.id_number_enc)
+                    .ok_or_else(not_found)?;
+                self.vault.open(&sealed).map_err(|e| ApiError::Database { message: e.to_string() })?
             }
             PiiTarget::Phone { user_id } => {
                 self.store.user(user_id).await?.and_then(|u| u.phone).ok_or_else(not_found)?

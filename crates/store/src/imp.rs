@@ -393,14 +393,15 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            async fn customer(&self, customer_id: Uuid) -> Result<Option<CustomerRow>> {
+                Ok(sqlx::query_as("SELECT * FROM customers WHERE id = $1")
+                    .bind(customer_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
             async fn customer_tree(&self, customer_id: Uuid) -> Result<Option<CustomerRecord>> {
-                let Some(customer) = sqlx::query_as::<_, CustomerRow>(
-                    "SELECT * FROM customers WHERE id = $1",
-                )
-                .bind(customer_id)
-                .fetch_optional(&self.pool)
-                .await?
-                else {
+                let Some(customer) = self.customer(customer_id).await? else {
                     return Ok(None);
                 };
                 let users = sqlx::query_as(

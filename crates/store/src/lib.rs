@@ -59,6 +59,9 @@ pub trait Store: Send + Sync + 'static {
     /// Customers matching `term` on `field`, at most `limit`.
     async fn search_customers(&self, field: SearchField, term: &str, limit: u32) -> Result<Vec<CustomerHit>>;
 
+    /// One customer row.
+    async fn customer(&self, customer_id: Uuid) -> Result<Option<CustomerRow>>;
+
     /// A customer with users, accounts, cards and phone bindings.
     async fn customer_tree(&self, customer_id: Uuid) -> Result<Option<CustomerRecord>>;
 

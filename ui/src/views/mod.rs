@@ -9,9 +9,11 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 /// Times are shown in Beijing time, as operators and carriers use it.
 pub fn fmt_time(t: DateTime<Utc>) -> String {
-    let beijing = FixedOffset::east_opt(8 * 3600)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!()));
-    t.with_timezone(&beijing).format("%Y-%m-%d %H:%M").to_string()
+    const FORMAT: &str = "%Y-%m-%d %H:%M";
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(beijing) => t.with_timezone(&beijing).format(FORMAT).to_string(),
+        None => t.format(FORMAT).to_string(),
+    }
 }
 
 /// A label and a single-line text edit that automation can find by the label.

@@ -6,7 +6,8 @@
 
 use chrono::Utc;
 use domain::{ApiError, Request, Response};
-use service::{Host, default_database_url, load_or_create_vault};
+use service::gateway::HttpConfig;
+use service::{GatewaySetup, Host, HostOptions, default_database_url, load_or_create_vault};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -83,6 +84,16 @@ async fn call(state: tauri::State<'_, AppState>, request: Request) -> Result<Res
     reply
 }
 
+/// The desktop's file dialog for carrier files (rfd, through tauri-plugin-dialog).
+/// A command of our own rather than the plugin's: the page gets no general
+/// dialog or filesystem permission, only "pick a carrier file".
+#[tauri::command]
+async fn pick_file(app: tauri::AppHandle) -> Option<String> {
+    use tauri_plugin_dialog::DialogExt;
+    let picked = app.dialog().file().add_filter("CSV", &["csv", "txt"]).blocking_pick_file();
+    picked.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string())
+}
+
 /// Called by the page after its first frame: records cold start to first frame.
 #[tauri::command]
 fn ui_ready(state: tauri::State<'_, AppState>) {
@@ -113,6 +124,16 @@ fn init_logging(data_dir: &std::path::Path) {
     }
 }
 
+/// Real gateways when both endpoints are configured, else the local simulator.
+fn gateway_setup() -> GatewaySetup {
+    match (std::env::var("OPS_CONSOLE_CARRIER_URL"), std::env::var("OPS_CONSOLE_BANK_URL")) {
+        (Ok(carrier), Ok(bank)) => {
+            GatewaySetup::Http { carrier: HttpConfig::new(carrier), bank: HttpConfig::new(bank) }
+        }
+        _ => GatewaySetup::Simulator,
+    }
+}
+
 fn main() {
     let started = Instant::now();
     let opts = match parse_options() {
@@ -126,7 +147,14 @@ fn main() {
     let url = opts.database_url.clone().unwrap_or_else(|| default_database_url(&opts.data_dir));
     tracing::info!(url = %service::redact_database_url(&url), data_dir = %opts.data_dir.display(), "starting");
     let host = match load_or_create_vault(&opts.data_dir) {
-        Ok(vault) => tauri::async_runtime::block_on(Host::open(&url, vault, opts.demo_users, Utc::now())),
+        Ok(vault) => {
+            let options = HostOptions {
+                demo_users: opts.demo_users,
+                gateways: gateway_setup(),
+                evidence_dir: opts.data_dir.join("evidence"),
+            };
+            tauri::async_runtime::block_on(Host::open(&url, vault, options, Utc::now()))
+        }
         Err(message) => Host::failed(ApiError::Unavailable { message }),
     };
     let state = AppState {
@@ -136,8 +164,9 @@ fn main() {
         ready_reported: AtomicBool::new(false),
     };
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
-        .invoke_handler(tauri::generate_handler![call, ui_ready])
+        .invoke_handler(tauri::generate_handler![call, ui_ready, pick_file])
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "the window could not be opened");

@@ -14,7 +14,7 @@ fn the_capability_grants_only_the_apps_commands() {
     let cap = read_json("src-tauri/capabilities/default.json");
     let permissions: Vec<&str> =
         cap["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
-    assert_eq!(permissions, ["allow-call", "allow-ui-ready"]);
+    assert_eq!(permissions, ["allow-call", "allow-ui-ready", "allow-pick-file"]);
     assert_eq!(cap["windows"], serde_json::json!(["main"]));
 }
 

@@ -78,7 +78,7 @@ fn agent_searches_opens_and_reveals_with_audit(db: Db) {
     let mut h = harness(&t.url);
     log_in(&mut h, "cs1", DEMO_PASSWORD);
     h.get_by_label("退出登录");
-    h.get_by_label("二次号审核").click();
+    h.get_by_label("挂账处理").click();
     h.run();
     h.get_by_label("此功能尚未开放，将在后续版本中提供。");
     h.get_by_label("客户查询").click();

@@ -2,7 +2,10 @@
 
 use crate::backend::{Backend, Reply};
 use crate::i18n::{Lang, T, fill};
+use crate::views::force_unbind::{ForceUnbindView, WizardPurpose};
+use crate::views::recycled::{Abilities, RecycledPurpose, RecycledView};
 use crate::views::{audit::AuditView, login::LoginView, lookup::LookupView, settings};
+use domain::recycle::RecycleSettings;
 use domain::auth::{OperatorInfo, Permission, Role};
 use domain::model::DatabaseInfo;
 use domain::{ApiError, InputProblem, Request, Response};
@@ -30,16 +33,30 @@ pub enum Purpose {
     },
     /// Audit chain verification.
     VerifyAudit,
+    /// The recycled-number area.
+    Recycled(RecycledPurpose),
+    /// The force-unbind wizard.
+    Wizard(WizardPurpose),
+    /// Workflow settings (read or saved).
+    WorkflowSettings,
 }
 
 /// Requests views want sent this frame.
 #[derive(Debug, Default)]
-pub struct Outbox(Vec<(Purpose, Request)>);
+pub struct Outbox {
+    requests: Vec<(Purpose, Request)>,
+    pick_file: bool,
+}
 
 impl Outbox {
     /// Queues `request`; its reply is routed by `purpose`.
     pub fn send(&mut self, purpose: Purpose, request: Request) {
-        self.0.push((purpose, request));
+        self.requests.push((purpose, request));
+    }
+
+    /// Asks for the desktop's file dialog (the path lands in the import field).
+    pub fn pick_file(&mut self) {
+        self.pick_file = true;
     }
 }
 
@@ -120,6 +137,10 @@ pub struct OpsApp {
     login: LoginView,
     lookup: LookupView,
     audit: AuditView,
+    recycled: RecycledView,
+    wizard: ForceUnbindView,
+    workflow: Option<RecycleSettings>,
+    keyboard: bool,
     last_activity_secs: f64,
 }
 
@@ -139,6 +160,10 @@ impl OpsApp {
             login: LoginView::default(),
             lookup: LookupView::default(),
             audit: AuditView::default(),
+            recycled: RecycledView::default(),
+            wizard: ForceUnbindView::default(),
+            workflow: None,
+            keyboard: true,
             last_activity_secs: 0.0,
         };
         let mut outbox = Outbox::default();
@@ -197,10 +222,23 @@ impl OpsApp {
 
     /// Drops the session and every view's data, back to the login screen.
     fn lock(&mut self, message: T) {
+        self.clear_views();
+        self.login.set_notice(message.text(self.lang));
+    }
+
+    /// Forgets the session and everything views hold.
+    fn clear_views(&mut self) {
         self.operator = None;
         self.lookup = LookupView::default();
         self.audit = AuditView::default();
-        self.login.set_notice(message.text(self.lang));
+        self.recycled = RecycledView::default();
+        self.wizard = ForceUnbindView::default();
+        self.workflow = None;
+    }
+
+    /// Whether keyboard shortcuts are on.
+    pub fn keyboard(&self) -> bool {
+        self.keyboard
     }
 
     fn shell_ui(&mut self, ui: &mut egui::Ui, op: &OperatorInfo, outbox: &mut Outbox) {
@@ -232,14 +270,43 @@ impl OpsApp {
         }
         egui::CentralPanel::default().show(ui, |ui| match self.area {
             Area::Lookup => self.lookup.lookup_ui(ui, lang, op.role.allows(Permission::PiiReveal), outbox),
+            Area::Recycled => {
+                let can = Abilities {
+                    approve: op.role.allows(Permission::RecycledApprove),
+                    force_unbind: op.role.allows(Permission::ForceUnbind),
+                    keyboard: self.keyboard,
+                };
+                self.recycled.recycled_ui(ui, lang, &op.username, can, outbox);
+                if let Some(case) = self.recycled.force_unbind_request.take() {
+                    self.wizard.start_with(case);
+                    self.area = Area::ForceUnbind;
+                }
+            }
+            Area::ForceUnbind => self.wizard.force_unbind_ui(ui, lang, outbox),
             Area::Audit => self.audit.audit_ui(ui, lang, outbox),
-            Area::Settings => settings::settings_ui(ui, &mut self.lang, self.database.as_ref(), op),
+            Area::Settings => {
+                if self.workflow.is_none() && op.role.allows(Permission::RecycledReview) {
+                    outbox.send(Purpose::WorkflowSettings, Request::RecycleSettings);
+                    self.workflow = Some(RecycleSettings::default());
+                }
+                let page = settings::SettingsPage {
+                    database: self.database.as_ref(),
+                    op,
+                    keyboard: &mut self.keyboard,
+                    workflow: self.workflow.as_mut().filter(|_| op.role.allows(Permission::RecycledReview)),
+                    can_edit_workflow: op.role.allows(Permission::RecycledApprove),
+                };
+                settings::settings_ui(ui, &mut self.lang, page, outbox);
+            }
             other => not_built_ui(ui, lang, other.title()),
         });
     }
 
     fn dispatch(&mut self, outbox: Outbox) {
-        for (purpose, request) in outbox.0 {
+        if outbox.pick_file {
+            self.backend.pick_file();
+        }
+        for (purpose, request) in outbox.requests {
             let id = self.next_request_id;
             self.next_request_id += 1;
             self.in_flight.insert(id, purpose);
@@ -250,7 +317,11 @@ impl OpsApp {
     /// Routes arrived replies; returns whether any arrived.
     fn receive(&mut self) -> bool {
         let replies = self.backend.poll();
-        let any = !replies.is_empty();
+        let mut any = !replies.is_empty();
+        if let Some(path) = self.backend.picked_file() {
+            any = true;
+            self.recycled.set_import_path(path);
+        }
         for (id, reply) in replies {
             if let Some(purpose) = self.in_flight.remove(&id) {
                 self.route(purpose, reply);
@@ -279,10 +350,17 @@ impl OpsApp {
                 self.login = LoginView::default();
             }
             (Purpose::Login, Err(e)) => self.login.set_error(error_text(self.lang, &e)),
-            (Purpose::Logout, _) => {
-                self.operator = None;
-                self.lookup = LookupView::default();
-                self.audit = AuditView::default();
+            (Purpose::Logout, _) => self.clear_views(),
+            (Purpose::Recycled(p), reply) => {
+                // Replies can start follow-ups (refresh after an action): send them now.
+                let mut outbox = Outbox::default();
+                self.recycled.on_reply(*p, reply.map_err(|e| error_text(self.lang, &e)), self.lang, &mut outbox);
+                self.dispatch(outbox);
+            }
+            (Purpose::Wizard(p), reply) => self.wizard.on_reply(*p, reply.map_err(|e| error_text(self.lang, &e))),
+            (Purpose::WorkflowSettings, Ok(Response::Settings(s))) => self.workflow = Some(s),
+            (Purpose::WorkflowSettings, Err(e)) => {
+                tracing_error(&error_text(self.lang, &e));
             }
             (Purpose::Search | Purpose::Tree | Purpose::Reveal, reply) => {
                 self.lookup.on_reply(purpose, reply.map_err(|e| error_text(self.lang, &e)));
@@ -293,6 +371,14 @@ impl OpsApp {
             (_, Ok(other)) => unexpected_reply(purpose, &other),
         }
     }
+}
+
+fn tracing_error(message: &str) {
+    // Settings load failures are shown by the settings page's own state; log for support.
+    #[cfg(target_arch = "wasm32")]
+    web_sys::console::error_1(&message.into());
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{message}");
 }
 
 fn unexpected_reply(purpose: Purpose, response: &Response) {
@@ -331,15 +417,29 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
                 "username" => t(T::FieldUsername),
                 "query" => t(T::FieldQuery),
                 "reason" => t(T::FieldReason),
+                "phone" => t(T::FieldPhone),
+                "id_number" => t(T::FieldIdNumber),
+                "card_number" => t(T::FieldCardNumber),
+                "note" => t(T::FieldNote),
+                "name" => t(T::FieldName),
+                "path" => t(T::FieldPath),
                 other => other,
             };
             let problem = match problem {
                 InputProblem::Required => t(T::ProblemRequired).to_owned(),
                 InputProblem::TooShort { min_chars } => fill(t(T::ProblemTooShort), &[("n", min_chars)]),
+                InputProblem::Invalid { reason } => format!("：{reason}"),
             };
             fill(t(T::InvalidInput), &[("field", &field), ("problem", &problem)])
         }
         ApiError::NotFound { what } => fill(t(T::NotFound), &[("what", what)]),
+        ApiError::Conflict { what } => fill(t(T::Conflict), &[("what", what)]),
+        ApiError::BudgetExhausted { until } => {
+            fill(t(T::BudgetExhausted), &[("until", &crate::views::fmt_time(*until))])
+        }
+        ApiError::Gateway { service, message } => {
+            fill(t(T::GatewayError), &[("service", service), ("message", message)])
+        }
         ApiError::InvalidDatabaseUrl { reason } => fill(t(T::DbInvalidUrl), &[("reason", reason)]),
         ApiError::DatabaseUnreachable { location, reason } => {
             fill(t(T::DbUnreachable), &[("location", location), ("reason", reason)])

@@ -13,6 +13,15 @@ pub trait Backend {
     fn send(&mut self, id: u64, request: Request);
     /// Replies that have arrived since the last call.
     fn poll(&mut self) -> Vec<(u64, Reply)>;
+
+    /// Opens the desktop's file dialog for a carrier file. Backends without one
+    /// (tests) do nothing; the path is typed instead.
+    fn pick_file(&mut self) {}
+
+    /// The path chosen in the dialog, once.
+    fn picked_file(&mut self) -> Option<String> {
+        None
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -23,7 +32,7 @@ mod native {
     use super::{Backend, Reply};
     use chrono::{DateTime, Utc};
     use domain::{ApiError, Request};
-    use service::{Host, PiiVault};
+    use service::{GatewaySetup, Host, HostOptions, PiiVault};
 
     /// Calls the services directly, on its own Tokio runtime. Used by tests (which
     /// drive the real UI against real databases) and by native tools.
@@ -35,11 +44,17 @@ mod native {
     }
 
     impl InProcessBackend {
-        /// Opens `database_url`, seeding `demo_users` demo users into an empty database.
+        /// Opens `database_url`, seeding `demo_users` demo users into an empty database;
+        /// the gateways are the local simulator, evidence goes to a temporary folder.
         pub fn open(database_url: &str, vault: PiiVault, demo_users: Option<usize>) -> std::io::Result<Self> {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-            let host = runtime.block_on(Host::open(database_url, vault, demo_users, Utc::now()));
+            let options = HostOptions {
+                demo_users,
+                gateways: GatewaySetup::Simulator,
+                evidence_dir: std::env::temp_dir().join("ops-console-evidence"),
+            };
+            let host = runtime.block_on(Host::open(database_url, vault, options, Utc::now()));
             Ok(Self { runtime, host, clock: Box::new(Utc::now), replies: Vec::new() })
         }
 

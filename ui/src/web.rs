@@ -13,6 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 struct TauriBackend {
     ctx: egui::Context,
     replies: Rc<RefCell<Vec<(u64, Reply)>>>,
+    picked: Rc<RefCell<Option<String>>>,
 }
 
 fn invoke_fn() -> Result<js_sys::Function, JsValue> {
@@ -64,6 +65,26 @@ impl Backend for TauriBackend {
     fn poll(&mut self) -> Vec<(u64, Reply)> {
         std::mem::take(&mut *self.replies.borrow_mut())
     }
+
+    fn pick_file(&mut self) {
+        let picked = Rc::clone(&self.picked);
+        let ctx = self.ctx.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match invoke("pick_file", js_sys::Object::new().into()).await {
+                Ok(value) => {
+                    if let Some(path) = value.as_string() {
+                        *picked.borrow_mut() = Some(path);
+                        ctx.request_repaint();
+                    }
+                }
+                Err(e) => web_sys::console::error_1(&e),
+            }
+        });
+    }
+
+    fn picked_file(&mut self) -> Option<String> {
+        self.picked.borrow_mut().take()
+    }
 }
 
 struct WebApp {
@@ -110,7 +131,8 @@ pub async fn start() -> Result<(), JsValue> {
                     Ok(bytes) => fonts::install(&cc.egui_ctx, bytes),
                     Err(e) => web_sys::console::error_1(&e),
                 }
-                let backend = TauriBackend { ctx: cc.egui_ctx.clone(), replies: Rc::default() };
+                let backend =
+                    TauriBackend { ctx: cc.egui_ctx.clone(), replies: Rc::default(), picked: Rc::default() };
                 Ok(Box::new(WebApp { app: OpsApp::new(Box::new(backend)), first_frame_reported: false }))
             }),
         )

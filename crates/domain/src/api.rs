@@ -3,7 +3,12 @@
 
 use crate::audit::{AuditRecord, AuditVerification};
 use crate::auth::{OperatorInfo, Permission};
+use crate::cases::{
+    BulkSummary, CaseDecision, CaseDetail, Claimant, DecisionOutcome, ForceUnbindState, ImportState, QueueCursor,
+    QueueFilter, QueuePage,
+};
 use crate::model::{CustomerSummary, CustomerTree, DatabaseInfo, PiiTarget};
+use crate::recycle::{NotRecycledReason, RecycleSettings};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -49,6 +54,114 @@ pub enum Request {
     },
     /// Verify the whole audit chain.
     VerifyAudit,
+    /// A page of the recycled-number queue.
+    Queue {
+        /// Filters and sort.
+        filter: QueueFilter,
+        /// Start after this row.
+        after: Option<QueueCursor>,
+        /// Page size (capped).
+        limit: u32,
+    },
+    /// One case with its timeline.
+    CaseDetail {
+        /// Case.
+        case_id: Uuid,
+    },
+    /// Take a lease on a case.
+    ClaimCase {
+        /// Case.
+        case_id: Uuid,
+    },
+    /// Take a lease on the riskiest free open case.
+    ClaimNext,
+    /// Give a case back.
+    ReleaseCase {
+        /// Case.
+        case_id: Uuid,
+    },
+    /// Give a case to another agent (supervisor).
+    ReassignCase {
+        /// Case.
+        case_id: Uuid,
+        /// Username of the new holder.
+        to: String,
+        /// Why (audited).
+        reason: String,
+    },
+    /// Decide a claimed case (confirm goes to a checker when four-eyes applies).
+    DecideCase {
+        /// Case.
+        case_id: Uuid,
+        /// The decision.
+        decision: CaseDecision,
+    },
+    /// A checker approves or rejects a pending proposal.
+    ApproveCase {
+        /// Case.
+        case_id: Uuid,
+        /// Approve (`false` sends the case back to the queue).
+        approve: bool,
+        /// Note.
+        note: String,
+    },
+    /// Close many cases as "not recycled"; `dry_run` only reports.
+    BulkNotRecycled {
+        /// Cases.
+        case_ids: Vec<Uuid>,
+        /// Reason.
+        reason: NotRecycledReason,
+        /// Note.
+        note: String,
+        /// Report only.
+        dry_run: bool,
+    },
+    /// Start importing a carrier file (path on the desktop running the backend).
+    ImportCarrierFile {
+        /// Path.
+        path: String,
+    },
+    /// Progress of an import.
+    ImportStatus {
+        /// Job.
+        job_id: Uuid,
+    },
+    /// Ask the carrier gateway about a case's number now.
+    CheckCarrier {
+        /// Case.
+        case_id: Uuid,
+    },
+    /// The workflow settings.
+    RecycleSettings,
+    /// Change the workflow settings (supervisor).
+    UpdateRecycleSettings {
+        /// New settings.
+        settings: RecycleSettings,
+    },
+    /// Force-unbind step 1: claimant's identity → carrier 3-element + entry time.
+    ForceUnbindStart {
+        /// Case of the number.
+        case_id: Uuid,
+        /// Who claims the number.
+        claimant: Claimant,
+    },
+    /// Force-unbind step 2: a bank card in the claimant's name, reserved phone = the number.
+    ForceUnbindBankCheck {
+        /// Wizard.
+        wizard_id: Uuid,
+        /// Card number (checked, hashed; never stored in clear).
+        card_number: String,
+    },
+    /// Force-unbind step 3: unbind (or propose to a checker).
+    ForceUnbindSubmit {
+        /// Wizard.
+        wizard_id: Uuid,
+    },
+    /// Write the case's evidence pack (HTML + JSON) to the data folder.
+    ExportEvidence {
+        /// Case.
+        case_id: Uuid,
+    },
 }
 
 impl Request {
@@ -59,6 +172,24 @@ impl Request {
             Request::SearchCustomers { .. } | Request::CustomerTree { .. } => Some(Permission::CustomerView),
             Request::RevealPii { .. } => Some(Permission::PiiReveal),
             Request::AuditLog { .. } | Request::VerifyAudit => Some(Permission::AuditView),
+            Request::Queue { .. }
+            | Request::CaseDetail { .. }
+            | Request::ClaimCase { .. }
+            | Request::ClaimNext
+            | Request::ReleaseCase { .. }
+            | Request::DecideCase { .. }
+            | Request::ImportCarrierFile { .. }
+            | Request::ImportStatus { .. }
+            | Request::CheckCarrier { .. }
+            | Request::RecycleSettings
+            | Request::ExportEvidence { .. } => Some(Permission::RecycledReview),
+            Request::ReassignCase { .. }
+            | Request::ApproveCase { .. }
+            | Request::BulkNotRecycled { .. }
+            | Request::UpdateRecycleSettings { .. } => Some(Permission::RecycledApprove),
+            Request::ForceUnbindStart { .. }
+            | Request::ForceUnbindBankCheck { .. }
+            | Request::ForceUnbindSubmit { .. } => Some(Permission::ForceUnbind),
         }
     }
 
@@ -73,6 +204,24 @@ impl Request {
             Request::RevealPii { .. } => "reveal_pii",
             Request::AuditLog { .. } => "audit_log",
             Request::VerifyAudit => "verify_audit",
+            Request::Queue { .. } => "queue",
+            Request::CaseDetail { .. } => "case_detail",
+            Request::ClaimCase { .. } => "claim_case",
+            Request::ClaimNext => "claim_next",
+            Request::ReleaseCase { .. } => "release_case",
+            Request::ReassignCase { .. } => "reassign_case",
+            Request::DecideCase { .. } => "decide_case",
+            Request::ApproveCase { .. } => "approve_case",
+            Request::BulkNotRecycled { .. } => "bulk_not_recycled",
+            Request::ImportCarrierFile { .. } => "import_carrier_file",
+            Request::ImportStatus { .. } => "import_status",
+            Request::CheckCarrier { .. } => "check_carrier",
+            Request::RecycleSettings => "recycle_settings",
+            Request::UpdateRecycleSettings { .. } => "update_recycle_settings",
+            Request::ForceUnbindStart { .. } => "force_unbind_start",
+            Request::ForceUnbindBankCheck { .. } => "force_unbind_bank_check",
+            Request::ForceUnbindSubmit { .. } => "force_unbind_submit",
+            Request::ExportEvidence { .. } => "export_evidence",
         }
     }
 }
@@ -110,6 +259,38 @@ pub enum Response {
     AuditPage(Vec<AuditRecord>),
     /// The verification result.
     AuditVerified(AuditVerification),
+    /// A queue page.
+    Queue(QueuePage),
+    /// A case.
+    Case(Box<CaseDetail>),
+    /// `ClaimNext`: the case claimed, or none free.
+    Claimed(Option<Uuid>),
+    /// Done, nothing to report.
+    Done,
+    /// What a decision did.
+    Decided(DecisionOutcome),
+    /// Bulk result.
+    Bulk(BulkSummary),
+    /// An import job started.
+    ImportStarted {
+        /// Job id for `ImportStatus`.
+        job_id: Uuid,
+    },
+    /// Import progress.
+    Import(ImportState),
+    /// Settings.
+    Settings(RecycleSettings),
+    /// Force-unbind wizard state.
+    ForceUnbind(Box<ForceUnbindState>),
+    /// Evidence pack written.
+    Evidence {
+        /// SHA-256 of the JSON (also in the audit log).
+        sha256: String,
+        /// JSON file.
+        json_path: String,
+        /// HTML file (readable).
+        html_path: String,
+    },
 }
 
 /// What is wrong with an input field.
@@ -124,6 +305,12 @@ pub enum InputProblem {
     TooShort {
         /// Minimum length in characters.
         min_chars: usize,
+    },
+    /// Not acceptable, for the reason given (e.g. a bad check digit).
+    #[error("{reason}")]
+    Invalid {
+        /// Why, in the backend's words.
+        reason: String,
     },
 }
 
@@ -168,6 +355,27 @@ pub enum ApiError {
     NotFound {
         /// What was looked for.
         what: String,
+    },
+    /// The record changed meanwhile or is held by someone else (e.g. a case claimed
+    /// by another agent, a maker approving their own proposal).
+    #[error("conflict: {what}")]
+    Conflict {
+        /// What happened, in the backend's words.
+        what: String,
+    },
+    /// The verification attempt budget is spent: stop before the bank locks the card.
+    #[error("attempt budget spent until {until}")]
+    BudgetExhausted {
+        /// When attempts are allowed again.
+        until: DateTime<Utc>,
+    },
+    /// An external verification service failed (timeout, HTTP error, bad answer).
+    #[error("{service} gateway: {message}")]
+    Gateway {
+        /// `carrier` or `bank`.
+        service: String,
+        /// What went wrong.
+        message: String,
     },
     /// The database URL is malformed or names an unsupported scheme.
     #[error("invalid database URL: {reason}")]

@@ -26,10 +26,12 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod card;
+pub mod cases;
 pub mod id_number;
 pub mod mask;
 pub mod model;
 pub mod money;
 pub mod phone;
+pub mod recycle;
 
 pub use api::{ApiError, InputProblem, Request, Response};

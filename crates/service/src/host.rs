@@ -6,7 +6,36 @@ use crate::vault::PiiVault;
 use chrono::{DateTime, Utc};
 use domain::auth::LoginPolicy;
 use domain::{ApiError, Request, Response};
-use std::path::Path;
+use crate::gateway::{BankGateway, CarrierGateway, HttpBankGateway, HttpCarrierGateway, HttpConfig};
+use crate::recycle::Workflow;
+use crate::simulator::Simulator;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the carrier and bank gateways point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewaySetup {
+    /// Start the local simulator (over HTTP on 127.0.0.1) and use the HTTP clients against it.
+    Simulator,
+    /// Real endpoints.
+    Http {
+        /// Carrier gateway.
+        carrier: HttpConfig,
+        /// Bank gateway.
+        bank: HttpConfig,
+    },
+}
+
+/// How a desktop's backend starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostOptions {
+    /// Seed this many demo users into an empty database.
+    pub demo_users: Option<usize>,
+    /// Gateways.
+    pub gateways: GatewaySetup,
+    /// Where evidence packs are written.
+    pub evidence_dir: PathBuf,
+}
 
 /// The default embedded database in `data_dir`.
 pub fn default_database_url(data_dir: &Path) -> String {
@@ -21,18 +50,34 @@ pub struct Host {
 }
 
 impl Host {
-    /// Opens `database_url`, migrating it, and seeds `demo_users` demo users into an
-    /// empty database when given. Never fails: a failure is kept and reported by `Status`.
-    pub async fn open(
-        database_url: &str,
-        vault: PiiVault,
-        demo_users: Option<usize>,
-        now: DateTime<Utc>,
-    ) -> Self {
+    /// Opens `database_url`, migrating it, starts the gateways, and seeds demo
+    /// users into an empty database when asked. Never fails: a failure is kept and
+    /// reported by `Status`.
+    pub async fn open(database_url: &str, vault: PiiVault, options: HostOptions, now: DateTime<Utc>) -> Self {
         let services = async {
             let store = store::open(database_url).await?;
-            let services = Services::new(store, vault, LoginPolicy::default());
-            if let Some(users) = demo_users {
+            let (carrier, bank) = match &options.gateways {
+                GatewaySetup::Simulator => {
+                    let sim = Simulator::new(store.clone(), vault.clone());
+                    let addr = sim.serve(0).await.map_err(|e| ApiError::Unavailable {
+                        message: format!("carrier/bank simulator could not start: {e}"),
+                    })?;
+                    tracing::info!(%addr, "carrier and bank simulator listening");
+                    let endpoint = format!("http://{addr}");
+                    (HttpConfig::new(endpoint.clone()), HttpConfig::new(endpoint))
+                }
+                GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
+            };
+            let gateway_error =
+                |e: crate::gateway::GatewayError| ApiError::Gateway { service: "http".into(), message: e.to_string() };
+            let carrier: Arc<dyn CarrierGateway> = HttpCarrierGateway::new(carrier).map_err(gateway_error)?;
+            let bank: Arc<dyn BankGateway> = HttpBankGateway::new(bank).map_err(gateway_error)?;
+            let services = Services::new(store, vault, LoginPolicy::default()).with_workflow(Workflow::new(
+                Some(carrier),
+                Some(bank),
+                options.evidence_dir.clone(),
+            ));
+            if let Some(users) = options.demo_users {
                 seed::seed_demo_if_empty(&services, users, now).await?;
             }
             Ok::<_, ApiError>(services)

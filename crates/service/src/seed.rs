@@ -14,7 +14,7 @@ use domain::card::{KNOWN_BINS, luhn_check_digit};
 use domain::id_number::check_char;
 use serde_json::json;
 use store::{
-    AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerRow, NewAudit, OperatorRow,
+    AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerRow, DirectDebitRow, NewAudit, OperatorRow,
     PhoneBindingRow, UserRow,
 };
 use uuid::Uuid;
@@ -125,6 +125,33 @@ fn phone_for(n: u64) -> (String, &'static str) {
 pub fn demo_phone(n: u64) -> String {
     phone_for(n).0
 }
+
+/// Who holds a reissued demo number now: the carrier simulator's real-name record
+/// for it, and a bank card in that person's name with the number as reserved phone.
+/// Derived from the number alone, so tests and a person at the demo can know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewHolder {
+    /// Name.
+    pub name: String,
+    /// ID number.
+    pub id_number: String,
+    /// Card number (Luhn-valid, a known BIN).
+    pub card_number: String,
+}
+
+/// The new holder of a reissued demo number (see [`NewHolder`]).
+pub fn new_holder(phone: &str) -> NewHolder {
+    let seed = phone.bytes().fold(0xC0FF_EE00_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let mut g = Generator::new(seed, 1, &HOLDER_VAULT, demo_anchor());
+    g.customer_index = seed % 997;
+    let name = g.name();
+    let id_number = g.id_number();
+    let (card_number, _) = g.card();
+    NewHolder { name, id_number, card_number }
+}
+
+/// `Generator` wants a vault; new holders are never sealed, so any key does.
+static HOLDER_VAULT: std::sync::LazyLock<PiiVault> = std::sync::LazyLock::new(|| PiiVault::new(&[7; 32]));
 
 /// Generates `customers` customers in batches, deterministically from `seed`.
 pub struct Generator<'a> {
@@ -247,6 +274,19 @@ impl<'a> Generator<'a> {
                 unbind_reason: None,
             });
             self.carrier_record(b, &phone, carrier, bound_at);
+            // 话费代扣: a quarter of phone users pay their phone bill from the account.
+            if self.rng.chance(25) {
+                let signed_at = self.rng.time_between(bound_at, self.anchor);
+                b.direct_debits.push(DirectDebitRow {
+                    id: self.rng.uuid_v7(signed_at),
+                    user_id,
+                    phone: phone.clone(),
+                    carrier: carrier.to_owned(),
+                    signed_at,
+                    ended_at: None,
+                    end_reason: None,
+                });
+            }
         }
         b.accounts.push(AccountRow {
             id: self.rng.uuid_v7(registered_at),
@@ -375,16 +415,33 @@ pub async fn ensure_demo_operators(services: &Services, now: DateTime<Utc>) -> R
     Ok(created)
 }
 
+/// The carrier's notices about the generated world, as a carrier file would carry
+/// them (UTF-8 CSV, Beijing time): reissues, cancellations and port-ins.
+pub fn carrier_notices_csv(records: &[CarrierRecordRow]) -> String {
+    let beijing = |t: DateTime<Utc>| (t + Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut csv = String::from("phone,entry_at,event,event_at,carrier,province\n");
+    for r in records {
+        let (entry, event, at) = match r.status.as_str() {
+            "reissued" => (beijing(r.entry_at), "二次放号", r.entry_at),
+            "cancelled" => (String::new(), "销户", r.updated_at),
+            "ported" => (beijing(r.entry_at), "携入", r.updated_at),
+            _ => continue,
+        };
+        csv.push_str(&format!("{},{entry},{event},{},{},{}\n", r.phone, beijing(at), r.carrier, r.province));
+    }
+    csv
+}
+
 /// Inserts generated customers until at least `users` users exist; returns
-/// `(customers, users)` written. Each batch is one transaction.
+/// `(customers, users, carrier records)` written. Each batch is one transaction.
 pub async fn generate_into(
     services: &Services,
     seed: u64,
     users: usize,
     anchor: DateTime<Utc>,
-) -> Result<(usize, usize), ApiError> {
+) -> Result<(usize, usize, Vec<CarrierRecordRow>), ApiError> {
     let mut generator = Generator::new(seed, users, services.vault(), anchor);
-    let (mut customers, mut written) = (0, 0);
+    let (mut customers, mut written, mut records) = (0, 0, Vec::new());
     while written < users {
         // Customers average ~1.45 users; ask for what is still missing, in batches.
         let want = (users - written).div_ceil(2).clamp(1, BATCH_CUSTOMERS);
@@ -392,8 +449,9 @@ pub async fn generate_into(
         customers += batch.customers.len();
         written += batch.users.len();
         services.store().insert_customer_batch(&batch).await?;
+        records.extend(batch.carrier_records.into_iter().filter(|r| r.status != "active"));
     }
-    Ok((customers, written))
+    Ok((customers, written, records))
 }
 
 /// First run: demo operators, and `users` demo users if the database has no customers.
@@ -404,7 +462,7 @@ pub async fn seed_demo_if_empty(
 ) -> Result<(), ApiError> {
     ensure_demo_operators(services, now).await?;
     if services.store().count_customers().await? == 0 {
-        let (customers, users) = generate_into(services, DEMO_SEED, users, demo_anchor()).await?;
+        let (customers, users, records) = generate_into(services, DEMO_SEED, users, demo_anchor()).await?;
         let audit = NewAudit::new(
             now,
             "system",
@@ -413,7 +471,21 @@ pub async fn seed_demo_if_empty(
             json!({ "customers": customers, "users": users, "seed": DEMO_SEED }),
         );
         services.store().append_audit(audit).await?;
-        tracing::info!(customers, users, "seeded demo data");
+        // The demo queue comes from a carrier file through the real intake path.
+        let text = carrier_notices_csv(&records);
+        let parsed = crate::intake::parse_carrier_csv("demo-carrier-notices.csv", text.as_bytes(), |_, _| {})
+            .map_err(|e| ApiError::Database { message: format!("demo carrier file: {e:?}") })?;
+        let settings = services.recycle_settings().await?;
+        let report = crate::recycle::screen_carrier_file(
+            services.store().as_ref(),
+            &parsed,
+            "demo-carrier-notices.csv",
+            "system",
+            &settings,
+            now,
+        )
+        .await?;
+        tracing::info!(customers, users, cases = report.cases_opened, "seeded demo data");
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The request dispatcher: session, permission, action, audit.
 
 use crate::password::verify_password;
+use crate::recycle::Workflow;
 use crate::vault::PiiVault;
 use chrono::{DateTime, Duration, Utc};
 use domain::audit::{AuditVerification, ChainVerifier, SYSTEM_ACTOR};
@@ -55,12 +56,24 @@ pub struct Services {
     store: Arc<dyn Store>,
     vault: PiiVault,
     policy: LoginPolicy,
+    workflow: Workflow,
 }
 
 impl Services {
     /// Services over `store`, sealing PII with `vault`.
     pub fn new(store: Arc<dyn Store>, vault: PiiVault, policy: LoginPolicy) -> Self {
-        Self { store, vault, policy }
+        let evidence_dir = std::env::temp_dir().join("ops-console-evidence");
+        Self { store, vault, policy, workflow: Workflow::new(None, None, evidence_dir) }
+    }
+
+    /// Replaces the recycled-number workflow's gateways and evidence folder.
+    pub fn with_workflow(mut self, workflow: Workflow) -> Self {
+        self.workflow = workflow;
+        self
+    }
+
+    pub(crate) fn workflow(&self) -> &Workflow {
+        &self.workflow
     }
 
     /// The store, for seeding and benchmarks.
@@ -126,6 +139,7 @@ impl Services {
                 self.store.audit_page(before_seq, limit.clamp(1, MAX_PAGE_ROWS)).await?,
             )),
             Request::VerifyAudit => self.verify_audit().await.map(Response::AuditVerified),
+            other => self.handle_recycle(&actor, other, now).await,
         }
     }
 

@@ -33,6 +33,9 @@ pub enum StoreError {
     /// A uniqueness rule was violated.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Nothing with that id.
+    #[error("{0} not found")]
+    NotFound(String),
     /// A stored value could not be understood.
     #[error("bad stored data: {0}")]
     Data(String),
@@ -53,6 +56,8 @@ impl From<StoreError> for ApiError {
             }
             StoreError::TooNew { found, supported } => ApiError::DatabaseTooNew { found, supported },
             StoreError::Corrupt { path, reason } => ApiError::DatabaseCorrupt { path, reason },
+            StoreError::NotFound(what) => ApiError::NotFound { what },
+            StoreError::Conflict(what) => ApiError::Conflict { what },
             other => ApiError::Database { message: other.to_string() },
         }
     }

@@ -19,13 +19,13 @@ const INSERT_CHUNK_ROWS: usize = 1000;
 
 /// The embedded SQLite store (WAL, one writer at a time).
 pub struct SqliteStore {
-    pool: Pool<Sqlite>,
+    pub(crate) pool: Pool<Sqlite>,
     info: DatabaseInfo,
 }
 
 /// The shared PostgreSQL store.
 pub struct PgStore {
-    pool: Pool<Postgres>,
+    pub(crate) pool: Pool<Postgres>,
     info: DatabaseInfo,
 }
 
@@ -88,7 +88,7 @@ macro_rules! impl_store {
             /// Appends an audit row inside `tx`. The first statement writes the chain
             /// head, which takes the write lock (SQLite) or the row lock (PostgreSQL)
             /// before anything is read, so concurrent appends queue instead of forking.
-            async fn append_audit_tx(
+            pub(crate) async fn append_audit_tx(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 a: NewAudit,
             ) -> Result<AuditRecord> {
@@ -346,6 +346,23 @@ macro_rules! impl_store {
                             .push_bind(r.entry_at)
                             .push_bind(&r.status)
                             .push_bind(r.updated_at);
+                    })
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for chunk in b.direct_debits.chunks(INSERT_CHUNK_ROWS) {
+                    QueryBuilder::<$db>::new(
+                        "INSERT INTO direct_debits (id, user_id, phone, carrier, signed_at, ended_at, end_reason) ",
+                    )
+                    .push_values(chunk, |mut q, d: &crate::DirectDebitRow| {
+                        q.push_bind(d.id)
+                            .push_bind(d.user_id)
+                            .push_bind(&d.phone)
+                            .push_bind(&d.carrier)
+                            .push_bind(d.signed_at)
+                            .push_bind(d.ended_at)
+                            .push_bind(&d.end_reason);
                     })
                     .build()
                     .execute(&mut *tx)

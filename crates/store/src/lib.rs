@@ -6,6 +6,8 @@
 //! transaction; methods that change state take the audit entry to append in the
 //! same transaction, so a change and its audit row land together or not at all.
 
+mod case_rows;
+mod cases;
 mod error;
 mod imp;
 mod open;
@@ -14,6 +16,8 @@ mod rows;
 pub use error::StoreError;
 pub use imp::{PgStore, SqliteStore};
 pub use open::{open, redact_url};
+pub use case_rows::*;
+pub use cases::{CaseStore, Detection, Transition};
 pub use rows::*;
 
 use async_trait::async_trait;
@@ -28,7 +32,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Storage operations of the console. Implemented by [`SqliteStore`] and [`PgStore`];
 /// the conformance suite in `tests/` runs against both.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: CaseStore + Send + Sync + 'static {
     /// What this store is attached to.
     fn info(&self) -> DatabaseInfo;
 

@@ -180,6 +180,8 @@ pub struct CustomerBatch {
     pub cards: Vec<BankCardRow>,
     /// Carrier records.
     pub carrier_records: Vec<CarrierRecordRow>,
+    /// Direct-debit agreements (话费代扣).
+    pub direct_debits: Vec<crate::DirectDebitRow>,
 }
 
 /// A search hit.

@@ -1,8 +1,10 @@
 //! Views: each owns its view state and queues requests in an [`Outbox`](crate::app::Outbox).
 
 pub mod audit;
+pub mod force_unbind;
 pub mod login;
 pub mod lookup;
+pub mod recycled;
 pub mod settings;
 
 use chrono::{DateTime, FixedOffset, Utc};

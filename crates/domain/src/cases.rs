@@ -1,0 +1,325 @@
+//! What the recycled-number screens see: queue rows, case detail with its
+//! timeline, imports, the force-unbind wizard. PII is masked by the backend.
+
+use crate::recycle::{
+    BankAnswer, BudgetState, CaseSource, CaseStatus, NotRecycledReason, RecycleSettings, RiskInputs,
+    ThreeElementAnswer, TwiceTelAnswer,
+};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Queue sort orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueSort {
+    /// Highest risk first.
+    #[default]
+    RiskDesc,
+    /// Oldest first (SLA).
+    OldestFirst,
+    /// Newest first.
+    NewestFirst,
+}
+
+/// Queue filters; `None` means "any".
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct QueueFilter {
+    /// Status; `None` = every active status.
+    pub status: Option<CaseStatus>,
+    /// Source.
+    pub source: Option<CaseSource>,
+    /// Minimum risk.
+    pub min_risk: Option<i32>,
+    /// Carrier name.
+    pub carrier: Option<String>,
+    /// Province.
+    pub province: Option<String>,
+    /// Only cases older than this many hours.
+    pub older_than_hours: Option<i64>,
+    /// A phone number (exact, 11 digits).
+    pub phone: Option<String>,
+    /// Only cases I hold.
+    pub mine_only: bool,
+    /// Sort.
+    pub sort: QueueSort,
+}
+
+/// Where the next page starts (keyset).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct QueueCursor {
+    /// Risk of the last row.
+    pub risk_score: i32,
+    /// Detection time of the last row.
+    pub detected_at: DateTime<Utc>,
+    /// Id of the last row.
+    pub id: Uuid,
+}
+
+/// One queue row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRowView {
+    /// Case id.
+    pub id: Uuid,
+    /// Phone, masked.
+    pub phone_masked: String,
+    /// State.
+    pub status: CaseStatus,
+    /// Why it was opened.
+    pub source: CaseSource,
+    /// Ported/unknown: manual decision only.
+    pub manual_only: bool,
+    /// Risk 0–100.
+    pub risk_score: i32,
+    /// Carrier.
+    pub carrier: String,
+    /// Province.
+    pub province: String,
+    /// First detected.
+    pub detected_at: DateTime<Utc>,
+    /// Hours since detection.
+    pub age_hours: i64,
+    /// Past the SLA.
+    pub sla_breached: bool,
+    /// Who holds it (lease still valid).
+    pub claimed_by: Option<String>,
+    /// Lease end.
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Pieces of evidence.
+    pub evidence_count: i32,
+    /// Maker of a pending proposal.
+    pub proposed_by: Option<String>,
+    /// In the freeze window until.
+    pub freeze_until: Option<DateTime<Utc>>,
+}
+
+/// A page of the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuePage {
+    /// Rows.
+    pub rows: Vec<CaseRowView>,
+    /// The next page, if there may be one.
+    pub next: Option<QueueCursor>,
+}
+
+/// One line of a phone's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What kind of fact (a code the UI translates, e.g. `binding`, `carrier.cancel`).
+    pub kind: String,
+    /// Masked details.
+    pub detail: String,
+}
+
+/// A maker's proposal waiting for a checker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// What.
+    pub decision: CaseDecision,
+    /// Maker.
+    pub by: String,
+}
+
+/// Everything shown about one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseDetail {
+    /// The queue row.
+    pub row: CaseRowView,
+    /// Old user.
+    pub old_user_id: Uuid,
+    /// Old customer.
+    pub old_customer_id: Uuid,
+    /// Old customer name, masked.
+    pub old_name_masked: String,
+    /// Whether the phone is still the old user's login.
+    pub still_bound: bool,
+    /// When it was bound to the old user.
+    pub bound_at: DateTime<Utc>,
+    /// Carrier entry time.
+    pub entry_at: Option<DateTime<Utc>>,
+    /// Risk inputs.
+    pub risk: RiskInputs,
+    /// The formula, as text.
+    pub risk_formula: String,
+    /// Old user's balance.
+    pub balance: Decimal,
+    /// Whether "confirm recycled" needs a checker under the current settings.
+    pub needs_checker: bool,
+    /// Pending proposal.
+    pub proposal: Option<Proposal>,
+    /// Decision, reason, maker, checker, once decided.
+    pub decision: Option<(String, String, String, Option<String>)>,
+    /// SMS reset blocked for the old user.
+    pub sms_reset_blocked: bool,
+    /// One timeline per phone, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// Hash of the evidence pack, once the case closed by force-unbind.
+    pub evidence_sha256: Option<String>,
+}
+
+/// A decision on a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum CaseDecision {
+    /// The number was reissued: unbind it from the old user (four-eyes).
+    ConfirmRecycled {
+        /// Note.
+        note: String,
+    },
+    /// Not recycled, for a reason from the fixed list.
+    NotRecycled {
+        /// Reason.
+        reason: NotRecycledReason,
+        /// Note.
+        note: String,
+    },
+    /// Send to a supervisor.
+    Escalate {
+        /// Note.
+        note: String,
+    },
+    /// Unbind for the new holder after the wizard's checks (only the wizard makes this).
+    ForceUnbind {
+        /// Note.
+        note: String,
+    },
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionOutcome {
+    /// Waiting for a checker.
+    PendingApproval,
+    /// Applied.
+    Applied,
+}
+
+/// Result of a bulk action (dry run or real).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkSummary {
+    /// Whether anything was changed.
+    pub dry_run: bool,
+    /// Cases the action applies (or applied) to.
+    pub eligible: usize,
+    /// Cases skipped, with why.
+    pub skipped: Vec<(Uuid, String)>,
+}
+
+/// One bad line of a carrier file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineError {
+    /// File name.
+    pub file: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// Column name.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.reason)
+    }
+}
+
+/// State of a carrier import job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ImportState {
+    /// Reading and checking lines.
+    Reading {
+        /// Bytes read.
+        bytes_read: u64,
+        /// File size.
+        total_bytes: u64,
+        /// Lines so far.
+        lines: u64,
+    },
+    /// Writing to the database (one transaction).
+    Writing {
+        /// Lines read.
+        lines: u64,
+    },
+    /// Done.
+    Done(ImportReport),
+    /// Rejected: nothing was changed.
+    Rejected {
+        /// The first errors (at most 100).
+        errors: Vec<LineError>,
+        /// How many bad lines in all.
+        error_count: u64,
+    },
+    /// Failed for another reason (file unreadable, database).
+    Failed {
+        /// Why.
+        message: String,
+    },
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// File name.
+    pub file: String,
+    /// `utf-8` or `gbk`.
+    pub encoding: String,
+    /// Data lines.
+    pub lines: u64,
+    /// Lines about numbers bound to our users.
+    pub matched: u64,
+    /// New cases.
+    pub cases_opened: i64,
+    /// Open cases with new evidence.
+    pub cases_updated: i64,
+    /// The same file was imported before: nothing changed.
+    pub already_imported: bool,
+}
+
+/// Step 1 of force-unbind: who claims the number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claimant {
+    /// Name as on the ID card.
+    pub name: String,
+    /// ID number (18 characters).
+    pub id_number: String,
+    /// The phone they hold.
+    pub phone: String,
+}
+
+/// Where the force-unbind wizard stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForceUnbindState {
+    /// Wizard id (lives in the backend, with the clear inputs, for a short time).
+    pub wizard_id: Uuid,
+    /// The case the phone belongs to.
+    pub case_id: Uuid,
+    /// Phone, masked.
+    pub phone_masked: String,
+    /// Carrier 3-element answer.
+    pub carrier_check: Option<ThreeElementAnswer>,
+    /// Carrier "changed hands since the old binding?" answer.
+    pub twice_tel: Option<TwiceTelAnswer>,
+    /// Carrier step passed.
+    pub carrier_passed: bool,
+    /// Bank answers so far (masked card, answer, bank name).
+    pub bank_checks: Vec<(String, BankAnswer, Option<String>)>,
+    /// Bank step passed.
+    pub bank_passed: bool,
+    /// Claimant budget.
+    pub claimant_budget: BudgetState,
+    /// Last card's budget.
+    pub card_budget: Option<BudgetState>,
+    /// The claimant is the old customer: not a recycled case.
+    pub same_person: bool,
+    /// Submitted: waiting for a checker, or done.
+    pub outcome: Option<DecisionOutcome>,
+}
+
+/// The recycled-number settings plus facts the settings screen shows.
+pub type Settings = RecycleSettings;

@@ -1,0 +1,569 @@
+//! Recycled numbers (二次号): carrier events, the detection rule, risk score,
+//! case states and decisions, and the verification attempt budget.
+//!
+//! Everything is pure: callers pass `now` and the facts they read.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Default freeze window after a cancellation (days): the old user may still reclaim the number.
+pub const DEFAULT_FREEZE_DAYS: i64 = 90;
+
+/// What a carrier told us happened to a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CarrierEventKind {
+    /// 销户: the subscriber cancelled; the number goes into the freeze window.
+    Cancel,
+    /// 过户: the number was transferred to another subscriber.
+    Transfer,
+    /// 二次放号: the number was issued to a new subscriber.
+    Reissue,
+    /// 携入: ported in from another carrier.
+    PortIn,
+    /// 携出: ported out to another carrier.
+    PortOut,
+}
+
+impl CarrierEventKind {
+    /// All kinds.
+    pub const ALL: [CarrierEventKind; 5] = [Self::Cancel, Self::Transfer, Self::Reissue, Self::PortIn, Self::PortOut];
+
+    /// The stable name stored in the database and used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cancel => "cancel",
+            Self::Transfer => "transfer",
+            Self::Reissue => "reissue",
+            Self::PortIn => "port_in",
+            Self::PortOut => "port_out",
+        }
+    }
+
+    /// Parses a file's event column: the English name or the carriers' Chinese word.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        Self::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s)).or(match s {
+            "销户" | "注销" => Some(Self::Cancel),
+            "过户" => Some(Self::Transfer),
+            "二次放号" | "放号" | "重新放号" => Some(Self::Reissue),
+            "携入" | "携号转入" => Some(Self::PortIn),
+            "携出" | "携号转出" => Some(Self::PortOut),
+            "port-in" => Some(Self::PortIn),
+            "port-out" => Some(Self::PortOut),
+            _ => None,
+        })
+    }
+
+    /// Whether the event by itself makes a bound number suspect.
+    pub fn is_notice(self) -> bool {
+        matches!(self, Self::Cancel | Self::Transfer | Self::Reissue)
+    }
+
+    /// Ports break the entry-time rule (the carrier may report the port time).
+    pub fn is_port(self) -> bool {
+        matches!(self, Self::PortIn | Self::PortOut)
+    }
+}
+
+/// Parses a time as carriers write it: `YYYY-MM-DD HH:MM[:SS]` or `YYYY/MM/DD …` in
+/// Asia/Shanghai (UTC+8, no daylight saving), a bare date, or RFC 3339 with its own offset.
+pub fn parse_carrier_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let shanghai = FixedOffset::east_opt(8 * 3600)?;
+    let s = s.replace('/', "-");
+    let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
+        .or_else(|| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0))?;
+    shanghai.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// Why a number became suspect (the case's source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSource {
+    /// The carrier's entry time is later than our binding.
+    EntryTime,
+    /// A cancel/transfer/reissue notice for a bound number.
+    Notice,
+    /// A port event or an answer the rule cannot use: manual review only.
+    Port,
+    /// A registration attempt on a number bound to another user.
+    Registration,
+    /// An SMS password reset on a number the carrier says was reissued.
+    SmsReset,
+    /// The carrier gateway answered "reassigned" or "unknown".
+    Gateway,
+}
+
+impl CaseSource {
+    /// All sources.
+    pub const ALL: [CaseSource; 6] =
+        [Self::EntryTime, Self::Notice, Self::Port, Self::Registration, Self::SmsReset, Self::Gateway];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EntryTime => "entry_time",
+            Self::Notice => "notice",
+            Self::Port => "port",
+            Self::Registration => "registration",
+            Self::SmsReset => "sms_reset",
+            Self::Gateway => "gateway",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One carrier fact about a number, from a file or the gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarrierFact {
+    /// Network-entry time (入网时间) as the carrier reports it.
+    pub entry_at: Option<DateTime<Utc>>,
+    /// The event, if this fact is a notice.
+    pub event: Option<CarrierEventKind>,
+    /// When the event happened.
+    pub event_at: Option<DateTime<Utc>>,
+}
+
+/// What the rule says about one (binding, fact) pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Why it is suspect.
+    pub source: CaseSource,
+    /// Ported or ambiguous: a person must decide, nothing happens automatically.
+    pub manual_only: bool,
+    /// Before this time the old user may still reclaim the number (cancel notices).
+    pub freeze_until: Option<DateTime<Utc>>,
+}
+
+/// The detection rule. `bound_at` is when the phone was bound to our user
+/// (registration or a later re-binding). Returns `None` when the fact is no reason
+/// for suspicion.
+pub fn assess(bound_at: DateTime<Utc>, fact: &CarrierFact, freeze_days: i64) -> Option<Assessment> {
+    if fact.event.is_some_and(CarrierEventKind::is_port) {
+        return Some(Assessment { source: CaseSource::Port, manual_only: true, freeze_until: None });
+    }
+    // The primary rule: the carrier's subscriber entered after our binding.
+    if fact.entry_at.is_some_and(|entry| entry > bound_at) {
+        return Some(Assessment { source: CaseSource::EntryTime, manual_only: false, freeze_until: None });
+    }
+    let kind = fact.event.filter(|k| k.is_notice())?;
+    // A notice older than our binding describes a previous holder, not our user.
+    if fact.event_at.is_some_and(|at| at <= bound_at) {
+        return None;
+    }
+    let freeze_until = match (kind, fact.event_at) {
+        (CarrierEventKind::Cancel, Some(at)) => Some(at + Duration::days(freeze_days)),
+        _ => None,
+    };
+    Some(Assessment { source: CaseSource::Notice, manual_only: false, freeze_until })
+}
+
+/// What a carrier's "has this number changed hands since …?" query answers
+/// (modelled on Aliyun `DescribePhoneTwiceTelVerify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwiceTelAnswer {
+    /// 0: the carrier cannot tell.
+    Unknown,
+    /// 1: reissued to someone else after the date.
+    Reassigned,
+    /// 2: same subscriber since the date.
+    NotReassigned,
+    /// 3: cancelled, not (yet) reissued.
+    Cancelled,
+    /// Error: ported numbers are not supported.
+    PortedNotSupported,
+    /// Error: number not served by this carrier / not supported.
+    Unsupported,
+}
+
+impl TwiceTelAnswer {
+    /// The assessment of a gateway answer for a bound phone; `None` = nothing to do.
+    pub fn assess(self) -> Option<Assessment> {
+        match self {
+            Self::NotReassigned => None,
+            Self::Reassigned => {
+                Some(Assessment { source: CaseSource::Gateway, manual_only: false, freeze_until: None })
+            }
+            Self::Cancelled | Self::Unknown | Self::PortedNotSupported | Self::Unsupported => {
+                Some(Assessment { source: CaseSource::Gateway, manual_only: true, freeze_until: None })
+            }
+        }
+    }
+}
+
+/// Per-field result of an identity check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldMatch {
+    /// Matches the record.
+    Match,
+    /// Differs from the record.
+    Mismatch,
+    /// The source has no record to compare with.
+    NoRecord,
+}
+
+/// Carrier 3-element answer (name + ID number + phone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreeElementAnswer {
+    /// Name vs the subscriber's real-name record.
+    pub name: FieldMatch,
+    /// ID number vs the record.
+    pub id_number: FieldMatch,
+    /// Whether the carrier has the number at all.
+    pub phone: FieldMatch,
+}
+
+impl ThreeElementAnswer {
+    /// All three match.
+    pub fn passed(&self) -> bool {
+        self.name == FieldMatch::Match && self.id_number == FieldMatch::Match && self.phone == FieldMatch::Match
+    }
+}
+
+/// Bank 4-element answer (name, ID, card, reserved phone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BankAnswer {
+    /// All four elements match the bank's record.
+    Match,
+    /// At least one element differs.
+    Mismatch,
+    /// The card number is not a valid card.
+    InvalidCard,
+    /// The card is lost, frozen or closed.
+    AbnormalStatus,
+    /// The card may not be used for verification (e.g. restricted by the bank).
+    RestrictedCard,
+}
+
+impl BankAnswer {
+    /// All answers.
+    pub const ALL: [BankAnswer; 5] =
+        [Self::Match, Self::Mismatch, Self::InvalidCard, Self::AbnormalStatus, Self::RestrictedCard];
+}
+
+/// Inputs of the risk score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskInputs {
+    /// Sum of the old user's account balances (fen).
+    pub balance_minor: i64,
+    /// Active bank cards (quick-pay agreements) of the old user.
+    pub active_cards: i64,
+    /// Active direct-debit agreements (话费代扣 and others) of the old user.
+    pub direct_debits: i64,
+    /// Days since the old user last logged in; `None` = never.
+    pub days_since_login: Option<i64>,
+}
+
+/// The risk formula, shown in the case so agents can check the number.
+pub const RISK_FORMULA: &str = "min(40, 余额元/2500) + 10×有效卡(≤30) + 10×代扣协议(≤20) + 近期登录(≤7天 10, ≤30天 5)";
+
+/// Risk score 0–100: money at risk, instruments an attacker could use, and whether
+/// the old user is still active (a recent login means the account is in use).
+pub fn risk_score(i: &RiskInputs) -> i32 {
+    let balance_yuan = i.balance_minor.max(0) / 100;
+    let balance = (balance_yuan / 2_500).min(40) as i32;
+    let cards = (i.active_cards.clamp(0, 3) * 10) as i32;
+    let debits = (i.direct_debits.clamp(0, 2) * 10) as i32;
+    let recency = match i.days_since_login {
+        Some(d) if d <= 7 => 10,
+        Some(d) if d <= 30 => 5,
+        _ => 0,
+    };
+    balance + cards + debits + recency
+}
+
+/// A case's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Waiting for an agent.
+    Open,
+    /// A maker proposed "confirm recycled"; waiting for a checker.
+    PendingApproval,
+    /// Sent to a supervisor.
+    Escalated,
+    /// Confirmed recycled; the phone was unbound from the old user.
+    Confirmed,
+    /// Not recycled (with a reason from the fixed list).
+    NotRecycled,
+    /// Closed by a successful force-unbind for the new holder.
+    ForceUnbound,
+}
+
+impl CaseStatus {
+    /// All states.
+    pub const ALL: [CaseStatus; 6] = [
+        Self::Open,
+        Self::PendingApproval,
+        Self::Escalated,
+        Self::Confirmed,
+        Self::NotRecycled,
+        Self::ForceUnbound,
+    ];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::PendingApproval => "pending_approval",
+            Self::Escalated => "escalated",
+            Self::Confirmed => "confirmed",
+            Self::NotRecycled => "not_recycled",
+            Self::ForceUnbound => "force_unbound",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Still being worked (at most one such case per phone and old user).
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Open | Self::PendingApproval | Self::Escalated)
+    }
+}
+
+/// Why a case is "not recycled" (a fixed list so reports can count them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotRecycledReason {
+    /// The same person still holds the number.
+    SameHolder,
+    /// Transferred within the family; the user asked to keep it.
+    FamilyTransfer,
+    /// Ported to another carrier, same holder.
+    Ported,
+    /// The carrier data was wrong.
+    DataError,
+    /// The old user reclaimed the number within the freeze window.
+    ReclaimedInFreeze,
+}
+
+impl NotRecycledReason {
+    /// All reasons, in the order the UI lists them.
+    pub const ALL: [NotRecycledReason; 5] =
+        [Self::SameHolder, Self::FamilyTransfer, Self::Ported, Self::DataError, Self::ReclaimedInFreeze];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SameHolder => "same_holder",
+            Self::FamilyTransfer => "family_transfer",
+            Self::Ported => "ported",
+            Self::DataError => "data_error",
+            Self::ReclaimedInFreeze => "reclaimed_in_freeze",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// When "confirm recycled" needs a second person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum FourEyesPolicy {
+    /// Every confirmation.
+    Always,
+    /// Only when the old user's balance is at least this much.
+    AboveBalance {
+        /// Threshold in yuan.
+        threshold: Decimal,
+    },
+}
+
+impl FourEyesPolicy {
+    /// Whether a confirmation over `balance_minor` needs a checker.
+    pub fn needs_checker(&self, balance_minor: i64) -> bool {
+        match self {
+            Self::Always => true,
+            Self::AboveBalance { threshold } => Decimal::new(balance_minor, 2) >= *threshold,
+        }
+    }
+}
+
+/// Settings of the recycled-number workflow (stored in the database, shared by all desktops).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecycleSettings {
+    /// Days after a cancellation during which nothing is unbound automatically.
+    pub freeze_days: i64,
+    /// How long a claim lasts without activity (minutes).
+    pub lease_minutes: i64,
+    /// Four-eyes rule for "confirm recycled" and force-unbind.
+    pub four_eyes: FourEyesPolicy,
+    /// Hours after which an open case is past its SLA.
+    pub sla_hours: i64,
+}
+
+impl Default for RecycleSettings {
+    fn default() -> Self {
+        Self { freeze_days: DEFAULT_FREEZE_DAYS, lease_minutes: 30, four_eyes: FourEyesPolicy::Always, sla_hours: 48 }
+    }
+}
+
+/// Card-network-safe attempt budget for verification checks: stop *before* the
+/// bank would lock the card (3 consecutive errors / >10 a day are common lock rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptBudget {
+    /// Consecutive failures allowed before a lock.
+    pub max_consecutive_failures: u32,
+    /// Attempts (any outcome) allowed per rolling 24 hours.
+    pub max_per_day: u32,
+    /// Lock length after the budget is spent (hours).
+    pub lock_hours: i64,
+}
+
+impl Default for AttemptBudget {
+    fn default() -> Self {
+        Self { max_consecutive_failures: 2, max_per_day: 5, lock_hours: 24 }
+    }
+}
+
+/// One earlier attempt: when, and whether it passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whether the check passed.
+    pub passed: bool,
+}
+
+/// What the budget allows now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetState {
+    /// Attempts still allowed before the lock.
+    pub remaining: u32,
+    /// Locked until then (no attempt allowed).
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl AttemptBudget {
+    /// The state after `attempts` (any order) at `now`.
+    pub fn state(&self, attempts: &[Attempt], now: DateTime<Utc>) -> BudgetState {
+        let mut recent: Vec<Attempt> =
+            attempts.iter().copied().filter(|a| now - a.at < Duration::hours(self.lock_hours)).collect();
+        recent.sort_by_key(|a| a.at);
+        let consecutive = recent.iter().rev().take_while(|a| !a.passed).count() as u32;
+        let used = recent.len() as u32;
+        let spent = consecutive >= self.max_consecutive_failures || used >= self.max_per_day;
+        if spent {
+            // The lock runs from the attempt that spent the budget.
+            let trigger = recent.last().map_or(now, |a| a.at);
+            return BudgetState { remaining: 0, locked_until: Some(trigger + Duration::hours(self.lock_hours)) };
+        }
+        let remaining =
+            (self.max_consecutive_failures - consecutive).min(self.max_per_day.saturating_sub(used));
+        BudgetState { remaining, locked_until: None }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_carrier_time(s).unwrap()
+    }
+
+    #[test]
+    fn times_are_shanghai_unless_stated() {
+        assert_eq!(t("2026-01-02 08:00:00").to_rfc3339(), "2026-01-02T00:00:00+00:00");
+        assert_eq!(t("2026/01/02 08:00").to_rfc3339(), "2026-01-02T00:00:00+00:00");
+        assert_eq!(t("2026-01-02").to_rfc3339(), "2026-01-01T16:00:00+00:00");
+        assert_eq!(t("2026-01-02T08:00:00Z").to_rfc3339(), "2026-01-02T08:00:00+00:00");
+        assert!(parse_carrier_time("2026-13-02").is_none());
+        assert!(parse_carrier_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn event_words_in_both_languages() {
+        assert_eq!(CarrierEventKind::parse("销户"), Some(CarrierEventKind::Cancel));
+        assert_eq!(CarrierEventKind::parse("Transfer"), Some(CarrierEventKind::Transfer));
+        assert_eq!(CarrierEventKind::parse("port-in"), Some(CarrierEventKind::PortIn));
+        assert_eq!(CarrierEventKind::parse("携出"), Some(CarrierEventKind::PortOut));
+        assert_eq!(CarrierEventKind::parse("关机"), None);
+    }
+
+    #[test]
+    fn entry_after_binding_is_suspect_before_is_not() {
+        let bound = t("2024-05-01 10:00");
+        let later = CarrierFact { entry_at: Some(t("2025-02-01 09:00")), event: None, event_at: None };
+        let earlier = CarrierFact { entry_at: Some(t("2020-02-01 09:00")), event: None, event_at: None };
+        assert_eq!(assess(bound, &later, 90).map(|a| a.source), Some(CaseSource::EntryTime));
+        assert_eq!(assess(bound, &earlier, 90), None);
+    }
+
+    #[test]
+    fn notices_ports_and_freeze_window() {
+        let bound = t("2024-05-01 10:00");
+        let cancel = CarrierFact {
+            entry_at: None,
+            event: Some(CarrierEventKind::Cancel),
+            event_at: Some(t("2026-01-01 00:00")),
+        };
+        let a = assess(bound, &cancel, 90).unwrap();
+        assert_eq!(a.source, CaseSource::Notice);
+        assert_eq!(a.freeze_until, Some(t("2026-04-01 00:00")));
+        let old_cancel = CarrierFact { event_at: Some(t("2023-01-01 00:00")), ..cancel.clone() };
+        assert_eq!(assess(bound, &old_cancel, 90), None, "a notice about a previous holder");
+        let port = CarrierFact { event: Some(CarrierEventKind::PortIn), ..cancel };
+        assert!(assess(bound, &port, 90).unwrap().manual_only);
+        assert!(TwiceTelAnswer::Unknown.assess().unwrap().manual_only);
+        assert!(!TwiceTelAnswer::Reassigned.assess().unwrap().manual_only);
+        assert_eq!(TwiceTelAnswer::NotReassigned.assess(), None);
+    }
+
+    #[test]
+    fn risk_score_parts() {
+        let base = RiskInputs { balance_minor: 0, active_cards: 0, direct_debits: 0, days_since_login: None };
+        assert_eq!(risk_score(&base), 0);
+        assert_eq!(risk_score(&RiskInputs { balance_minor: 10_000_000, ..base }), 40);
+        assert_eq!(risk_score(&RiskInputs { balance_minor: 1_000_000_000, ..base }), 40);
+        assert_eq!(risk_score(&RiskInputs { active_cards: 5, direct_debits: 1, ..base }), 40);
+        assert_eq!(risk_score(&RiskInputs { days_since_login: Some(3), ..base }), 10);
+        assert_eq!(risk_score(&RiskInputs { days_since_login: Some(20), ..base }), 5);
+    }
+
+    #[test]
+    fn four_eyes_threshold() {
+        assert!(FourEyesPolicy::Always.needs_checker(0));
+        let above = FourEyesPolicy::AboveBalance { threshold: Decimal::new(1000, 0) };
+        assert!(!above.needs_checker(99_999));
+        assert!(above.needs_checker(100_000));
+    }
+
+    #[test]
+    fn budget_stops_before_the_bank_locks() {
+        let b = AttemptBudget::default();
+        let now = t("2026-11-24 12:00");
+        let fail = |h: i64| Attempt { at: now - Duration::hours(h), passed: false };
+        let pass = |h: i64| Attempt { at: now - Duration::hours(h), passed: true };
+        assert_eq!(b.state(&[], now), BudgetState { remaining: 2, locked_until: None });
+        assert_eq!(b.state(&[fail(1)], now).remaining, 1);
+        let locked = b.state(&[fail(2), fail(1)], now);
+        assert_eq!(locked.remaining, 0);
+        assert_eq!(locked.locked_until, Some(now - Duration::hours(1) + Duration::hours(24)));
+        // A pass resets the consecutive count but not the daily total.
+        assert_eq!(b.state(&[fail(5), pass(4), fail(3), pass(2)], now).remaining, 1);
+        assert!(b.state(&[pass(5), pass(4), pass(3), pass(2), pass(1)], now).locked_until.is_some());
+        // Old failures fall out of the window.
+        assert_eq!(b.state(&[fail(30), fail(25)], now).remaining, 2);
+    }
+}

@@ -1,0 +1,328 @@
+//! External verification services: the carrier (number history, tenure, 3-element
+//! identity check) and the bank (4-element card check). Each sits behind a trait;
+//! [`HttpCarrierGateway`] / [`HttpBankGateway`] speak the JSON protocol documented
+//! in `docs/GATEWAYS.md`, which the simulator (`simulator.rs`) also serves.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::recycle::{BankAnswer, ThreeElementAnswer, TwiceTelAnswer};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// A gateway failure, classified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// No answer within the timeout (after retries).
+    #[error("no answer within {timeout_ms} ms (after {attempts} attempts)")]
+    Timeout {
+        /// Per-attempt timeout.
+        timeout_ms: u64,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Could not connect.
+    #[error("cannot connect to {endpoint}: {reason}")]
+    Connect {
+        /// Endpoint.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
+    /// The service answered with an HTTP error.
+    #[error("HTTP {status} from {endpoint}")]
+    Http {
+        /// Status code.
+        status: u16,
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// The service refused the request with an error code.
+    #[error("{code}: {message}")]
+    Rejected {
+        /// Error code (e.g. `InvalidParameter`).
+        code: String,
+        /// Message.
+        message: String,
+    },
+    /// The answer did not follow the protocol.
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+}
+
+/// Carrier services.
+#[async_trait]
+pub trait CarrierGateway: Send + Sync {
+    /// Has the number changed hands since `since`? (Aliyun `DescribePhoneTwiceTelVerify`.)
+    async fn twice_tel(&self, phone: &str, since: DateTime<Utc>) -> Result<TwiceTelAnswer, GatewayError>;
+    /// The number's network-entry time and status.
+    async fn tenure(&self, phone: &str) -> Result<Tenure, GatewayError>;
+    /// Name + ID number + phone against the subscriber's real-name record.
+    async fn three_elements(
+        &self,
+        name: &str,
+        id_number: &str,
+        phone: &str,
+    ) -> Result<ThreeElementAnswer, GatewayError>;
+}
+
+/// Bank services.
+#[async_trait]
+pub trait BankGateway: Send + Sync {
+    /// Name, ID number, card number and reserved phone against the issuing bank.
+    async fn four_elements(&self, req: &FourElementRequest) -> Result<FourElementAnswer, GatewayError>;
+}
+
+/// A number's tenure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenure {
+    /// Network-entry time (入网时间).
+    pub entry_at: DateTime<Utc>,
+    /// `active`, `cancelled`, `reissued`, `ported`.
+    pub status: String,
+}
+
+/// Body of a 4-element check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FourElementRequest {
+    /// Name.
+    pub name: String,
+    /// ID number.
+    pub id_number: String,
+    /// Card number.
+    pub card_number: String,
+    /// Reserved phone.
+    pub phone: String,
+}
+
+/// Answer of a 4-element check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FourElementAnswer {
+    /// Result.
+    pub result: BankAnswer,
+    /// Issuing bank by BIN, when known.
+    pub bank_name: Option<String>,
+}
+
+/// Wire envelope: `{"code": "OK", ...data}` or `{"code": "<Error>", "message": "..."}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// `OK` or an error code.
+    pub code: String,
+    /// Error message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Payload when `code` is `OK`.
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    pub data: Option<T>,
+}
+
+fn none<T>() -> Option<T> {
+    None
+}
+
+/// `twice-tel-verify` request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwiceTelRequest {
+    /// Number.
+    pub phone: String,
+    /// Our binding time.
+    pub since: DateTime<Utc>,
+}
+
+/// `twice-tel-verify` answer: `0` unknown, `1` reassigned, `2` not reassigned, `3` cancelled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwiceTelData {
+    /// The code.
+    pub verify_result: u8,
+}
+
+/// `tenure` and `three-elements` requests.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneRequest {
+    /// Number.
+    pub phone: String,
+    /// Name (3-element only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// ID number (3-element only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+}
+
+/// Error codes of the protocol.
+pub mod codes {
+    /// Success.
+    pub const OK: &str = "OK";
+    /// Ported numbers are not supported by `twice-tel-verify`.
+    pub const PORTED: &str = "PortedNumberNotSupported";
+    /// Not a number of this carrier.
+    pub const UNSUPPORTED: &str = "UnsupportedNumber";
+    /// Bad request.
+    pub const INVALID: &str = "InvalidParameter";
+}
+
+/// Client settings: endpoint, per-attempt timeout, retries with exponential
+/// backoff, and a rate limit (minimum gap between requests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Base URL, e.g. `http://127.0.0.1:7301`.
+    pub endpoint: String,
+    /// Per attempt.
+    pub timeout_ms: u64,
+    /// Extra attempts after the first, on timeouts, connection errors, 429 and 5xx.
+    pub retries: u32,
+    /// First backoff; doubles each retry.
+    pub backoff_ms: u64,
+    /// At most this many requests per second (0 = unlimited).
+    pub max_per_second: u32,
+}
+
+impl HttpConfig {
+    /// Defaults for `endpoint`: 3 s timeout, 2 retries from 200 ms, 20 requests/s.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        Self { endpoint: endpoint.into(), timeout_ms: 3_000, retries: 2, backoff_ms: 200, max_per_second: 20 }
+    }
+}
+
+/// The shared HTTP machinery of both clients.
+struct HttpClient {
+    config: HttpConfig,
+    client: reqwest::Client,
+    next_slot: Mutex<Instant>,
+}
+
+impl HttpClient {
+    fn new(config: HttpConfig) -> Result<Self, GatewayError> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.timeout_ms))
+            .build()
+            .map_err(|e| GatewayError::Connect { endpoint: config.endpoint.clone(), reason: e.to_string() })?;
+        Ok(Self { config, client, next_slot: Mutex::new(Instant::now()) })
+    }
+
+    /// Waits for this request's slot under the rate limit.
+    async fn pace(&self) {
+        if self.config.max_per_second == 0 {
+            return;
+        }
+        let gap = Duration::from_secs(1) / self.config.max_per_second;
+        let wait = {
+            let mut next = self.next_slot.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + gap;
+            slot - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn post<Req: Serialize + Sync, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Req,
+    ) -> Result<T, GatewayError> {
+        let url = format!("{}{path}", self.config.endpoint.trim_end_matches('/'));
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.pace().await;
+            let outcome = self.client.post(&url).json(body).send().await;
+            let retryable = match &outcome {
+                Err(e) => e.is_timeout() || e.is_connect(),
+                Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,
+            };
+            if retryable && attempt <= self.config.retries {
+                let backoff = self.config.backoff_ms.saturating_mul(1 << (attempt - 1).min(16));
+                tokio::time::sleep(Duration::from_millis(backoff)).await;
+                continue;
+            }
+            let response = outcome.map_err(|e| {
+                if e.is_timeout() {
+                    GatewayError::Timeout { timeout_ms: self.config.timeout_ms, attempts: attempt }
+                } else {
+                    GatewayError::Connect { endpoint: self.config.endpoint.clone(), reason: e.to_string() }
+                }
+            })?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(GatewayError::Http { status: status.as_u16(), endpoint: self.config.endpoint.clone() });
+            }
+            let envelope: Envelope<T> = response.json().await.map_err(|e| GatewayError::Protocol(e.to_string()))?;
+            return match (envelope.code.as_str(), envelope.data) {
+                (codes::OK, Some(data)) => Ok(data),
+                (codes::OK, None) => Err(GatewayError::Protocol("OK without data".into())),
+                (code, _) => Err(GatewayError::Rejected {
+                    code: code.to_owned(),
+                    message: envelope.message.unwrap_or_default(),
+                }),
+            };
+        }
+    }
+}
+
+/// The carrier gateway over HTTP.
+pub struct HttpCarrierGateway(HttpClient);
+
+impl HttpCarrierGateway {
+    /// A client for `config`.
+    pub fn new(config: HttpConfig) -> Result<Arc<Self>, GatewayError> {
+        Ok(Arc::new(Self(HttpClient::new(config)?)))
+    }
+}
+
+#[async_trait]
+impl CarrierGateway for HttpCarrierGateway {
+    async fn twice_tel(&self, phone: &str, since: DateTime<Utc>) -> Result<TwiceTelAnswer, GatewayError> {
+        let req = TwiceTelRequest { phone: phone.to_owned(), since };
+        match self.0.post::<_, TwiceTelData>("/carrier/v1/twice-tel-verify", &req).await {
+            Ok(d) => match d.verify_result {
+                0 => Ok(TwiceTelAnswer::Unknown),
+                1 => Ok(TwiceTelAnswer::Reassigned),
+                2 => Ok(TwiceTelAnswer::NotReassigned),
+                3 => Ok(TwiceTelAnswer::Cancelled),
+                other => Err(GatewayError::Protocol(format!("verify_result {other}"))),
+            },
+            // These two are answers the rule must see, not failures.
+            Err(GatewayError::Rejected { code, .. }) if code == codes::PORTED => Ok(TwiceTelAnswer::PortedNotSupported),
+            Err(GatewayError::Rejected { code, .. }) if code == codes::UNSUPPORTED => Ok(TwiceTelAnswer::Unsupported),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn tenure(&self, phone: &str) -> Result<Tenure, GatewayError> {
+        let req = PhoneRequest { phone: phone.to_owned(), name: None, id_number: None };
+        self.0.post("/carrier/v1/tenure", &req).await
+    }
+
+    async fn three_elements(
+        &self,
+        name: &str,
+        id_number: &str,
+        phone: &str,
+    ) -> Result<ThreeElementAnswer, GatewayError> {
+        let req =
+            PhoneRequest { phone: phone.to_owned(), name: Some(name.to_owned()), id_number: Some(id_number.to_owned()) };
+        self.0.post("/carrier/v1/three-elements", &req).await
+    }
+}
+
+/// The bank gateway over HTTP.
+pub struct HttpBankGateway(HttpClient);
+
+impl HttpBankGateway {
+    /// A client for `config`.
+    pub fn new(config: HttpConfig) -> Result<Arc<Self>, GatewayError> {
+        Ok(Arc::new(Self(HttpClient::new(config)?)))
+    }
+}
+
+#[async_trait]
+impl BankGateway for HttpBankGateway {
+    async fn four_elements(&self, req: &FourElementRequest) -> Result<FourElementAnswer, GatewayError> {
+        self.0.post("/bank/v1/four-elements", req).await
+    }
+}

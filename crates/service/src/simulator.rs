@@ -1,0 +1,236 @@
+//! A local carrier + bank simulator serving the gateway protocol over HTTP
+//! (`docs/GATEWAYS.md`) from the database's carrier records and cards. The demo
+//! and the tests use it; production points the clients at the real endpoints.
+//!
+//! Who holds a reissued number is [`crate::seed::new_holder`]. Test cards: a
+//! Luhn-valid number ending `0001` answers "abnormal status", `0002` "restricted".
+
+use crate::gateway::{
+    Envelope, FourElementAnswer, FourElementRequest, PhoneRequest, Tenure, TwiceTelData, TwiceTelRequest, codes,
+};
+use crate::seed::new_holder;
+use crate::vault::PiiVault;
+use chrono::{DateTime, Utc};
+use domain::card::{bank_name, luhn_valid};
+use domain::recycle::{BankAnswer, FieldMatch, ThreeElementAnswer};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use store::Store;
+
+/// Faults the tests inject: slow answers and HTTP 503s.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Delay every answer by this much.
+    pub delay_ms: AtomicU64,
+    /// Answer this many next requests with 503.
+    pub fail_next: AtomicU32,
+    /// Requests served (for rate-limit and retry tests).
+    pub served: AtomicU32,
+}
+
+/// The simulated carrier and bank.
+pub struct Simulator {
+    store: Arc<dyn Store>,
+    vault: PiiVault,
+    /// Injected faults.
+    pub faults: Arc<Faults>,
+}
+
+fn field(matches: bool) -> FieldMatch {
+    if matches { FieldMatch::Match } else { FieldMatch::Mismatch }
+}
+
+impl Simulator {
+    /// A simulator answering from `store` (cards are compared through `vault`'s keyed hash).
+    pub fn new(store: Arc<dyn Store>, vault: PiiVault) -> Arc<Self> {
+        Arc::new(Self { store, vault, faults: Arc::default() })
+    }
+
+    async fn twice_tel(&self, phone: &str, since: DateTime<Utc>) -> Result<Envelope<TwiceTelData>, String> {
+        let ok = |verify_result| Envelope { code: codes::OK.into(), message: None, data: Some(TwiceTelData { verify_result }) };
+        let err = |code: &str, message: &str| Envelope { code: code.into(), message: Some(message.into()), data: None };
+        // Virtual-operator segments: the carrier cannot tell.
+        if phone.starts_with("170") || phone.starts_with("171") {
+            return Ok(ok(0));
+        }
+        let Some(r) = self.store.carrier_record(phone).await.map_err(|e| e.to_string())? else {
+            return Ok(err(codes::UNSUPPORTED, "number not served by this carrier"));
+        };
+        Ok(match r.status.as_str() {
+            "ported" => err(codes::PORTED, "ported numbers are not supported"),
+            "cancelled" if r.updated_at > since => ok(3),
+            "cancelled" => ok(2),
+            _ if r.entry_at > since => ok(1),
+            _ => ok(2),
+        })
+    }
+
+    async fn tenure(&self, phone: &str) -> Result<Envelope<Tenure>, String> {
+        Ok(match self.store.carrier_record(phone).await.map_err(|e| e.to_string())? {
+            Some(r) => Envelope {
+                code: codes::OK.into(),
+                message: None,
+                data: Some(Tenure { entry_at: r.entry_at, status: r.status }),
+            },
+            None => Envelope { code: codes::UNSUPPORTED.into(), message: Some("unknown number".into()), data: None },
+        })
+    }
+
+    async fn three_elements(&self, name: &str, id_number: &str, phone: &str) -> Result<ThreeElementAnswer, String> {
+        let no_record =
+            ThreeElementAnswer { name: FieldMatch::NoRecord, id_number: FieldMatch::NoRecord, phone: FieldMatch::NoRecord };
+        let Some(r) = self.store.carrier_record(phone).await.map_err(|e| e.to_string())? else {
+            return Ok(no_record);
+        };
+        match r.status.as_str() {
+            "cancelled" => Ok(no_record),
+            "reissued" => {
+                let holder = new_holder(phone);
+                Ok(ThreeElementAnswer {
+                    name: field(holder.name == name),
+                    id_number: field(holder.id_number.eq_ignore_ascii_case(id_number)),
+                    phone: FieldMatch::Match,
+                })
+            }
+            _ => {
+                let user = self.store.user_by_phone(phone).await.map_err(|e| e.to_string())?;
+                let customer = match user {
+                    Some(u) => self.store.customer(u.customer_id).await.map_err(|e| e.to_string())?,
+                    None => None,
+                };
+                Ok(match customer {
+                    Some(c) => ThreeElementAnswer {
+                        name: field(c.name == name),
+                        id_number: match c.id_number_hash {
+                            Some(h) => field(h == self.vault.keyed_hash(&id_number.to_uppercase())),
+                            None => FieldMatch::NoRecord,
+                        },
+                        phone: FieldMatch::Match,
+                    },
+                    None => ThreeElementAnswer { phone: FieldMatch::Match, ..no_record },
+                })
+            }
+        }
+    }
+
+    async fn four_elements(&self, req: &FourElementRequest) -> Result<FourElementAnswer, String> {
+        let card = req.card_number.as_str();
+        let bank = card.get(..6).and_then(bank_name).map(str::to_owned);
+        let answer = |result| Ok(FourElementAnswer { result, bank_name: bank.clone() });
+        if !(16..=19).contains(&card.len()) || !card.bytes().all(|b| b.is_ascii_digit()) || !luhn_valid(card) {
+            return answer(BankAnswer::InvalidCard);
+        }
+        if card.ends_with("0001") {
+            return answer(BankAnswer::AbnormalStatus);
+        }
+        if card.ends_with("0002") {
+            return answer(BankAnswer::RestrictedCard);
+        }
+        let holder = new_holder(&req.phone);
+        if holder.card_number == card {
+            let all = holder.name == req.name && holder.id_number.eq_ignore_ascii_case(&req.id_number);
+            return answer(if all { BankAnswer::Match } else { BankAnswer::Mismatch });
+        }
+        match self.store.card_by_hash(&self.vault.keyed_hash(card)).await.map_err(|e| e.to_string())? {
+            Some((row, _, _)) if row.status != "active" && row.status != "resign_required" => {
+                answer(BankAnswer::AbnormalStatus)
+            }
+            Some((row, name, id_hash)) => {
+                let all = row.reserved_phone == req.phone
+                    && name == req.name
+                    && id_hash == Some(self.vault.keyed_hash(&req.id_number.to_uppercase()));
+                answer(if all { BankAnswer::Match } else { BankAnswer::Mismatch })
+            }
+            None => answer(BankAnswer::Mismatch),
+        }
+    }
+
+    async fn route(&self, method: &Method, path: &str, body: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
+        if method != Method::POST {
+            return Err((StatusCode::METHOD_NOT_ALLOWED, "POST only".into()));
+        }
+        let bad = |e: serde_json::Error| (StatusCode::OK, invalid(&e.to_string()));
+        let internal = |e: String| (StatusCode::INTERNAL_SERVER_ERROR, e);
+        match path {
+            "/carrier/v1/twice-tel-verify" => {
+                let req: TwiceTelRequest = serde_json::from_slice(body).map_err(bad)?;
+                json(&self.twice_tel(&req.phone, req.since).await.map_err(internal)?)
+            }
+            "/carrier/v1/tenure" => {
+                let req: PhoneRequest = serde_json::from_slice(body).map_err(bad)?;
+                json(&self.tenure(&req.phone).await.map_err(internal)?)
+            }
+            "/carrier/v1/three-elements" => {
+                let req: PhoneRequest = serde_json::from_slice(body).map_err(bad)?;
+                let (Some(name), Some(id)) = (req.name.as_deref(), req.id_number.as_deref()) else {
+                    return Ok(invalid("name and id_number are required").into_bytes());
+                };
+                let data = self.three_elements(name, id, &req.phone).await.map_err(internal)?;
+                json(&Envelope { code: codes::OK.into(), message: None, data: Some(data) })
+            }
+            "/bank/v1/four-elements" => {
+                let req: FourElementRequest = serde_json::from_slice(body).map_err(bad)?;
+                let data = self.four_elements(&req).await.map_err(internal)?;
+                json(&Envelope { code: codes::OK.into(), message: None, data: Some(data) })
+            }
+            _ => Err((StatusCode::NOT_FOUND, format!("no such endpoint {path}"))),
+        }
+    }
+
+    async fn serve_one(self: Arc<Self>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+        self.faults.served.fetch_add(1, Ordering::SeqCst);
+        let delay = self.faults.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
+        let failing = self.faults.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+        let body = req.into_body().collect().await?.to_bytes();
+        let (status, bytes) = if failing.is_ok() {
+            (StatusCode::SERVICE_UNAVAILABLE, b"injected failure".to_vec())
+        } else {
+            match self.route(&method, &path, &body).await {
+                Ok(bytes) => (StatusCode::OK, bytes),
+                Err((status, message)) => (status, message.into_bytes()),
+            }
+        };
+        let mut response = Response::new(Full::new(Bytes::from(bytes)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+        Ok(response)
+    }
+
+    /// Serves on `127.0.0.1:port` (0 = any free port) until the runtime stops;
+    /// returns the address.
+    pub async fn serve(self: Arc<Self>, port: u16) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let sim = self.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| sim.clone().serve_one(req));
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
+                        tracing::debug!(error = %e, "simulator connection ended");
+                    }
+                });
+            }
+        });
+        Ok(addr)
+    }
+}
+
+fn invalid(message: &str) -> String {
+    serde_json::json!({ "code": codes::INVALID, "message": message }).to_string()
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, (StatusCode, String)> {
+    serde_json::to_vec(value).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}

@@ -83,3 +83,83 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// Defines one plain `#[test]` per database for each listed fn taking `Db` (UI
+/// tests: the UI's backend owns its own runtime).
+#[macro_export]
+macro_rules! on_both_databases_sync {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(#[test] fn $name() { super::$name($crate::Db::Sqlite) })* }
+        mod postgres { $(#[test] fn $name() { super::$name($crate::Db::Postgres) })* }
+    };
+}
+
+/// Driving the real UI by the labels a person reads.
+pub mod ui {
+    use super::vault;
+    use chrono::{Duration, Utc};
+    use egui::accesskit::Role;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use service::seed;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use ui::OpsApp;
+    use ui::backend::InProcessBackend;
+
+    /// Runs a future on a fresh runtime (UI tests are not async).
+    pub fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Runtime::new().unwrap().block_on(f)
+    }
+
+    /// The console on `url` with the demo data, at real time.
+    pub fn harness(url: &str) -> Harness<'static, OpsApp> {
+        harness_with_clock(url, Arc::default())
+    }
+
+    /// A harness whose backend clock runs `skew_minutes` ahead of real time.
+    pub fn harness_with_clock(url: &str, skew_minutes: Arc<AtomicI64>) -> Harness<'static, OpsApp> {
+        let mut backend = InProcessBackend::open(url, vault(), Some(seed::DEMO_USERS)).unwrap();
+        backend.set_clock(move || Utc::now() + Duration::minutes(skew_minutes.load(Ordering::SeqCst)));
+        let app = OpsApp::new(Box::new(backend));
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .with_context_setup(|ctx| ui::fonts::install(ctx, ui::fonts::bundled()))
+            .build_ui_state(|ui, app: &mut OpsApp| app.root_ui(ui), app);
+        harness.run();
+        harness
+    }
+
+    /// Types into the text field labelled `label`.
+    pub fn type_into(h: &mut Harness<'_, OpsApp>, label: &str, text: &str) {
+        let field = h
+            .query_by_role_and_label(Role::TextInput, label)
+            .or_else(|| h.query_by_role_and_label(Role::PasswordInput, label))
+            .unwrap_or_else(|| panic!("no text field labelled {label}"));
+        field.focus();
+        field.type_text(text);
+        h.run();
+    }
+
+    /// Logs in through the login screen.
+    pub fn log_in(h: &mut Harness<'_, OpsApp>, user: &str, password: &str) {
+        type_into(h, "用户名", user);
+        type_into(h, "密码", password);
+        h.get_by_label("登录").click();
+        h.run();
+    }
+
+    /// Clicks the widget labelled `label` and runs the frame.
+    pub fn click(h: &mut Harness<'_, OpsApp>, label: &str) {
+        h.get_by_label(label).click();
+        h.run();
+    }
+
+    /// The newest audit rows as (actor, action, detail): what the UI's actions wrote.
+    pub fn audit_actions(url: &str) -> Vec<(String, String, String)> {
+        block(async {
+            let store = store::open(url).await.unwrap();
+            store.audit_page(None, 50).await.unwrap().into_iter().map(|r| (r.actor, r.action, r.detail)).collect()
+        })
+    }
+}

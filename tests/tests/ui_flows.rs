@@ -1,66 +1,13 @@
 //! The real UI, driven by the labels a person reads, against real databases.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Duration, Utc};
-use e2e::{Db, TestDb, vault};
-use egui::accesskit::Role;
+use e2e::ui::{audit_actions, block, harness, harness_with_clock, log_in, type_into};
+use e2e::{Db, TestDb, on_both_databases_sync};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use service::seed::{self, DEMO_PASSWORD};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use ui::OpsApp;
-use ui::backend::InProcessBackend;
-
-/// The UI owns its own runtime, so these tests are plain (not async) tests.
-macro_rules! on_both_databases_sync {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(#[test] fn $name() { super::$name(super::Db::Sqlite) })* }
-        mod postgres { $(#[test] fn $name() { super::$name(super::Db::Postgres) })* }
-    };
-}
-
-fn harness(url: &str) -> Harness<'static, OpsApp> {
-    harness_with_clock(url, Arc::default())
-}
-
-/// A harness whose backend clock runs `skew_minutes` ahead of real time.
-fn harness_with_clock(url: &str, skew_minutes: Arc<AtomicI64>) -> Harness<'static, OpsApp> {
-    let mut backend = InProcessBackend::open(url, vault(), Some(seed::DEMO_USERS)).unwrap();
-    backend.set_clock(move || Utc::now() + Duration::minutes(skew_minutes.load(Ordering::SeqCst)));
-    let app = OpsApp::new(Box::new(backend));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .with_context_setup(|ctx| ui::fonts::install(ctx, ui::fonts::bundled()))
-        .build_ui_state(|ui, app: &mut OpsApp| app.root_ui(ui), app);
-    harness.run();
-    harness
-}
-
-fn type_into(h: &mut Harness<'_, OpsApp>, label: &str, text: &str) {
-    let field = h
-        .query_by_role_and_label(Role::TextInput, label)
-        .or_else(|| h.query_by_role_and_label(Role::PasswordInput, label))
-        .unwrap_or_else(|| panic!("no text field labelled {label}"));
-    field.focus();
-    field.type_text(text);
-    h.run();
-}
-
-fn log_in(h: &mut Harness<'_, OpsApp>, user: &str, password: &str) {
-    type_into(h, "用户名", user);
-    type_into(h, "密码", password);
-    h.get_by_label("登录").click();
-    h.run();
-}
-
-/// The newest audit rows as (actor, action, detail): what the UI's actions wrote.
-fn audit_actions(url: &str) -> Vec<(String, String, String)> {
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = store::open(url).await.unwrap();
-        store.audit_page(None, 50).await.unwrap().into_iter().map(|r| (r.actor, r.action, r.detail)).collect()
-    })
-}
 
 fn wrong_password_is_refused_on_screen(db: Db) {
     let t = block(TestDb::new(db));
@@ -78,7 +25,7 @@ fn agent_searches_opens_and_reveals_with_audit(db: Db) {
     let mut h = harness(&t.url);
     log_in(&mut h, "cs1", DEMO_PASSWORD);
     h.get_by_label("退出登录");
-    h.get_by_label("挂账处理").click();
+    h.get_by_label("虚拟子账户").click();
     h.run();
     h.get_by_label("此功能尚未开放，将在后续版本中提供。");
     h.get_by_label("客户查询").click();
@@ -168,10 +115,6 @@ on_both_databases_sync!(
     agent_searches_opens_and_reveals_with_audit,
     auditor_verifies_the_chain_in_english,
 );
-
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Runtime::new().unwrap().block_on(f)
-}
 
 #[test]
 fn a_bad_database_url_is_explained_on_screen() {

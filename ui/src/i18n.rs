@@ -223,6 +223,7 @@ catalogue! {
     Note => "备注", "Note";
     QueueEmpty => "没有符合条件的案件", "No cases match";
     Risk => "风险", "Risk";
+    Actions => "操作", "Actions";
     Carrier => "运营商", "Carrier";
     Province => "省份", "Province";
     Age => "时长", "Age";

@@ -497,7 +497,7 @@ impl RecycledView {
                     };
                     outbox.send(Purpose::Recycled(RecycledPurpose::Bulk), req);
                 }
-                reason_combo_ui(ui, lang, &mut self.reason, "bulk_reason");
+                reason_combo_ui(ui, lang, &mut self.reason);
                 labelled_text_edit_ui(ui, T::Note.text(lang), &mut self.note, false);
             }
         });
@@ -537,7 +537,7 @@ impl RecycledView {
         let mut open = None;
         egui::ScrollArea::vertical().id_salt("queue").max_height(ui.available_height() - 30.0).show(ui, |ui| {
             egui::Grid::new("queue_rows").striped(true).num_columns(9).show(ui, |ui| {
-                for key in [T::Phone, T::Status, T::FilterSource, T::Risk, T::Carrier, T::Province, T::Age, T::ClaimedBy, T::Open] {
+                for key in [T::Phone, T::Status, T::FilterSource, T::Risk, T::Carrier, T::Province, T::Age, T::ClaimedBy, T::Actions] {
                     ui.strong(key.text(lang));
                 }
                 ui.end_row();
@@ -685,7 +685,7 @@ impl RecycledView {
                     let decision = CaseDecision::ConfirmRecycled { note: self.note.clone() };
                     self.act(outbox, Request::DecideCase { case_id: id, decision });
                 }
-                reason_combo_ui(ui, lang, &mut self.reason, "case_reason");
+                reason_combo_ui(ui, lang, &mut self.reason);
                 if ui.add_enabled(mine, egui::Button::new(T::NotRecycled.text(lang))).clicked() {
                     let decision = CaseDecision::NotRecycled { reason: self.reason, note: self.note.clone() };
                     self.act(outbox, Request::DecideCase { case_id: id, decision });
@@ -752,8 +752,8 @@ fn sort_text(s: QueueSort) -> T {
 }
 
 /// A reason picker.
-pub fn reason_combo_ui(ui: &mut egui::Ui, lang: Lang, reason: &mut NotRecycledReason, id: &str) {
-    egui::ComboBox::from_id_salt(id).selected_text(reason_text(*reason).text(lang)).show_ui(ui, |ui| {
+pub fn reason_combo_ui(ui: &mut egui::Ui, lang: Lang, reason: &mut NotRecycledReason) {
+    egui::ComboBox::from_label(T::Reason.text(lang)).selected_text(reason_text(*reason).text(lang)).show_ui(ui, |ui| {
         for r in NotRecycledReason::ALL {
             ui.selectable_value(reason, r, reason_text(r).text(lang));
         }

@@ -159,7 +159,13 @@ pub mod ui {
     pub fn audit_actions(url: &str) -> Vec<(String, String, String)> {
         block(async {
             let store = store::open(url).await.unwrap();
-            store.audit_page(None, 50).await.unwrap().into_iter().map(|r| (r.actor, r.action, r.detail)).collect()
+            store
+                .audit_page(None, 50)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.actor, r.action, r.detail))
+                .collect()
         })
     }
 }

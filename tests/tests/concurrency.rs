@@ -54,12 +54,26 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
         four_eyes: FourEyesPolicy::AboveBalance { threshold: Decimal::new(1_000_000_000, 0) },
         ..RecycleSettings::default()
     };
-    let report = service::recycle::screen_carrier_file(s.store().as_ref(), &parsed, "load.csv", "system", &settings, now)
-        .await
-        .unwrap();
+    let report = service::recycle::screen_carrier_file(
+        s.store().as_ref(),
+        &parsed,
+        "load.csv",
+        "system",
+        &settings,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.cases_opened as usize, CASES);
     let value = serde_json::to_string(&settings).unwrap();
-    s.store().put_setting("recycle", &value, NewAudit::new(now, "system", "settings.update", "settings", serde_json::json!({}))).await.unwrap();
+    s.store()
+        .put_setting(
+            "recycle",
+            &value,
+            NewAudit::new(now, "system", "settings.update", "settings", serde_json::json!({})),
+        )
+        .await
+        .unwrap();
 
     let hash = service::hash_password("Agent@2026").unwrap();
     for i in 0..AGENTS {
@@ -74,7 +88,13 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
             last_login_at: None,
             created_at: now,
         };
-        let audit = NewAudit::new(now, "system", "operator.create", format!("operator:{}", op.username), serde_json::json!({}));
+        let audit = NewAudit::new(
+            now,
+            "system",
+            "operator.create",
+            format!("operator:{}", op.username),
+            serde_json::json!({}),
+        );
         s.store().insert_operator(&op, audit).await.unwrap();
     }
 
@@ -87,7 +107,9 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
             s.handle(&mut session, login, now).await.unwrap();
             let mut decided = Vec::new();
             loop {
-                let Response::Claimed(claimed) = s.handle(&mut session, Request::ClaimNext, now).await.unwrap() else {
+                let Response::Claimed(claimed) =
+                    s.handle(&mut session, Request::ClaimNext, now).await.unwrap()
+                else {
                     panic!("unexpected reply")
                 };
                 let Some(case_id) = claimed else { break };
@@ -116,7 +138,14 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
 
     let url = &t.url;
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM (SELECT case_id FROM case_events WHERE kind = 'claim' GROUP BY case_id HAVING COUNT(*) > 1) x").await, 0, "no case claimed twice");
-    assert_eq!(scalar(url, "SELECT COUNT(*) FROM recycle_cases WHERE status IN ('open', 'pending_approval', 'escalated')").await, 0);
+    assert_eq!(
+        scalar(
+            url,
+            "SELECT COUNT(*) FROM recycle_cases WHERE status IN ('open', 'pending_approval', 'escalated')"
+        )
+        .await,
+        0
+    );
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM (SELECT phone FROM users WHERE phone IS NOT NULL GROUP BY phone HAVING COUNT(*) > 1) x").await, 0, "no phone bound to two users");
     assert_eq!(scalar(url, "SELECT COUNT(*) FROM (SELECT phone FROM phone_bindings WHERE unbound_at IS NULL GROUP BY phone HAVING COUNT(*) > 1) x").await, 0);
     let confirmed = scalar(url, "SELECT COUNT(*) FROM recycle_cases WHERE status = 'confirmed'").await;

@@ -7,7 +7,8 @@ use chrono::{Duration, TimeZone, Utc};
 use domain::recycle::{BankAnswer, FieldMatch, TwiceTelAnswer};
 use e2e::{Db, TestDb, vault};
 use service::gateway::{
-    BankGateway, CarrierGateway, FourElementRequest, GatewayError, HttpBankGateway, HttpCarrierGateway, HttpConfig,
+    BankGateway, CarrierGateway, FourElementRequest, GatewayError, HttpBankGateway, HttpCarrierGateway,
+    HttpConfig,
 };
 use service::seed;
 use service::simulator::Simulator;
@@ -27,7 +28,8 @@ async fn fixture() -> Fixture {
     let t = TestDb::new(Db::Sqlite).await;
     let store = store::open(&t.url).await.unwrap();
     let services = service::Services::new(store.clone(), vault(), domain::auth::LoginPolicy::default());
-    let (_, _, records) = seed::generate_into(&services, seed::DEMO_SEED, 300, seed::demo_anchor()).await.unwrap();
+    let (_, _, records) =
+        seed::generate_into(&services, seed::DEMO_SEED, 300, seed::demo_anchor()).await.unwrap();
     let sim = Simulator::new(store.clone(), vault());
     let addr = sim.clone().serve(0).await.unwrap();
     Fixture { _db: t, sim, endpoint: format!("http://{addr}"), records, store }
@@ -47,10 +49,19 @@ async fn twice_tel_answers_and_error_codes() {
     let carrier = HttpCarrierGateway::new(config(&f.endpoint)).unwrap();
     let long_ago = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
     let reissued = record(&f, "reissued");
-    assert_eq!(carrier.twice_tel(&reissued.phone, reissued.entry_at - Duration::days(1)).await.unwrap(), TwiceTelAnswer::Reassigned);
-    assert_eq!(carrier.twice_tel(&reissued.phone, reissued.entry_at + Duration::days(1)).await.unwrap(), TwiceTelAnswer::NotReassigned);
+    assert_eq!(
+        carrier.twice_tel(&reissued.phone, reissued.entry_at - Duration::days(1)).await.unwrap(),
+        TwiceTelAnswer::Reassigned
+    );
+    assert_eq!(
+        carrier.twice_tel(&reissued.phone, reissued.entry_at + Duration::days(1)).await.unwrap(),
+        TwiceTelAnswer::NotReassigned
+    );
     let cancelled = record(&f, "cancelled");
-    assert_eq!(carrier.twice_tel(&cancelled.phone, cancelled.updated_at - Duration::days(1)).await.unwrap(), TwiceTelAnswer::Cancelled);
+    assert_eq!(
+        carrier.twice_tel(&cancelled.phone, cancelled.updated_at - Duration::days(1)).await.unwrap(),
+        TwiceTelAnswer::Cancelled
+    );
     let ported = record(&f, "ported");
     assert_eq!(carrier.twice_tel(&ported.phone, long_ago).await.unwrap(), TwiceTelAnswer::PortedNotSupported);
     assert_eq!(carrier.twice_tel("13000000000", long_ago).await.unwrap(), TwiceTelAnswer::Unsupported);
@@ -74,7 +85,10 @@ async fn three_and_four_element_checks() {
     assert!(a.passed());
     let a = carrier.three_elements("王错名", &holder.id_number, phone).await.unwrap();
     assert_eq!((a.name, a.id_number, a.phone), (FieldMatch::Mismatch, FieldMatch::Match, FieldMatch::Match));
-    let a = carrier.three_elements(&holder.name, &holder.id_number, &record(&f, "cancelled").phone).await.unwrap();
+    let a = carrier
+        .three_elements(&holder.name, &holder.id_number, &record(&f, "cancelled").phone)
+        .await
+        .unwrap();
     assert_eq!(a.phone, FieldMatch::NoRecord, "a cancelled number has no subscriber");
     // The current subscriber of an active number is our own customer.
     let active = (1..50).map(seed::demo_phone).find(|p| !f.records.iter().any(|r| &r.phone == p)).unwrap();
@@ -94,12 +108,21 @@ async fn three_and_four_element_checks() {
     let ok = bank.four_elements(&req(&holder.card_number, &holder.name)).await.unwrap();
     assert_eq!(ok.result, BankAnswer::Match);
     assert!(ok.bank_name.is_some(), "BIN → bank name");
-    assert_eq!(bank.four_elements(&req(&holder.card_number, "王错名")).await.unwrap().result, BankAnswer::Mismatch);
+    assert_eq!(
+        bank.four_elements(&req(&holder.card_number, "王错名")).await.unwrap().result,
+        BankAnswer::Mismatch
+    );
     let mut bad_luhn = holder.card_number.clone();
     let last = bad_luhn.pop().unwrap();
     bad_luhn.push(if last == '0' { '1' } else { '0' });
-    assert_eq!(bank.four_elements(&req(&bad_luhn, &holder.name)).await.unwrap().result, BankAnswer::InvalidCard);
-    assert_eq!(bank.four_elements(&req("12345", &holder.name)).await.unwrap().result, BankAnswer::InvalidCard);
+    assert_eq!(
+        bank.four_elements(&req(&bad_luhn, &holder.name)).await.unwrap().result,
+        BankAnswer::InvalidCard
+    );
+    assert_eq!(
+        bank.four_elements(&req("12345", &holder.name)).await.unwrap().result,
+        BankAnswer::InvalidCard
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,10 +153,22 @@ async fn timeouts_retries_and_http_errors() {
         other => panic!("{other:?}"),
     }
     // Unknown endpoint and nothing listening.
-    let wrong = HttpBankGateway::new(HttpConfig { endpoint: format!("{}/nope", f.endpoint), ..config(&f.endpoint) }).unwrap();
-    let req = FourElementRequest { name: "x".into(), id_number: "x".into(), card_number: "x".into(), phone: phone.clone() };
+    let wrong =
+        HttpBankGateway::new(HttpConfig { endpoint: format!("{}/nope", f.endpoint), ..config(&f.endpoint) })
+            .unwrap();
+    let req = FourElementRequest {
+        name: "x".into(),
+        id_number: "x".into(),
+        card_number: "x".into(),
+        phone: phone.clone(),
+    };
     assert!(matches!(wrong.four_elements(&req).await, Err(GatewayError::Http { status: 404, .. })));
-    let closed = HttpCarrierGateway::new(HttpConfig { endpoint: "http://127.0.0.1:9".into(), retries: 0, ..config(&f.endpoint) }).unwrap();
+    let closed = HttpCarrierGateway::new(HttpConfig {
+        endpoint: "http://127.0.0.1:9".into(),
+        retries: 0,
+        ..config(&f.endpoint)
+    })
+    .unwrap();
     assert!(matches!(closed.twice_tel(&phone, since).await, Err(GatewayError::Connect { .. })));
 }
 

@@ -64,8 +64,12 @@ fn claim_confirm_and_a_second_operator_approves(db: Db) {
     click(&mut h, "复核通过");
     h.get_by_label("已确认二次号");
     let row = case_now(&t.url, case.id);
-    assert_eq!((row.status.as_str(), row.decided_by.as_deref(), row.approved_by.as_deref()), ("confirmed", Some("cs1"), Some("sup1")));
-    let user = block(async { store::open(&t.url).await.unwrap().user(case.old_user_id).await.unwrap().unwrap() });
+    assert_eq!(
+        (row.status.as_str(), row.decided_by.as_deref(), row.approved_by.as_deref()),
+        ("confirmed", Some("cs1"), Some("sup1"))
+    );
+    let user =
+        block(async { store::open(&t.url).await.unwrap().user(case.old_user_id).await.unwrap().unwrap() });
     assert_eq!(user.phone, None, "the old user's login phone is removed");
     assert!(user.sms_reset_blocked, "SMS reset is blocked");
     h.get_by_label("封禁短信重置密码");
@@ -109,7 +113,8 @@ fn force_unbind_pass_through_the_wizard(db: Db) {
     open_case(&mut h, &case.phone);
     click(&mut h, "复核通过");
     h.get_by_label("已强制解绑");
-    let user = block(async { store::open(&t.url).await.unwrap().user(case.old_user_id).await.unwrap().unwrap() });
+    let user =
+        block(async { store::open(&t.url).await.unwrap().user(case.old_user_id).await.unwrap().unwrap() });
     assert_eq!(user.phone, None);
     click(&mut h, "导出证据包");
     h.get_by_label_contains("证据包已导出");
@@ -204,7 +209,11 @@ fn a_bad_carrier_file_is_explained(db: Db) {
     let t = block(TestDb::new(db));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("carrier-bad.csv");
-    std::fs::write(&path, "phone,entry_at,event,event_at,carrier\n13912393949,2026-01-01,关机,2026-01-02,中国移动\n").unwrap();
+    std::fs::write(
+        &path,
+        "phone,entry_at,event,event_at,carrier\n13912393949,2026-01-01,关机,2026-01-02,中国移动\n",
+    )
+    .unwrap();
     let mut h = harness(&t.url);
     log_in(&mut h, "cs1", DEMO_PASSWORD);
     click(&mut h, "二次号审核");

@@ -5,9 +5,9 @@ use crate::i18n::{Lang, T, fill};
 use crate::views::force_unbind::{ForceUnbindView, WizardPurpose};
 use crate::views::recycled::{Abilities, RecycledPurpose, RecycledView};
 use crate::views::{audit::AuditView, login::LoginView, lookup::LookupView, settings};
-use domain::recycle::RecycleSettings;
 use domain::auth::{OperatorInfo, Permission, Role};
 use domain::model::DatabaseInfo;
+use domain::recycle::RecycleSettings;
 use domain::{ApiError, InputProblem, Request, Response};
 use std::collections::HashMap;
 
@@ -354,10 +354,17 @@ impl OpsApp {
             (Purpose::Recycled(p), reply) => {
                 // Replies can start follow-ups (refresh after an action): send them now.
                 let mut outbox = Outbox::default();
-                self.recycled.on_reply(*p, reply.map_err(|e| error_text(self.lang, &e)), self.lang, &mut outbox);
+                self.recycled.on_reply(
+                    *p,
+                    reply.map_err(|e| error_text(self.lang, &e)),
+                    self.lang,
+                    &mut outbox,
+                );
                 self.dispatch(outbox);
             }
-            (Purpose::Wizard(p), reply) => self.wizard.on_reply(*p, reply.map_err(|e| error_text(self.lang, &e))),
+            (Purpose::Wizard(p), reply) => {
+                self.wizard.on_reply(*p, reply.map_err(|e| error_text(self.lang, &e)))
+            }
             (Purpose::WorkflowSettings, Ok(Response::Settings(s))) => self.workflow = Some(s),
             (Purpose::WorkflowSettings, Err(e)) => {
                 tracing_error(&error_text(self.lang, &e));

@@ -228,6 +228,7 @@ catalogue! {
     Province => "省份", "Province";
     Age => "时长", "Age";
     AgeHours => "{n} 小时", "{n} h";
+    PastSla => "超时", "past SLA";
     ClaimedBy => "处理人", "Held by";
     PrevPage => "上一页", "Previous";
     NextPage => "下一页", "Next";

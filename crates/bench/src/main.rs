@@ -1,8 +1,15 @@
 //! `./dev bench` runs this: it generates `--users` users (default 1,000,000) with
 //! the demo generator into a fresh SQLite file and a fresh PostgreSQL database,
-//! then times customer searches through the services (permission check, query,
-//! decryption for masking) and prints p50/p99 per search kind.
+//! then prints:
+//! - customer search through the services, p50/p99 per search kind;
+//! - screening a `--lines` carrier file (default 1,000,000) end to end, with the
+//!   csv-crate floor and the SQL-join reference;
+//! - queue pages over `--cases` cases (default 1,000,000), p50/p99;
+//! - UI CPU per frame with the queue open (SQLite run).
 #![allow(clippy::print_stdout)]
+
+mod frame;
+mod recycled;
 
 use chrono::Utc;
 use domain::auth::LoginPolicy;
@@ -14,12 +21,21 @@ use std::time::{Duration, Instant};
 struct Options {
     users: usize,
     queries: usize,
+    lines: usize,
+    cases: usize,
+    frames: usize,
     databases: Vec<String>,
 }
 
 fn parse() -> Result<Options, String> {
-    let mut o =
-        Options { users: 1_000_000, queries: 2_000, databases: vec!["sqlite".into(), "postgres".into()] };
+    let mut o = Options {
+        users: 1_000_000,
+        queries: 2_000,
+        lines: 1_000_000,
+        cases: 1_000_000,
+        frames: 600,
+        databases: vec!["sqlite".into(), "postgres".into()],
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut v = || args.next().ok_or(format!("{a} needs a value"));
@@ -27,9 +43,12 @@ fn parse() -> Result<Options, String> {
             "--users" => o.users = v()?.parse().map_err(|e| format!("--users: {e}"))?,
             "--queries" => o.queries = v()?.parse().map_err(|e| format!("--queries: {e}"))?,
             "--db" => o.databases = vec![v()?],
+            "--lines" => o.lines = v()?.parse().map_err(|e| format!("--lines: {e}"))?,
+            "--cases" => o.cases = v()?.parse().map_err(|e| format!("--cases: {e}"))?,
+            "--frames" => o.frames = v()?.parse().map_err(|e| format!("--frames: {e}"))?,
             other => {
                 return Err(format!(
-                    "unknown option {other}; use --users N --queries N --db sqlite|postgres"
+                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --db sqlite|postgres"
                 ));
             }
         }
@@ -47,7 +66,7 @@ struct Samples {
     id_last4: Vec<String>,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(i).copied().unwrap_or_default()
 }
@@ -85,9 +104,22 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
     let started = Instant::now();
     let mut generator = Generator::new(seed::DEMO_SEED, o.users, &vault, seed::demo_anchor());
     let (mut users, mut samples) = (0usize, Samples::default());
+    let mut bound = Vec::with_capacity(o.users);
     while users < o.users {
         let Some(batch) = generator.next_batch(seed::BATCH_CUSTOMERS) else { break };
         users += batch.users.len();
+        let customer_of: std::collections::HashMap<_, _> =
+            batch.users.iter().map(|u| (u.id, u.customer_id)).collect();
+        for b in batch.phone_bindings.iter().filter(|b| b.unbound_at.is_none()) {
+            if let Some(&customer_id) = customer_of.get(&b.user_id) {
+                bound.push(recycled::Bound {
+                    phone: b.phone.clone(),
+                    bound_at: b.bound_at,
+                    user_id: b.user_id,
+                    customer_id,
+                });
+            }
+        }
         for u in batch.users.iter().step_by(97) {
             samples.user_id.push(u.id.to_string());
             samples.phone.extend(u.phone.clone());
@@ -98,6 +130,8 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
         services.store().insert_customer_batch(&batch).await.map_err(|e| e.to_string())?;
     }
     let load = started.elapsed();
+    // A live database has statistics (autovacuum); a freshly loaded one needs ANALYZE.
+    analyze(&url).await?;
     println!(
         "{kind}: generated and inserted {users} users ({} customers) in {:.1} s ({:.0} users/s)",
         services.store().count_customers().await.map_err(|e| e.to_string())?,
@@ -146,6 +180,26 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
         percentile(&all, 0.5).as_secs_f64() * 1e3,
         percentile(&all, 0.99).as_secs_f64() * 1e3
     );
+    recycled::screening(kind, &url, &services, &bound, o.lines, dir).await?;
+    recycled::queue(kind, &url, &services, &bound, o.cases, o.queries / 4).await?;
+    if kind == "sqlite" {
+        // The UI benchmark owns its runtime: run it off this one.
+        let (url, frames) = (url.clone(), o.frames);
+        tokio::task::spawn_blocking(move || frame::frames("sqlite", &url, vault, frames))
+            .await
+            .map_err(|e| e.to_string())??;
+    }
+    Ok(())
+}
+
+async fn analyze(url: &str) -> Result<(), String> {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.map_err(|e| e.to_string())?;
+        sqlx::query("ANALYZE").execute(&pool).await.map_err(|e| e.to_string())?;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.map_err(|e| e.to_string())?;
+        sqlx::query("ANALYZE").execute(&pool).await.map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 

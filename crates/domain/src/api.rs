@@ -4,8 +4,8 @@
 use crate::audit::{AuditRecord, AuditVerification};
 use crate::auth::{OperatorInfo, Permission};
 use crate::cases::{
-    BulkSummary, CaseDecision, CaseDetail, Claimant, DecisionOutcome, ForceUnbindState, ImportState, QueueCursor,
-    QueueFilter, QueuePage,
+    BulkSummary, CaseDecision, CaseDetail, Claimant, DecisionOutcome, ForceUnbindState, ImportState,
+    QueueCursor, QueueFilter, QueuePage,
 };
 use crate::model::{CustomerSummary, CustomerTree, DatabaseInfo, PiiTarget};
 use crate::recycle::{NotRecycledReason, RecycleSettings};

@@ -28,7 +28,8 @@ pub enum CarrierEventKind {
 
 impl CarrierEventKind {
     /// All kinds.
-    pub const ALL: [CarrierEventKind; 5] = [Self::Cancel, Self::Transfer, Self::Reissue, Self::PortIn, Self::PortOut];
+    pub const ALL: [CarrierEventKind; 5] =
+        [Self::Cancel, Self::Transfer, Self::Reissue, Self::PortIn, Self::PortOut];
 
     /// The stable name stored in the database and used in files.
     pub fn as_str(self) -> &'static str {
@@ -71,6 +72,10 @@ impl CarrierEventKind {
 /// Asia/Shanghai (UTC+8, no daylight saving), a bare date, or RFC 3339 with its own offset.
 pub fn parse_carrier_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    // Carrier files hold millions of `YYYY-MM-DD HH:MM:SS`: read those digits directly.
+    if let Some(t) = parse_fixed(s.as_bytes()) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -81,6 +86,19 @@ pub fn parse_carrier_time(s: &str) -> Option<DateTime<Utc>> {
         .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
         .or_else(|| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0))?;
     shanghai.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in Beijing time, without going through format strings.
+fn parse_fixed(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)?;
+    let naive = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    Some(DateTime::from_naive_utc_and_offset(naive, Utc) - Duration::hours(8))
 }
 
 /// Why a number became suspect (the case's source).
@@ -229,7 +247,9 @@ pub struct ThreeElementAnswer {
 impl ThreeElementAnswer {
     /// All three match.
     pub fn passed(&self) -> bool {
-        self.name == FieldMatch::Match && self.id_number == FieldMatch::Match && self.phone == FieldMatch::Match
+        self.name == FieldMatch::Match
+            && self.id_number == FieldMatch::Match
+            && self.phone == FieldMatch::Match
     }
 }
 
@@ -269,7 +289,8 @@ pub struct RiskInputs {
 }
 
 /// The risk formula, shown in the case so agents can check the number.
-pub const RISK_FORMULA: &str = "min(40, 余额元/2500) + 10×有效卡(≤30) + 10×代扣协议(≤20) + 近期登录(≤7天 10, ≤30天 5)";
+pub const RISK_FORMULA: &str =
+    "min(40, 余额元/2500) + 10×有效卡(≤30) + 10×代扣协议(≤20) + 近期登录(≤7天 10, ≤30天 5)";
 
 /// Risk score 0–100: money at risk, instruments an attacker could use, and whether
 /// the old user is still active (a recent login means the account is in use).
@@ -414,7 +435,12 @@ pub struct RecycleSettings {
 
 impl Default for RecycleSettings {
     fn default() -> Self {
-        Self { freeze_days: DEFAULT_FREEZE_DAYS, lease_minutes: 30, four_eyes: FourEyesPolicy::Always, sla_hours: 48 }
+        Self {
+            freeze_days: DEFAULT_FREEZE_DAYS,
+            lease_minutes: 30,
+            four_eyes: FourEyesPolicy::Always,
+            sla_hours: 48,
+        }
     }
 }
 
@@ -466,7 +492,10 @@ impl AttemptBudget {
         if spent {
             // The lock runs from the attempt that spent the budget.
             let trigger = recent.last().map_or(now, |a| a.at);
-            return BudgetState { remaining: 0, locked_until: Some(trigger + Duration::hours(self.lock_hours)) };
+            return BudgetState {
+                remaining: 0,
+                locked_until: Some(trigger + Duration::hours(self.lock_hours)),
+            };
         }
         let remaining =
             (self.max_consecutive_failures - consecutive).min(self.max_per_day.saturating_sub(used));
@@ -489,6 +518,9 @@ mod tests {
         assert_eq!(t("2026-01-02").to_rfc3339(), "2026-01-01T16:00:00+00:00");
         assert_eq!(t("2026-01-02T08:00:00Z").to_rfc3339(), "2026-01-02T08:00:00+00:00");
         assert!(parse_carrier_time("2026-13-02").is_none());
+        assert!(parse_carrier_time("2026-02-30 10:00:00").is_none());
+        assert!(parse_carrier_time("2026-02-03 24:00:00").is_none());
+        assert_eq!(t("2026-02-03 23:59:58").to_rfc3339(), "2026-02-03T15:59:58+00:00");
         assert!(parse_carrier_time("yesterday").is_none());
     }
 

@@ -195,10 +195,10 @@ struct HttpClient {
 
 impl HttpClient {
     fn new(config: HttpConfig) -> Result<Self, GatewayError> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .build()
-            .map_err(|e| GatewayError::Connect { endpoint: config.endpoint.clone(), reason: e.to_string() })?;
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_millis(config.timeout_ms)).build().map_err(
+                |e| GatewayError::Connect { endpoint: config.endpoint.clone(), reason: e.to_string() },
+            )?;
         Ok(Self { config, client, next_slot: Mutex::new(Instant::now()) })
     }
 
@@ -249,9 +249,13 @@ impl HttpClient {
             })?;
             let status = response.status();
             if !status.is_success() {
-                return Err(GatewayError::Http { status: status.as_u16(), endpoint: self.config.endpoint.clone() });
+                return Err(GatewayError::Http {
+                    status: status.as_u16(),
+                    endpoint: self.config.endpoint.clone(),
+                });
             }
-            let envelope: Envelope<T> = response.json().await.map_err(|e| GatewayError::Protocol(e.to_string()))?;
+            let envelope: Envelope<T> =
+                response.json().await.map_err(|e| GatewayError::Protocol(e.to_string()))?;
             return match (envelope.code.as_str(), envelope.data) {
                 (codes::OK, Some(data)) => Ok(data),
                 (codes::OK, None) => Err(GatewayError::Protocol("OK without data".into())),
@@ -287,8 +291,12 @@ impl CarrierGateway for HttpCarrierGateway {
                 other => Err(GatewayError::Protocol(format!("verify_result {other}"))),
             },
             // These two are answers the rule must see, not failures.
-            Err(GatewayError::Rejected { code, .. }) if code == codes::PORTED => Ok(TwiceTelAnswer::PortedNotSupported),
-            Err(GatewayError::Rejected { code, .. }) if code == codes::UNSUPPORTED => Ok(TwiceTelAnswer::Unsupported),
+            Err(GatewayError::Rejected { code, .. }) if code == codes::PORTED => {
+                Ok(TwiceTelAnswer::PortedNotSupported)
+            }
+            Err(GatewayError::Rejected { code, .. }) if code == codes::UNSUPPORTED => {
+                Ok(TwiceTelAnswer::Unsupported)
+            }
             Err(e) => Err(e),
         }
     }
@@ -304,8 +312,11 @@ impl CarrierGateway for HttpCarrierGateway {
         id_number: &str,
         phone: &str,
     ) -> Result<ThreeElementAnswer, GatewayError> {
-        let req =
-            PhoneRequest { phone: phone.to_owned(), name: Some(name.to_owned()), id_number: Some(id_number.to_owned()) };
+        let req = PhoneRequest {
+            phone: phone.to_owned(),
+            name: Some(name.to_owned()),
+            id_number: Some(id_number.to_owned()),
+        };
         self.0.post("/carrier/v1/three-elements", &req).await
     }
 }

@@ -1,14 +1,14 @@
 //! What a desktop runs: the services (or why they could not start) plus the session.
 
+use crate::gateway::{BankGateway, CarrierGateway, HttpBankGateway, HttpCarrierGateway, HttpConfig};
+use crate::recycle::Workflow;
 use crate::seed;
 use crate::services::{Services, Session};
+use crate::simulator::Simulator;
 use crate::vault::PiiVault;
 use chrono::{DateTime, Utc};
 use domain::auth::LoginPolicy;
 use domain::{ApiError, Request, Response};
-use crate::gateway::{BankGateway, CarrierGateway, HttpBankGateway, HttpCarrierGateway, HttpConfig};
-use crate::recycle::Workflow;
-use crate::simulator::Simulator;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -54,35 +54,36 @@ impl Host {
     /// users into an empty database when asked. Never fails: a failure is kept and
     /// reported by `Status`.
     pub async fn open(database_url: &str, vault: PiiVault, options: HostOptions, now: DateTime<Utc>) -> Self {
-        let services = async {
-            let store = store::open(database_url).await?;
-            let (carrier, bank) = match &options.gateways {
-                GatewaySetup::Simulator => {
-                    let sim = Simulator::new(store.clone(), vault.clone());
-                    let addr = sim.serve(0).await.map_err(|e| ApiError::Unavailable {
-                        message: format!("carrier/bank simulator could not start: {e}"),
-                    })?;
-                    tracing::info!(%addr, "carrier and bank simulator listening");
-                    let endpoint = format!("http://{addr}");
-                    (HttpConfig::new(endpoint.clone()), HttpConfig::new(endpoint))
+        let services =
+            async {
+                let store = store::open(database_url).await?;
+                let (carrier, bank) = match &options.gateways {
+                    GatewaySetup::Simulator => {
+                        let sim = Simulator::new(store.clone(), vault.clone());
+                        let addr = sim.serve(0).await.map_err(|e| ApiError::Unavailable {
+                            message: format!("carrier/bank simulator could not start: {e}"),
+                        })?;
+                        tracing::info!(%addr, "carrier and bank simulator listening");
+                        let endpoint = format!("http://{addr}");
+                        (HttpConfig::new(endpoint.clone()), HttpConfig::new(endpoint))
+                    }
+                    GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
+                };
+                let gateway_error = |e: crate::gateway::GatewayError| ApiError::Gateway {
+                    service: "http".into(),
+                    message: e.to_string(),
+                };
+                let carrier: Arc<dyn CarrierGateway> =
+                    HttpCarrierGateway::new(carrier).map_err(gateway_error)?;
+                let bank: Arc<dyn BankGateway> = HttpBankGateway::new(bank).map_err(gateway_error)?;
+                let services = Services::new(store, vault, LoginPolicy::default())
+                    .with_workflow(Workflow::new(Some(carrier), Some(bank), options.evidence_dir.clone()));
+                if let Some(users) = options.demo_users {
+                    seed::seed_demo_if_empty(&services, users, now).await?;
                 }
-                GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
-            };
-            let gateway_error =
-                |e: crate::gateway::GatewayError| ApiError::Gateway { service: "http".into(), message: e.to_string() };
-            let carrier: Arc<dyn CarrierGateway> = HttpCarrierGateway::new(carrier).map_err(gateway_error)?;
-            let bank: Arc<dyn BankGateway> = HttpBankGateway::new(bank).map_err(gateway_error)?;
-            let services = Services::new(store, vault, LoginPolicy::default()).with_workflow(Workflow::new(
-                Some(carrier),
-                Some(bank),
-                options.evidence_dir.clone(),
-            ));
-            if let Some(users) = options.demo_users {
-                seed::seed_demo_if_empty(&services, users, now).await?;
+                Ok::<_, ApiError>(services)
             }
-            Ok::<_, ApiError>(services)
-        }
-        .await;
+            .await;
         if let Err(e) = &services {
             tracing::error!(url = %store::redact_url(database_url), error = %e, "database could not be opened");
         }

@@ -4,11 +4,12 @@
 //! A file with any bad line changes nothing and reports file, line, field and
 //! reason. The same file twice adds nothing (its SHA-256 is recorded).
 
+use chrono::{DateTime, Utc};
 use domain::cases::LineError;
 use domain::phone::Phone;
 use domain::recycle::{CarrierEventKind, parse_carrier_time};
-use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::io::Read;
 
 /// At most this many line errors are reported (the count covers all).
@@ -133,21 +134,32 @@ pub fn parse_carrier_csv(
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let encoding = sniff_encoding(&body[..body.len().min(64 * 1024)]);
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(body);
-    let decode = |raw: &[u8]| -> Result<String, String> {
+    let mut csv =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(body);
+    // UTF-8 fields are borrowed as they are; only GBK needs decoding into new strings.
+    fn decode<'a>(encoding: &'static encoding_rs::Encoding, raw: &'a [u8]) -> Result<Cow<'a, str>, String> {
+        if encoding == encoding_rs::UTF_8 {
+            return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| "not valid UTF-8".to_owned());
+        }
         let (text, had_errors) = encoding.decode_without_bom_handling(raw);
-        if had_errors { Err(format!("not valid {}", encoding.name())) } else { Ok(text.into_owned()) }
-    };
+        if had_errors { Err(format!("not valid {}", encoding.name())) } else { Ok(text) }
+    }
     let mut record = csv::ByteRecord::new();
     let mut errors = Errors { file, list: Vec::new(), count: 0 };
     let read_err = |e: csv::Error| ParseFailure::Io(format!("{file}: {e}"));
     if !csv.read_byte_record(&mut record).map_err(read_err)? {
         return Err(ParseFailure::Lines(
-            vec![LineError { file: file.into(), line: 1, field: "header".into(), reason: "empty file".into() }],
+            vec![LineError {
+                file: file.into(),
+                line: 1,
+                field: "header".into(),
+                reason: "empty file".into(),
+            }],
             1,
         ));
     }
-    let header: Vec<String> = record.iter().map(|f| decode(f).unwrap_or_default()).collect();
+    let header: Vec<String> =
+        record.iter().map(|f| decode(encoding, f).map(Cow::into_owned).unwrap_or_default()).collect();
     let cols = find_columns(&header, file).map_err(|e| ParseFailure::Lines(vec![e], 1))?;
     let mut lines = Vec::with_capacity(bytes.len() / 64);
     let mut problems: Vec<(&str, String)> = Vec::new();
@@ -165,13 +177,15 @@ pub fn parse_carrier_csv(
             continue;
         }
         problems.clear();
-        let mut text = |name: &'static str, i: Option<usize>| {
-            match i.and_then(|i| record.get(i)).map(decode).unwrap_or_else(|| Ok(String::new())) {
-                Ok(t) => t,
-                Err(reason) => {
-                    problems.push((name, reason));
-                    String::new()
-                }
+        let mut text = |name: &'static str, i: Option<usize>| match i
+            .and_then(|i| record.get(i))
+            .map(|f| decode(encoding, f))
+            .unwrap_or(Ok(Cow::Borrowed("")))
+        {
+            Ok(t) => t,
+            Err(reason) => {
+                problems.push((name, reason));
+                Cow::Borrowed("")
             }
         };
         let phone_text = text("phone", Some(cols.phone));
@@ -207,9 +221,17 @@ pub fn parse_carrier_csv(
         if let (Some(phone), Some(event), Some(event_at)) = (phone, event, event_at)
             && errors.count == 0
         {
-            lines.push(CarrierLine { line, phone: phone.into(), entry_at, event, event_at, carrier, province });
+            lines.push(CarrierLine {
+                line,
+                phone: phone.into(),
+                entry_at,
+                event,
+                event_at,
+                carrier: carrier.into_owned(),
+                province: province.into_owned(),
+            });
         }
-        if line % 65_536 == 0 {
+        if line.is_multiple_of(65_536) {
             progress(record.position().map_or(0, |p| p.byte()), line);
         }
     }

@@ -10,8 +10,8 @@ use crate::intake::{ParseFailure, ParsedFile, parse_carrier_csv};
 use crate::services::Services;
 use chrono::{DateTime, Duration, Utc};
 use domain::cases::{
-    BulkSummary, CaseDecision, CaseDetail, CaseRowView, Claimant, DecisionOutcome, ForceUnbindState, ImportReport,
-    ImportState, Proposal, QueueCursor, QueueFilter, QueuePage, QueueSort, TimelineEntry,
+    BulkSummary, CaseDecision, CaseDetail, CaseRowView, Claimant, DecisionOutcome, ForceUnbindState,
+    ImportReport, ImportState, Proposal, QueueCursor, QueueFilter, QueuePage, QueueSort, TimelineEntry,
 };
 use domain::id_number::IdNumber;
 use domain::mask;
@@ -28,8 +28,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use store::{
-    CarrierEventRow, CarrierImportRow, CaseFacts, CaseOrder, CaseQuery, CaseRow, Detection, NewAudit, NewCase,
-    Store, Transition, Unbind,
+    CarrierEventRow, CarrierImportRow, CaseFacts, CaseOrder, CaseQuery, CaseRow, Detection, NewAudit,
+    NewCase, Store, Transition, Unbind,
 };
 use uuid::Uuid;
 
@@ -100,7 +100,10 @@ fn invalid(field: &str, reason: impl Into<String>) -> ApiError {
 }
 
 fn too_short(field: &str) -> ApiError {
-    ApiError::InvalidInput { field: field.into(), problem: InputProblem::TooShort { min_chars: MIN_REASON_CHARS } }
+    ApiError::InvalidInput {
+        field: field.into(),
+        problem: InputProblem::TooShort { min_chars: MIN_REASON_CHARS },
+    }
 }
 
 fn gateway_error(service: &str, e: GatewayError) -> ApiError {
@@ -115,7 +118,13 @@ fn status_of(row: &CaseRow) -> Result<CaseStatus, ApiError> {
     CaseStatus::parse(&row.status).ok_or_else(|| data_error("case status"))
 }
 
-fn audit(now: DateTime<Utc>, actor: &str, action: &str, case_id: Uuid, detail: serde_json::Value) -> NewAudit {
+fn audit(
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    case_id: Uuid,
+    detail: serde_json::Value,
+) -> NewAudit {
     NewAudit::new(now, actor, action, format!("case:{case_id}"), detail)
 }
 
@@ -197,15 +206,18 @@ pub async fn screen_carrier_file(
     let source = format!("import:{import_id}");
     let mut events = Vec::new();
     let mut facts = Vec::new();
+    let mut matched = 0usize;
     for line in &parsed.lines {
         let Some(b) = bound.get(&line.phone) else { continue };
-        facts.push((
-            b.clone(),
-            CarrierFact { entry_at: line.entry_at, event: Some(line.event), event_at: Some(line.event_at) },
-            line.carrier.clone(),
-            line.province.clone(),
-            events.len(),
-        ));
+        matched += 1;
+        let fact =
+            CarrierFact { entry_at: line.entry_at, event: Some(line.event), event_at: Some(line.event_at) };
+        // Only facts that are evidence are kept: the rest describe earlier holders
+        // or nothing new, and would only bloat the timeline.
+        if assess(b.bound_at, &fact, settings.freeze_days).is_none() {
+            continue;
+        }
+        facts.push((b.clone(), fact, line.carrier.clone(), line.province.clone(), events.len()));
         events.push(CarrierEventRow {
             id: Uuid::now_v7(),
             phone: line.phone.clone(),
@@ -224,14 +236,14 @@ pub async fn screen_carrier_file(
         sha256: parsed.sha256.clone(),
         encoding: parsed.encoding.into(),
         lines: parsed.lines.len() as i64,
-        matched: events.len() as i64,
+        matched: matched as i64,
         cases_opened: 0,
         cases_updated: 0,
         imported_by: actor.to_owned(),
         imported_at: now,
     };
     let detail = json!({
-        "file": file_name, "sha256": parsed.sha256, "lines": parsed.lines.len(), "matched": events.len(),
+        "file": file_name, "sha256": parsed.sha256, "lines": parsed.lines.len(), "matched": matched,
     });
     let audit = NewAudit::new(now, actor, "carrier.import", format!("import:{import_id}"), detail);
     let counts = store.import_carrier(&import, &events, &detections, audit).await?;
@@ -239,7 +251,7 @@ pub async fn screen_carrier_file(
         file: file_name.to_owned(),
         encoding: parsed.encoding.into(),
         lines: parsed.lines.len() as u64,
-        matched: events.len() as u64,
+        matched: matched as u64,
         cases_opened: counts.map_or(0, |c| c.opened),
         cases_updated: counts.map_or(0, |c| c.updated),
         already_imported: counts.is_none(),
@@ -272,7 +284,13 @@ impl Services {
             }
             Request::ClaimNext => {
                 let lease = now + Duration::minutes(self.recycle_settings().await?.lease_minutes);
-                let a = NewAudit::new(now, actor, "case.claim", "case:?", json!({ "lease_until": lease, "next": true }));
+                let a = NewAudit::new(
+                    now,
+                    actor,
+                    "case.claim",
+                    "case:?",
+                    json!({ "lease_until": lease, "next": true }),
+                );
                 let row = self.store().claim_next(actor, now, lease, a).await?;
                 Ok(Response::Claimed(row.map(|r| r.id)))
             }
@@ -294,16 +312,20 @@ impl Services {
             Request::ApproveCase { case_id, approve, note } => {
                 self.approve(actor, case_id, approve, &note, now).await.map(Response::Decided)
             }
-            Request::BulkNotRecycled { case_ids, reason, note, dry_run } => {
-                self.bulk_not_recycled(actor, &case_ids, reason, &note, dry_run, now).await.map(Response::Bulk)
-            }
+            Request::BulkNotRecycled { case_ids, reason, note, dry_run } => self
+                .bulk_not_recycled(actor, &case_ids, reason, &note, dry_run, now)
+                .await
+                .map(Response::Bulk),
             Request::ImportCarrierFile { path } => {
                 let job_id = self.start_import(actor, PathBuf::from(path), now).await?;
                 Ok(Response::ImportStarted { job_id })
             }
             Request::ImportStatus { job_id } => {
                 let jobs = self.workflow().jobs.lock().map_err(|_| data_error("import jobs"))?;
-                let state = jobs.get(&job_id).cloned().ok_or(ApiError::NotFound { what: format!("import {job_id}") })?;
+                let state = jobs
+                    .get(&job_id)
+                    .cloned()
+                    .ok_or(ApiError::NotFound { what: format!("import {job_id}") })?;
                 Ok(Response::Import(state))
             }
             Request::CheckCarrier { case_id } => {
@@ -315,23 +337,34 @@ impl Services {
                 if settings.freeze_days < 0 || settings.lease_minutes < 1 || settings.sla_hours < 1 {
                     return Err(invalid("settings", "freeze ≥ 0 days, lease ≥ 1 minute, SLA ≥ 1 hour"));
                 }
-                let value = serde_json::to_string(&settings).map_err(|e| invalid("settings", e.to_string()))?;
-                let a = NewAudit::new(now, actor, "settings.update", "settings:recycle", json!({ "settings": settings }));
+                let value =
+                    serde_json::to_string(&settings).map_err(|e| invalid("settings", e.to_string()))?;
+                let a = NewAudit::new(
+                    now,
+                    actor,
+                    "settings.update",
+                    "settings:recycle",
+                    json!({ "settings": settings }),
+                );
                 self.store().put_setting(SETTINGS_KEY, &value, a).await?;
                 Ok(Response::Settings(settings))
             }
-            Request::ForceUnbindStart { case_id, claimant } => {
-                self.force_unbind_start(actor, case_id, claimant, now).await.map(|s| Response::ForceUnbind(Box::new(s)))
-            }
+            Request::ForceUnbindStart { case_id, claimant } => self
+                .force_unbind_start(actor, case_id, claimant, now)
+                .await
+                .map(|s| Response::ForceUnbind(Box::new(s))),
             Request::ForceUnbindBankCheck { wizard_id, card_number } => self
                 .force_unbind_bank(actor, wizard_id, &card_number, now)
                 .await
                 .map(|s| Response::ForceUnbind(Box::new(s))),
-            Request::ForceUnbindSubmit { wizard_id } => {
-                self.force_unbind_submit(actor, wizard_id, now).await.map(|s| Response::ForceUnbind(Box::new(s)))
-            }
+            Request::ForceUnbindSubmit { wizard_id } => self
+                .force_unbind_submit(actor, wizard_id, now)
+                .await
+                .map(|s| Response::ForceUnbind(Box::new(s))),
             Request::ExportEvidence { case_id } => self.export_evidence(actor, case_id, now).await,
-            other => Err(ApiError::Unavailable { message: format!("{} is not a recycled-number request", other.name()) }),
+            other => Err(ApiError::Unavailable {
+                message: format!("{} is not a recycled-number request", other.name()),
+            }),
         }
     }
 
@@ -404,7 +437,13 @@ impl Services {
         let sla_hours = self.recycle_settings().await?.sla_hours;
         let rows = self.store().queue(&q).await?;
         let next = (rows.len() == limit as usize)
-            .then(|| rows.last().map(|r| QueueCursor { risk_score: r.risk_score, detected_at: r.detected_at, id: r.id }))
+            .then(|| {
+                rows.last().map(|r| QueueCursor {
+                    risk_score: r.risk_score,
+                    detected_at: r.detected_at,
+                    id: r.id,
+                })
+            })
             .flatten();
         let rows = rows.iter().map(|r| self.row_view(r, now, sla_hours)).collect::<Result<_, _>>()?;
         Ok(QueuePage { rows, next })
@@ -412,7 +451,11 @@ impl Services {
 
     /// The case with one timeline per phone, PII masked.
     pub async fn case_detail(&self, case_id: Uuid, now: DateTime<Utc>) -> Result<CaseDetail, ApiError> {
-        let f = self.store().case_facts(case_id).await?.ok_or(ApiError::NotFound { what: format!("case {case_id}") })?;
+        let f = self
+            .store()
+            .case_facts(case_id)
+            .await?
+            .ok_or(ApiError::NotFound { what: format!("case {case_id}") })?;
         let settings = self.recycle_settings().await?;
         let row = self.row_view(&f.case, now, settings.sla_hours)?;
         let risk: RiskInputs = serde_json::from_str(&f.case.risk_inputs).unwrap_or(RiskInputs {
@@ -431,9 +474,12 @@ impl Services {
             _ => None,
         };
         let decision = match (&f.case.decision, &f.case.decided_by) {
-            (Some(d), Some(by)) => {
-                Some((d.clone(), f.case.decision_reason.clone().unwrap_or_default(), by.clone(), f.case.approved_by.clone()))
-            }
+            (Some(d), Some(by)) => Some((
+                d.clone(),
+                f.case.decision_reason.clone().unwrap_or_default(),
+                by.clone(),
+                f.case.approved_by.clone(),
+            )),
             _ => None,
         };
         let evidence_sha256 = self.store().evidence_pack(case_id).await?.map(|(sha, _)| sha);
@@ -457,11 +503,22 @@ impl Services {
         })
     }
 
-    async fn reassign(&self, actor: &str, case_id: Uuid, to: &str, reason: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    async fn reassign(
+        &self,
+        actor: &str,
+        case_id: Uuid,
+        to: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         if reason.trim().chars().count() < MIN_REASON_CHARS {
             return Err(too_short("reason"));
         }
-        let op = self.store().operator_by_username(to.trim()).await?.ok_or_else(|| invalid("to", "no such operator"))?;
+        let op = self
+            .store()
+            .operator_by_username(to.trim())
+            .await?
+            .ok_or_else(|| invalid("to", "no such operator"))?;
         let allowed = domain::auth::Role::parse(&op.role)
             .is_some_and(|r| r.allows(domain::auth::Permission::RecycledReview));
         if !allowed {
@@ -470,7 +527,16 @@ impl Services {
         let lease = now + Duration::minutes(self.recycle_settings().await?.lease_minutes);
         let detail = json!({ "to": op.username, "reason": reason.trim() });
         let a = audit(now, actor, "case.reassign", case_id, detail.clone());
-        self.store().reassign(case_id, Some(&op.username), Some(lease), now, ("reassign".into(), detail.to_string()), a).await?;
+        self.store()
+            .reassign(
+                case_id,
+                Some(&op.username),
+                Some(lease),
+                now,
+                ("reassign".into(), detail.to_string()),
+                a,
+            )
+            .await?;
         Ok(())
     }
 
@@ -485,23 +551,26 @@ impl Services {
         let settings = self.recycle_settings().await?;
         let from = vec!["open".to_owned(), "escalated".to_owned()];
         let decision_json = json!(decision);
-        let transition = |status: &str, decision: Option<(String, String)>, keep_claim: bool, kind: &str| Transition {
-            case_id,
-            from: from.clone(),
-            holder: Some(actor.to_owned()),
-            not_proposed_by: None,
-            now,
-            status: status.into(),
-            proposed: None,
-            decision: decision.map(|(d, r)| (d, r, actor.to_owned(), None)),
-            keep_claim,
-            event: (kind.into(), decision_json.to_string()),
-        };
+        let transition =
+            |status: &str, decision: Option<(String, String)>, keep_claim: bool, kind: &str| Transition {
+                case_id,
+                from: from.clone(),
+                holder: Some(actor.to_owned()),
+                not_proposed_by: None,
+                now,
+                status: status.into(),
+                proposed: None,
+                decision: decision.map(|(d, r)| (d, r, actor.to_owned(), None)),
+                keep_claim,
+                event: (kind.into(), decision_json.to_string()),
+            };
         match &decision {
             CaseDecision::ConfirmRecycled { note } => {
                 if let Some(until) = row.freeze_until.filter(|u| *u > now) {
                     return Err(ApiError::Conflict {
-                        what: format!("in the freeze window until {until}: the old user may still reclaim the number"),
+                        what: format!(
+                            "in the freeze window until {until}: the old user may still reclaim the number"
+                        ),
                     });
                 }
                 if settings.four_eyes.needs_checker(row.balance_minor) {
@@ -512,15 +581,38 @@ impl Services {
                     return Ok(DecisionOutcome::PendingApproval);
                 }
                 if row.claimed_by.as_deref() != Some(actor) || row.lease_until.is_none_or(|t| t < now) {
-                    return Err(ApiError::Conflict { what: "claim the case first (or your claim has expired)".into() });
+                    return Err(ApiError::Conflict {
+                        what: "claim the case first (or your claim has expired)".into(),
+                    });
                 }
-                self.apply_unbind(&row, "confirmed", "confirm_recycled", note, actor, None, None, &["open", "escalated"], now)
-                    .await?;
+                self.apply_unbind(
+                    &row,
+                    "confirmed",
+                    "confirm_recycled",
+                    note,
+                    actor,
+                    None,
+                    None,
+                    &["open", "escalated"],
+                    now,
+                )
+                .await?;
                 Ok(DecisionOutcome::Applied)
             }
             CaseDecision::NotRecycled { reason, note } => {
-                let t = transition("not_recycled", Some(("not_recycled".into(), format!("{}: {note}", reason.as_str()))), false, "decide");
-                let a = audit(now, actor, "case.not_recycled", case_id, json!({ "reason": reason, "note": note }));
+                let t = transition(
+                    "not_recycled",
+                    Some(("not_recycled".into(), format!("{}: {note}", reason.as_str()))),
+                    false,
+                    "decide",
+                );
+                let a = audit(
+                    now,
+                    actor,
+                    "case.not_recycled",
+                    case_id,
+                    json!({ "reason": reason, "note": note }),
+                );
                 self.store().transition(t, a).await?;
                 Ok(DecisionOutcome::Applied)
             }
@@ -533,7 +625,9 @@ impl Services {
                 self.store().transition(t, a).await?;
                 Ok(DecisionOutcome::Applied)
             }
-            CaseDecision::ForceUnbind { .. } => Err(invalid("decision", "force-unbind goes through its wizard")),
+            CaseDecision::ForceUnbind { .. } => {
+                Err(invalid("decision", "force-unbind goes through its wizard"))
+            }
         }
     }
 
@@ -572,10 +666,16 @@ impl Services {
             pack: pack.clone(),
         };
         let actor = checker.unwrap_or(maker);
-        let a = audit(now, actor, "case.unbind", row.id, json!({
-            "decision": decision, "maker": maker, "checker": checker,
-            "evidence_sha256": pack.as_ref().map(|p| p.0.clone()),
-        }));
+        let a = audit(
+            now,
+            actor,
+            "case.unbind",
+            row.id,
+            json!({
+                "decision": decision, "maker": maker, "checker": checker,
+                "evidence_sha256": pack.as_ref().map(|p| p.0.clone()),
+            }),
+        );
         let counts = self.store().unbind(&u, from, a).await?;
         tracing::info!(case = %row.id, decision, debits = counts.debits_ended, cards = counts.cards_flagged, "phone unbound");
         Ok(())
@@ -596,7 +696,8 @@ impl Services {
         let maker = row.proposed_by.clone().ok_or_else(|| data_error("proposal"))?;
         // Four-eyes: no role, not even a supervisor or admin, approves their own proposal.
         if maker == checker {
-            let a = audit(now, checker, "case.approve_refused", case_id, json!({ "reason": "maker_is_checker" }));
+            let a =
+                audit(now, checker, "case.approve_refused", case_id, json!({ "reason": "maker_is_checker" }));
             self.store().append_audit(a).await?;
             return Err(ApiError::Conflict { what: "the maker cannot approve their own proposal".into() });
         }
@@ -613,23 +714,49 @@ impl Services {
                 keep_claim: false,
                 event: ("approval.rejected".into(), json!({ "note": note }).to_string()),
             };
-            let a = audit(now, checker, "case.approval_rejected", case_id, json!({ "maker": maker, "note": note }));
+            let a = audit(
+                now,
+                checker,
+                "case.approval_rejected",
+                case_id,
+                json!({ "maker": maker, "note": note }),
+            );
             self.store().transition(t, a).await?;
             return Ok(DecisionOutcome::Applied);
         }
-        let proposal: serde_json::Value =
-            serde_json::from_str(row.proposed.as_deref().unwrap_or("{}")).map_err(|_| data_error("proposal"))?;
+        let proposal: serde_json::Value = serde_json::from_str(row.proposed.as_deref().unwrap_or("{}"))
+            .map_err(|_| data_error("proposal"))?;
         let decision: CaseDecision =
             serde_json::from_value(proposal["decision"].clone()).map_err(|_| data_error("proposal"))?;
         match decision {
             CaseDecision::ConfirmRecycled { note: maker_note } => {
-                self.apply_unbind(&row, "confirmed", "confirm_recycled", &maker_note, &maker, Some(checker), None, &["pending_approval"], now)
-                    .await?
+                self.apply_unbind(
+                    &row,
+                    "confirmed",
+                    "confirm_recycled",
+                    &maker_note,
+                    &maker,
+                    Some(checker),
+                    None,
+                    &["pending_approval"],
+                    now,
+                )
+                .await?
             }
             CaseDecision::ForceUnbind { note: maker_note } => {
                 let checks = proposal["checks"].clone();
-                self.apply_unbind(&row, "force_unbound", "force_unbind", &maker_note, &maker, Some(checker), Some(checks), &["pending_approval"], now)
-                    .await?
+                self.apply_unbind(
+                    &row,
+                    "force_unbound",
+                    "force_unbind",
+                    &maker_note,
+                    &maker,
+                    Some(checker),
+                    Some(checks),
+                    &["pending_approval"],
+                    now,
+                )
+                .await?
             }
             _ => return Err(data_error("proposal")),
         }
@@ -677,30 +804,49 @@ impl Services {
                     now,
                     status: "not_recycled".into(),
                     proposed: None,
-                    decision: Some(("not_recycled".into(), format!("{}: {note}", reason.as_str()), actor.into(), None)),
+                    decision: Some((
+                        "not_recycled".into(),
+                        format!("{}: {note}", reason.as_str()),
+                        actor.into(),
+                        None,
+                    )),
                     keep_claim: false,
                     event: ("decide.bulk".into(), json!({ "reason": reason, "note": note }).to_string()),
                 };
-                let a = audit(now, actor, "case.not_recycled", *id, json!({ "reason": reason, "note": note, "bulk": true }));
+                let a = audit(
+                    now,
+                    actor,
+                    "case.not_recycled",
+                    *id,
+                    json!({ "reason": reason, "note": note, "bulk": true }),
+                );
                 if let Err(e) = self.store().transition(t, a).await {
                     skipped.push((*id, e.to_string()));
                 }
             }
             let done = eligible.len() - skipped.iter().filter(|(id, _)| eligible.contains(id)).count();
-            let a = NewAudit::new(now, actor, "case.bulk_not_recycled", "cases", json!({
-                "requested": ids.len(), "closed": done, "reason": reason,
-            }));
+            let a = NewAudit::new(
+                now,
+                actor,
+                "case.bulk_not_recycled",
+                "cases",
+                json!({
+                    "requested": ids.len(), "closed": done, "reason": reason,
+                }),
+            );
             self.store().append_audit(a).await?;
         }
         Ok(BulkSummary { dry_run, eligible: eligible.len(), skipped })
     }
 
     async fn start_import(&self, actor: &str, path: PathBuf, now: DateTime<Utc>) -> Result<Uuid, ApiError> {
-        let meta = std::fs::metadata(&path).map_err(|e| invalid("path", format!("{}: {e}", path.display())))?;
+        let meta =
+            std::fs::metadata(&path).map_err(|e| invalid("path", format!("{}: {e}", path.display())))?;
         if !meta.is_file() {
             return Err(invalid("path", format!("{} is not a file", path.display())));
         }
-        let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let file_name =
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let job_id = Uuid::now_v7();
         let jobs = self.workflow().jobs.clone();
         let set = move |jobs: &Mutex<HashMap<Uuid, ImportState>>, state: ImportState| {
@@ -716,7 +862,8 @@ impl Services {
             let total = meta.len();
             let (jobs2, name2) = (jobs.clone(), file_name.clone());
             let parsed = tokio::task::spawn_blocking(move || {
-                let file = std::fs::File::open(&path).map_err(|e| ParseFailure::Io(format!("{}: {e}", path.display())))?;
+                let file = std::fs::File::open(&path)
+                    .map_err(|e| ParseFailure::Io(format!("{}: {e}", path.display())))?;
                 parse_carrier_csv(&name2, std::io::BufReader::new(file), |bytes_read, lines| {
                     set(&jobs2, ImportState::Reading { bytes_read, total_bytes: total, lines });
                 })
@@ -726,9 +873,15 @@ impl Services {
                 Err(e) => ImportState::Failed { message: e.to_string() },
                 Ok(Err(ParseFailure::Io(message))) => ImportState::Failed { message },
                 Ok(Err(ParseFailure::Lines(errors, error_count))) => {
-                    let a = NewAudit::new(now, &actor, "carrier.import_rejected", format!("file:{file_name}"), json!({
-                        "errors": error_count, "first": errors.first().map(ToString::to_string),
-                    }));
+                    let a = NewAudit::new(
+                        now,
+                        &actor,
+                        "carrier.import_rejected",
+                        format!("file:{file_name}"),
+                        json!({
+                            "errors": error_count, "first": errors.first().map(ToString::to_string),
+                        }),
+                    );
                     if let Err(e) = store.append_audit(a).await {
                         tracing::error!(error = %e, "audit of a rejected import failed");
                     }
@@ -736,7 +889,9 @@ impl Services {
                 }
                 Ok(Ok(parsed)) => {
                     set(&jobs, ImportState::Writing { lines: parsed.lines.len() as u64 });
-                    match screen_carrier_file(store.as_ref(), &parsed, &file_name, &actor, &settings, now).await {
+                    match screen_carrier_file(store.as_ref(), &parsed, &file_name, &actor, &settings, now)
+                        .await
+                    {
                         Ok(report) => ImportState::Done(report),
                         Err(e) => ImportState::Failed { message: e.to_string() },
                     }
@@ -748,17 +903,32 @@ impl Services {
     }
 
     fn carrier(&self) -> Result<&Arc<dyn CarrierGateway>, ApiError> {
-        self.workflow().carrier.as_ref().ok_or(ApiError::Gateway { service: "carrier".into(), message: "not configured".into() })
+        self.workflow()
+            .carrier
+            .as_ref()
+            .ok_or(ApiError::Gateway { service: "carrier".into(), message: "not configured".into() })
     }
 
     fn bank(&self) -> Result<&Arc<dyn BankGateway>, ApiError> {
-        self.workflow().bank.as_ref().ok_or(ApiError::Gateway { service: "bank".into(), message: "not configured".into() })
+        self.workflow()
+            .bank
+            .as_ref()
+            .ok_or(ApiError::Gateway { service: "bank".into(), message: "not configured".into() })
     }
 
     /// Asks the carrier about a case's number now; the answer becomes evidence.
-    async fn check_carrier(&self, actor: &str, case_id: Uuid, now: DateTime<Utc>) -> Result<TwiceTelAnswer, ApiError> {
+    async fn check_carrier(
+        &self,
+        actor: &str,
+        case_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<TwiceTelAnswer, ApiError> {
         let row = self.case_row(case_id).await?;
-        let answer = self.carrier()?.twice_tel(&row.phone, row.bound_at).await.map_err(|e| gateway_error("carrier", e))?;
+        let answer = self
+            .carrier()?
+            .twice_tel(&row.phone, row.bound_at)
+            .await
+            .map_err(|e| gateway_error("carrier", e))?;
         let event = gateway_event(&row.phone, &row.carrier, &row.province, answer, now);
         let mut cases = Vec::new();
         if status_of(&row)?.is_active()
@@ -813,9 +983,17 @@ impl Services {
     /// Blocked when the user has an SMS-reset block, an active case, or the carrier
     /// says the number changed hands since the binding (a case is opened then).
     pub async fn check_sms_reset(&self, user_id: Uuid, at: DateTime<Utc>) -> Result<HookDecision, ApiError> {
-        let user = self.store().user(user_id).await?.ok_or(ApiError::NotFound { what: format!("user {user_id}") })?;
+        let user = self
+            .store()
+            .user(user_id)
+            .await?
+            .ok_or(ApiError::NotFound { what: format!("user {user_id}") })?;
         if let Some(block) = self.store().sms_block(user_id).await? {
-            let d = HookDecision { allowed: false, reason: format!("sms_reset_blocked: {}", block.reason), case_id: block.case_id };
+            let d = HookDecision {
+                allowed: false,
+                reason: format!("sms_reset_blocked: {}", block.reason),
+                case_id: block.case_id,
+            };
             self.record_hook(user.phone.as_deref().unwrap_or(""), Some(user_id), "sms_reset", &d, at).await?;
             return Ok(d);
         }
@@ -825,11 +1003,19 @@ impl Services {
         let q = CaseQuery { phone: Some(phone.clone()), limit: 10, ..CaseQuery::default() };
         let active = self.store().queue(&q).await?.into_iter().find(|c| c.old_user_id == user_id);
         let decision = if let Some(c) = active {
-            HookDecision { allowed: false, reason: "under_review: a recycled-number case is open".into(), case_id: Some(c.id) }
+            HookDecision {
+                allowed: false,
+                reason: "under_review: a recycled-number case is open".into(),
+                case_id: Some(c.id),
+            }
         } else {
             let bound = self.store().bound_phones(std::slice::from_ref(&phone)).await?;
             let b = bound.into_iter().next().ok_or(ApiError::NotFound { what: "binding".into() })?;
-            let answer = self.carrier()?.twice_tel(&phone, b.bound_at).await.map_err(|e| gateway_error("carrier", e))?;
+            let answer = self
+                .carrier()?
+                .twice_tel(&phone, b.bound_at)
+                .await
+                .map_err(|e| gateway_error("carrier", e))?;
             match answer.assess() {
                 None => HookDecision { allowed: true, reason: "not_reassigned".into(), case_id: None },
                 Some(a) => {
@@ -837,7 +1023,13 @@ impl Services {
                     // Ambiguous answers go to a person; only a clear "reassigned" blocks.
                     HookDecision {
                         allowed: a.manual_only,
-                        reason: format!("carrier_{}", serde_json::to_value(answer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()),
+                        reason: format!(
+                            "carrier_{}",
+                            serde_json::to_value(answer)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default()
+                        ),
                         case_id: Some(case_id),
                     }
                 }
@@ -847,7 +1039,14 @@ impl Services {
         Ok(decision)
     }
 
-    async fn record_hook(&self, phone: &str, user_id: Option<Uuid>, kind: &str, d: &HookDecision, at: DateTime<Utc>) -> Result<(), ApiError> {
+    async fn record_hook(
+        &self,
+        phone: &str,
+        user_id: Option<Uuid>,
+        kind: &str,
+        d: &HookDecision,
+        at: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         let row = store::HookEventRow {
             id: Uuid::now_v7(),
             phone: phone.to_owned(),
@@ -860,10 +1059,22 @@ impl Services {
         Ok(self.store().record_hook(&row).await?)
     }
 
-    async fn open_hook_case(&self, b: &store::BoundPhone, source: CaseSource, manual_only: bool, at: DateTime<Utc>) -> Result<Uuid, ApiError> {
+    async fn open_hook_case(
+        &self,
+        b: &store::BoundPhone,
+        source: CaseSource,
+        manual_only: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Uuid, ApiError> {
         let settings = self.recycle_settings().await?;
         let fact = CarrierFact { entry_at: None, event: None, event_at: None };
-        let mut d = detect(self.store().as_ref(), vec![(b.clone(), fact, String::new(), String::new(), 0)], &settings, at).await?;
+        let mut d = detect(
+            self.store().as_ref(),
+            vec![(b.clone(), fact, String::new(), String::new(), 0)],
+            &settings,
+            at,
+        )
+        .await?;
         // The hook itself is the signal: build the case even though no carrier fact says so.
         let case = match d.pop() {
             Some(d) => d.case,
@@ -897,12 +1108,24 @@ impl Services {
                 }
             }
         };
-        let a = NewAudit::new(at, "system", "case.hook", format!("phone:{}", mask::phone(&b.phone)), json!({ "source": source }));
+        let a = NewAudit::new(
+            at,
+            "system",
+            "case.hook",
+            format!("phone:{}", mask::phone(&b.phone)),
+            json!({ "source": source }),
+        );
         let ids = self.store().upsert_cases(&[case], &[], a).await?;
         ids.first().copied().ok_or_else(|| data_error("case id"))
     }
 
-    fn budget_of(&self, attempts: &[store::AttemptRow], kind: &str, card_hash: Option<&str>, now: DateTime<Utc>) -> BudgetState {
+    fn budget_of(
+        &self,
+        attempts: &[store::AttemptRow],
+        kind: &str,
+        card_hash: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> BudgetState {
         let list: Vec<Attempt> = attempts
             .iter()
             .filter(|a| a.kind == kind && card_hash.is_none_or(|h| a.card_hash.as_deref() == Some(h)))
@@ -911,14 +1134,24 @@ impl Services {
         self.workflow().budget.state(&list, now)
     }
 
-    async fn force_unbind_start(&self, actor: &str, case_id: Uuid, c: Claimant, now: DateTime<Utc>) -> Result<ForceUnbindState, ApiError> {
+    async fn force_unbind_start(
+        &self,
+        actor: &str,
+        case_id: Uuid,
+        c: Claimant,
+        now: DateTime<Utc>,
+    ) -> Result<ForceUnbindState, ApiError> {
         let name = c.name.trim().to_owned();
         if name.is_empty() {
             return Err(ApiError::InvalidInput { field: "name".into(), problem: InputProblem::Required });
         }
         let id = IdNumber::parse(&c.id_number).map_err(|e| invalid("id_number", e.to_string()))?;
         let phone = String::from(Phone::parse(&c.phone).map_err(|e| invalid("phone", e.to_string()))?);
-        let f = self.store().case_facts(case_id).await?.ok_or(ApiError::NotFound { what: format!("case {case_id}") })?;
+        let f = self
+            .store()
+            .case_facts(case_id)
+            .await?
+            .ok_or(ApiError::NotFound { what: format!("case {case_id}") })?;
         if phone != f.case.phone {
             return Err(invalid("phone", "not this case's number"));
         }
@@ -926,7 +1159,8 @@ impl Services {
             return Err(ApiError::Conflict { what: format!("case is {}", f.case.status) });
         }
         let claimant_hash = self.vault().keyed_hash(id.as_str());
-        let claimant = Claimant { name: name.clone(), id_number: id.as_str().to_owned(), phone: phone.clone() };
+        let claimant =
+            Claimant { name: name.clone(), id_number: id.as_str().to_owned(), phone: phone.clone() };
         let mut state = ForceUnbindState {
             wizard_id: Uuid::now_v7(),
             case_id,
@@ -942,11 +1176,18 @@ impl Services {
             outcome: None,
         };
         let mut checks = Vec::new();
-        let claimant_masked = json!({ "name": mask::name(&name), "id_number": id.masked(), "phone": mask::phone(&phone) });
+        let claimant_masked =
+            json!({ "name": mask::name(&name), "id_number": id.masked(), "phone": mask::phone(&phone) });
         if f.customer.id_number_hash.as_deref() == Some(claimant_hash.as_str()) {
             // Same person as the old customer: account recovery, not a recycled number.
             state.same_person = true;
-            let a = audit(now, actor, "force_unbind.same_person", case_id, json!({ "claimant": claimant_masked }));
+            let a = audit(
+                now,
+                actor,
+                "force_unbind.same_person",
+                case_id,
+                json!({ "claimant": claimant_masked }),
+            );
             self.store().append_audit(a).await?;
             return Ok(state);
         }
@@ -956,8 +1197,12 @@ impl Services {
             return Err(ApiError::BudgetExhausted { until });
         }
         let carrier = self.carrier()?;
-        let three = carrier.three_elements(&name, id.as_str(), &phone).await.map_err(|e| gateway_error("carrier", e))?;
-        let twice = carrier.twice_tel(&phone, f.case.bound_at).await.map_err(|e| gateway_error("carrier", e))?;
+        let three = carrier
+            .three_elements(&name, id.as_str(), &phone)
+            .await
+            .map_err(|e| gateway_error("carrier", e))?;
+        let twice =
+            carrier.twice_tel(&phone, f.case.bound_at).await.map_err(|e| gateway_error("carrier", e))?;
         let passed = three.passed() && twice == TwiceTelAnswer::Reassigned;
         let answer = json!({ "three_elements": three, "twice_tel": twice, "since": f.case.bound_at });
         let row = store::AttemptRow {
@@ -971,7 +1216,13 @@ impl Services {
             answer: answer.to_string(),
             actor: actor.into(),
         };
-        let a = audit(now, actor, "force_unbind.carrier_check", case_id, json!({ "claimant": claimant_masked, "answer": answer, "passed": passed }));
+        let a = audit(
+            now,
+            actor,
+            "force_unbind.carrier_check",
+            case_id,
+            json!({ "claimant": claimant_masked, "answer": answer, "passed": passed }),
+        );
         self.store().record_attempt(&row, a).await?;
         checks.push(json!({ "check": "carrier_3_elements", "at": now, "by": actor, "inputs": claimant_masked, "answer": answer, "passed": passed }));
         let mut all = attempts;
@@ -980,7 +1231,15 @@ impl Services {
         state.carrier_check = Some(three);
         state.twice_tel = Some(twice);
         state.carrier_passed = passed;
-        let wizard = Wizard { actor: actor.into(), case_id, claimant, claimant_hash, created_at: now, state: state.clone(), checks };
+        let wizard = Wizard {
+            actor: actor.into(),
+            case_id,
+            claimant,
+            claimant_hash,
+            created_at: now,
+            state: state.clone(),
+            checks,
+        };
         let mut wizards = self.workflow().wizards.lock().map_err(|_| data_error("wizards"))?;
         wizards.retain(|_, w| now - w.created_at < Duration::minutes(WIZARD_MINUTES));
         wizards.insert(state.wizard_id, wizard);
@@ -1005,7 +1264,13 @@ impl Services {
         Ok(())
     }
 
-    async fn force_unbind_bank(&self, actor: &str, wizard_id: Uuid, card: &str, now: DateTime<Utc>) -> Result<ForceUnbindState, ApiError> {
+    async fn force_unbind_bank(
+        &self,
+        actor: &str,
+        wizard_id: Uuid,
+        card: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ForceUnbindState, ApiError> {
         let mut w = self.take_wizard(actor, wizard_id, now)?;
         let result = self.bank_step(actor, &mut w, card, now).await;
         let state = w.state.clone();
@@ -1013,7 +1278,13 @@ impl Services {
         result.map(|()| state)
     }
 
-    async fn bank_step(&self, actor: &str, w: &mut Wizard, card: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    async fn bank_step(
+        &self,
+        actor: &str,
+        w: &mut Wizard,
+        card: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         if !w.state.carrier_passed || w.state.same_person {
             return Err(ApiError::Conflict { what: "the carrier check has not passed".into() });
         }
@@ -1023,7 +1294,8 @@ impl Services {
         }
         let card_hash = self.vault().keyed_hash(&card);
         let card_masked = mask::card(&card[..6], &card[card.len() - 4..], card.len());
-        let attempts = self.store().attempts(&w.claimant_hash, Some(&card_hash), now - Duration::hours(48)).await?;
+        let attempts =
+            self.store().attempts(&w.claimant_hash, Some(&card_hash), now - Duration::hours(48)).await?;
         let claimant_budget = self.budget_of(
             &attempts.iter().filter(|a| a.claimant_hash == w.claimant_hash).cloned().collect::<Vec<_>>(),
             "bank4",
@@ -1052,10 +1324,17 @@ impl Services {
             case_id: Some(w.case_id),
             at: now,
             passed,
-            answer: json!({ "result": answer.result, "bank": answer.bank_name, "card": card_masked }).to_string(),
+            answer: json!({ "result": answer.result, "bank": answer.bank_name, "card": card_masked })
+                .to_string(),
             actor: actor.into(),
         };
-        let a = audit(now, actor, "force_unbind.bank_check", w.case_id, json!({ "card": card_masked, "result": answer.result, "bank": answer.bank_name }));
+        let a = audit(
+            now,
+            actor,
+            "force_unbind.bank_check",
+            w.case_id,
+            json!({ "card": card_masked, "result": answer.result, "bank": answer.bank_name }),
+        );
         self.store().record_attempt(&row, a).await?;
         w.checks.push(json!({
             "check": "bank_4_elements", "at": now, "by": actor,
@@ -1077,11 +1356,18 @@ impl Services {
         Ok(())
     }
 
-    async fn force_unbind_submit(&self, actor: &str, wizard_id: Uuid, now: DateTime<Utc>) -> Result<ForceUnbindState, ApiError> {
+    async fn force_unbind_submit(
+        &self,
+        actor: &str,
+        wizard_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<ForceUnbindState, ApiError> {
         let mut w = self.take_wizard(actor, wizard_id, now)?;
         if !(w.state.carrier_passed && w.state.bank_passed) {
             self.put_wizard(w)?;
-            return Err(ApiError::Conflict { what: "both the carrier and the bank check must pass first".into() });
+            return Err(ApiError::Conflict {
+                what: "both the carrier and the bank check must pass first".into(),
+            });
         }
         let row = self.case_row(w.case_id).await?;
         let settings = self.recycle_settings().await?;
@@ -1096,7 +1382,10 @@ impl Services {
                 not_proposed_by: None,
                 now,
                 status: "pending_approval".into(),
-                proposed: Some((json!({ "decision": decision, "checks": checks }).to_string(), actor.to_owned())),
+                proposed: Some((
+                    json!({ "decision": decision, "checks": checks }).to_string(),
+                    actor.to_owned(),
+                )),
                 decision: None,
                 keep_claim: false,
                 event: ("propose".into(), json!({ "decision": decision }).to_string()),
@@ -1105,8 +1394,18 @@ impl Services {
             self.store().transition(t, a).await?;
             DecisionOutcome::PendingApproval
         } else {
-            self.apply_unbind(&row, "force_unbound", "force_unbind", &note, actor, None, Some(checks), &["open", "escalated"], now)
-                .await?;
+            self.apply_unbind(
+                &row,
+                "force_unbound",
+                "force_unbind",
+                &note,
+                actor,
+                None,
+                Some(checks),
+                &["open", "escalated"],
+                now,
+            )
+            .await?;
             DecisionOutcome::Applied
         };
         w.state.outcome = Some(outcome);
@@ -1116,7 +1415,12 @@ impl Services {
         Ok(state)
     }
 
-    async fn export_evidence(&self, actor: &str, case_id: Uuid, now: DateTime<Utc>) -> Result<Response, ApiError> {
+    async fn export_evidence(
+        &self,
+        actor: &str,
+        case_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Response, ApiError> {
         let detail = self.case_detail(case_id, now).await?;
         let stored = self.store().evidence_pack(case_id).await?;
         let pack_json = match &stored {
@@ -1127,20 +1431,32 @@ impl Services {
             })
             .to_string(),
         };
-        let pack: serde_json::Value = serde_json::from_str(&pack_json).map_err(|_| data_error("evidence pack"))?;
-        let full = json!({ "pack": pack, "timeline": detail.timeline, "exported_by": actor, "exported_at": now });
+        let pack: serde_json::Value =
+            serde_json::from_str(&pack_json).map_err(|_| data_error("evidence pack"))?;
+        let full =
+            json!({ "pack": pack, "timeline": detail.timeline, "exported_by": actor, "exported_at": now });
         let text = serde_json::to_string_pretty(&full).map_err(|e| data_error(&e.to_string()))?;
         let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
         let dir = &self.workflow().evidence_dir;
-        std::fs::create_dir_all(dir).map_err(|e| ApiError::Unavailable { message: format!("{}: {e}", dir.display()) })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ApiError::Unavailable { message: format!("{}: {e}", dir.display()) })?;
         let json_path = dir.join(format!("evidence-{case_id}.json"));
         let html_path = dir.join(format!("evidence-{case_id}.html"));
-        let write = |p: &PathBuf, s: &str| std::fs::write(p, s).map_err(|e| ApiError::Unavailable { message: format!("{}: {e}", p.display()) });
+        let write = |p: &PathBuf, s: &str| {
+            std::fs::write(p, s)
+                .map_err(|e| ApiError::Unavailable { message: format!("{}: {e}", p.display()) })
+        };
         write(&json_path, &text)?;
         write(&html_path, &evidence_html(&detail, &pack, &sha256, actor, now))?;
-        let a = audit(now, actor, "evidence.export", case_id, json!({
-            "sha256": sha256, "pack_sha256": stored.map(|s| s.0),
-        }));
+        let a = audit(
+            now,
+            actor,
+            "evidence.export",
+            case_id,
+            json!({
+                "sha256": sha256, "pack_sha256": stored.map(|s| s.0),
+            }),
+        );
         self.store().append_audit(a).await?;
         Ok(Response::Evidence {
             sha256,
@@ -1150,8 +1466,15 @@ impl Services {
     }
 }
 
-fn gateway_event(phone: &str, carrier: &str, province: &str, answer: TwiceTelAnswer, now: DateTime<Utc>) -> CarrierEventRow {
-    let name = serde_json::to_value(answer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+fn gateway_event(
+    phone: &str,
+    carrier: &str,
+    province: &str,
+    answer: TwiceTelAnswer,
+    now: DateTime<Utc>,
+) -> CarrierEventRow {
+    let name =
+        serde_json::to_value(answer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     CarrierEventRow {
         id: Uuid::now_v7(),
         phone: phone.into(),
@@ -1167,7 +1490,9 @@ fn gateway_event(phone: &str, carrier: &str, province: &str, answer: TwiceTelAns
 /// One timeline per phone: everything we know about the number, oldest first.
 fn timeline(f: &CaseFacts) -> Vec<TimelineEntry> {
     let mut t = Vec::new();
-    let mut push = |at: DateTime<Utc>, kind: &str, detail: String| t.push(TimelineEntry { at, kind: kind.into(), detail });
+    let mut push = |at: DateTime<Utc>, kind: &str, detail: String| {
+        t.push(TimelineEntry { at, kind: kind.into(), detail })
+    };
     let short = |id: Uuid| id.to_string()[..8].to_owned();
     push(f.user.registered_at, "user.registered", format!("user {}", short(f.user.id)));
     if let Some(at) = f.user.last_login_at {
@@ -1176,22 +1501,41 @@ fn timeline(f: &CaseFacts) -> Vec<TimelineEntry> {
     for b in &f.bindings {
         push(b.bound_at, "binding.bound", format!("user {}", short(b.user_id)));
         if let Some(at) = b.unbound_at {
-            push(at, "binding.unbound", format!("user {} · {}", short(b.user_id), b.unbind_reason.clone().unwrap_or_default()));
+            push(
+                at,
+                "binding.unbound",
+                format!("user {} · {}", short(b.user_id), b.unbind_reason.clone().unwrap_or_default()),
+            );
         }
     }
     for e in &f.carrier_events {
         let entry = e.entry_at.map(|t| format!(" · 入网 {}", t.format("%Y-%m-%d"))).unwrap_or_default();
-        push(e.event_at, &format!("carrier.{}", e.event), format!("{} {}{entry} · {}", e.carrier, e.province, e.source));
+        push(
+            e.event_at,
+            &format!("carrier.{}", e.event),
+            format!("{} {}{entry} · {}", e.carrier, e.province, e.source),
+        );
     }
     for h in &f.hook_events {
-        push(h.at, &format!("hook.{}", h.kind), format!("{} · {}", if h.allowed { "allowed" } else { "blocked" }, h.reason));
+        push(
+            h.at,
+            &format!("hook.{}", h.kind),
+            format!("{} · {}", if h.allowed { "allowed" } else { "blocked" }, h.reason),
+        );
     }
     for k in &f.cards {
         let who = if k.user_id == f.user.id { "old user" } else { "other user" };
-        push(k.bound_at, "card.reserved_phone", format!(
-            "{} {} · {} · {who} · {}",
-            k.bank_name, mask::card(&k.bin, &k.last4, usize::try_from(k.card_len).unwrap_or(16)), mask_agreement(&k.agreement_no), k.status
-        ));
+        push(
+            k.bound_at,
+            "card.reserved_phone",
+            format!(
+                "{} {} · {} · {who} · {}",
+                k.bank_name,
+                mask::card(&k.bin, &k.last4, usize::try_from(k.card_len).unwrap_or(16)),
+                mask_agreement(&k.agreement_no),
+                k.status
+            ),
+        );
     }
     for d in &f.direct_debits {
         push(d.signed_at, "debit.signed", format!("{} · user {}", d.carrier, short(d.user_id)));
@@ -1206,7 +1550,11 @@ fn timeline(f: &CaseFacts) -> Vec<TimelineEntry> {
         }
     }
     for a in &f.attempts {
-        push(a.at, &format!("check.{}", a.kind), format!("{} · {} · {}", if a.passed { "passed" } else { "failed" }, a.actor, a.answer));
+        push(
+            a.at,
+            &format!("check.{}", a.kind),
+            format!("{} · {} · {}", if a.passed { "passed" } else { "failed" }, a.actor, a.answer),
+        );
     }
     for e in &f.case_events {
         push(e.at, &format!("case.{}", e.kind), format!("{} · {}", e.actor, e.detail));
@@ -1221,14 +1569,24 @@ fn mask_agreement(no: &str) -> String {
     if chars.len() <= 8 {
         return "*".repeat(chars.len());
     }
-    format!("{}****{}", chars[..6].iter().collect::<String>(), chars[chars.len() - 2..].iter().collect::<String>())
+    format!(
+        "{}****{}",
+        chars[..6].iter().collect::<String>(),
+        chars[chars.len() - 2..].iter().collect::<String>()
+    )
 }
 
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn evidence_html(d: &CaseDetail, pack: &serde_json::Value, sha256: &str, actor: &str, now: DateTime<Utc>) -> String {
+fn evidence_html(
+    d: &CaseDetail,
+    pack: &serde_json::Value,
+    sha256: &str,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> String {
     let mut rows = String::new();
     for e in &d.timeline {
         rows.push_str(&format!(

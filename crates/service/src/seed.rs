@@ -14,8 +14,8 @@ use domain::card::{KNOWN_BINS, luhn_check_digit};
 use domain::id_number::check_char;
 use serde_json::json;
 use store::{
-    AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerRow, DirectDebitRow, NewAudit, OperatorRow,
-    PhoneBindingRow, UserRow,
+    AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerRow, DirectDebitRow, NewAudit,
+    OperatorRow, PhoneBindingRow, UserRow,
 };
 use uuid::Uuid;
 

@@ -6,7 +6,8 @@
 //! Luhn-valid number ending `0001` answers "abnormal status", `0002` "restricted".
 
 use crate::gateway::{
-    Envelope, FourElementAnswer, FourElementRequest, PhoneRequest, Tenure, TwiceTelData, TwiceTelRequest, codes,
+    Envelope, FourElementAnswer, FourElementRequest, PhoneRequest, Tenure, TwiceTelData, TwiceTelRequest,
+    codes,
 };
 use crate::seed::new_holder;
 use crate::vault::PiiVault;
@@ -52,8 +53,16 @@ impl Simulator {
     }
 
     async fn twice_tel(&self, phone: &str, since: DateTime<Utc>) -> Result<Envelope<TwiceTelData>, String> {
-        let ok = |verify_result| Envelope { code: codes::OK.into(), message: None, data: Some(TwiceTelData { verify_result }) };
-        let err = |code: &str, message: &str| Envelope { code: code.into(), message: Some(message.into()), data: None };
+        let ok = |verify_result| Envelope {
+            code: codes::OK.into(),
+            message: None,
+            data: Some(TwiceTelData { verify_result }),
+        };
+        let err = |code: &str, message: &str| Envelope {
+            code: code.into(),
+            message: Some(message.into()),
+            data: None,
+        };
         // Virtual-operator segments: the carrier cannot tell.
         if phone.starts_with("170") || phone.starts_with("171") {
             return Ok(ok(0));
@@ -77,13 +86,25 @@ impl Simulator {
                 message: None,
                 data: Some(Tenure { entry_at: r.entry_at, status: r.status }),
             },
-            None => Envelope { code: codes::UNSUPPORTED.into(), message: Some("unknown number".into()), data: None },
+            None => Envelope {
+                code: codes::UNSUPPORTED.into(),
+                message: Some("unknown number".into()),
+                data: None,
+            },
         })
     }
 
-    async fn three_elements(&self, name: &str, id_number: &str, phone: &str) -> Result<ThreeElementAnswer, String> {
-        let no_record =
-            ThreeElementAnswer { name: FieldMatch::NoRecord, id_number: FieldMatch::NoRecord, phone: FieldMatch::NoRecord };
+    async fn three_elements(
+        &self,
+        name: &str,
+        id_number: &str,
+        phone: &str,
+    ) -> Result<ThreeElementAnswer, String> {
+        let no_record = ThreeElementAnswer {
+            name: FieldMatch::NoRecord,
+            id_number: FieldMatch::NoRecord,
+            phone: FieldMatch::NoRecord,
+        };
         let Some(r) = self.store.carrier_record(phone).await.map_err(|e| e.to_string())? else {
             return Ok(no_record);
         };
@@ -122,7 +143,8 @@ impl Simulator {
         let card = req.card_number.as_str();
         let bank = card.get(..6).and_then(bank_name).map(str::to_owned);
         let answer = |result| Ok(FourElementAnswer { result, bank_name: bank.clone() });
-        if !(16..=19).contains(&card.len()) || !card.bytes().all(|b| b.is_ascii_digit()) || !luhn_valid(card) {
+        if !(16..=19).contains(&card.len()) || !card.bytes().all(|b| b.is_ascii_digit()) || !luhn_valid(card)
+        {
             return answer(BankAnswer::InvalidCard);
         }
         if card.ends_with("0001") {
@@ -182,13 +204,17 @@ impl Simulator {
         }
     }
 
-    async fn serve_one(self: Arc<Self>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    async fn serve_one(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, hyper::Error> {
         self.faults.served.fetch_add(1, Ordering::SeqCst);
         let delay = self.faults.delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
         }
-        let failing = self.faults.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        let failing =
+            self.faults.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
         let body = req.into_body().collect().await?.to_bytes();
         let (status, bytes) = if failing.is_ok() {
@@ -201,7 +227,9 @@ impl Simulator {
         };
         let mut response = Response::new(Full::new(Bytes::from(bytes)));
         *response.status_mut() = status;
-        response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+        response
+            .headers_mut()
+            .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
         Ok(response)
     }
 
@@ -217,7 +245,9 @@ impl Simulator {
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| sim.clone().serve_one(req));
                     let io = hyper_util::rt::TokioIo::new(stream);
-                    if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
+                    if let Err(e) =
+                        hyper::server::conn::http1::Builder::new().serve_connection(io, service).await
+                    {
                         tracing::debug!(error = %e, "simulator connection ended");
                     }
                 });

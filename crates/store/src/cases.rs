@@ -6,8 +6,8 @@
 
 use crate::error::is_unique_violation;
 use crate::{
-    AttemptRow, BankCardRow, BoundPhone, CarrierEventRow, CarrierImportRow, CaseEventRow, CaseFacts, CaseOrder,
-    CaseQuery, CaseRow, CustomerRow, DirectDebitRow, HookEventRow, NewAudit, NewCase, PgStore,
+    AttemptRow, BankCardRow, BoundPhone, CarrierEventRow, CarrierImportRow, CaseEventRow, CaseFacts,
+    CaseOrder, CaseQuery, CaseRow, CustomerRow, DirectDebitRow, HookEventRow, NewAudit, NewCase, PgStore,
     PhoneBindingRow, Result, RiskFacts, SmsBlockRow, SqliteStore, StoreError, Unbind, UnbindCounts,
     UpsertCounts, UserRow, truncate_micros,
 };
@@ -20,6 +20,8 @@ use uuid::Uuid;
 
 /// Rows per multi-row statement (parameters stay under both databases' limits).
 const CHUNK: usize = 1000;
+/// Phones per lookup statement (one list parameter each).
+const LOOKUP_CHUNK: usize = 50_000;
 /// Statuses of a case still being worked.
 const ACTIVE: &str = "('open', 'pending_approval', 'escalated')";
 
@@ -81,8 +83,12 @@ pub trait CaseStore: Send + Sync {
         audit: NewAudit,
     ) -> Result<Option<UpsertCounts>>;
     /// Opens or extends cases outside a file import (hooks, gateway answers).
-    async fn upsert_cases(&self, cases: &[NewCase], events: &[CarrierEventRow], audit: NewAudit)
-    -> Result<Vec<Uuid>>;
+    async fn upsert_cases(
+        &self,
+        cases: &[NewCase],
+        events: &[CarrierEventRow],
+        audit: NewAudit,
+    ) -> Result<Vec<Uuid>>;
 
     /// A page of the queue.
     async fn queue(&self, q: &CaseQuery) -> Result<Vec<CaseRow>>;
@@ -129,8 +135,14 @@ pub trait CaseStore: Send + Sync {
     /// The active SMS block of a user.
     async fn sms_block(&self, user_id: Uuid) -> Result<Option<SmsBlockRow>>;
     /// Lifts a user's SMS block (checker approved; fresh carrier check in `detail`).
-    async fn lift_sms_block(&self, user_id: Uuid, by: &str, detail: &str, now: DateTime<Utc>, audit: NewAudit)
-    -> Result<()>;
+    async fn lift_sms_block(
+        &self,
+        user_id: Uuid,
+        by: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+        audit: NewAudit,
+    ) -> Result<()>;
 
     /// Verification attempts of a claimant or a card since `since`.
     async fn attempts(
@@ -156,7 +168,7 @@ fn conflict(what: impl Into<String>) -> StoreError {
 }
 
 macro_rules! impl_case_store {
-    ($store:ident, $db:ty, $skip_locked:expr) => {
+    ($store:ident, $db:ty, $skip_locked:expr, $in_list:expr, $list_param:expr, $id_list:expr, $id_param:expr) => {
         impl $store {
             async fn audit_tx(tx: &mut sqlx::Transaction<'_, $db>, a: NewAudit) -> Result<AuditRecord> {
                 Self::append_audit_tx(tx, a).await
@@ -302,43 +314,40 @@ macro_rules! impl_case_store {
             }
 
             async fn bound_phones(&self, phones: &[String]) -> Result<Vec<BoundPhone>> {
-                let mut out = Vec::new();
-                for chunk in phones.chunks(CHUNK) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "SELECT u.phone AS phone, u.id AS user_id, u.customer_id AS customer_id, \
-                         b.bound_at AS bound_at FROM users u JOIN phone_bindings b \
-                         ON b.user_id = u.id AND b.phone = u.phone AND b.unbound_at IS NULL \
-                         WHERE u.phone IN (",
-                    );
-                    let mut list = q.separated(", ");
-                    for p in chunk {
-                        list.push_bind(p);
-                    }
-                    q.push(")");
-                    out.extend(q.build_query_as::<BoundPhone>().fetch_all(&self.pool).await?);
+                let sql = format!(
+                    "SELECT u.phone AS phone, u.id AS user_id, u.customer_id AS customer_id, \
+                     b.bound_at AS bound_at FROM users u JOIN phone_bindings b \
+                     ON b.user_id = u.id AND b.phone = u.phone AND b.unbound_at IS NULL \
+                     WHERE u.phone {}",
+                    $in_list
+                );
+                let mut out = Vec::with_capacity(phones.len());
+                for chunk in phones.chunks(LOOKUP_CHUNK) {
+                    let rows = sqlx::query_as::<_, BoundPhone>(&sql).bind($list_param(chunk)).fetch_all(&self.pool);
+                    out.extend(rows.await?);
                 }
                 Ok(out)
             }
 
             async fn risk_facts(&self, user_ids: &[Uuid]) -> Result<Vec<RiskFacts>> {
-                let mut out = Vec::new();
-                for chunk in user_ids.chunks(CHUNK) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "SELECT u.id AS user_id, \
-                         CAST(COALESCE((SELECT SUM(a.balance_minor) FROM accounts a \
-                                   WHERE a.user_id = u.id AND a.kind = 'cash'), 0) AS BIGINT) AS balance_minor, \
-                         (SELECT COUNT(*) FROM bank_cards k WHERE k.user_id = u.id AND k.status = 'active') \
-                             AS active_cards, \
-                         (SELECT COUNT(*) FROM direct_debits d WHERE d.user_id = u.id AND d.ended_at IS NULL) \
-                             AS direct_debits, \
-                         u.last_login_at AS last_login_at FROM users u WHERE u.id IN (",
+                let mut out = Vec::with_capacity(user_ids.len());
+                for chunk in user_ids.chunks(LOOKUP_CHUNK) {
+                    out.extend(
+                        sqlx::query_as::<_, RiskFacts>(&format!(
+                            "SELECT u.id AS user_id, \
+                             CAST(COALESCE((SELECT SUM(a.balance_minor) FROM accounts a \
+                                  WHERE a.user_id = u.id AND a.kind = 'cash'), 0) AS BIGINT) AS balance_minor, \
+                             (SELECT COUNT(*) FROM bank_cards k WHERE k.user_id = u.id AND k.status = 'active') \
+                                 AS active_cards, \
+                             (SELECT COUNT(*) FROM direct_debits d WHERE d.user_id = u.id AND d.ended_at IS NULL) \
+                                 AS direct_debits, \
+                             u.last_login_at AS last_login_at FROM users u WHERE u.id {}",
+                            $id_list
+                        ))
+                        .bind($id_param(chunk))
+                        .fetch_all(&self.pool)
+                        .await?,
                     );
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    out.extend(q.build_query_as::<RiskFacts>().fetch_all(&self.pool).await?);
                 }
                 Ok(out)
             }
@@ -955,5 +964,41 @@ macro_rules! impl_case_store {
     };
 }
 
-impl_case_store!(SqliteStore, Sqlite, "");
-impl_case_store!(PgStore, Postgres, " FOR UPDATE SKIP LOCKED");
+/// SQLite takes a list as one JSON parameter (no parameter-count limit, one statement).
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// PostgreSQL takes a list as one array parameter.
+fn array_list(items: &[String]) -> Vec<String> {
+    items.to_vec()
+}
+
+/// SQLite stores UUIDs as 16-byte blobs: pass them as hex in JSON and `unhex` them.
+fn json_id_list(ids: &[Uuid]) -> String {
+    serde_json::to_string(&ids.iter().map(|id| id.simple().to_string()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".into())
+}
+
+fn array_id_list(ids: &[Uuid]) -> Vec<Uuid> {
+    ids.to_vec()
+}
+
+impl_case_store!(
+    SqliteStore,
+    Sqlite,
+    "",
+    "IN (SELECT value FROM json_each($1))",
+    json_list,
+    "IN (SELECT unhex(value) FROM json_each($1))",
+    json_id_list
+);
+impl_case_store!(
+    PgStore,
+    Postgres,
+    " FOR UPDATE SKIP LOCKED",
+    "= ANY($1)",
+    array_list,
+    "= ANY($1)",
+    array_id_list
+);

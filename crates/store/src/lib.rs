@@ -13,11 +13,11 @@ mod imp;
 mod open;
 mod rows;
 
+pub use case_rows::*;
+pub use cases::{CaseStore, Detection, Transition};
 pub use error::StoreError;
 pub use imp::{PgStore, SqliteStore};
 pub use open::{open, redact_url};
-pub use case_rows::*;
-pub use cases::{CaseStore, Detection, Transition};
 pub use rows::*;
 
 use async_trait::async_trait;

@@ -95,8 +95,12 @@ impl ForceUnbindView {
             labelled_text_edit_ui(ui, T::ClaimantPhone.text(lang), &mut self.phone, false);
             if ui.button(T::FindCase.text(lang)).clicked() {
                 self.state = None;
-                let filter = QueueFilter { phone: Some(self.phone.trim().to_owned()), ..QueueFilter::default() };
-                outbox.send(Purpose::Wizard(WizardPurpose::Find), Request::Queue { filter, after: None, limit: 5 });
+                let filter =
+                    QueueFilter { phone: Some(self.phone.trim().to_owned()), ..QueueFilter::default() };
+                outbox.send(
+                    Purpose::Wizard(WizardPurpose::Find),
+                    Request::Queue { filter, after: None, limit: 5 },
+                );
             }
         });
         let Some(case) = self.case.clone() else {
@@ -107,7 +111,11 @@ impl ForceUnbindView {
         };
         ui.label(fill(
             T::WizardCase.text(lang),
-            &[("phone", &case.phone_masked), ("status", &status_text(case.status).text(lang)), ("risk", &case.risk_score)],
+            &[
+                ("phone", &case.phone_masked),
+                ("status", &status_text(case.status).text(lang)),
+                ("risk", &case.risk_score),
+            ],
         ));
         ui.separator();
         ui.strong(T::Step2.text(lang));
@@ -117,8 +125,15 @@ impl ForceUnbindView {
             ui.weak(format!("{} {}", T::ClaimantPhone.text(lang), domain::mask::phone(p)));
         }
         if ui.button(T::RunCarrierCheck.text(lang)).clicked() {
-            let claimant = Claimant { name: self.name.clone(), id_number: self.id_number.clone(), phone: self.phone.trim().to_owned() };
-            outbox.send(Purpose::Wizard(WizardPurpose::Step), Request::ForceUnbindStart { case_id: case.id, claimant });
+            let claimant = Claimant {
+                name: self.name.clone(),
+                id_number: self.id_number.clone(),
+                phone: self.phone.trim().to_owned(),
+            };
+            outbox.send(
+                Purpose::Wizard(WizardPurpose::Step),
+                Request::ForceUnbindStart { case_id: case.id, claimant },
+            );
         }
         let Some(state) = self.state.clone() else { return };
         if state.same_person {
@@ -129,7 +144,11 @@ impl ForceUnbindView {
         if let Some(a) = state.carrier_check {
             ui.label(fill(
                 T::CarrierAnswer.text(lang),
-                &[("name", &field_text(a.name).text(lang)), ("id", &field_text(a.id_number).text(lang)), ("phone", &field_text(a.phone).text(lang))],
+                &[
+                    ("name", &field_text(a.name).text(lang)),
+                    ("id", &field_text(a.id_number).text(lang)),
+                    ("phone", &field_text(a.phone).text(lang)),
+                ],
             ));
         }
         if let Some(t) = state.twice_tel {
@@ -155,7 +174,11 @@ impl ForceUnbindView {
             );
         }
         for (card, answer, bank) in &state.bank_checks {
-            ui.label(format!("{card} · {} · {}", bank.as_deref().unwrap_or("—"), bank_text(*answer).text(lang)));
+            ui.label(format!(
+                "{card} · {} · {}",
+                bank.as_deref().unwrap_or("—"),
+                bank_text(*answer).text(lang)
+            ));
         }
         if !state.bank_passed {
             return;
@@ -166,7 +189,10 @@ impl ForceUnbindView {
         match state.outcome {
             None => {
                 if ui.button(T::SubmitUnbind.text(lang)).clicked() {
-                    outbox.send(Purpose::Wizard(WizardPurpose::Step), Request::ForceUnbindSubmit { wizard_id: state.wizard_id });
+                    outbox.send(
+                        Purpose::Wizard(WizardPurpose::Step),
+                        Request::ForceUnbindSubmit { wizard_id: state.wizard_id },
+                    );
                 }
             }
             Some(DecisionOutcome::PendingApproval) => {

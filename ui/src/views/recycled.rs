@@ -9,8 +9,8 @@ use crate::app::{Outbox, Purpose};
 use crate::i18n::{Lang, T, fill};
 use crate::views::{fmt_time, labelled_text_edit_ui};
 use domain::cases::{
-    BulkSummary, CaseDecision, CaseDetail, CaseRowView, DecisionOutcome, ImportState, QueueCursor, QueueFilter,
-    QueuePage, QueueSort,
+    BulkSummary, CaseDecision, CaseDetail, CaseRowView, DecisionOutcome, ImportState, QueueCursor,
+    QueueFilter, QueuePage, QueueSort,
 };
 use domain::recycle::{CaseSource, CaseStatus, NotRecycledReason};
 use domain::{Request, Response};
@@ -65,9 +65,16 @@ fn preset_views() -> Vec<SavedView> {
         view("高风险 ≥50 / High risk", QueueFilter { min_risk: Some(50), ..QueueFilter::default() }),
         view(
             "超时 >48h / Past SLA",
-            QueueFilter { older_than_hours: Some(48), sort: QueueSort::OldestFirst, ..QueueFilter::default() },
+            QueueFilter {
+                older_than_hours: Some(48),
+                sort: QueueSort::OldestFirst,
+                ..QueueFilter::default()
+            },
         ),
-        view("待复核 / Pending approval", QueueFilter { status: Some(CaseStatus::PendingApproval), ..QueueFilter::default() }),
+        view(
+            "待复核 / Pending approval",
+            QueueFilter { status: Some(CaseStatus::PendingApproval), ..QueueFilter::default() },
+        ),
         view("我的案件 / Mine", QueueFilter { mine_only: true, ..QueueFilter::default() }),
     ]
 }
@@ -200,7 +207,13 @@ impl RecycledView {
     }
 
     /// Takes a reply.
-    pub fn on_reply(&mut self, purpose: RecycledPurpose, reply: Result<Response, String>, lang: Lang, outbox: &mut Outbox) {
+    pub fn on_reply(
+        &mut self,
+        purpose: RecycledPurpose,
+        reply: Result<Response, String>,
+        lang: Lang,
+        outbox: &mut Outbox,
+    ) {
         let reply = match reply {
             Ok(r) => r,
             Err(e) => {
@@ -221,7 +234,9 @@ impl RecycledView {
             }
             (RecycledPurpose::Action, reply) => {
                 self.message = Some(match reply {
-                    Response::Decided(DecisionOutcome::PendingApproval) => T::SentForApproval.text(lang).to_owned(),
+                    Response::Decided(DecisionOutcome::PendingApproval) => {
+                        T::SentForApproval.text(lang).to_owned()
+                    }
                     _ => T::Saved.text(lang).to_owned(),
                 });
                 if let Some(d) = &self.detail {
@@ -239,10 +254,14 @@ impl RecycledView {
             }
             (RecycledPurpose::ImportStarted, Response::ImportStarted { job_id }) => {
                 self.import_job = Some(job_id);
-                outbox.send(Purpose::Recycled(RecycledPurpose::ImportStatus), Request::ImportStatus { job_id });
+                outbox
+                    .send(Purpose::Recycled(RecycledPurpose::ImportStatus), Request::ImportStatus { job_id });
             }
             (RecycledPurpose::ImportStatus, Response::Import(state)) => {
-                let finished = matches!(state, ImportState::Done(_) | ImportState::Rejected { .. } | ImportState::Failed { .. });
+                let finished = matches!(
+                    state,
+                    ImportState::Done(_) | ImportState::Rejected { .. } | ImportState::Failed { .. }
+                );
                 if finished {
                     self.import_job = None;
                     if matches!(state, ImportState::Done(_)) {
@@ -262,14 +281,22 @@ impl RecycledView {
                 }
             }
             (RecycledPurpose::Evidence, Response::Evidence { sha256, html_path, .. }) => {
-                self.message = Some(fill(T::EvidenceWritten.text(lang), &[("path", &html_path), ("sha", &sha256)]));
+                self.message =
+                    Some(fill(T::EvidenceWritten.text(lang), &[("path", &html_path), ("sha", &sha256)]));
             }
             _ => {}
         }
     }
 
     /// Draws the view for operator `me`.
-    pub fn recycled_ui(&mut self, ui: &mut egui::Ui, lang: Lang, me: &str, can: Abilities, outbox: &mut Outbox) {
+    pub fn recycled_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        me: &str,
+        can: Abilities,
+        outbox: &mut Outbox,
+    ) {
         let (can_approve, keyboard) = (can.approve, can.keyboard);
         if !self.loaded_once {
             self.loaded_once = true;
@@ -305,15 +332,24 @@ impl RecycledView {
             } else if pressed(egui::Key::C) {
                 self.act(outbox, Request::ClaimCase { case_id: d.row.id });
             } else if pressed(egui::Key::A) {
-                if d.row.status == CaseStatus::PendingApproval && can_approve && d.row.proposed_by.as_deref() != Some(me) {
-                    self.act(outbox, Request::ApproveCase { case_id: d.row.id, approve: true, note: self.note.clone() });
+                if d.row.status == CaseStatus::PendingApproval
+                    && can_approve
+                    && d.row.proposed_by.as_deref() != Some(me)
+                {
+                    self.act(
+                        outbox,
+                        Request::ApproveCase { case_id: d.row.id, approve: true, note: self.note.clone() },
+                    );
                 } else {
                     let decision = CaseDecision::ConfirmRecycled { note: self.note.clone() };
                     self.act(outbox, Request::DecideCase { case_id: d.row.id, decision });
                 }
             } else if pressed(egui::Key::R) {
                 if d.row.status == CaseStatus::PendingApproval && can_approve {
-                    self.act(outbox, Request::ApproveCase { case_id: d.row.id, approve: false, note: self.note.clone() });
+                    self.act(
+                        outbox,
+                        Request::ApproveCase { case_id: d.row.id, approve: false, note: self.note.clone() },
+                    );
                 } else {
                     let decision = CaseDecision::NotRecycled { reason: self.reason, note: self.note.clone() };
                     self.act(outbox, Request::DecideCase { case_id: d.row.id, decision });
@@ -339,26 +375,35 @@ impl RecycledView {
         let mut changed = false;
         ui.horizontal_wrapped(|ui| {
             egui::ComboBox::from_label(T::FilterStatus.text(lang))
-                .selected_text(self.filter.status.map_or(T::AnyActive.text(lang), |s| status_text(s).text(lang)))
+                .selected_text(
+                    self.filter.status.map_or(T::AnyActive.text(lang), |s| status_text(s).text(lang)),
+                )
                 .show_ui(ui, |ui| {
-                    changed |= ui.selectable_value(&mut self.filter.status, None, T::AnyActive.text(lang)).changed();
+                    changed |=
+                        ui.selectable_value(&mut self.filter.status, None, T::AnyActive.text(lang)).changed();
                     for s in CaseStatus::ALL {
-                        changed |= ui.selectable_value(&mut self.filter.status, Some(s), status_text(s).text(lang)).changed();
+                        changed |= ui
+                            .selectable_value(&mut self.filter.status, Some(s), status_text(s).text(lang))
+                            .changed();
                     }
                 });
             egui::ComboBox::from_label(T::FilterSource.text(lang))
                 .selected_text(self.filter.source.map_or(T::Any.text(lang), |s| source_text(s).text(lang)))
                 .show_ui(ui, |ui| {
-                    changed |= ui.selectable_value(&mut self.filter.source, None, T::Any.text(lang)).changed();
+                    changed |=
+                        ui.selectable_value(&mut self.filter.source, None, T::Any.text(lang)).changed();
                     for s in CaseSource::ALL {
-                        changed |= ui.selectable_value(&mut self.filter.source, Some(s), source_text(s).text(lang)).changed();
+                        changed |= ui
+                            .selectable_value(&mut self.filter.source, Some(s), source_text(s).text(lang))
+                            .changed();
                     }
                 });
             egui::ComboBox::from_label(T::Sort.text(lang))
                 .selected_text(sort_text(self.filter.sort).text(lang))
                 .show_ui(ui, |ui| {
                     for s in [QueueSort::RiskDesc, QueueSort::OldestFirst, QueueSort::NewestFirst] {
-                        changed |= ui.selectable_value(&mut self.filter.sort, s, sort_text(s).text(lang)).changed();
+                        changed |=
+                            ui.selectable_value(&mut self.filter.sort, s, sort_text(s).text(lang)).changed();
                     }
                 });
             changed |= ui.checkbox(&mut self.filter.mine_only, T::MineOnly.text(lang)).changed();
@@ -402,9 +447,14 @@ impl RecycledView {
                 changed = true;
             }
             let label = ui.label(T::ViewName.text(lang));
-            ui.add(egui::TextEdit::singleline(&mut self.view_name).desired_width(100.0)).labelled_by(label.id);
-            if ui.add_enabled(!self.view_name.trim().is_empty(), egui::Button::new(T::SaveView.text(lang))).clicked() {
-                self.views.push(SavedView { name: self.view_name.trim().to_owned(), filter: self.filter.clone() });
+            ui.add(egui::TextEdit::singleline(&mut self.view_name).desired_width(100.0))
+                .labelled_by(label.id);
+            if ui
+                .add_enabled(!self.view_name.trim().is_empty(), egui::Button::new(T::SaveView.text(lang)))
+                .clicked()
+            {
+                self.views
+                    .push(SavedView { name: self.view_name.trim().to_owned(), filter: self.filter.clone() });
                 self.view_name.clear();
             }
         });
@@ -425,12 +475,16 @@ impl RecycledView {
                 if ui.add_enabled(ready, egui::Button::new(T::Import.text(lang))).clicked() {
                     self.import_state = None;
                     let path = self.import_path.trim().to_owned();
-                    outbox.send(Purpose::Recycled(RecycledPurpose::ImportStarted), Request::ImportCarrierFile { path });
+                    outbox.send(
+                        Purpose::Recycled(RecycledPurpose::ImportStarted),
+                        Request::ImportCarrierFile { path },
+                    );
                 }
             });
             match &self.import_state {
                 Some(ImportState::Reading { bytes_read, total_bytes, lines }) => {
-                    let fraction = if *total_bytes == 0 { 0.0 } else { *bytes_read as f32 / *total_bytes as f32 };
+                    let fraction =
+                        if *total_bytes == 0 { 0.0 } else { *bytes_read as f32 / *total_bytes as f32 };
                     ui.add(egui::ProgressBar::new(fraction * 0.5).show_percentage());
                     ui.label(fill(T::ImportReading.text(lang), &[("n", lines)]));
                 }
@@ -458,7 +512,10 @@ impl RecycledView {
                     ui.label(text);
                 }
                 Some(ImportState::Rejected { errors, error_count }) => {
-                    ui.colored_label(ui.visuals().error_fg_color, fill(T::ImportRejected.text(lang), &[("n", error_count)]));
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        fill(T::ImportRejected.text(lang), &[("n", error_count)]),
+                    );
                     egui::ScrollArea::vertical().id_salt("import_errors").max_height(120.0).show(ui, |ui| {
                         for e in errors {
                             ui.label(e.to_string());
@@ -505,7 +562,11 @@ impl RecycledView {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.label(fill(
                     T::BulkDryRun.text(lang),
-                    &[("n", &summary.eligible), ("skipped", &summary.skipped.len()), ("reason", &reason_text(self.reason).text(lang))],
+                    &[
+                        ("n", &summary.eligible),
+                        ("skipped", &summary.skipped.len()),
+                        ("reason", &reason_text(self.reason).text(lang)),
+                    ],
                 ));
                 for (id, why) in summary.skipped.iter().take(10) {
                     ui.weak(format!("{} · {why}", &id.to_string()[..8]));
@@ -535,18 +596,31 @@ impl RecycledView {
             ui.label(T::QueueEmpty.text(lang));
         }
         let mut open = None;
-        egui::ScrollArea::vertical().id_salt("queue").max_height(ui.available_height() - 30.0).show(ui, |ui| {
-            egui::Grid::new("queue_rows").striped(true).num_columns(9).show(ui, |ui| {
-                for key in [T::Phone, T::Status, T::FilterSource, T::Risk, T::Carrier, T::Province, T::Age, T::ClaimedBy, T::Actions] {
-                    ui.strong(key.text(lang));
-                }
-                ui.end_row();
-                for (i, row) in page.rows.iter().enumerate() {
-                    self.row_ui(ui, lang, i, row, &mut open);
+        egui::ScrollArea::vertical().id_salt("queue").max_height(ui.available_height() - 30.0).show(
+            ui,
+            |ui| {
+                egui::Grid::new("queue_rows").striped(true).num_columns(9).show(ui, |ui| {
+                    for key in [
+                        T::Phone,
+                        T::Status,
+                        T::FilterSource,
+                        T::Risk,
+                        T::Carrier,
+                        T::Province,
+                        T::Age,
+                        T::ClaimedBy,
+                        T::Actions,
+                    ] {
+                        ui.strong(key.text(lang));
+                    }
                     ui.end_row();
-                }
-            });
-        });
+                    for (i, row) in page.rows.iter().enumerate() {
+                        self.row_ui(ui, lang, i, row, &mut open);
+                        ui.end_row();
+                    }
+                });
+            },
+        );
         ui.horizontal(|ui| {
             if ui.add_enabled(!self.cursors.is_empty(), egui::Button::new(T::PrevPage.text(lang))).clicked() {
                 let before = self.cursors.pop().flatten();
@@ -562,10 +636,18 @@ impl RecycledView {
         }
     }
 
-    fn row_ui(&mut self, ui: &mut egui::Ui, lang: Lang, i: usize, row: &CaseRowView, open: &mut Option<Uuid>) {
+    fn row_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        i: usize,
+        row: &CaseRowView,
+        open: &mut Option<Uuid>,
+    ) {
         // The checkbox carries the number, so automation finds a row by what it shows.
         let mut on = self.checked.contains(&row.id);
-        let phone = if i == self.selected { format!("▶ {}", row.phone_masked) } else { row.phone_masked.clone() };
+        let phone =
+            if i == self.selected { format!("▶ {}", row.phone_masked) } else { row.phone_masked.clone() };
         if ui.checkbox(&mut on, phone).changed() {
             self.selected = i;
             if on {
@@ -585,7 +667,7 @@ impl RecycledView {
         ui.label(&row.province);
         let age = fill(T::AgeHours.text(lang), &[("n", &row.age_hours)]);
         if row.sla_breached {
-            ui.colored_label(ui.visuals().warn_fg_color, format!("{age} ⚠"));
+            ui.colored_label(ui.visuals().warn_fg_color, format!("{age} {}", T::PastSla.text(lang)));
         } else {
             ui.label(age);
         }
@@ -634,7 +716,10 @@ impl RecycledView {
             ui.colored_label(ui.visuals().warn_fg_color, T::ManualOnly.text(lang));
         }
         if let Some(until) = d.row.freeze_until {
-            ui.colored_label(ui.visuals().warn_fg_color, fill(T::InFreeze.text(lang), &[("until", &fmt_time(until))]));
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                fill(T::InFreeze.text(lang), &[("until", &fmt_time(until))]),
+            );
         }
         ui.label(fill(
             T::RiskLine.text(lang),
@@ -647,12 +732,20 @@ impl RecycledView {
             ],
         ));
         if let Some(p) = &d.proposal {
-            ui.label(fill(T::ProposalBy.text(lang), &[("by", &p.by), ("decision", &decision_name(&p.decision))]));
+            ui.label(fill(
+                T::ProposalBy.text(lang),
+                &[("by", &p.by), ("decision", &decision_name(&p.decision))],
+            ));
         }
         if let Some((decision, reason, by, checker)) = &d.decision {
             ui.label(fill(
                 T::DecidedBy.text(lang),
-                &[("decision", decision), ("reason", reason), ("by", by), ("checker", &checker.clone().unwrap_or("—".into()))],
+                &[
+                    ("decision", decision),
+                    ("reason", reason),
+                    ("by", by),
+                    ("checker", &checker.clone().unwrap_or("—".into())),
+                ],
             ));
         }
         if let Some(sha) = &d.evidence_sha256 {
@@ -672,7 +765,10 @@ impl RecycledView {
                 self.act(outbox, Request::CheckCarrier { case_id: id });
             }
             if ui.button(T::ExportEvidence.text(lang)).clicked() {
-                outbox.send(Purpose::Recycled(RecycledPurpose::Evidence), Request::ExportEvidence { case_id: id });
+                outbox.send(
+                    Purpose::Recycled(RecycledPurpose::Evidence),
+                    Request::ExportEvidence { case_id: id },
+                );
             }
             if active && can_force_unbind && ui.button(T::StartForceUnbind.text(lang)).clicked() {
                 self.force_unbind_request = Some(d.row.clone());
@@ -703,10 +799,16 @@ impl RecycledView {
             ui.horizontal(|ui| {
                 labelled_text_edit_ui(ui, T::Note.text(lang), &mut self.note, false);
                 if ui.button(T::Approve.text(lang)).clicked() {
-                    self.act(outbox, Request::ApproveCase { case_id: id, approve: true, note: self.note.clone() });
+                    self.act(
+                        outbox,
+                        Request::ApproveCase { case_id: id, approve: true, note: self.note.clone() },
+                    );
                 }
                 if ui.button(T::RejectProposal.text(lang)).clicked() {
-                    self.act(outbox, Request::ApproveCase { case_id: id, approve: false, note: self.note.clone() });
+                    self.act(
+                        outbox,
+                        Request::ApproveCase { case_id: id, approve: false, note: self.note.clone() },
+                    );
                 }
             });
         }
@@ -714,7 +816,11 @@ impl RecycledView {
             ui.horizontal(|ui| {
                 labelled_text_edit_ui(ui, T::ReassignTo.text(lang), &mut self.reassign_to, false);
                 if ui.button(T::Reassign.text(lang)).clicked() {
-                    let req = Request::ReassignCase { case_id: id, to: self.reassign_to.clone(), reason: self.note.clone() };
+                    let req = Request::ReassignCase {
+                        case_id: id,
+                        to: self.reassign_to.clone(),
+                        reason: self.note.clone(),
+                    };
                     self.act(outbox, req);
                 }
             });
@@ -753,11 +859,14 @@ fn sort_text(s: QueueSort) -> T {
 
 /// A reason picker.
 pub fn reason_combo_ui(ui: &mut egui::Ui, lang: Lang, reason: &mut NotRecycledReason) {
-    egui::ComboBox::from_label(T::Reason.text(lang)).selected_text(reason_text(*reason).text(lang)).show_ui(ui, |ui| {
-        for r in NotRecycledReason::ALL {
-            ui.selectable_value(reason, r, reason_text(r).text(lang));
-        }
-    });
+    egui::ComboBox::from_label(T::Reason.text(lang)).selected_text(reason_text(*reason).text(lang)).show_ui(
+        ui,
+        |ui| {
+            for r in NotRecycledReason::ALL {
+                ui.selectable_value(reason, r, reason_text(r).text(lang));
+            }
+        },
+    );
 }
 
 /// Timeline kinds in the operator's words; unknown kinds as they are.

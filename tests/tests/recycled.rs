@@ -343,6 +343,68 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
     );
 }
 
+async fn lifting_an_sms_block_needs_a_carrier_check_and_a_checker(db: Db) {
+    let w = world(db, 600).await;
+    let mut cs1 = login(&w.s, "cs1").await;
+    let mut sup1 = login(&w.s, "sup1").await;
+    done(&w, &mut cs1, "n.csv", seed::carrier_notices_csv(&w.records).as_bytes()).await;
+    // A reissued number whose customer also holds another number (a second user's login).
+    let mut found = None;
+    for r in w.records.iter().filter(|r| r.status == "reissued") {
+        let user = w.s.store().user_by_phone(&r.phone).await.unwrap().unwrap();
+        let tree = w.s.store().customer_tree(user.customer_id).await.unwrap().unwrap();
+        let other = tree.users.iter().find(|u| u.id != user.id && u.phone.is_some()).cloned();
+        let verified = tree.customer.id_number_enc.is_some();
+        let other_active = match &other {
+            Some(o) => !w.records.iter().any(|x| Some(&x.phone) == o.phone.as_ref()),
+            None => false,
+        };
+        if let (Some(o), true, true) = (other, verified, other_active) {
+            found = Some((r.phone.clone(), user, o.phone.unwrap()));
+            break;
+        }
+    }
+    let (phone, user, other_phone) = found.expect("a customer with two numbers");
+    let case = case_of(&w, &mut cs1, &phone).await;
+    call(&w.s, &mut cs1, Request::ClaimCase { case_id: case.id }).await.unwrap();
+    let confirm = CaseDecision::ConfirmRecycled { note: "x".into() };
+    call(&w.s, &mut cs1, Request::DecideCase { case_id: case.id, decision: confirm }).await.unwrap();
+    call(&w.s, &mut sup1, Request::ApproveCase { case_id: case.id, approve: true, note: String::new() })
+        .await
+        .unwrap();
+    assert!(w.s.store().user(user.id).await.unwrap().unwrap().sms_reset_blocked);
+    // A number the customer does not hold fails the fresh carrier check.
+    let stranger = reissued(&w).phone.clone();
+    let r = call(&w.s, &mut cs1, Request::RequestSmsUnblock { user_id: user.id, phone: stranger }).await;
+    assert!(matches!(r, Err(ApiError::Conflict { .. })), "{r:?}");
+    // The customer's other number, freed from the other user: the check passes.
+    e2e::raw_execute(&w._db.url, &format!("UPDATE users SET phone = NULL WHERE phone = '{other_phone}'"))
+        .await
+        .unwrap();
+    e2e::raw_execute(
+        &w._db.url,
+        &format!("UPDATE phone_bindings SET unbound_at = bound_at WHERE phone = '{other_phone}'"),
+    )
+    .await
+    .unwrap();
+    call(&w.s, &mut cs1, Request::RequestSmsUnblock { user_id: user.id, phone: other_phone.clone() })
+        .await
+        .unwrap();
+    let r = call(&w.s, &mut cs1, Request::ApproveSmsUnblock { user_id: user.id }).await;
+    assert!(matches!(r, Err(ApiError::Forbidden { .. })), "agents do not approve");
+    let Response::Case(detail) =
+        call(&w.s, &mut sup1, Request::CaseDetail { case_id: case.id }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(detail.sms_unblock_requested_by.as_deref(), Some("cs1"));
+    call(&w.s, &mut sup1, Request::ApproveSmsUnblock { user_id: user.id }).await.unwrap();
+    let after = w.s.store().user(user.id).await.unwrap().unwrap();
+    assert!(!after.sms_reset_blocked);
+    assert_eq!(after.phone.as_deref(), Some(other_phone.as_str()), "the checked number is the new login");
+    assert!(w.s.store().sms_block(user.id).await.unwrap().is_none());
+}
+
 async fn threshold_setting_and_freeze_window(db: Db) {
     let w = world(db, 300).await;
     let mut cs1 = login(&w.s, "cs1").await;
@@ -586,6 +648,7 @@ on_both_databases!(
     detection_rule_entry_time_and_old_notices,
     claims_are_exclusive_and_leases_expire,
     confirm_needs_a_checker_and_unbinds,
+    lifting_an_sms_block_needs_a_carrier_check_and_a_checker,
     threshold_setting_and_freeze_window,
     bulk_dry_run_changes_nothing,
     hooks_open_cases_and_block,

@@ -323,6 +323,10 @@ catalogue! {
     FourEyesAlways => "确认二次号一律需要复核", "Every confirmation needs a checker";
     FourEyesAbove => "余额不低于此金额（元）才需要复核", "Checker only at or above this balance (yuan)";
     SaveSettings => "保存设置", "Save settings";
+    UnblockPhone => "原用户现用手机号", "Old user's current number";
+    RequestUnblock => "申请解除短信封禁", "Ask to lift the SMS block";
+    UnblockPending => "{by} 已申请解除短信封禁（运营商核验通过），等待复核", "{by} asked to lift the SMS block (carrier check passed); waiting for a checker";
+    ApproveUnblock => "批准解除封禁", "Approve lifting the block";
 }
 
 /// The catalogue text for a stored code (account kind or status); unknown codes are

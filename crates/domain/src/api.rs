@@ -162,6 +162,19 @@ pub enum Request {
         /// Case.
         case_id: Uuid,
     },
+    /// Ask to lift a user's SMS-reset block: a fresh carrier 3-element check of the
+    /// customer with the number they now hold; a checker approves.
+    RequestSmsUnblock {
+        /// The blocked user.
+        user_id: Uuid,
+        /// The number the user now holds (becomes their login on approval).
+        phone: String,
+    },
+    /// A checker lifts the block requested by another operator.
+    ApproveSmsUnblock {
+        /// The blocked user.
+        user_id: Uuid,
+    },
 }
 
 impl Request {
@@ -182,11 +195,13 @@ impl Request {
             | Request::ImportStatus { .. }
             | Request::CheckCarrier { .. }
             | Request::RecycleSettings
-            | Request::ExportEvidence { .. } => Some(Permission::RecycledReview),
+            | Request::ExportEvidence { .. }
+            | Request::RequestSmsUnblock { .. } => Some(Permission::RecycledReview),
             Request::ReassignCase { .. }
             | Request::ApproveCase { .. }
             | Request::BulkNotRecycled { .. }
-            | Request::UpdateRecycleSettings { .. } => Some(Permission::RecycledApprove),
+            | Request::UpdateRecycleSettings { .. }
+            | Request::ApproveSmsUnblock { .. } => Some(Permission::RecycledApprove),
             Request::ForceUnbindStart { .. }
             | Request::ForceUnbindBankCheck { .. }
             | Request::ForceUnbindSubmit { .. } => Some(Permission::ForceUnbind),
@@ -222,6 +237,8 @@ impl Request {
             Request::ForceUnbindBankCheck { .. } => "force_unbind_bank_check",
             Request::ForceUnbindSubmit { .. } => "force_unbind_submit",
             Request::ExportEvidence { .. } => "export_evidence",
+            Request::RequestSmsUnblock { .. } => "request_sms_unblock",
+            Request::ApproveSmsUnblock { .. } => "approve_sms_unblock",
         }
     }
 }

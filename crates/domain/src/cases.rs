@@ -154,6 +154,8 @@ pub struct CaseDetail {
     pub decision: Option<(String, String, String, Option<String>)>,
     /// SMS reset blocked for the old user.
     pub sms_reset_blocked: bool,
+    /// Who asked to lift the SMS block (waiting for a checker).
+    pub sms_unblock_requested_by: Option<String>,
     /// One timeline per phone, oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// Hash of the evidence pack, once the case closed by force-unbind.

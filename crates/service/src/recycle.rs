@@ -362,6 +362,12 @@ impl Services {
                 .await
                 .map(|s| Response::ForceUnbind(Box::new(s))),
             Request::ExportEvidence { case_id } => self.export_evidence(actor, case_id, now).await,
+            Request::RequestSmsUnblock { user_id, phone } => {
+                self.request_sms_unblock(actor, user_id, &phone, now).await.map(|()| Response::Done)
+            }
+            Request::ApproveSmsUnblock { user_id } => {
+                self.approve_sms_unblock(actor, user_id, now).await.map(|()| Response::Done)
+            }
             other => Err(ApiError::Unavailable {
                 message: format!("{} is not a recycled-number request", other.name()),
             }),
@@ -483,6 +489,13 @@ impl Services {
             _ => None,
         };
         let evidence_sha256 = self.store().evidence_pack(case_id).await?.map(|(sha, _)| sha);
+        let sms_unblock_requested_by = f
+            .sms_blocks
+            .iter()
+            .filter(|b| b.lifted_at.is_none())
+            .filter_map(|b| b.lift_detail.as_deref())
+            .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .find_map(|v| v["requested_by"].as_str().map(str::to_owned));
         Ok(CaseDetail {
             row,
             old_user_id: f.case.old_user_id,
@@ -498,6 +511,7 @@ impl Services {
             proposal,
             decision,
             sms_reset_blocked: f.user.sms_reset_blocked,
+            sms_unblock_requested_by,
             timeline: timeline(&f),
             evidence_sha256,
         })
@@ -1413,6 +1427,88 @@ impl Services {
         // The clear inputs are no longer needed: the wizard ends here.
         drop(w);
         Ok(state)
+    }
+
+    /// Maker: a fresh carrier 3-element check of the blocked user's customer with the
+    /// number they hold now; if it passes, the request waits for a checker.
+    async fn request_sms_unblock(
+        &self,
+        actor: &str,
+        user_id: Uuid,
+        phone: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let phone = String::from(Phone::parse(phone).map_err(|e| invalid("phone", e.to_string()))?);
+        if self.store().sms_block(user_id).await?.is_none() {
+            return Err(ApiError::Conflict { what: "the user has no SMS-reset block".into() });
+        }
+        let user = self
+            .store()
+            .user(user_id)
+            .await?
+            .ok_or(ApiError::NotFound { what: format!("user {user_id}") })?;
+        let customer = self
+            .store()
+            .customer(user.customer_id)
+            .await?
+            .ok_or(ApiError::NotFound { what: "customer".into() })?;
+        let sealed = customer
+            .id_number_enc
+            .as_deref()
+            .ok_or_else(|| invalid("user_id", "the customer is not real-name verified"))?;
+        let id = self.vault().open(sealed).map_err(|e| ApiError::Database { message: e.to_string() })?;
+        let answer = self
+            .carrier()?
+            .three_elements(&customer.name, &id, &phone)
+            .await
+            .map_err(|e| gateway_error("carrier", e))?;
+        let target = format!("user:{user_id}");
+        let detail = json!({ "phone": mask::phone(&phone), "answer": answer, "passed": answer.passed() });
+        if !answer.passed() {
+            self.store()
+                .append_audit(NewAudit::new(now, actor, "sms_unblock.check_failed", target, detail))
+                .await?;
+            return Err(ApiError::Conflict {
+                what: "the carrier check of the customer with this number failed".into(),
+            });
+        }
+        let pending =
+            json!({ "requested_by": actor, "phone": phone, "answer": answer, "at": now }).to_string();
+        let a = NewAudit::new(now, actor, "sms_unblock.request", target, detail);
+        Ok(self.store().request_sms_unblock(user_id, &pending, a).await?)
+    }
+
+    /// Checker: lifts the block and binds the checked number, never for their own request.
+    async fn approve_sms_unblock(
+        &self,
+        checker: &str,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let block = self
+            .store()
+            .sms_block(user_id)
+            .await?
+            .ok_or(ApiError::Conflict { what: "the user has no SMS-reset block".into() })?;
+        let pending: serde_json::Value = block
+            .lift_detail
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .ok_or(ApiError::Conflict { what: "nobody asked to lift this block".into() })?;
+        if pending["requested_by"].as_str() == Some(checker) {
+            return Err(ApiError::Conflict { what: "the maker cannot approve their own request".into() });
+        }
+        let phone = pending["phone"].as_str().map(str::to_owned);
+        let a = NewAudit::new(
+            now,
+            checker,
+            "sms_unblock.approve",
+            format!("user:{user_id}"),
+            json!({
+                "maker": pending["requested_by"], "phone": phone.as_deref().map(mask::phone),
+            }),
+        );
+        Ok(self.store().lift_sms_block(user_id, checker, phone.as_deref(), now, a).await?)
     }
 
     async fn export_evidence(

@@ -119,9 +119,10 @@ impl Simulator {
                 })
             }
             _ => {
-                let user = self.store.user_by_phone(phone).await.map_err(|e| e.to_string())?;
-                let customer = match user {
-                    Some(u) => self.store.customer(u.customer_id).await.map_err(|e| e.to_string())?,
+                // The subscriber of an active number: the customer who last had it bound.
+                let holder = self.store.phone_holder(phone).await.map_err(|e| e.to_string())?;
+                let customer = match holder {
+                    Some(id) => self.store.customer(id).await.map_err(|e| e.to_string())?,
                     None => None,
                 };
                 Ok(match customer {

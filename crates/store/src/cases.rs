@@ -134,12 +134,15 @@ pub trait CaseStore: Send + Sync {
     async fn record_hook(&self, event: &HookEventRow) -> Result<()>;
     /// The active SMS block of a user.
     async fn sms_block(&self, user_id: Uuid) -> Result<Option<SmsBlockRow>>;
-    /// Lifts a user's SMS block (checker approved; fresh carrier check in `detail`).
+    /// Records a maker's request to lift a user's SMS block (after a fresh carrier check).
+    async fn request_sms_unblock(&self, user_id: Uuid, detail: &str, audit: NewAudit) -> Result<()>;
+    /// Lifts a user's SMS block (a checker approved) and, when given, makes `new_phone`
+    /// the user's login (it must be free).
     async fn lift_sms_block(
         &self,
         user_id: Uuid,
         by: &str,
-        detail: &str,
+        new_phone: Option<&str>,
         now: DateTime<Utc>,
         audit: NewAudit,
     ) -> Result<()>;
@@ -157,6 +160,9 @@ pub trait CaseStore: Send + Sync {
     async fn evidence_pack(&self, case_id: Uuid) -> Result<Option<(String, String)>>;
     /// The user a phone is the login of.
     async fn user_by_phone(&self, phone: &str) -> Result<Option<UserRow>>;
+    /// The customer who last had `phone` bound (the simulator's stand-in for the
+    /// carrier's subscriber register).
+    async fn phone_holder(&self, phone: &str) -> Result<Option<Uuid>>;
     /// The carrier's own record of a number (the simulator's source of truth).
     async fn carrier_record(&self, phone: &str) -> Result<Option<crate::CarrierRecordRow>>;
     /// A card by its keyed hash, with its holder: (card, holder's name, holder's ID hash).
@@ -168,7 +174,7 @@ fn conflict(what: impl Into<String>) -> StoreError {
 }
 
 macro_rules! impl_case_store {
-    ($store:ident, $db:ty, $skip_locked:expr, $in_list:expr, $list_param:expr, $id_list:expr, $id_param:expr) => {
+    ($store:ident, $db:ty, $skip_locked:expr, $phones_from:expr, $list_param:expr, $users_from:expr, $id_param:expr) => {
         impl $store {
             async fn audit_tx(tx: &mut sqlx::Transaction<'_, $db>, a: NewAudit) -> Result<AuditRecord> {
                 Self::append_audit_tx(tx, a).await
@@ -316,10 +322,9 @@ macro_rules! impl_case_store {
             async fn bound_phones(&self, phones: &[String]) -> Result<Vec<BoundPhone>> {
                 let sql = format!(
                     "SELECT u.phone AS phone, u.id AS user_id, u.customer_id AS customer_id, \
-                     b.bound_at AS bound_at FROM users u JOIN phone_bindings b \
-                     ON b.user_id = u.id AND b.phone = u.phone AND b.unbound_at IS NULL \
-                     WHERE u.phone {}",
-                    $in_list
+                     b.bound_at AS bound_at FROM {} \
+                     JOIN phone_bindings b ON b.user_id = u.id AND b.phone = u.phone AND b.unbound_at IS NULL",
+                    $phones_from
                 );
                 let mut out = Vec::with_capacity(phones.len());
                 for chunk in phones.chunks(LOOKUP_CHUNK) {
@@ -330,24 +335,21 @@ macro_rules! impl_case_store {
             }
 
             async fn risk_facts(&self, user_ids: &[Uuid]) -> Result<Vec<RiskFacts>> {
+                let sql = format!(
+                    "SELECT u.id AS user_id, \
+                     CAST(COALESCE((SELECT SUM(a.balance_minor) FROM accounts a \
+                          WHERE a.user_id = u.id AND a.kind = 'cash'), 0) AS BIGINT) AS balance_minor, \
+                     (SELECT COUNT(*) FROM bank_cards k WHERE k.user_id = u.id AND k.status = 'active') \
+                         AS active_cards, \
+                     (SELECT COUNT(*) FROM direct_debits d WHERE d.user_id = u.id AND d.ended_at IS NULL) \
+                         AS direct_debits, \
+                     u.last_login_at AS last_login_at FROM {}",
+                    $users_from
+                );
                 let mut out = Vec::with_capacity(user_ids.len());
                 for chunk in user_ids.chunks(LOOKUP_CHUNK) {
-                    out.extend(
-                        sqlx::query_as::<_, RiskFacts>(&format!(
-                            "SELECT u.id AS user_id, \
-                             CAST(COALESCE((SELECT SUM(a.balance_minor) FROM accounts a \
-                                  WHERE a.user_id = u.id AND a.kind = 'cash'), 0) AS BIGINT) AS balance_minor, \
-                             (SELECT COUNT(*) FROM bank_cards k WHERE k.user_id = u.id AND k.status = 'active') \
-                                 AS active_cards, \
-                             (SELECT COUNT(*) FROM direct_debits d WHERE d.user_id = u.id AND d.ended_at IS NULL) \
-                                 AS direct_debits, \
-                             u.last_login_at AS last_login_at FROM users u WHERE u.id {}",
-                            $id_list
-                        ))
-                        .bind($id_param(chunk))
-                        .fetch_all(&self.pool)
-                        .await?,
-                    );
+                    let rows = sqlx::query_as::<_, RiskFacts>(&sql).bind($id_param(chunk)).fetch_all(&self.pool);
+                    out.extend(rows.await?);
                 }
                 Ok(out)
             }
@@ -850,33 +852,73 @@ macro_rules! impl_case_store {
                 .await?)
             }
 
-            async fn lift_sms_block(
-                &self,
-                user_id: Uuid,
-                by: &str,
-                detail: &str,
-                now: DateTime<Utc>,
-                audit: NewAudit,
-            ) -> Result<()> {
+            async fn request_sms_unblock(&self, user_id: Uuid, detail: &str, audit: NewAudit) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                let lifted = sqlx::query(
-                    "UPDATE sms_reset_blocks SET lifted_at = $2, lifted_by = $3, lift_detail = $4 \
-                     WHERE user_id = $1 AND lifted_at IS NULL",
+                let n = sqlx::query(
+                    "UPDATE sms_reset_blocks SET lift_detail = $2 WHERE user_id = $1 AND lifted_at IS NULL",
                 )
                 .bind(user_id)
-                .bind(truncate_micros(now))
-                .bind(by)
                 .bind(detail)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                if lifted == 0 {
+                if n == 0 {
                     return Err(conflict("the user has no SMS-reset block"));
+                }
+                Self::audit_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn lift_sms_block(
+                &self,
+                user_id: Uuid,
+                by: &str,
+                new_phone: Option<&str>,
+                now: DateTime<Utc>,
+                audit: NewAudit,
+            ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let now = truncate_micros(now);
+                let lifted = sqlx::query(
+                    "UPDATE sms_reset_blocks SET lifted_at = $2, lifted_by = $3 \
+                     WHERE user_id = $1 AND lifted_at IS NULL AND lift_detail IS NOT NULL",
+                )
+                .bind(user_id)
+                .bind(now)
+                .bind(by)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if lifted == 0 {
+                    return Err(conflict("no pending request to lift an SMS-reset block"));
                 }
                 sqlx::query("UPDATE users SET sms_reset_blocked = FALSE WHERE id = $1")
                     .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
+                if let Some(phone) = new_phone {
+                    let bound = sqlx::query("UPDATE users SET phone = $2 WHERE id = $1 AND phone IS NULL")
+                        .bind(user_id)
+                        .bind(phone)
+                        .execute(&mut *tx)
+                        .await;
+                    match bound {
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(conflict("that number is another user's login"));
+                        }
+                        other => other?,
+                    };
+                    sqlx::query(
+                        "INSERT INTO phone_bindings (id, user_id, phone, bound_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(Uuid::now_v7())
+                    .bind(user_id)
+                    .bind(phone)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Self::audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
@@ -937,6 +979,16 @@ macro_rules! impl_case_store {
                     .await?)
             }
 
+            async fn phone_holder(&self, phone: &str) -> Result<Option<Uuid>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT u.customer_id FROM phone_bindings b JOIN users u ON u.id = b.user_id \
+                     WHERE b.phone = $1 ORDER BY b.bound_at DESC LIMIT 1",
+                )
+                .bind(phone)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
             async fn carrier_record(&self, phone: &str) -> Result<Option<crate::CarrierRecordRow>> {
                 Ok(sqlx::query_as("SELECT * FROM carrier_records WHERE phone = $1 ORDER BY updated_at DESC LIMIT 1")
                     .bind(phone)
@@ -984,21 +1036,23 @@ fn array_id_list(ids: &[Uuid]) -> Vec<Uuid> {
     ids.to_vec()
 }
 
+// The list drives the join: SQLite's CROSS JOIN fixes the loop order (look each
+// listed number up in the index) instead of letting the planner scan all users.
 impl_case_store!(
     SqliteStore,
     Sqlite,
     "",
-    "IN (SELECT value FROM json_each($1))",
+    "json_each($1) j CROSS JOIN users u ON u.phone = j.value",
     json_list,
-    "IN (SELECT unhex(value) FROM json_each($1))",
+    "json_each($1) j CROSS JOIN users u ON u.id = unhex(j.value)",
     json_id_list
 );
 impl_case_store!(
     PgStore,
     Postgres,
     " FOR UPDATE SKIP LOCKED",
-    "= ANY($1)",
+    "unnest($1::text[]) AS j(phone) JOIN users u ON u.phone = j.phone",
     array_list,
-    "= ANY($1)",
+    "unnest($1::uuid[]) AS j(id) JOIN users u ON u.id = j.id",
     array_id_list
 );

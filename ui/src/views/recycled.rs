@@ -98,6 +98,7 @@ pub struct RecycledView {
     note: String,
     reason: NotRecycledReason,
     reassign_to: String,
+    unblock_phone: String,
     bulk: Option<BulkSummary>,
     import_path: String,
     import_job: Option<Uuid>,
@@ -127,6 +128,7 @@ impl Default for RecycledView {
             note: String::new(),
             reason: NotRecycledReason::SameHolder,
             reassign_to: String::new(),
+            unblock_phone: String::new(),
             bulk: None,
             import_path: String::new(),
             import_job: None,
@@ -822,6 +824,26 @@ impl RecycledView {
                         reason: self.note.clone(),
                     };
                     self.act(outbox, req);
+                }
+            });
+        }
+        if d.sms_reset_blocked {
+            ui.horizontal(|ui| match &d.sms_unblock_requested_by {
+                None => {
+                    labelled_text_edit_ui(ui, T::UnblockPhone.text(lang), &mut self.unblock_phone, false);
+                    if ui.button(T::RequestUnblock.text(lang)).clicked() {
+                        let req = Request::RequestSmsUnblock {
+                            user_id: d.old_user_id,
+                            phone: self.unblock_phone.clone(),
+                        };
+                        self.act(outbox, req);
+                    }
+                }
+                Some(by) => {
+                    ui.label(fill(T::UnblockPending.text(lang), &[("by", by)]));
+                    if can_approve && ui.button(T::ApproveUnblock.text(lang)).clicked() {
+                        self.act(outbox, Request::ApproveSmsUnblock { user_id: d.old_user_id });
+                    }
                 }
             });
         }

@@ -80,7 +80,12 @@ CREATE TABLE recycle_cases (
 -- One active case per (phone, old user).
 CREATE UNIQUE INDEX recycle_cases_active ON recycle_cases (phone, old_user_id)
     WHERE status IN ('open', 'pending_approval', 'escalated');
--- Queue orders: by risk, by age; both filtered by status first.
+-- Queue orders: by risk, by age. The default view (every active status) walks the
+-- partial indexes in order; a single-status view uses the status-first ones.
+CREATE INDEX recycle_cases_active_risk ON recycle_cases (risk_score DESC, id)
+    WHERE status IN ('open', 'pending_approval', 'escalated');
+CREATE INDEX recycle_cases_active_detected ON recycle_cases (detected_at, id)
+    WHERE status IN ('open', 'pending_approval', 'escalated');
 CREATE INDEX recycle_cases_status_risk ON recycle_cases (status, risk_score DESC, id);
 CREATE INDEX recycle_cases_status_detected ON recycle_cases (status, detected_at, id);
 CREATE INDEX recycle_cases_phone ON recycle_cases (phone);

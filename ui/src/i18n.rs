@@ -211,7 +211,7 @@ catalogue! {
     Import => "导入", "Import";
     ImportReading => "正在读取校验：{n} 行", "Reading and checking: {n} lines";
     ImportWriting => "正在写入：{n} 行", "Writing: {n} lines";
-    ImportDone => "导入完成：{file}（{encoding}）{lines} 行，匹配 {matched} 行，新建案件 {opened}，补充证据 {updated}", "Imported {file} ({encoding}): {lines} lines, {matched} matched, {opened} cases opened, {updated} updated";
+    ImportDone => "导入完成：{file}（{encoding}）{lines} 行，其中 {matched} 行是我方号码的证据，新建案件 {opened}，补充证据 {updated}", "Imported {file} ({encoding}): {lines} lines, {matched} of them evidence about our numbers, {opened} cases opened, {updated} updated";
     ImportAlready => "文件 {file} 已导入过，本次未做任何更改", "{file} was imported before; nothing changed";
     ImportRejected => "文件有 {n} 处错误，未导入任何数据：", "{n} errors in the file; nothing was imported:";
     ClaimNext => "领取下一件", "Claim next";

@@ -25,6 +25,8 @@ struct Options {
     cases: usize,
     frames: usize,
     databases: Vec<String>,
+    /// Which figures: search, screening, queue, frames.
+    parts: Vec<String>,
 }
 
 fn parse() -> Result<Options, String> {
@@ -35,6 +37,7 @@ fn parse() -> Result<Options, String> {
         cases: 1_000_000,
         frames: 600,
         databases: vec!["sqlite".into(), "postgres".into()],
+        parts: ["search", "screening", "queue", "frames"].map(String::from).to_vec(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -46,9 +49,10 @@ fn parse() -> Result<Options, String> {
             "--lines" => o.lines = v()?.parse().map_err(|e| format!("--lines: {e}"))?,
             "--cases" => o.cases = v()?.parse().map_err(|e| format!("--cases: {e}"))?,
             "--frames" => o.frames = v()?.parse().map_err(|e| format!("--frames: {e}"))?,
+            "--parts" => o.parts = v()?.split(',').map(str::to_owned).collect(),
             other => {
                 return Err(format!(
-                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --db sqlite|postgres"
+                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --db sqlite|postgres --parts search,screening,queue,frames"
                 ));
             }
         }
@@ -139,6 +143,33 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
         users as f64 / load.as_secs_f64()
     );
 
+    let part = |name: &str| o.parts.iter().any(|p| p == name);
+    if part("search") {
+        search(kind, &services, &samples, o.queries, users).await?;
+    }
+    if part("screening") {
+        recycled::screening(kind, &url, &services, &bound, o.lines, dir).await?;
+    }
+    if part("queue") {
+        recycled::queue(kind, &url, &services, &bound, o.cases, o.queries / 4).await?;
+    }
+    if kind == "sqlite" && part("frames") {
+        // The UI benchmark owns its runtime: run it off this one.
+        let (url, frames) = (url.clone(), o.frames);
+        tokio::task::spawn_blocking(move || frame::frames("sqlite", &url, vault, frames))
+            .await
+            .map_err(|e| e.to_string())??;
+    }
+    Ok(())
+}
+
+async fn search(
+    kind: &str,
+    services: &Services,
+    samples: &Samples,
+    queries: usize,
+    users: usize,
+) -> Result<(), String> {
     let mut session = Session::default();
     let login = Request::Login { username: "cs1".into(), password: seed::DEMO_PASSWORD.into() };
     services.handle(&mut session, login, Utc::now()).await.map_err(|e| e.to_string())?;
@@ -151,9 +182,9 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
     ];
     let mut all = Vec::new();
     for (name, terms) in kinds {
-        let mut times = Vec::with_capacity(o.queries);
+        let mut times = Vec::with_capacity(queries);
         let mut hits = 0usize;
-        for i in 0..o.queries {
+        for i in 0..queries {
             let term = &terms[(i * 7919) % terms.len()];
             let t = Instant::now();
             let reply = services
@@ -180,15 +211,6 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
         percentile(&all, 0.5).as_secs_f64() * 1e3,
         percentile(&all, 0.99).as_secs_f64() * 1e3
     );
-    recycled::screening(kind, &url, &services, &bound, o.lines, dir).await?;
-    recycled::queue(kind, &url, &services, &bound, o.cases, o.queries / 4).await?;
-    if kind == "sqlite" {
-        // The UI benchmark owns its runtime: run it off this one.
-        let (url, frames) = (url.clone(), o.frames);
-        tokio::task::spawn_blocking(move || frame::frames("sqlite", &url, vault, frames))
-            .await
-            .map_err(|e| e.to_string())??;
-    }
     Ok(())
 }
 
@@ -219,6 +241,8 @@ fn time_generator(users: usize) {
 
 #[tokio::main]
 async fn main() {
+    // Phase timings of the services (e.g. "carrier file screened") go to stderr.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("info,sqlx=warn").init();
     let o = match parse() {
         Ok(o) => o,
         Err(e) => {

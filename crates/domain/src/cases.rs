@@ -273,7 +273,8 @@ pub struct ImportReport {
     pub encoding: String,
     /// Data lines.
     pub lines: u64,
-    /// Lines about numbers bound to our users.
+    /// Lines that are evidence about numbers bound to our users (the rest describe
+    /// numbers we do not have, or earlier holders).
     pub matched: u64,
     /// New cases.
     pub cases_opened: i64,

@@ -197,19 +197,33 @@ pub async fn screen_carrier_file(
     settings: &RecycleSettings,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, ApiError> {
-    let mut phones: Vec<String> = parsed.lines.iter().map(|l| l.phone.clone()).collect();
-    phones.sort_unstable();
-    phones.dedup();
+    let started = std::time::Instant::now();
+    // Per number, the latest time a binding could precede and still be suspect
+    // (`None`: a port, manual review whatever the binding time).
+    let mut latest: HashMap<&str, Option<DateTime<Utc>>> = HashMap::new();
+    for l in &parsed.lines {
+        let t = if l.event.is_port() {
+            None
+        } else {
+            // Entry time or a notice's date: a binding before it is what the rule flags.
+            match l.entry_at.max(l.event.is_notice().then_some(l.event_at)) {
+                Some(t) => Some(t),
+                None => continue,
+            }
+        };
+        latest.entry(l.phone.as_str()).and_modify(|v| *v = v.zip(t).map(|(a, b)| a.max(b))).or_insert(t);
+    }
+    let candidates: Vec<(String, Option<DateTime<Utc>>)> =
+        latest.into_iter().map(|(p, t)| (p.to_owned(), t)).collect();
     let bound: HashMap<String, store::BoundPhone> =
-        store.bound_phones(&phones).await?.into_iter().map(|b| (b.phone.clone(), b)).collect();
+        store.candidate_bindings(&candidates).await?.into_iter().map(|b| (b.phone.clone(), b)).collect();
+    let looked_up = started.elapsed();
     let import_id = Uuid::now_v7();
     let source = format!("import:{import_id}");
     let mut events = Vec::new();
     let mut facts = Vec::new();
-    let mut matched = 0usize;
     for line in &parsed.lines {
         let Some(b) = bound.get(&line.phone) else { continue };
-        matched += 1;
         let fact =
             CarrierFact { entry_at: line.entry_at, event: Some(line.event), event_at: Some(line.event_at) };
         // Only facts that are evidence are kept: the rest describe earlier holders
@@ -229,7 +243,9 @@ pub async fn screen_carrier_file(
             source: source.clone(),
         });
     }
+    let matched = events.len();
     let detections = detect(store, facts, settings, now).await?;
+    let scored = started.elapsed();
     let import = CarrierImportRow {
         id: import_id,
         file_name: file_name.to_owned(),
@@ -247,6 +263,15 @@ pub async fn screen_carrier_file(
     });
     let audit = NewAudit::new(now, actor, "carrier.import", format!("import:{import_id}"), detail);
     let counts = store.import_carrier(&import, &events, &detections, audit).await?;
+    tracing::info!(
+        file = file_name,
+        lines = parsed.lines.len(),
+        numbers = candidates.len(),
+        lookup_ms = looked_up.as_millis() as u64,
+        score_ms = (scored - looked_up).as_millis() as u64,
+        write_ms = (started.elapsed() - scored).as_millis() as u64,
+        "carrier file screened"
+    );
     Ok(ImportReport {
         file: file_name.to_owned(),
         encoding: parsed.encoding.into(),

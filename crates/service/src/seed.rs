@@ -497,6 +497,31 @@ mod tests {
     use domain::id_number::IdNumber;
     use domain::phone::Phone;
 
+    /// The README names a demo case and its new holder so a person can try the
+    /// force-unbind wizard; this keeps those values true.
+    #[test]
+    fn the_readme_demo_new_holder_is_right() {
+        let vault = PiiVault::new(&[1; 32]);
+        let mut g = Generator::new(DEMO_SEED, DEMO_USERS, &vault, demo_anchor());
+        let mut first = None;
+        while let Some(b) = g.next_batch(BATCH_CUSTOMERS) {
+            first = first.or_else(|| b.carrier_records.iter().find(|r| r.status == "reissued").cloned());
+        }
+        let phone = first.unwrap().phone;
+        let h = new_holder(&phone);
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        for value in [&phone, &h.name, &h.id_number, &h.card_number] {
+            assert!(
+                readme.contains(value.as_str()),
+                "README lacks {value} ({phone} {} {} {})",
+                h.name,
+                h.id_number,
+                h.card_number
+            );
+        }
+    }
+
     #[test]
     fn deterministic_and_valid() {
         let vault = PiiVault::new(&[1; 32]);

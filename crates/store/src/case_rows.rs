@@ -44,7 +44,7 @@ pub struct CarrierImportRow {
     pub encoding: String,
     /// Data lines in the file.
     pub lines: i64,
-    /// Lines about numbers bound to our users.
+    /// Lines that are evidence about numbers bound to our users.
     pub matched: i64,
     /// Cases opened.
     pub cases_opened: i64,

@@ -69,6 +69,17 @@ pub async fn raw_execute(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
     }
 }
 
+/// One integer from raw SQL on the test database (for assertions the store has no method for).
+pub async fn scalar(url: &str, sql: &str) -> i64 {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    }
+}
+
 /// Defines one `#[tokio::test]` per database for each listed async fn taking `Db`.
 #[macro_export]
 macro_rules! on_both_databases {

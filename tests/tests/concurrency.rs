@@ -9,7 +9,7 @@ use chrono::{Duration, TimeZone, Utc};
 use domain::cases::CaseDecision;
 use domain::recycle::{FourEyesPolicy, NotRecycledReason, RecycleSettings};
 use domain::{Request, Response};
-use e2e::{Db, TestDb, on_both_databases, vault};
+use e2e::{Db, TestDb, on_both_databases, scalar, vault};
 use rust_decimal::Decimal;
 use service::seed;
 use service::{Services, Session};
@@ -20,16 +20,6 @@ use uuid::Uuid;
 
 const AGENTS: usize = 20;
 const CASES: usize = 5_000;
-
-async fn scalar(url: &str, sql: &str) -> i64 {
-    if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    }
-}
 
 async fn twenty_agents_work_five_thousand_cases(db: Db) {
     let t = TestDb::new(db).await;

@@ -95,14 +95,7 @@ async fn queue(w: &World, session: &mut Session, filter: QueueFilter) -> Vec<dom
 }
 
 async fn count(w: &World, sql: &str) -> i64 {
-    let url = &w._db.url;
-    if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
-    }
+    e2e::scalar(&w._db.url, sql).await
 }
 
 fn reissued(w: &World) -> &CarrierRecordRow {

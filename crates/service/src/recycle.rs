@@ -128,6 +128,16 @@ fn audit(
     NewAudit::new(now, actor, action, format!("case:{case_id}"), detail)
 }
 
+/// The risk formula's inputs from what the store knows about a user (none: zeros).
+fn risk_inputs(f: Option<&store::RiskFacts>, now: DateTime<Utc>) -> RiskInputs {
+    RiskInputs {
+        balance_minor: f.map_or(0, |f| f.balance_minor),
+        active_cards: f.map_or(0, |f| f.active_cards),
+        direct_debits: f.map_or(0, |f| f.direct_debits),
+        days_since_login: f.and_then(|f| f.last_login_at).map(|t| (now - t).num_days()),
+    }
+}
+
 /// Builds the case rows to write for a set of carrier facts about bound phones:
 /// applies the rule, merges facts per (phone, old user), scores risk.
 pub async fn detect(
@@ -173,12 +183,7 @@ pub async fn detect(
         store.risk_facts(&users).await?.into_iter().map(|f| (f.user_id, f)).collect();
     for d in &mut detections {
         if let Some(f) = facts.get(&d.case.old_user_id) {
-            let inputs = RiskInputs {
-                balance_minor: f.balance_minor,
-                active_cards: f.active_cards,
-                direct_debits: f.direct_debits,
-                days_since_login: f.last_login_at.map(|t| (now - t).num_days()),
-            };
+            let inputs = risk_inputs(Some(f), now);
             d.case.risk_score = risk_score(&inputs);
             d.case.balance_minor = f.balance_minor;
             d.case.risk_inputs = serde_json::to_string(&inputs).unwrap_or_default();
@@ -1119,13 +1124,7 @@ impl Services {
             Some(d) => d.case,
             None => {
                 let facts = self.store().risk_facts(&[b.user_id]).await?;
-                let f = facts.first();
-                let inputs = RiskInputs {
-                    balance_minor: f.map_or(0, |f| f.balance_minor),
-                    active_cards: f.map_or(0, |f| f.active_cards),
-                    direct_debits: f.map_or(0, |f| f.direct_debits),
-                    days_since_login: f.and_then(|f| f.last_login_at).map(|t| (at - t).num_days()),
-                };
+                let inputs = risk_inputs(facts.first(), at);
                 let carrier = self.store().carrier_record(&b.phone).await?;
                 NewCase {
                     id: Uuid::now_v7(),

@@ -158,6 +158,28 @@ fn force_unbind_failures_are_shown(db: Db) {
     assert_eq!(case_now(&t.url, case.id).status, "open", "nothing unbound");
 }
 
+fn the_same_person_is_sent_to_account_recovery(db: Db) {
+    let t = block(TestDb::new(db));
+    let mut h = harness(&t.url);
+    let case = demo_case(&t.url);
+    let (name, id) = block(async {
+        let store = store::open(&t.url).await.unwrap();
+        let c = store.customer(case.old_customer_id).await.unwrap().unwrap();
+        (c.name, c.id_number_enc.map(|sealed| e2e::vault().open(&sealed).unwrap()))
+    });
+    let id = id.expect("the demo case's customer is real-name verified");
+    log_in(&mut h, "cs1", DEMO_PASSWORD);
+    open_case(&mut h, &case.phone);
+    click(&mut h, "为新号主强制解绑");
+    type_into(&mut h, "新号主手机号", &case.phone);
+    type_into(&mut h, "新号主姓名", &name);
+    type_into(&mut h, "新号主证件号", &id);
+    click(&mut h, "运营商核验");
+    h.get_by_label("申请人与原客户是同一人：这不是二次号，请走账户找回流程。");
+    assert!(h.query_by_label("卡号").is_none(), "the wizard stops");
+    assert_eq!(case_now(&t.url, case.id).status, "open");
+}
+
 fn clear_and_type(h: &mut Harness<'_, OpsApp>, label: &str, text: &str) {
     h.get_by_label(label).focus();
     h.run();
@@ -236,6 +258,7 @@ on_both_databases_sync!(
     the_maker_cannot_approve_on_screen,
     force_unbind_pass_through_the_wizard,
     force_unbind_failures_are_shown,
+    the_same_person_is_sent_to_account_recovery,
     keyboard_moves_opens_and_claims,
     a_bad_carrier_file_is_explained,
 );

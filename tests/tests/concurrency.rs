@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, TimeZone, Utc};
+use domain::auth::Role;
 use domain::cases::CaseDecision;
 use domain::recycle::{FourEyesPolicy, NotRecycledReason, RecycleSettings};
 use domain::{Request, Response};
@@ -15,7 +16,7 @@ use service::seed;
 use service::{Services, Session};
 use std::collections::HashSet;
 use std::sync::Arc;
-use store::{NewAudit, OperatorRow};
+use store::NewAudit;
 use uuid::Uuid;
 
 const AGENTS: usize = 20;
@@ -65,27 +66,11 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
         .await
         .unwrap();
 
-    let hash = service::hash_password("Agent@2026").unwrap();
     for i in 0..AGENTS {
-        let op = OperatorRow {
-            id: Uuid::now_v7(),
-            username: format!("agent{i:02}"),
-            display_name: format!("坐席{i}"),
-            role: "cs_agent".into(),
-            password_hash: hash.clone(),
-            failed_attempts: 0,
-            locked_until: None,
-            last_login_at: None,
-            created_at: now,
-        };
-        let audit = NewAudit::new(
-            now,
-            "system",
-            "operator.create",
-            format!("operator:{}", op.username),
-            serde_json::json!({}),
-        );
-        s.store().insert_operator(&op, audit).await.unwrap();
+        let name = format!("agent{i:02}");
+        seed::create_operator(&s, &name, &format!("坐席{i}"), Role::CsAgent, "Agent@2026", now)
+            .await
+            .unwrap();
     }
 
     let mut tasks = Vec::new();

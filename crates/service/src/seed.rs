@@ -382,35 +382,46 @@ impl<'a> Generator<'a> {
     }
 }
 
+/// Creates an operator with `password` (demo data and tests; audited as `operator.create`).
+pub async fn create_operator(
+    services: &Services,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let password_hash = hash_password(password)
+        .map_err(|e| ApiError::Database { message: format!("hashing a password: {e}") })?;
+    let op = OperatorRow {
+        id: Uuid::now_v7(),
+        username: username.into(),
+        display_name: display_name.into(),
+        role: role.as_str().into(),
+        password_hash,
+        failed_attempts: 0,
+        locked_until: None,
+        last_login_at: None,
+        created_at: now,
+    };
+    let audit = NewAudit::new(
+        now,
+        "system",
+        "operator.create",
+        format!("operator:{username}"),
+        json!({ "role": role, "demo": true }),
+    );
+    Ok(services.store().insert_operator(&op, audit).await?)
+}
+
 /// Creates the demo operators that do not exist yet.
 pub async fn ensure_demo_operators(services: &Services, now: DateTime<Utc>) -> Result<usize, ApiError> {
     let mut created = 0;
     for (username, display_name, role) in DEMO_OPERATORS {
-        if services.store().operator_by_username(username).await?.is_some() {
-            continue;
+        if services.store().operator_by_username(username).await?.is_none() {
+            create_operator(services, username, display_name, *role, DEMO_PASSWORD, now).await?;
+            created += 1;
         }
-        let password_hash = hash_password(DEMO_PASSWORD)
-            .map_err(|e| ApiError::Database { message: format!("hashing demo password: {e}") })?;
-        let op = OperatorRow {
-            id: Uuid::now_v7(),
-            username: (*username).into(),
-            display_name: (*display_name).into(),
-            role: role.as_str().into(),
-            password_hash,
-            failed_attempts: 0,
-            locked_until: None,
-            last_login_at: None,
-            created_at: now,
-        };
-        let audit = NewAudit::new(
-            now,
-            "system",
-            "operator.create",
-            format!("operator:{username}"),
-            json!({ "role": role, "demo": true }),
-        );
-        services.store().insert_operator(&op, audit).await?;
-        created += 1;
     }
     Ok(created)
 }

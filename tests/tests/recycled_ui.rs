@@ -227,6 +227,33 @@ fn keyboard_moves_opens_and_claims(db: Db) {
     assert_eq!(held, 1, "C claimed the case opened with Enter");
 }
 
+fn saved_views_are_kept_per_operator(db: Db) {
+    let t = block(TestDb::new(db));
+    let mut h = harness(&t.url);
+    log_in(&mut h, "cs1", DEMO_PASSWORD);
+    click(&mut h, "二次号审核");
+    type_into(&mut h, "最低风险", "15");
+    type_into(&mut h, "视图名称", "我的高风险");
+    click(&mut h, "保存视图");
+    h.get_by_label("我的高风险");
+    log_out(&mut h);
+    log_in(&mut h, "cs2", DEMO_PASSWORD);
+    click(&mut h, "二次号审核");
+    assert!(h.query_by_label("我的高风险").is_none(), "views are per operator");
+    log_out(&mut h);
+    log_in(&mut h, "cs1", DEMO_PASSWORD);
+    click(&mut h, "二次号审核");
+    click(&mut h, "我的高风险");
+    h.get_by_label_contains("▶");
+    let rows = h.query_all_by_label("打开").count();
+    let expected = block(async {
+        let store = store::open(&t.url).await.unwrap();
+        let q = CaseQuery { min_risk: Some(15), limit: 50, ..CaseQuery::default() };
+        store.queue(&q).await.unwrap().len()
+    });
+    assert_eq!(rows, expected, "the saved view's filter applies");
+}
+
 fn a_bad_carrier_file_is_explained(db: Db) {
     let t = block(TestDb::new(db));
     let dir = tempfile::tempdir().unwrap();
@@ -260,5 +287,6 @@ on_both_databases_sync!(
     force_unbind_failures_are_shown,
     the_same_person_is_sent_to_account_recovery,
     keyboard_moves_opens_and_claims,
+    saved_views_are_kept_per_operator,
     a_bad_carrier_file_is_explained,
 );

@@ -175,6 +175,15 @@ pub enum Request {
         /// The blocked user.
         user_id: Uuid,
     },
+    /// The operator's saved queue views.
+    QueueViews,
+    /// Save (or replace, by name) one of the operator's queue views.
+    SaveQueueView {
+        /// Name shown on the button.
+        name: String,
+        /// The filters.
+        filter: QueueFilter,
+    },
 }
 
 impl Request {
@@ -196,7 +205,9 @@ impl Request {
             | Request::CheckCarrier { .. }
             | Request::RecycleSettings
             | Request::ExportEvidence { .. }
-            | Request::RequestSmsUnblock { .. } => Some(Permission::RecycledReview),
+            | Request::RequestSmsUnblock { .. }
+            | Request::QueueViews
+            | Request::SaveQueueView { .. } => Some(Permission::RecycledReview),
             Request::ReassignCase { .. }
             | Request::ApproveCase { .. }
             | Request::BulkNotRecycled { .. }
@@ -239,6 +250,8 @@ impl Request {
             Request::ExportEvidence { .. } => "export_evidence",
             Request::RequestSmsUnblock { .. } => "request_sms_unblock",
             Request::ApproveSmsUnblock { .. } => "approve_sms_unblock",
+            Request::QueueViews => "queue_views",
+            Request::SaveQueueView { .. } => "save_queue_view",
         }
     }
 }
@@ -299,6 +312,8 @@ pub enum Response {
     Settings(RecycleSettings),
     /// Force-unbind wizard state.
     ForceUnbind(Box<ForceUnbindState>),
+    /// The operator's saved queue views: (name, filter).
+    QueueViews(Vec<(String, QueueFilter)>),
     /// Evidence pack written.
     Evidence {
         /// SHA-256 of the JSON (also in the audit log).

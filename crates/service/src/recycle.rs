@@ -395,6 +395,29 @@ impl Services {
             Request::RequestSmsUnblock { user_id, phone } => {
                 self.request_sms_unblock(actor, user_id, &phone, now).await.map(|()| Response::Done)
             }
+            Request::QueueViews => Ok(Response::QueueViews(self.queue_views(actor).await?)),
+            Request::SaveQueueView { name, filter } => {
+                let name = name.trim().to_owned();
+                if name.is_empty() {
+                    return Err(ApiError::InvalidInput {
+                        field: "name".into(),
+                        problem: InputProblem::Required,
+                    });
+                }
+                let mut views = self.queue_views(actor).await?;
+                views.retain(|(n, _)| *n != name);
+                views.push((name.clone(), filter));
+                let value = serde_json::to_string(&views).map_err(|e| invalid("filter", e.to_string()))?;
+                let a = NewAudit::new(
+                    now,
+                    actor,
+                    "queue.view_saved",
+                    format!("operator:{actor}"),
+                    json!({ "name": name }),
+                );
+                self.store().put_setting(&format!("views:{actor}"), &value, a).await?;
+                Ok(Response::QueueViews(views))
+            }
             Request::ApproveSmsUnblock { user_id } => {
                 self.approve_sms_unblock(actor, user_id, now).await.map(|()| Response::Done)
             }
@@ -409,6 +432,14 @@ impl Services {
         match self.store().setting(SETTINGS_KEY).await? {
             Some(v) => serde_json::from_str(&v).map_err(|_| data_error("settings")),
             None => Ok(RecycleSettings::default()),
+        }
+    }
+
+    /// An operator's saved queue views (kept in the shared settings, per operator).
+    async fn queue_views(&self, actor: &str) -> Result<Vec<(String, QueueFilter)>, ApiError> {
+        match self.store().setting(&format!("views:{actor}")).await? {
+            Some(v) => serde_json::from_str(&v).map_err(|_| data_error("queue views")),
+            None => Ok(Vec::new()),
         }
     }
 

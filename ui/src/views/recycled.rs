@@ -38,6 +38,8 @@ pub enum RecycledPurpose {
     Bulk,
     /// Evidence export.
     Evidence,
+    /// Saved views (loaded or saved).
+    Views,
 }
 
 /// What the operator may do here (the backend enforces it; the UI hides what it would refuse).
@@ -183,14 +185,24 @@ impl RecycledView {
 
     fn request_page(&mut self, outbox: &mut Outbox, after: Option<QueueCursor>) {
         self.error = None;
-        self.filter.phone = Some(self.phone_text.trim().to_owned()).filter(|p| !p.is_empty());
-        self.filter.min_risk = self.min_risk_text.trim().parse().ok();
-        self.filter.older_than_hours = self.older_text.trim().parse().ok();
+        self.sync_filter();
         self.current_cursor = after;
         outbox.send(
             Purpose::Recycled(RecycledPurpose::Queue),
             Request::Queue { filter: self.filter.clone(), after, limit: PAGE_ROWS },
         );
+    }
+
+    /// The typed filters (number, minimum risk, age) into the filter.
+    fn sync_filter(&mut self) {
+        self.filter.phone = Some(self.phone_text.trim().to_owned()).filter(|p| !p.is_empty());
+        self.filter.min_risk = self.min_risk_text.trim().parse().ok();
+        self.filter.older_than_hours = self.older_text.trim().parse().ok();
+    }
+
+    fn set_saved_views(&mut self, saved: Vec<(String, QueueFilter)>) {
+        self.views = preset_views();
+        self.views.extend(saved.into_iter().map(|(name, filter)| SavedView { name, filter }));
     }
 
     fn refresh(&mut self, outbox: &mut Outbox) {
@@ -282,6 +294,7 @@ impl RecycledView {
                     self.bulk = Some(summary);
                 }
             }
+            (RecycledPurpose::Views, Response::QueueViews(saved)) => self.set_saved_views(saved),
             (RecycledPurpose::Evidence, Response::Evidence { sha256, html_path, .. }) => {
                 self.message =
                     Some(fill(T::EvidenceWritten.text(lang), &[("path", &html_path), ("sha", &sha256)]));
@@ -303,6 +316,7 @@ impl RecycledView {
         if !self.loaded_once {
             self.loaded_once = true;
             self.refresh(outbox);
+            outbox.send(Purpose::Recycled(RecycledPurpose::Views), Request::QueueViews);
         }
         // An import in progress is polled every frame until it ends.
         if let Some(job_id) = self.import_job {
@@ -455,8 +469,13 @@ impl RecycledView {
                 .add_enabled(!self.view_name.trim().is_empty(), egui::Button::new(T::SaveView.text(lang)))
                 .clicked()
             {
-                self.views
-                    .push(SavedView { name: self.view_name.trim().to_owned(), filter: self.filter.clone() });
+                // Saved per operator in the database; the reply brings the full list back.
+                self.sync_filter();
+                let req = Request::SaveQueueView {
+                    name: self.view_name.trim().to_owned(),
+                    filter: self.filter.clone(),
+                };
+                outbox.send(Purpose::Recycled(RecycledPurpose::Views), req);
                 self.view_name.clear();
             }
         });

@@ -77,19 +77,16 @@ pub struct CarrierEventRow {
     pub source: String,
 }
 
-/// A case as stored.
+/// What a case says about the number and its old owner: the facts a detection
+/// supplies and the case row keeps (shared by [`NewCase`] and [`CaseRow`]).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct CaseRow {
-    /// Id (UUIDv7: sorts by detection time).
-    pub id: Uuid,
+pub struct CaseCore {
     /// The phone.
     pub phone: String,
     /// The user the phone is (or was) bound to.
     pub old_user_id: Uuid,
     /// That user's customer.
     pub old_customer_id: Uuid,
-    /// `domain::recycle::CaseStatus` name.
-    pub status: String,
     /// `domain::recycle::CaseSource` name.
     pub source: String,
     /// Ported/unknown: no automatic action.
@@ -110,8 +107,20 @@ pub struct CaseRow {
     pub entry_at: Option<DateTime<Utc>>,
     /// End of the freeze window, if a cancellation started one.
     pub freeze_until: Option<DateTime<Utc>>,
-    /// First detected.
+    /// First detected (for a [`NewCase`]: this detection).
     pub detected_at: DateTime<Utc>,
+}
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CaseRow {
+    /// Id (UUIDv7: sorts by detection time).
+    pub id: Uuid,
+    /// Phone, old owner, risk and carrier facts.
+    #[sqlx(flatten)]
+    pub core: CaseCore,
+    /// `domain::recycle::CaseStatus` name.
+    pub status: String,
     /// Last change or new evidence.
     pub updated_at: DateTime<Utc>,
     /// Pieces of evidence (detections) so far.
@@ -144,34 +153,8 @@ pub struct CaseRow {
 pub struct NewCase {
     /// Id if inserted.
     pub id: Uuid,
-    /// The phone.
-    pub phone: String,
-    /// Old user.
-    pub old_user_id: Uuid,
-    /// Old customer.
-    pub old_customer_id: Uuid,
-    /// Source name.
-    pub source: String,
-    /// Manual only.
-    pub manual_only: bool,
-    /// Risk score.
-    pub risk_score: i32,
-    /// Risk inputs JSON.
-    pub risk_inputs: String,
-    /// Balance (fen).
-    pub balance_minor: i64,
-    /// Carrier.
-    pub carrier: String,
-    /// Province.
-    pub province: String,
-    /// Binding time.
-    pub bound_at: DateTime<Utc>,
-    /// Entry time.
-    pub entry_at: Option<DateTime<Utc>>,
-    /// Freeze window end.
-    pub freeze_until: Option<DateTime<Utc>>,
-    /// Detection time.
-    pub detected_at: DateTime<Utc>,
+    /// Phone, old owner, risk and carrier facts.
+    pub core: CaseCore,
     /// Detections this adds.
     pub evidence: i32,
 }

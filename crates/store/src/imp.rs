@@ -4,13 +4,15 @@
 
 use crate::error::is_unique_violation;
 use crate::{
-    AccountRow, BankCardRow, CustomerBatch, CustomerHit, CustomerRecord, CustomerRow, LoginUpdate, NewAudit,
-    OperatorRow, PhoneBindingRow, Result, Store, StoreError, UserRow, truncate_micros,
+    AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerHit, CustomerRecord, CustomerRow,
+    DirectDebitRow, LoginUpdate, NewAudit, OperatorRow, PhoneBindingRow, Result, Store, StoreError, UserRow,
+    truncate_micros,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::audit::{AuditRecord, canonical, chain_hash};
 use domain::model::{DatabaseInfo, SearchField};
+use sqlx::query_builder::Separated;
 use sqlx::{FromRow, Pool, Postgres, QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
@@ -83,6 +85,27 @@ macro_rules! impl_store {
             /// The pool, for tests and benchmarks that need raw SQL.
             pub fn pool(&self) -> &Pool<$db> {
                 &self.pool
+            }
+
+            /// Inserts `rows` inside `tx`, one multi-row `INSERT` per `chunk` rows. `head` is
+            /// the statement up to `VALUES`; `push_row` binds one row's values in `head`'s
+            /// column order. (Per store rather than generic over the database: the builder's
+            /// arguments borrow the rows, which only concrete argument types let sqlx shorten.)
+            async fn insert_chunked<'r, T>(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                head: &str,
+                chunk: usize,
+                rows: &'r [T],
+                mut push_row: impl FnMut(Separated<'_, 'r, $db, &'static str>, &'r T),
+            ) -> std::result::Result<(), sqlx::Error> {
+                for chunk in rows.chunks(chunk) {
+                    QueryBuilder::<$db>::new(head)
+                        .push_values(chunk, &mut push_row)
+                        .build()
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
             }
 
             /// Appends an audit row inside `tx`. The first statement writes the chain
@@ -233,12 +256,14 @@ macro_rules! impl_store {
 
             async fn insert_customer_batch(&self, b: &CustomerBatch) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                for chunk in b.customers.chunks(INSERT_CHUNK_ROWS) {
-                    QueryBuilder::<$db>::new(
-                        "INSERT INTO customers (id, name, id_number_enc, id_number_hash, id_last4, \
-                         birth_date, real_name_verified, created_at) ",
-                    )
-                    .push_values(chunk, |mut q, c: &CustomerRow| {
+                let n = INSERT_CHUNK_ROWS;
+                Self::insert_chunked(
+                    &mut tx,
+                    "INSERT INTO customers (id, name, id_number_enc, id_number_hash, id_last4, \
+                     birth_date, real_name_verified, created_at) ",
+                    n,
+                    &b.customers,
+                    |mut q, c: &CustomerRow| {
                         q.push_bind(c.id)
                             .push_bind(&c.name)
                             .push_bind(&c.id_number_enc)
@@ -247,17 +272,16 @@ macro_rules! impl_store {
                             .push_bind(c.birth_date)
                             .push_bind(c.real_name_verified)
                             .push_bind(c.created_at);
-                    })
-                    .build()
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for chunk in b.users.chunks(INSERT_CHUNK_ROWS) {
-                    let inserted = QueryBuilder::<$db>::new(
-                        "INSERT INTO users (id, customer_id, phone, email, nickname, status, \
-                         registered_at, last_login_at, sms_reset_blocked) ",
-                    )
-                    .push_values(chunk, |mut q, u: &UserRow| {
+                    },
+                )
+                .await?;
+                Self::insert_chunked(
+                    &mut tx,
+                    "INSERT INTO users (id, customer_id, phone, email, nickname, status, \
+                     registered_at, last_login_at, sms_reset_blocked) ",
+                    n,
+                    &b.users,
+                    |mut q, u: &UserRow| {
                         q.push_bind(u.id)
                             .push_bind(u.customer_id)
                             .push_bind(&u.phone)
@@ -267,57 +291,53 @@ macro_rules! impl_store {
                             .push_bind(u.registered_at)
                             .push_bind(u.last_login_at)
                             .push_bind(u.sms_reset_blocked);
-                    })
-                    .build()
-                    .execute(&mut *tx)
-                    .await;
-                    if let Err(e) = &inserted {
-                        if is_unique_violation(e) {
-                            return Err(StoreError::Conflict(
-                                "a phone in the batch is already another user's login".into(),
-                            ));
-                        }
+                    },
+                )
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict("a phone in the batch is already another user's login".into())
+                    } else {
+                        e.into()
                     }
-                    inserted?;
-                }
-                for chunk in b.accounts.chunks(INSERT_CHUNK_ROWS) {
-                    QueryBuilder::<$db>::new(
-                        "INSERT INTO accounts (id, user_id, kind, balance_minor, real_name_level, status) ",
-                    )
-                    .push_values(chunk, |mut q, a: &AccountRow| {
+                })?;
+                Self::insert_chunked(
+                    &mut tx,
+                    "INSERT INTO accounts (id, user_id, kind, balance_minor, real_name_level, status) ",
+                    n,
+                    &b.accounts,
+                    |mut q, a: &AccountRow| {
                         q.push_bind(a.id)
                             .push_bind(a.user_id)
                             .push_bind(&a.kind)
                             .push_bind(a.balance_minor)
                             .push_bind(a.real_name_level)
                             .push_bind(&a.status);
-                    })
-                    .build()
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for chunk in b.phone_bindings.chunks(INSERT_CHUNK_ROWS) {
-                    QueryBuilder::<$db>::new(
-                        "INSERT INTO phone_bindings (id, user_id, phone, bound_at, unbound_at, unbind_reason) ",
-                    )
-                    .push_values(chunk, |mut q, p: &PhoneBindingRow| {
+                    },
+                )
+                .await?;
+                Self::insert_chunked(
+                    &mut tx,
+                    "INSERT INTO phone_bindings (id, user_id, phone, bound_at, unbound_at, unbind_reason) ",
+                    n,
+                    &b.phone_bindings,
+                    |mut q, p: &PhoneBindingRow| {
                         q.push_bind(p.id)
                             .push_bind(p.user_id)
                             .push_bind(&p.phone)
                             .push_bind(p.bound_at)
                             .push_bind(p.unbound_at)
                             .push_bind(&p.unbind_reason);
-                    })
-                    .build()
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for chunk in b.cards.chunks(INSERT_CHUNK_ROWS) {
-                    QueryBuilder::<$db>::new(
-                        "INSERT INTO bank_cards (id, user_id, card_hash, bin, last4, card_len, bank_name, \
-                         reserved_phone, agreement_no, bound_at, status) ",
-                    )
-                    .push_values(chunk, |mut q, c: &BankCardRow| {
+                    },
+                )
+                .await?;
+                Self::insert_chunked(
+                    &mut tx,
+                    "INSERT INTO bank_cards (id, user_id, card_hash, bin, last4, card_len, bank_name, \
+                     reserved_phone, agreement_no, bound_at, status) ",
+                    n,
+                    &b.cards,
+                    |mut q, c: &BankCardRow| {
                         q.push_bind(c.id)
                             .push_bind(c.user_id)
                             .push_bind(&c.card_hash)
@@ -329,16 +349,15 @@ macro_rules! impl_store {
                             .push_bind(&c.agreement_no)
                             .push_bind(c.bound_at)
                             .push_bind(&c.status);
-                    })
-                    .build()
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for chunk in b.carrier_records.chunks(INSERT_CHUNK_ROWS) {
-                    QueryBuilder::<$db>::new(
-                        "INSERT INTO carrier_records (id, phone, carrier, province, entry_at, status, updated_at) ",
-                    )
-                    .push_values(chunk, |mut q, r: &crate::CarrierRecordRow| {
+                    },
+                )
+                .await?;
+                Self::insert_chunked(
+                    &mut tx,
+                    "INSERT INTO carrier_records (id, phone, carrier, province, entry_at, status, updated_at) ",
+                    n,
+                    &b.carrier_records,
+                    |mut q, r: &CarrierRecordRow| {
                         q.push_bind(r.id)
                             .push_bind(&r.phone)
                             .push_bind(&r.carrier)
@@ -346,16 +365,15 @@ macro_rules! impl_store {
                             .push_bind(r.entry_at)
                             .push_bind(&r.status)
                             .push_bind(r.updated_at);
-                    })
-                    .build()
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for chunk in b.direct_debits.chunks(INSERT_CHUNK_ROWS) {
-                    QueryBuilder::<$db>::new(
-                        "INSERT INTO direct_debits (id, user_id, phone, carrier, signed_at, ended_at, end_reason) ",
-                    )
-                    .push_values(chunk, |mut q, d: &crate::DirectDebitRow| {
+                    },
+                )
+                .await?;
+                Self::insert_chunked(
+                    &mut tx,
+                    "INSERT INTO direct_debits (id, user_id, phone, carrier, signed_at, ended_at, end_reason) ",
+                    n,
+                    &b.direct_debits,
+                    |mut q, d: &DirectDebitRow| {
                         q.push_bind(d.id)
                             .push_bind(d.user_id)
                             .push_bind(&d.phone)
@@ -363,11 +381,9 @@ macro_rules! impl_store {
                             .push_bind(d.signed_at)
                             .push_bind(d.ended_at)
                             .push_bind(&d.end_reason);
-                    })
-                    .build()
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                    },
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(())
             }

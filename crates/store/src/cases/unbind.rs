@@ -1,0 +1,136 @@
+//! Unbinding a recycled number from its old user, with every effect in one
+//! transaction: the login, the binding history, the SMS-reset block, direct debits,
+//! quick-pay cards, the evidence pack, the timeline and the audit row.
+
+use super::{case_event_tx, conflict};
+use crate::truncate_micros;
+use crate::{CaseRow, CaseStore, NewAudit, PgStore, Result, SqliteStore, StoreError, Unbind, UnbindCounts};
+use sqlx::{Postgres, QueryBuilder, Sqlite};
+use uuid::Uuid;
+
+macro_rules! unbind {
+    ($m:ident, $store:ident, $db:ty) => {
+        pub(crate) mod $m {
+            use super::*;
+
+            pub(crate) async fn unbind(
+                s: &$store,
+                u: &Unbind,
+                from: &[&str],
+                audit: NewAudit,
+            ) -> Result<UnbindCounts> {
+                let mut tx = s.pool.begin().await?;
+                let at = truncate_micros(u.at);
+                let mut b = QueryBuilder::<$db>::new("UPDATE recycle_cases SET status = ");
+                b.push_bind(u.status.clone())
+                    .push(", decision = ")
+                    .push_bind(u.decision.clone())
+                    .push(", decision_reason = ")
+                    .push_bind(u.reason.clone())
+                    .push(", decided_by = ")
+                    .push_bind(u.decided_by.clone())
+                    .push(", approved_by = ")
+                    .push_bind(u.approved_by.clone())
+                    .push(", decided_at = ")
+                    .push_bind(at)
+                    .push(", updated_at = ")
+                    .push_bind(at)
+                    .push(", proposed = NULL, proposed_by = NULL, claimed_by = NULL, lease_until = NULL, ")
+                    .push("version = version + 1 WHERE id = ")
+                    .push_bind(u.case_id)
+                    .push(" AND status IN (");
+                let mut list = b.separated(", ");
+                for status in from {
+                    list.push_bind(*status);
+                }
+                b.push(") RETURNING *");
+                let case: Option<CaseRow> = b.build_query_as().fetch_optional(&mut *tx).await?;
+                let Some(case) = case else {
+                    drop(tx);
+                    return Err(match s.case_row(u.case_id).await? {
+                        None => StoreError::NotFound(format!("case {}", u.case_id)),
+                        Some(c) => conflict(format!("case is {}", c.status)),
+                    });
+                };
+                // The user and accounts stay; only the phone stops being a login.
+                let unbound = sqlx::query(
+                    "UPDATE users SET phone = NULL, sms_reset_blocked = TRUE WHERE id = $1 AND phone = $2",
+                )
+                .bind(case.core.old_user_id)
+                .bind(&case.core.phone)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if unbound != 1 {
+                    return Err(conflict("the phone is no longer this user's login"));
+                }
+                sqlx::query(
+                    "UPDATE phone_bindings SET unbound_at = $3, unbind_reason = $4 \
+                     WHERE user_id = $1 AND phone = $2 AND unbound_at IS NULL",
+                )
+                .bind(case.core.old_user_id)
+                .bind(&case.core.phone)
+                .bind(at)
+                .bind(format!("二次号:{}", u.decision))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO sms_reset_blocks (id, user_id, case_id, reason, evidence, blocked_at, blocked_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(Uuid::now_v7())
+                .bind(case.core.old_user_id)
+                .bind(case.id)
+                .bind(format!("recycled_number:{}", u.decision))
+                .bind(&u.evidence)
+                .bind(at)
+                .bind(&u.decided_by)
+                .execute(&mut *tx)
+                .await?;
+                let debits_ended = sqlx::query(
+                    "UPDATE direct_debits SET ended_at = $3, end_reason = 'recycled_number' \
+                     WHERE user_id = $1 AND phone = $2 AND ended_at IS NULL",
+                )
+                .bind(case.core.old_user_id)
+                .bind(&case.core.phone)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+                let cards_flagged = sqlx::query(
+                    "UPDATE bank_cards SET status = 'resign_required' \
+                     WHERE user_id = $1 AND reserved_phone = $2 AND status = 'active'",
+                )
+                .bind(case.core.old_user_id)
+                .bind(&case.core.phone)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+                if let Some((sha, json)) = &u.pack {
+                    sqlx::query(
+                        "INSERT INTO evidence_packs (id, case_id, sha256, json, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(Uuid::now_v7())
+                    .bind(case.id)
+                    .bind(sha)
+                    .bind(json)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let detail = serde_json::json!({
+                    "decision": u.decision, "approved_by": u.approved_by,
+                    "debits_ended": debits_ended, "cards_flagged": cards_flagged,
+                })
+                .to_string();
+                case_event_tx(&mut tx, case.id, at, &u.decided_by, ("unbind", &detail)).await?;
+                $store::append_audit_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(UnbindCounts { debits_ended, cards_flagged })
+            }
+        }
+    };
+}
+
+unbind!(sqlite, SqliteStore, Sqlite);
+unbind!(pg, PgStore, Postgres);

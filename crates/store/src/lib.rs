@@ -1,7 +1,8 @@
 //! Storage for the ops console: one [`Store`] trait, implemented for SQLite (the
 //! embedded default) and PostgreSQL (shared by many desktops).
 //!
-//! Both implementations share their SQL where the dialects agree (see `imp.rs`);
+//! Both implementations share their SQL where the dialects agree (see `imp.rs`;
+//! `cases/dialect.rs` names where the case queries differ);
 //! schemas and migrations are separate per database. Every method is one
 //! transaction; methods that change state take the audit entry to append in the
 //! same transaction, so a change and its audit row land together or not at all.

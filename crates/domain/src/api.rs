@@ -5,10 +5,12 @@ use crate::audit::{AuditRecord, AuditVerification};
 use crate::auth::{OperatorInfo, Permission};
 use crate::cases::{
     BulkSummary, CaseDecision, CaseDetail, Claimant, DecisionOutcome, ForceUnbindState, ImportState,
-    QueueCursor, QueueFilter, QueuePage,
+    QueueCursor, QueueFilter, QueuePage, SavedView,
 };
+use crate::id_number::IdNumberError;
 use crate::model::{CustomerSummary, CustomerTree, DatabaseInfo, PiiTarget};
-use crate::recycle::{NotRecycledReason, RecycleSettings};
+use crate::phone::PhoneError;
+use crate::recycle::{CaseStatus, NotRecycledReason, RecycleSettings, TwiceTelAnswer};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -54,6 +56,15 @@ pub enum Request {
     },
     /// Verify the whole audit chain.
     VerifyAudit,
+    /// A recycled-number (二次号) request: queue, cases, imports, wizard.
+    Recycled(RecycledRequest),
+}
+
+/// The recycled-number work area's requests (nested in [`Request::Recycled`], so
+/// its service receives only its own requests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum RecycledRequest {
     /// A page of the recycled-number queue.
     Queue {
         /// Filters and sort.
@@ -186,6 +197,12 @@ pub enum Request {
     },
 }
 
+impl From<RecycledRequest> for Request {
+    fn from(r: RecycledRequest) -> Self {
+        Request::Recycled(r)
+    }
+}
+
 impl Request {
     /// The permission the request needs; `None` means it needs no session.
     pub fn permission(&self) -> Option<Permission> {
@@ -194,28 +211,7 @@ impl Request {
             Request::SearchCustomers { .. } | Request::CustomerTree { .. } => Some(Permission::CustomerView),
             Request::RevealPii { .. } => Some(Permission::PiiReveal),
             Request::AuditLog { .. } | Request::VerifyAudit => Some(Permission::AuditView),
-            Request::Queue { .. }
-            | Request::CaseDetail { .. }
-            | Request::ClaimCase { .. }
-            | Request::ClaimNext
-            | Request::ReleaseCase { .. }
-            | Request::DecideCase { .. }
-            | Request::ImportCarrierFile { .. }
-            | Request::ImportStatus { .. }
-            | Request::CheckCarrier { .. }
-            | Request::RecycleSettings
-            | Request::ExportEvidence { .. }
-            | Request::RequestSmsUnblock { .. }
-            | Request::QueueViews
-            | Request::SaveQueueView { .. } => Some(Permission::RecycledReview),
-            Request::ReassignCase { .. }
-            | Request::ApproveCase { .. }
-            | Request::BulkNotRecycled { .. }
-            | Request::UpdateRecycleSettings { .. }
-            | Request::ApproveSmsUnblock { .. } => Some(Permission::RecycledApprove),
-            Request::ForceUnbindStart { .. }
-            | Request::ForceUnbindBankCheck { .. }
-            | Request::ForceUnbindSubmit { .. } => Some(Permission::ForceUnbind),
+            Request::Recycled(r) => Some(r.permission()),
         }
     }
 
@@ -230,28 +226,67 @@ impl Request {
             Request::RevealPii { .. } => "reveal_pii",
             Request::AuditLog { .. } => "audit_log",
             Request::VerifyAudit => "verify_audit",
-            Request::Queue { .. } => "queue",
-            Request::CaseDetail { .. } => "case_detail",
-            Request::ClaimCase { .. } => "claim_case",
-            Request::ClaimNext => "claim_next",
-            Request::ReleaseCase { .. } => "release_case",
-            Request::ReassignCase { .. } => "reassign_case",
-            Request::DecideCase { .. } => "decide_case",
-            Request::ApproveCase { .. } => "approve_case",
-            Request::BulkNotRecycled { .. } => "bulk_not_recycled",
-            Request::ImportCarrierFile { .. } => "import_carrier_file",
-            Request::ImportStatus { .. } => "import_status",
-            Request::CheckCarrier { .. } => "check_carrier",
-            Request::RecycleSettings => "recycle_settings",
-            Request::UpdateRecycleSettings { .. } => "update_recycle_settings",
-            Request::ForceUnbindStart { .. } => "force_unbind_start",
-            Request::ForceUnbindBankCheck { .. } => "force_unbind_bank_check",
-            Request::ForceUnbindSubmit { .. } => "force_unbind_submit",
-            Request::ExportEvidence { .. } => "export_evidence",
-            Request::RequestSmsUnblock { .. } => "request_sms_unblock",
-            Request::ApproveSmsUnblock { .. } => "approve_sms_unblock",
-            Request::QueueViews => "queue_views",
-            Request::SaveQueueView { .. } => "save_queue_view",
+            Request::Recycled(r) => r.name(),
+        }
+    }
+}
+
+impl RecycledRequest {
+    /// The permission the request needs.
+    pub fn permission(&self) -> Permission {
+        use RecycledRequest as R;
+        match self {
+            R::Queue { .. }
+            | R::CaseDetail { .. }
+            | R::ClaimCase { .. }
+            | R::ClaimNext
+            | R::ReleaseCase { .. }
+            | R::DecideCase { .. }
+            | R::ImportCarrierFile { .. }
+            | R::ImportStatus { .. }
+            | R::CheckCarrier { .. }
+            | R::RecycleSettings
+            | R::ExportEvidence { .. }
+            | R::RequestSmsUnblock { .. }
+            | R::QueueViews
+            | R::SaveQueueView { .. } => Permission::RecycledReview,
+            R::ReassignCase { .. }
+            | R::ApproveCase { .. }
+            | R::BulkNotRecycled { .. }
+            | R::UpdateRecycleSettings { .. }
+            | R::ApproveSmsUnblock { .. } => Permission::RecycledApprove,
+            R::ForceUnbindStart { .. } | R::ForceUnbindBankCheck { .. } | R::ForceUnbindSubmit { .. } => {
+                Permission::ForceUnbind
+            }
+        }
+    }
+
+    /// A name for logs, without any payload.
+    pub fn name(&self) -> &'static str {
+        use RecycledRequest as R;
+        match self {
+            R::Queue { .. } => "queue",
+            R::CaseDetail { .. } => "case_detail",
+            R::ClaimCase { .. } => "claim_case",
+            R::ClaimNext => "claim_next",
+            R::ReleaseCase { .. } => "release_case",
+            R::ReassignCase { .. } => "reassign_case",
+            R::DecideCase { .. } => "decide_case",
+            R::ApproveCase { .. } => "approve_case",
+            R::BulkNotRecycled { .. } => "bulk_not_recycled",
+            R::ImportCarrierFile { .. } => "import_carrier_file",
+            R::ImportStatus { .. } => "import_status",
+            R::CheckCarrier { .. } => "check_carrier",
+            R::RecycleSettings => "recycle_settings",
+            R::UpdateRecycleSettings { .. } => "update_recycle_settings",
+            R::ForceUnbindStart { .. } => "force_unbind_start",
+            R::ForceUnbindBankCheck { .. } => "force_unbind_bank_check",
+            R::ForceUnbindSubmit { .. } => "force_unbind_submit",
+            R::ExportEvidence { .. } => "export_evidence",
+            R::RequestSmsUnblock { .. } => "request_sms_unblock",
+            R::ApproveSmsUnblock { .. } => "approve_sms_unblock",
+            R::QueueViews => "queue_views",
+            R::SaveQueueView { .. } => "save_queue_view",
         }
     }
 }
@@ -312,8 +347,10 @@ pub enum Response {
     Settings(RecycleSettings),
     /// Force-unbind wizard state.
     ForceUnbind(Box<ForceUnbindState>),
-    /// The operator's saved queue views: (name, filter).
-    QueueViews(Vec<(String, QueueFilter)>),
+    /// The operator's saved queue views.
+    QueueViews(Vec<SavedView>),
+    /// The carrier's answer to `CheckCarrier` (also added to the case's evidence).
+    CarrierChecked(TwiceTelAnswer),
     /// Evidence pack written.
     Evidence {
         /// SHA-256 of the JSON (also in the audit log).
@@ -325,7 +362,8 @@ pub enum Response {
     },
 }
 
-/// What is wrong with an input field.
+/// What is wrong with an input field (or a field of a file's line): a code with its
+/// parameters, which the UI turns into words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum InputProblem {
@@ -338,12 +376,248 @@ pub enum InputProblem {
         /// Minimum length in characters.
         min_chars: usize,
     },
-    /// Not acceptable, for the reason given (e.g. a bad check digit).
-    #[error("{reason}")]
-    Invalid {
-        /// Why, in the backend's words.
-        reason: String,
+    /// Not a mainland mobile number.
+    #[error("{error}")]
+    Phone {
+        /// Why.
+        error: PhoneError,
     },
+    /// Not a valid ID number.
+    #[error("{error}")]
+    IdNumber {
+        /// Why.
+        error: IdNumberError,
+    },
+    /// A card number must be 16 to 19 digits.
+    #[error("16 to 19 digits")]
+    CardDigits,
+    /// Not a time a carrier writes.
+    #[error("not a time: {text:?}")]
+    NotATime {
+        /// What the line held.
+        text: String,
+    },
+    /// Not one of the carrier event words.
+    #[error("unknown event {text:?}")]
+    UnknownEvent {
+        /// What the line held.
+        text: String,
+    },
+    /// The header lacks this column.
+    #[error("missing column (header has: {header})")]
+    MissingColumn {
+        /// The header as read.
+        header: String,
+    },
+    /// The file has no lines.
+    #[error("empty file")]
+    EmptyFile,
+    /// The bytes are not valid in the file's encoding.
+    #[error("not valid {encoding}")]
+    Encoding {
+        /// `UTF-8` or `GBK`.
+        encoding: String,
+    },
+    /// The CSV reader could not read the line.
+    #[error("unreadable CSV: {detail}")]
+    Csv {
+        /// The reader's own message (not translated: it names bytes and quotes).
+        detail: String,
+    },
+    /// The path names no readable file.
+    #[error("cannot read the file: {detail}")]
+    Unreadable {
+        /// The operating system's message.
+        detail: String,
+    },
+    /// The path names a folder or device.
+    #[error("not a file")]
+    NotAFile,
+    /// More items than one request may carry.
+    #[error("at most {max}")]
+    TooMany {
+        /// The limit.
+        max: usize,
+    },
+    /// A number outside what the setting allows.
+    #[error("out of range")]
+    OutOfRange,
+    /// The phone is not the case's number.
+    #[error("not this case's number")]
+    NotCaseNumber,
+    /// No operator has that username.
+    #[error("no such operator")]
+    NoSuchOperator,
+    /// That operator's role cannot work recycled-number cases.
+    #[error("that operator cannot work these cases")]
+    CannotWorkCases,
+    /// The customer has no verified ID on record.
+    #[error("the customer is not real-name verified")]
+    NotRealNameVerified,
+    /// Force-unbind is decided only through its wizard.
+    #[error("use the force-unbind wizard")]
+    UseWizard,
+}
+
+impl From<PhoneError> for InputProblem {
+    fn from(error: PhoneError) -> Self {
+        Self::Phone { error }
+    }
+}
+
+impl From<IdNumberError> for InputProblem {
+    fn from(error: IdNumberError) -> Self {
+        Self::IdNumber { error }
+    }
+}
+
+/// Why an action on a record cannot happen now (its state, or who holds it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "conflict", rename_all = "snake_case")]
+pub enum Conflict {
+    /// Another operator holds the case.
+    #[error("the case is claimed by {by}")]
+    ClaimedBy {
+        /// Their username.
+        by: String,
+    },
+    /// The action needs the caller to hold the case.
+    #[error("you do not hold this case")]
+    NotHolder,
+    /// Claim the case first, or the claim has expired.
+    #[error("claim the case first (or your claim has expired)")]
+    ClaimFirst,
+    /// The case is in a state that does not allow the action.
+    #[error("the case is {status}")]
+    CaseStatus {
+        /// Its state.
+        status: CaseStatus,
+    },
+    /// The case is closed (or gone).
+    #[error("the case is closed")]
+    CaseClosed,
+    /// Four-eyes: the maker cannot also be the checker.
+    #[error("the maker cannot approve their own proposal")]
+    MakerIsChecker,
+    /// Inside the freeze window after a cancellation: the old user may still reclaim it.
+    #[error("in the freeze window until {until}")]
+    InFreezeWindow {
+        /// End of the window.
+        until: DateTime<Utc>,
+    },
+    /// The phone is no longer the old user's login.
+    #[error("the phone is no longer this user's login")]
+    NoLongerBound,
+    /// The number is another user's login.
+    #[error("that number is another user's login")]
+    PhoneTaken,
+    /// The user has no SMS-reset block.
+    #[error("the user has no SMS-reset block")]
+    NoSmsBlock,
+    /// Nobody asked to lift the block.
+    #[error("nobody asked to lift this block")]
+    NoUnblockRequest,
+    /// The carrier check of the customer with this number failed.
+    #[error("the carrier check failed")]
+    CarrierCheckFailed,
+    /// The wizard's carrier step has not passed.
+    #[error("the carrier check has not passed")]
+    CarrierStepNotPassed,
+    /// The wizard's carrier and bank steps must both pass first.
+    #[error("both checks must pass first")]
+    ChecksNotPassed,
+    /// The wizard belongs to another operator.
+    #[error("another operator's wizard")]
+    OthersWizard,
+    /// A record with this key exists already.
+    #[error("{entity} exists already")]
+    Exists {
+        /// What kind of record.
+        entity: Entity,
+    },
+}
+
+/// What kind of record a `NotFound` or `Exists` is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    /// A customer.
+    #[error("customer")]
+    Customer,
+    /// A login user.
+    #[error("user")]
+    User,
+    /// A stored PII field.
+    #[error("field")]
+    Field,
+    /// An operator.
+    #[error("operator")]
+    Operator,
+    /// A recycled-number case.
+    #[error("case")]
+    Case,
+    /// A current phone binding.
+    #[error("binding")]
+    Binding,
+    /// A carrier import job.
+    #[error("import")]
+    ImportJob,
+    /// A force-unbind wizard (they expire after 30 minutes).
+    #[error("force-unbind wizard")]
+    Wizard,
+    /// A phone in a batch.
+    #[error("phone")]
+    Phone,
+}
+
+/// Which external service a gateway error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayService {
+    /// The carrier.
+    #[error("carrier")]
+    Carrier,
+    /// The bank.
+    #[error("bank")]
+    Bank,
+}
+
+/// What went wrong with a gateway, as a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum GatewayProblem {
+    /// No endpoint is configured.
+    #[error("not configured")]
+    NotConfigured,
+    /// No answer within the timeout, after retries.
+    #[error("no answer within {timeout_ms} ms ({attempts} attempts)")]
+    Timeout {
+        /// Per-attempt timeout.
+        timeout_ms: u64,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// Could not connect.
+    #[error("cannot connect to {endpoint}")]
+    Connect {
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// An HTTP error status.
+    #[error("HTTP {status}")]
+    Http {
+        /// Status code.
+        status: u16,
+    },
+    /// The service refused the request with its own error code.
+    #[error("refused: {code}")]
+    Rejected {
+        /// The service's code (e.g. `InvalidParameter`).
+        code: String,
+    },
+    /// The answer did not follow the protocol.
+    #[error("unexpected answer")]
+    Protocol,
 }
 
 /// The one error type that crosses IPC. The UI translates it by variant.
@@ -369,7 +643,7 @@ pub enum ApiError {
         until: DateTime<Utc>,
     },
     /// The operator's role lacks the permission.
-    #[error("permission denied: {permission:?}")]
+    #[error("permission denied: {permission}")]
     Forbidden {
         /// What was missing.
         permission: Permission,
@@ -377,23 +651,22 @@ pub enum ApiError {
     /// A field of the request is not acceptable.
     #[error("{field}: {problem}")]
     InvalidInput {
-        /// Which field (`username`, `query`, `reason`, …).
+        /// Which field, as its request name (`username`, `query`, `reason`, …): a code.
         field: String,
         /// What is wrong with it, as a code the UI translates.
         problem: InputProblem,
     },
     /// Nothing with that id.
-    #[error("{what} not found")]
+    #[error("{entity} not found")]
     NotFound {
-        /// What was looked for.
-        what: String,
+        /// What kind of record was looked for.
+        entity: Entity,
     },
-    /// The record changed meanwhile or is held by someone else (e.g. a case claimed
-    /// by another agent, a maker approving their own proposal).
-    #[error("conflict: {what}")]
+    /// The record's state or holder does not allow the action now.
+    #[error("conflict: {conflict}")]
     Conflict {
-        /// What happened, in the backend's words.
-        what: String,
+        /// Why, as a code.
+        conflict: Conflict,
     },
     /// The verification attempt budget is spent: stop before the bank locks the card.
     #[error("attempt budget spent until {until}")]
@@ -402,12 +675,12 @@ pub enum ApiError {
         until: DateTime<Utc>,
     },
     /// An external verification service failed (timeout, HTTP error, bad answer).
-    #[error("{service} gateway: {message}")]
+    #[error("{service} gateway: {problem}")]
     Gateway {
-        /// `carrier` or `bank`.
-        service: String,
+        /// Which service.
+        service: GatewayService,
         /// What went wrong.
-        message: String,
+        problem: GatewayProblem,
     },
     /// The database URL is malformed or names an unsupported scheme.
     #[error("invalid database URL: {reason}")]
@@ -478,6 +751,8 @@ mod tests {
             Request::SearchCustomers { query: "13912393949".into() },
             Request::RevealPii { target: PiiTarget::Phone { user_id: id }, reason: "核实身份".into() },
             Request::AuditLog { before_seq: Some(9), limit: 50 },
+            Request::Recycled(RecycledRequest::ClaimNext),
+            Request::Recycled(RecycledRequest::ClaimCase { case_id: id }),
         ] {
             round_trip(req);
         }
@@ -519,6 +794,17 @@ mod tests {
             round_trip(resp);
         }
         round_trip(ApiError::OperatorLocked { until: at });
+        round_trip(ApiError::Conflict { conflict: Conflict::InFreezeWindow { until: at } });
+        round_trip(ApiError::Conflict { conflict: Conflict::CaseStatus { status: CaseStatus::Confirmed } });
+        round_trip(ApiError::NotFound { entity: Entity::Case });
+        round_trip(ApiError::Gateway {
+            service: GatewayService::Bank,
+            problem: GatewayProblem::Timeout { timeout_ms: 800, attempts: 3 },
+        });
+        round_trip(ApiError::InvalidInput {
+            field: "phone".into(),
+            problem: InputProblem::Phone { error: PhoneError::Length(7) },
+        });
         round_trip(ApiError::Forbidden { permission: Permission::PiiReveal });
         round_trip(ApiError::InvalidInput {
             field: "reason".into(),

@@ -34,6 +34,14 @@ pub enum Permission {
     OperatorManage,
 }
 
+impl std::fmt::Display for Permission {
+    /// The permission's code (its serde name), for logs and error messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let code = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned));
+        f.write_str(code.as_deref().unwrap_or("unknown"))
+    }
+}
+
 /// An operator's role. One role per operator keeps the table auditable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

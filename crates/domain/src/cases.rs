@@ -1,9 +1,11 @@
 //! What the recycled-number screens see: queue rows, case detail with its
 //! timeline, imports, the force-unbind wizard. PII is masked by the backend.
 
+use crate::api::{ApiError, InputProblem};
 use crate::recycle::{
-    BankAnswer, BudgetState, CaseSource, CaseStatus, NotRecycledReason, RecycleSettings, RiskInputs,
-    ThreeElementAnswer, TwiceTelAnswer,
+    BankAnswer, BudgetState, CarrierEventKind, CaseEventKind, CaseSource, CaseStatus, CheckKind,
+    DecisionKind, HookKind, HookReason, NotRecycledReason, RiskInputs, ThreeElementAnswer, TwiceTelAnswer,
+    UnbindReason,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -44,6 +46,22 @@ pub struct QueueFilter {
     pub mine_only: bool,
     /// Sort.
     pub sort: QueueSort,
+}
+
+/// A queue view an operator saved under a name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedView {
+    /// Name shown on the button.
+    pub name: String,
+    /// The filters.
+    pub filter: QueueFilter,
+}
+
+/// A short form of an id that tells ids apart: the tail of a UUIDv7 is random,
+/// while its head is a timestamp (ids made within a minute share it).
+pub fn short_id(id: Uuid) -> String {
+    let hex = id.simple().to_string();
+    hex[hex.len() - 8..].to_owned()
 }
 
 /// Where the next page starts (keyset).
@@ -103,15 +121,148 @@ pub struct QueuePage {
     pub next: Option<QueueCursor>,
 }
 
+/// Whose fact a timeline line is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "party", rename_all = "snake_case")]
+pub enum Party {
+    /// The case's old user.
+    OldUser,
+    /// Another user of ours (e.g. the new holder who registered the number).
+    OtherUser {
+        /// The user's short id.
+        short_id: String,
+    },
+}
+
 /// One line of a phone's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     /// When.
     pub at: DateTime<Utc>,
-    /// What kind of fact (a code the UI translates, e.g. `binding`, `carrier.cancel`).
-    pub kind: String,
-    /// Masked details.
-    pub detail: String,
+    /// What happened, with its (masked) parameters.
+    pub event: TimelineEvent,
+}
+
+/// What a timeline line says, as a code with parameters; the UI words it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TimelineEvent {
+    /// The user registered.
+    Registered {
+        /// Who.
+        user: Party,
+    },
+    /// The user's last login.
+    LastLogin {
+        /// Who.
+        user: Party,
+    },
+    /// The number became a user's login.
+    Bound {
+        /// Whose.
+        user: Party,
+    },
+    /// The number stopped being a user's login.
+    Unbound {
+        /// Whose.
+        user: Party,
+        /// Why, when the code is known.
+        reason: Option<UnbindReason>,
+    },
+    /// A carrier notice or entry time from a file.
+    CarrierNotice {
+        /// The event.
+        event: CarrierEventKind,
+        /// Carrier.
+        carrier: String,
+        /// Province.
+        province: String,
+        /// Network-entry time reported with it.
+        entry_at: Option<DateTime<Utc>>,
+    },
+    /// The carrier gateway's answer to "changed hands since the binding?".
+    CarrierAnswer {
+        /// The answer.
+        answer: TwiceTelAnswer,
+    },
+    /// An app backend asked a hook.
+    Hook {
+        /// Which hook.
+        hook: HookKind,
+        /// Allowed or blocked.
+        allowed: bool,
+        /// Why.
+        reason: Option<HookReason>,
+    },
+    /// A bank card whose reserved phone is this number (a quick-pay agreement).
+    CardReservesPhone {
+        /// Bank name (data).
+        bank: String,
+        /// Card, masked (BIN + last 4).
+        card_masked: String,
+        /// Agreement number, masked.
+        agreement_masked: String,
+        /// Whose card.
+        user: Party,
+        /// Card status code (`active`, `resign_required`, …).
+        status: String,
+    },
+    /// A direct-debit agreement (话费代扣) on the number was signed.
+    DebitSigned {
+        /// Carrier.
+        carrier: String,
+        /// Whose.
+        user: Party,
+    },
+    /// A direct-debit agreement ended.
+    DebitEnded {
+        /// Why (a code such as `recycled_number`), if recorded.
+        reason: Option<String>,
+    },
+    /// SMS password reset was blocked for the old user.
+    SmsBlocked {
+        /// The decision that blocked it, when recorded.
+        decision: Option<DecisionKind>,
+        /// Operator.
+        by: String,
+    },
+    /// The SMS block was lifted.
+    SmsLifted {
+        /// The checker.
+        by: Option<String>,
+    },
+    /// A verification check.
+    Check {
+        /// Which.
+        check: CheckKind,
+        /// Whether it passed.
+        passed: bool,
+        /// Operator.
+        by: String,
+        /// Carrier 3-element answer (carrier checks).
+        three_elements: Option<ThreeElementAnswer>,
+        /// Carrier "changed hands" answer (carrier checks).
+        twice_tel: Option<TwiceTelAnswer>,
+        /// Bank answer (bank checks).
+        bank_answer: Option<BankAnswer>,
+        /// Card, masked (bank checks).
+        card_masked: Option<String>,
+    },
+    /// Something the case's operators did.
+    Case {
+        /// What.
+        event: CaseEventKind,
+        /// Operator.
+        by: String,
+        /// The decision proposed or made, if any.
+        decision: Option<DecisionKind>,
+        /// The not-recycled reason, if any.
+        reason: Option<NotRecycledReason>,
+        /// The operator's note, if any (their words).
+        note: Option<String>,
+        /// New holder (reassignments).
+        to: Option<String>,
+    },
 }
 
 /// A maker's proposal waiting for a checker.
@@ -140,18 +291,16 @@ pub struct CaseDetail {
     pub bound_at: DateTime<Utc>,
     /// Carrier entry time.
     pub entry_at: Option<DateTime<Utc>>,
-    /// Risk inputs.
+    /// Risk inputs (the UI's catalogue spells out the formula).
     pub risk: RiskInputs,
-    /// The formula, as text.
-    pub risk_formula: String,
     /// Old user's balance.
     pub balance: Decimal,
     /// Whether "confirm recycled" needs a checker under the current settings.
     pub needs_checker: bool,
     /// Pending proposal.
     pub proposal: Option<Proposal>,
-    /// Decision, reason, maker, checker, once decided.
-    pub decision: Option<(String, String, String, Option<String>)>,
+    /// The final decision, once decided.
+    pub decision: Option<Decided>,
     /// SMS reset blocked for the old user.
     pub sms_reset_blocked: bool,
     /// Who asked to lift the SMS block (waiting for a checker).
@@ -160,6 +309,21 @@ pub struct CaseDetail {
     pub timeline: Vec<TimelineEntry>,
     /// Hash of the evidence pack, once the case closed by force-unbind.
     pub evidence_sha256: Option<String>,
+}
+
+/// A case's final decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decided {
+    /// What was decided.
+    pub decision: DecisionKind,
+    /// Why, for "not recycled".
+    pub reason: Option<NotRecycledReason>,
+    /// The maker's note (their words).
+    pub note: String,
+    /// Maker.
+    pub maker: String,
+    /// Checker, when four-eyes applied.
+    pub checker: Option<String>,
 }
 
 /// A decision on a case.
@@ -208,7 +372,39 @@ pub struct BulkSummary {
     /// Cases the action applies (or applied) to.
     pub eligible: usize,
     /// Cases skipped, with why.
-    pub skipped: Vec<(Uuid, String)>,
+    pub skipped: Vec<BulkSkip>,
+}
+
+/// A case a bulk action left alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkSkip {
+    /// Case.
+    pub case_id: Uuid,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// Why a bulk action left a case alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "skip", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// No such case.
+    NotFound,
+    /// Another operator holds it.
+    ClaimedBy {
+        /// Their username.
+        by: String,
+    },
+    /// Its state does not allow the action.
+    Status {
+        /// Its state.
+        status: CaseStatus,
+    },
+    /// It changed while the action ran.
+    Failed {
+        /// The error.
+        error: ApiError,
+    },
 }
 
 /// One bad line of a carrier file.
@@ -218,15 +414,15 @@ pub struct LineError {
     pub file: String,
     /// 1-based line number.
     pub line: u64,
-    /// Column name.
+    /// Column name (as the file format names it).
     pub field: String,
-    /// What is wrong.
-    pub reason: String,
+    /// What is wrong, as a code.
+    pub problem: InputProblem,
 }
 
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.reason)
+        write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.problem)
     }
 }
 
@@ -260,7 +456,7 @@ pub enum ImportState {
     /// Failed for another reason (file unreadable, database).
     Failed {
         /// Why.
-        message: String,
+        error: ApiError,
     },
 }
 
@@ -310,8 +506,8 @@ pub struct ForceUnbindState {
     pub twice_tel: Option<TwiceTelAnswer>,
     /// Carrier step passed.
     pub carrier_passed: bool,
-    /// Bank answers so far (masked card, answer, bank name).
-    pub bank_checks: Vec<(String, BankAnswer, Option<String>)>,
+    /// Bank answers so far.
+    pub bank_checks: Vec<BankCheckView>,
     /// Bank step passed.
     pub bank_passed: bool,
     /// Claimant budget.
@@ -324,5 +520,13 @@ pub struct ForceUnbindState {
     pub outcome: Option<DecisionOutcome>,
 }
 
-/// The recycled-number settings plus facts the settings screen shows.
-pub type Settings = RecycleSettings;
+/// One bank 4-element answer in the wizard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BankCheckView {
+    /// Card, masked (BIN + last 4).
+    pub card_masked: String,
+    /// The answer.
+    pub answer: BankAnswer,
+    /// Issuing bank (data), when known.
+    pub bank_name: Option<String>,
+}

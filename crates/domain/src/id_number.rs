@@ -7,7 +7,8 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK_CHARS: &[u8; 11] = b"10X98765432";
 
 /// Why a string is not a valid ID number.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", content = "value", rename_all = "snake_case")]
 pub enum IdNumberError {
     /// Not 18 characters.
     #[error("an ID number has 18 characters, got {0}")]

@@ -22,6 +22,60 @@ macro_rules! masked_fmt {
     };
 }
 
+/// An enum stored in the databases and sent over IPC as stable snake_case codes:
+/// `as_str`/`parse` for SQL and files, `TryFrom<String>` for sqlx's `try_from`
+/// row attribute, serde with the same names. Words for a code live in the UI's
+/// catalogue, never here.
+macro_rules! stored_code {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $code:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $code)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order (the order the UI lists them).
+            pub const ALL: [$name; [$(stored_code!(@unit $variant)),*].len()] = [$($name::$variant),*];
+
+            /// The stored code.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code,)* }
+            }
+
+            /// Parses a stored code.
+            pub fn parse(code: &str) -> Option<Self> {
+                match code { $($code => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::UnknownCode;
+            fn try_from(code: String) -> Result<Self, Self::Error> {
+                Self::parse(&code).ok_or($crate::UnknownCode { kind: stringify!($name), code })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+    (@unit $variant:ident) => { () };
+}
+
+/// A stored code that this build does not know (a newer console wrote it, or the
+/// row was edited by hand).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} code {code:?}")]
+pub struct UnknownCode {
+    /// The enum that was expected.
+    pub kind: &'static str,
+    /// What was stored.
+    pub code: String,
+}
+
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -34,4 +88,4 @@ pub mod money;
 pub mod phone;
 pub mod recycle;
 
-pub use api::{ApiError, InputProblem, Request, Response};
+pub use api::{ApiError, Conflict, Entity, InputProblem, RecycledRequest, Request, Response};

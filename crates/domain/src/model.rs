@@ -151,8 +151,8 @@ pub struct PhoneBindingView {
     pub bound_at: DateTime<Utc>,
     /// Unbound at, if it ended.
     pub unbound_at: Option<DateTime<Utc>>,
-    /// Why it ended.
-    pub unbind_reason: Option<String>,
+    /// Why it ended, when the stored code is known.
+    pub unbind_reason: Option<crate::recycle::UnbindReason>,
 }
 
 /// Which masked field to reveal.

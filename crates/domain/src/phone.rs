@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Why a string is not a CN mobile number.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", content = "value", rename_all = "snake_case")]
 pub enum PhoneError {
     /// Not 11 digits after removing separators and the +86 prefix.
     #[error("a mobile number has 11 digits, got {0}")]

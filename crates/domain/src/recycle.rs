@@ -101,44 +101,21 @@ fn parse_fixed(b: &[u8]) -> Option<DateTime<Utc>> {
     Some(DateTime::from_naive_utc_and_offset(naive, Utc) - Duration::hours(8))
 }
 
-/// Why a number became suspect (the case's source).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseSource {
-    /// The carrier's entry time is later than our binding.
-    EntryTime,
-    /// A cancel/transfer/reissue notice for a bound number.
-    Notice,
-    /// A port event or an answer the rule cannot use: manual review only.
-    Port,
-    /// A registration attempt on a number bound to another user.
-    Registration,
-    /// An SMS password reset on a number the carrier says was reissued.
-    SmsReset,
-    /// The carrier gateway answered "reassigned" or "unknown".
-    Gateway,
-}
-
-impl CaseSource {
-    /// All sources.
-    pub const ALL: [CaseSource; 6] =
-        [Self::EntryTime, Self::Notice, Self::Port, Self::Registration, Self::SmsReset, Self::Gateway];
-
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::EntryTime => "entry_time",
-            Self::Notice => "notice",
-            Self::Port => "port",
-            Self::Registration => "registration",
-            Self::SmsReset => "sms_reset",
-            Self::Gateway => "gateway",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+stored_code! {
+    /// Why a number became suspect (the case's source).
+    pub enum CaseSource {
+        /// The carrier's entry time is later than our binding.
+        EntryTime => "entry_time",
+        /// A cancel/transfer/reissue notice for a bound number.
+        Notice => "notice",
+        /// A port event or an answer the rule cannot use: manual review only.
+        Port => "port",
+        /// A registration attempt on a number bound to another user.
+        Registration => "registration",
+        /// An SMS password reset on a number the carrier says was reissued.
+        SmsReset => "sms_reset",
+        /// The carrier gateway answered "reassigned" or "unknown".
+        Gateway => "gateway",
     }
 }
 
@@ -207,6 +184,33 @@ pub enum TwiceTelAnswer {
 }
 
 impl TwiceTelAnswer {
+    /// All answers.
+    pub const ALL: [TwiceTelAnswer; 6] = [
+        Self::Unknown,
+        Self::Reassigned,
+        Self::NotReassigned,
+        Self::Cancelled,
+        Self::PortedNotSupported,
+        Self::Unsupported,
+    ];
+
+    /// The stable code (the same as its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Reassigned => "reassigned",
+            Self::NotReassigned => "not_reassigned",
+            Self::Cancelled => "cancelled",
+            Self::PortedNotSupported => "ported_not_supported",
+            Self::Unsupported => "unsupported",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == code)
+    }
+
     /// The assessment of a gateway answer for a bound phone; `None` = nothing to do.
     pub fn assess(self) -> Option<Assessment> {
         match self {
@@ -288,11 +292,7 @@ pub struct RiskInputs {
     pub days_since_login: Option<i64>,
 }
 
-/// The risk formula, shown in the case so agents can check the number.
-pub const RISK_FORMULA: &str =
-    "min(40, 余额元/2500) + 10×有效卡(≤30) + 10×代扣协议(≤20) + 近期登录(≤7天 10, ≤30天 5)";
-
-/// Risk score 0–100: money at risk, instruments an attacker could use, and whether
+/// Risk score 0–100 (the UI's catalogue spells the formula out for agents): money at risk, instruments an attacker could use, and whether
 /// the old user is still active (a recent login means the account is in use).
 pub fn risk_score(i: &RiskInputs) -> i32 {
     let balance_yuan = i.balance_minor.max(0) / 100;
@@ -307,93 +307,189 @@ pub fn risk_score(i: &RiskInputs) -> i32 {
     balance + cards + debits + recency
 }
 
-/// A case's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseStatus {
-    /// Waiting for an agent.
-    Open,
-    /// A maker proposed "confirm recycled"; waiting for a checker.
-    PendingApproval,
-    /// Sent to a supervisor.
-    Escalated,
-    /// Confirmed recycled; the phone was unbound from the old user.
-    Confirmed,
-    /// Not recycled (with a reason from the fixed list).
-    NotRecycled,
-    /// Closed by a successful force-unbind for the new holder.
-    ForceUnbound,
+stored_code! {
+    /// A case's state.
+    pub enum CaseStatus {
+        /// Waiting for an agent.
+        Open => "open",
+        /// A maker proposed "confirm recycled" or a force-unbind; waiting for a checker.
+        PendingApproval => "pending_approval",
+        /// Sent to a supervisor.
+        Escalated => "escalated",
+        /// Confirmed recycled; the phone was unbound from the old user.
+        Confirmed => "confirmed",
+        /// Not recycled (with a reason from the fixed list).
+        NotRecycled => "not_recycled",
+        /// Closed by a successful force-unbind for the new holder.
+        ForceUnbound => "force_unbound",
+    }
 }
 
 impl CaseStatus {
-    /// All states.
-    pub const ALL: [CaseStatus; 6] = [
-        Self::Open,
-        Self::PendingApproval,
-        Self::Escalated,
-        Self::Confirmed,
-        Self::NotRecycled,
-        Self::ForceUnbound,
-    ];
+    /// The states of a case still being worked (at most one such case per phone and
+    /// old user).
+    pub const ACTIVE: [CaseStatus; 3] = [Self::Open, Self::PendingApproval, Self::Escalated];
 
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::PendingApproval => "pending_approval",
-            Self::Escalated => "escalated",
-            Self::Confirmed => "confirmed",
-            Self::NotRecycled => "not_recycled",
-            Self::ForceUnbound => "force_unbound",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Still being worked (at most one such case per phone and old user).
+    /// Still being worked.
     pub fn is_active(self) -> bool {
-        matches!(self, Self::Open | Self::PendingApproval | Self::Escalated)
+        Self::ACTIVE.contains(&self)
     }
 }
 
-/// Why a case is "not recycled" (a fixed list so reports can count them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotRecycledReason {
-    /// The same person still holds the number.
-    SameHolder,
-    /// Transferred within the family; the user asked to keep it.
-    FamilyTransfer,
-    /// Ported to another carrier, same holder.
-    Ported,
-    /// The carrier data was wrong.
-    DataError,
-    /// The old user reclaimed the number within the freeze window.
-    ReclaimedInFreeze,
+stored_code! {
+    /// Why a case is "not recycled" (a fixed list so reports can count them).
+    pub enum NotRecycledReason {
+        /// The same person still holds the number.
+        SameHolder => "same_holder",
+        /// Transferred within the family; the user asked to keep it.
+        FamilyTransfer => "family_transfer",
+        /// Ported to another carrier, same holder.
+        Ported => "ported",
+        /// The carrier data was wrong.
+        DataError => "data_error",
+        /// The old user reclaimed the number within the freeze window.
+        ReclaimedInFreeze => "reclaimed_in_freeze",
+    }
 }
 
-impl NotRecycledReason {
-    /// All reasons, in the order the UI lists them.
-    pub const ALL: [NotRecycledReason; 5] =
-        [Self::SameHolder, Self::FamilyTransfer, Self::Ported, Self::DataError, Self::ReclaimedInFreeze];
+stored_code! {
+    /// The final decision on a case.
+    pub enum DecisionKind {
+        /// Confirmed recycled: unbound from the old user.
+        ConfirmRecycled => "confirm_recycled",
+        /// Not recycled, for a reason from the fixed list.
+        NotRecycled => "not_recycled",
+        /// Unbound for the new holder after the wizard's checks.
+        ForceUnbind => "force_unbind",
+    }
+}
 
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
+stored_code! {
+    /// What happened to a case (its own timeline lines).
+    pub enum CaseEventKind {
+        /// An operator took the lease.
+        Claim => "claim",
+        /// The holder gave it back.
+        Release => "release",
+        /// A supervisor gave it to another operator.
+        Reassign => "reassign",
+        /// A maker proposed a decision for a checker.
+        Propose => "propose",
+        /// Decided by one operator.
+        Decide => "decide",
+        /// Decided in a bulk action.
+        DecideBulk => "decide.bulk",
+        /// Sent to a supervisor.
+        Escalate => "escalate",
+        /// The checker sent the proposal back.
+        ApprovalRejected => "approval.rejected",
+        /// The phone was unbound from the old user.
+        Unbind => "unbind",
+    }
+}
+
+stored_code! {
+    /// A verification check made through a gateway (each costs an attempt).
+    pub enum CheckKind {
+        /// Carrier 3-element check (name + ID number + phone) and "changed hands?".
+        Carrier3 => "carrier3",
+        /// Bank-card 4-element check.
+        Bank4 => "bank4",
+    }
+}
+
+stored_code! {
+    /// Which app backend asked a service hook.
+    pub enum HookKind {
+        /// A new user's registration with a phone.
+        Registration => "registration",
+        /// A password reset by SMS code.
+        SmsReset => "sms_reset",
+    }
+}
+
+/// Why a hook allowed or blocked an action: a code the UI translates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum HookReason {
+    /// The number is nobody's login: registration may go ahead.
+    Free,
+    /// The number is another user's login; customer service reviews it.
+    BoundToAnotherUser,
+    /// The user's SMS reset is blocked (a confirmed recycled number).
+    SmsResetBlocked,
+    /// The user has no login phone to send a code to.
+    NoLoginPhone,
+    /// A recycled-number case about the user's number is open.
+    UnderReview,
+    /// The carrier says the number has not changed hands.
+    NotReassigned,
+    /// The carrier gave another answer (a case was opened).
+    Carrier {
+        /// The carrier's answer.
+        answer: TwiceTelAnswer,
+    },
+}
+
+impl HookReason {
+    /// The stored code (`hook_events.reason`).
+    pub fn code(self) -> String {
         match self {
-            Self::SameHolder => "same_holder",
-            Self::FamilyTransfer => "family_transfer",
-            Self::Ported => "ported",
-            Self::DataError => "data_error",
-            Self::ReclaimedInFreeze => "reclaimed_in_freeze",
+            Self::Free => "free".into(),
+            Self::BoundToAnotherUser => "bound_to_another_user".into(),
+            Self::SmsResetBlocked => "sms_reset_blocked".into(),
+            Self::NoLoginPhone => "no_login_phone".into(),
+            Self::UnderReview => "under_review".into(),
+            Self::NotReassigned => "not_reassigned".into(),
+            Self::Carrier { answer } => format!("carrier_{}", answer.as_str()),
         }
     }
 
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    /// Parses a stored code. Rows written before codes were typed carry words after a
+    /// colon (`under_review: …`): the code before it is what counts.
+    pub fn parse(stored: &str) -> Option<Self> {
+        let code = stored.split(':').next().unwrap_or(stored).trim();
+        Some(match code {
+            "free" => Self::Free,
+            "bound_to_another_user" => Self::BoundToAnotherUser,
+            "sms_reset_blocked" => Self::SmsResetBlocked,
+            "no_login_phone" => Self::NoLoginPhone,
+            "under_review" => Self::UnderReview,
+            "not_reassigned" => Self::NotReassigned,
+            other => Self::Carrier { answer: TwiceTelAnswer::parse(other.strip_prefix("carrier_")?)? },
+        })
+    }
+}
+
+/// Why a phone binding ended (`phone_bindings.unbind_reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum UnbindReason {
+    /// The user changed their phone themselves.
+    SelfService,
+    /// A recycled-number decision removed it.
+    RecycledNumber {
+        /// Which decision.
+        decision: DecisionKind,
+    },
+}
+
+impl UnbindReason {
+    /// The stored code.
+    pub fn code(self) -> String {
+        match self {
+            Self::SelfService => "self_service".into(),
+            Self::RecycledNumber { decision } => format!("recycled_number:{decision}"),
+        }
+    }
+
+    /// Parses a stored code (`None`: a code this build does not know).
+    pub fn parse(stored: &str) -> Option<Self> {
+        match stored.split_once(':') {
+            None if stored == "self_service" => Some(Self::SelfService),
+            Some(("recycled_number", d)) => Some(Self::RecycledNumber { decision: DecisionKind::parse(d)? }),
+            _ => None,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! What a desktop runs: the services (or why they could not start) plus the session.
 
+use crate::error::gateway_error;
 use crate::gateway::{BankGateway, CarrierGateway, HttpBankGateway, HttpCarrierGateway, HttpConfig};
 use crate::recycle::Workflow;
 use crate::seed;
@@ -7,6 +8,7 @@ use crate::services::{Services, Session};
 use crate::simulator::Simulator;
 use crate::vault::PiiVault;
 use chrono::{DateTime, Utc};
+use domain::api::GatewayService;
 use domain::auth::LoginPolicy;
 use domain::{ApiError, Request, Response};
 use std::path::{Path, PathBuf};
@@ -56,7 +58,7 @@ impl Host {
     pub async fn open(database_url: &str, vault: PiiVault, options: HostOptions, now: DateTime<Utc>) -> Self {
         let services =
             async {
-                let store = store::open(database_url).await?;
+                let store = store::open(database_url).await.map_err(crate::error::store_error)?;
                 let (carrier, bank) = match &options.gateways {
                     GatewaySetup::Simulator => {
                         let sim = Simulator::new(store.clone(), vault.clone());
@@ -69,13 +71,10 @@ impl Host {
                     }
                     GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
                 };
-                let gateway_error = |e: crate::gateway::GatewayError| ApiError::Gateway {
-                    service: "http".into(),
-                    message: e.to_string(),
-                };
-                let carrier: Arc<dyn CarrierGateway> =
-                    HttpCarrierGateway::new(carrier).map_err(gateway_error)?;
-                let bank: Arc<dyn BankGateway> = HttpBankGateway::new(bank).map_err(gateway_error)?;
+                let carrier: Arc<dyn CarrierGateway> = HttpCarrierGateway::new(carrier)
+                    .map_err(|e| ApiError::from(gateway_error(GatewayService::Carrier, e)))?;
+                let bank: Arc<dyn BankGateway> = HttpBankGateway::new(bank)
+                    .map_err(|e| ApiError::from(gateway_error(GatewayService::Bank, e)))?;
                 let services = Services::new(store, vault, LoginPolicy::default())
                     .with_workflow(Workflow::new(Some(carrier), Some(bank), options.evidence_dir.clone()));
                 if let Some(users) = options.demo_users {

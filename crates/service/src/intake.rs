@@ -5,6 +5,7 @@
 //! reason. The same file twice adds nothing (its SHA-256 is recorded).
 
 use chrono::{DateTime, Utc};
+use domain::InputProblem;
 use domain::cases::LineError;
 use domain::phone::Phone;
 use domain::recycle::{CarrierEventKind, parse_carrier_time};
@@ -62,10 +63,10 @@ struct Errors<'a> {
 }
 
 impl Errors<'_> {
-    fn add(&mut self, line: u64, field: &str, reason: String) {
+    fn add(&mut self, line: u64, field: &str, problem: InputProblem) {
         self.count += 1;
         if self.list.len() < MAX_REPORTED_ERRORS {
-            self.list.push(LineError { file: self.file.to_owned(), line, field: field.to_owned(), reason });
+            self.list.push(LineError { file: self.file.to_owned(), line, field: field.to_owned(), problem });
         }
     }
 }
@@ -99,7 +100,7 @@ fn find_columns(header: &[String], file: &str) -> Result<Columns, LineError> {
             file: file.to_owned(),
             line: 1,
             field: name.to_owned(),
-            reason: format!("missing column (header has: {})", header.join(",")),
+            problem: InputProblem::MissingColumn { header: header.join(",") },
         })
     };
     Ok(Columns {
@@ -137,12 +138,16 @@ pub fn parse_carrier_csv(
     let mut csv =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(body);
     // UTF-8 fields are borrowed as they are; only GBK needs decoding into new strings.
-    fn decode<'a>(encoding: &'static encoding_rs::Encoding, raw: &'a [u8]) -> Result<Cow<'a, str>, String> {
+    fn decode<'a>(
+        encoding: &'static encoding_rs::Encoding,
+        raw: &'a [u8],
+    ) -> Result<Cow<'a, str>, InputProblem> {
+        let invalid = || InputProblem::Encoding { encoding: encoding.name().to_owned() };
         if encoding == encoding_rs::UTF_8 {
-            return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| "not valid UTF-8".to_owned());
+            return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| invalid());
         }
         let (text, had_errors) = encoding.decode_without_bom_handling(raw);
-        if had_errors { Err(format!("not valid {}", encoding.name())) } else { Ok(text) }
+        if had_errors { Err(invalid()) } else { Ok(text) }
     }
     let mut record = csv::ByteRecord::new();
     let mut errors = Errors { file, list: Vec::new(), count: 0 };
@@ -153,7 +158,7 @@ pub fn parse_carrier_csv(
                 file: file.into(),
                 line: 1,
                 field: "header".into(),
-                reason: "empty file".into(),
+                problem: InputProblem::EmptyFile,
             }],
             1,
         ));
@@ -162,13 +167,17 @@ pub fn parse_carrier_csv(
         record.iter().map(|f| decode(encoding, f).map(Cow::into_owned).unwrap_or_default()).collect();
     let cols = find_columns(&header, file).map_err(|e| ParseFailure::Lines(vec![e], 1))?;
     let mut lines = Vec::with_capacity(bytes.len() / 64);
-    let mut problems: Vec<(&str, String)> = Vec::new();
+    let mut problems: Vec<(&str, InputProblem)> = Vec::new();
     loop {
         match csv.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                errors.add(e.position().map_or(0, |p| p.line()), "csv", e.to_string());
+                errors.add(
+                    e.position().map_or(0, |p| p.line()),
+                    "csv",
+                    InputProblem::Csv { detail: e.to_string() },
+                );
                 continue;
             }
         }
@@ -194,26 +203,26 @@ pub fn parse_carrier_csv(
         let event_at_text = text("event_at", Some(cols.event_at));
         let carrier = text("carrier", Some(cols.carrier));
         let province = text("province", cols.province);
-        let phone = Phone::parse(&phone_text).map_err(|e| problems.push(("phone", e.to_string()))).ok();
+        let phone = Phone::parse(&phone_text).map_err(|e| problems.push(("phone", e.into()))).ok();
         let entry_at = if entry_text.is_empty() {
             None
         } else {
             let t = parse_carrier_time(&entry_text);
             if t.is_none() {
-                problems.push(("entry_at", format!("not a time: {entry_text:?}")));
+                problems.push(("entry_at", InputProblem::NotATime { text: entry_text.to_string() }));
             }
             t
         };
         let event = CarrierEventKind::parse(&event_text);
         if event.is_none() {
-            problems.push(("event", format!("unknown event {event_text:?} (销户/过户/二次放号/携入/携出)")));
+            problems.push(("event", InputProblem::UnknownEvent { text: event_text.to_string() }));
         }
         let event_at = parse_carrier_time(&event_at_text);
         if event_at.is_none() {
-            problems.push(("event_at", format!("not a time: {event_at_text:?}")));
+            problems.push(("event_at", InputProblem::NotATime { text: event_at_text.to_string() }));
         }
         if carrier.is_empty() {
-            problems.push(("carrier", "required".into()));
+            problems.push(("carrier", InputProblem::Required));
         }
         for (field, reason) in problems.drain(..) {
             errors.add(line, field, reason);
@@ -278,7 +287,7 @@ mod tests {
         assert_eq!(count, 4);
         let got: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
         assert_eq!(got, [(3, "phone"), (4, "event"), (5, "entry_at"), (5, "event_at")]);
-        assert!(errors[1].reason.contains("关机"), "{}", errors[1]);
+        assert_eq!(errors[1].problem, InputProblem::UnknownEvent { text: "关机".into() });
         assert_eq!(errors[0].to_string().split(':').next(), Some("t.csv"));
     }
 
@@ -287,6 +296,6 @@ mod tests {
         let Err(ParseFailure::Lines(e, _)) = parse(b"phone,event,event_at,carrier\n") else { panic!() };
         assert_eq!(e[0].field, "entry_at");
         let Err(ParseFailure::Lines(e, _)) = parse(b"") else { panic!() };
-        assert_eq!(e[0].reason, "empty file");
+        assert_eq!(e[0].problem, InputProblem::EmptyFile);
     }
 }

@@ -5,6 +5,8 @@
 //! runs the action and writes the audit row. Tauri commands and the in-process UI
 //! backend both call it; neither checks permissions itself.
 
+mod customers;
+pub mod error;
 pub mod gateway;
 mod host;
 pub mod intake;
@@ -15,9 +17,10 @@ mod services;
 pub mod simulator;
 mod vault;
 
+pub use error::ServiceError;
 pub use host::{GatewaySetup, Host, HostOptions, default_database_url, load_or_create_vault};
 pub use password::{hash_password, verify_password};
-pub use recycle::{HookDecision, Workflow};
+pub use recycle::{HookDecision, RecycledService, Workflow};
 pub use services::{Services, Session};
 pub use store::redact_url as redact_database_url;
 pub use vault::{PiiVault, VaultError};

@@ -261,7 +261,7 @@ impl<'a> Generator<'a> {
                 phone: old_phone,
                 bound_at: registered_at,
                 unbound_at: Some(bound_at),
-                unbind_reason: Some("用户自助换绑".into()),
+                unbind_reason: Some(domain::recycle::UnbindReason::SelfService.code()),
             });
         }
         if has_phone {
@@ -390,7 +390,7 @@ pub async fn create_operator(
     role: Role,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> crate::error::Result<()> {
     let password_hash = hash_password(password)
         .map_err(|e| ApiError::Database { message: format!("hashing a password: {e}") })?;
     let op = OperatorRow {
@@ -415,7 +415,7 @@ pub async fn create_operator(
 }
 
 /// Creates the demo operators that do not exist yet.
-pub async fn ensure_demo_operators(services: &Services, now: DateTime<Utc>) -> Result<usize, ApiError> {
+pub async fn ensure_demo_operators(services: &Services, now: DateTime<Utc>) -> crate::error::Result<usize> {
     let mut created = 0;
     for (username, display_name, role) in DEMO_OPERATORS {
         if services.store().operator_by_username(username).await?.is_none() {
@@ -450,7 +450,7 @@ pub async fn generate_into(
     seed: u64,
     users: usize,
     anchor: DateTime<Utc>,
-) -> Result<(usize, usize, Vec<CarrierRecordRow>), ApiError> {
+) -> crate::error::Result<(usize, usize, Vec<CarrierRecordRow>)> {
     let mut generator = Generator::new(seed, users, services.vault(), anchor);
     let (mut customers, mut written, mut records) = (0, 0, Vec::new());
     while written < users {
@@ -470,7 +470,7 @@ pub async fn seed_demo_if_empty(
     services: &Services,
     users: usize,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> crate::error::Result<()> {
     ensure_demo_operators(services, now).await?;
     if services.store().count_customers().await? == 0 {
         let (customers, users, records) = generate_into(services, DEMO_SEED, users, demo_anchor()).await?;
@@ -486,7 +486,7 @@ pub async fn seed_demo_if_empty(
         let text = carrier_notices_csv(&records);
         let parsed = crate::intake::parse_carrier_csv("demo-carrier-notices.csv", text.as_bytes(), |_, _| {})
             .map_err(|e| ApiError::Database { message: format!("demo carrier file: {e:?}") })?;
-        let settings = services.recycle_settings().await?;
+        let settings = services.recycled().settings().await?;
         let report = crate::recycle::screen_carrier_file(
             services.store().as_ref(),
             &parsed,

@@ -1,6 +1,7 @@
 //! Rows of the recycled-number (二次号) workflow.
 
 use chrono::{DateTime, Utc};
+use domain::recycle::{CaseSource, CaseStatus, DecisionKind};
 use uuid::Uuid;
 
 /// A phone currently bound to one of our users, with what the risk score needs.
@@ -87,8 +88,9 @@ pub struct CaseCore {
     pub old_user_id: Uuid,
     /// That user's customer.
     pub old_customer_id: Uuid,
-    /// `domain::recycle::CaseSource` name.
-    pub source: String,
+    /// Why the number became suspect.
+    #[sqlx(try_from = "String")]
+    pub source: CaseSource,
     /// Ported/unknown: no automatic action.
     pub manual_only: bool,
     /// Risk score 0–100.
@@ -119,8 +121,9 @@ pub struct CaseRow {
     /// Phone, old owner, risk and carrier facts.
     #[sqlx(flatten)]
     pub core: CaseCore,
-    /// `domain::recycle::CaseStatus` name.
-    pub status: String,
+    /// The case's state.
+    #[sqlx(try_from = "String")]
+    pub status: CaseStatus,
     /// Last change or new evidence.
     pub updated_at: DateTime<Utc>,
     /// Pieces of evidence (detections) so far.
@@ -172,9 +175,9 @@ pub struct UpsertCounts {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CaseQuery {
     /// Statuses to include (empty = the active ones).
-    pub statuses: Vec<String>,
-    /// Source name.
-    pub source: Option<String>,
+    pub statuses: Vec<CaseStatus>,
+    /// Source.
+    pub source: Option<CaseSource>,
     /// Minimum risk score.
     pub min_risk: Option<i32>,
     /// Carrier.
@@ -315,10 +318,10 @@ pub struct AttemptRow {
 pub struct Unbind {
     /// Case.
     pub case_id: Uuid,
-    /// Final status name (`confirmed` or `force_unbound`).
-    pub status: String,
-    /// Decision name.
-    pub decision: String,
+    /// Final status (`Confirmed` or `ForceUnbound`).
+    pub status: CaseStatus,
+    /// The decision.
+    pub decision: DecisionKind,
     /// Note.
     pub reason: String,
     /// Maker.

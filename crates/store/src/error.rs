@@ -1,4 +1,4 @@
-use domain::ApiError;
+use domain::{Conflict, Entity};
 
 /// A storage failure, classified so the UI can say what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -30,12 +30,12 @@ pub enum StoreError {
         /// Driver message.
         reason: String,
     },
-    /// A uniqueness rule was violated.
+    /// The record's state or a uniqueness rule does not allow the change.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// Nothing with that id.
     #[error("{0} not found")]
-    NotFound(String),
+    NotFound(Entity),
     /// A stored value could not be understood.
     #[error("bad stored data: {0}")]
     Data(String),
@@ -45,22 +45,6 @@ pub enum StoreError {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::InvalidUrl(reason) => ApiError::InvalidDatabaseUrl { reason },
-            StoreError::Unreachable { location, reason } => {
-                ApiError::DatabaseUnreachable { location, reason }
-            }
-            StoreError::TooNew { found, supported } => ApiError::DatabaseTooNew { found, supported },
-            StoreError::Corrupt { path, reason } => ApiError::DatabaseCorrupt { path, reason },
-            StoreError::NotFound(what) => ApiError::NotFound { what },
-            StoreError::Conflict(what) => ApiError::Conflict { what },
-            other => ApiError::Database { message: other.to_string() },
-        }
-    }
 }
 
 /// Whether a driver error is a uniqueness violation (SQLite 2067/1555, PostgreSQL 23505).

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::audit::{AuditRecord, canonical, chain_hash};
 use domain::model::{DatabaseInfo, SearchField};
+use domain::{Conflict, Entity};
 use sqlx::query_builder::Separated;
 use sqlx::{FromRow, Pool, Postgres, QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
@@ -192,10 +193,7 @@ macro_rules! impl_store {
                 .await;
                 match inserted {
                     Err(e) if is_unique_violation(&e) => {
-                        return Err(StoreError::Conflict(format!(
-                            "operator {} already exists",
-                            op.username
-                        )));
+                        return Err(StoreError::Conflict(Conflict::Exists { entity: Entity::Operator }));
                     }
                     other => other?,
                 };
@@ -296,7 +294,7 @@ macro_rules! impl_store {
                 .await
                 .map_err(|e| {
                     if is_unique_violation(&e) {
-                        StoreError::Conflict("a phone in the batch is already another user's login".into())
+                        StoreError::Conflict(Conflict::Exists { entity: Entity::Phone })
                     } else {
                         e.into()
                     }

@@ -6,6 +6,7 @@ use super::dialect::Dialect;
 use super::{ACTIVE, Transition, case_event_tx, conflict};
 use crate::{CaseRow, CaseStore, NewAudit, PgStore, Result, SqliteStore, StoreError, truncate_micros};
 use chrono::{DateTime, Utc};
+use domain::{Conflict, Entity};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
@@ -37,12 +38,12 @@ macro_rules! claims {
                 let Some(row) = row else {
                     drop(tx);
                     return Err(match s.case_row(case_id).await? {
-                        None => StoreError::NotFound(format!("case {case_id}")),
+                        None => StoreError::NotFound(Entity::Case),
                         Some(c) => match c.claimed_by {
                             Some(by) if c.lease_until.is_some_and(|t| t >= now) => {
-                                conflict(format!("case is claimed by {by}"))
+                                conflict(Conflict::ClaimedBy { by: by.clone() })
                             }
-                            _ => conflict(format!("case is {}", c.status)),
+                            _ => conflict(Conflict::CaseStatus { status: c.status }),
                         },
                     });
                 };
@@ -101,7 +102,7 @@ macro_rules! claims {
                 .bind(lease_until.map(truncate_micros))
                 .fetch_optional(&mut *tx)
                 .await?;
-                let row = row.ok_or_else(|| conflict("case is closed or does not exist"))?;
+                let row = row.ok_or_else(|| conflict(Conflict::CaseClosed))?;
                 case_event_tx(&mut tx, case_id, now, &audit.actor, (&event.0, &event.1)).await?;
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
@@ -111,13 +112,13 @@ macro_rules! claims {
             pub(crate) async fn transition(s: &$store, t: Transition, audit: NewAudit) -> Result<CaseRow> {
                 let mut tx = s.pool.begin().await?;
                 let mut b = QueryBuilder::<$db>::new("UPDATE recycle_cases SET status = ");
-                b.push_bind(t.status.clone());
+                b.push_bind(t.status.as_str());
                 b.push(", updated_at = ").push_bind(truncate_micros(t.now));
                 b.push(", version = version + 1, proposed = ");
                 b.push_bind(t.proposed.as_ref().map(|p| p.0.clone()));
                 b.push(", proposed_by = ").push_bind(t.proposed.as_ref().map(|p| p.1.clone()));
                 if let Some((decision, reason, by, checker)) = &t.decision {
-                    b.push(", decision = ").push_bind(decision.clone());
+                    b.push(", decision = ").push_bind(decision.as_str());
                     b.push(", decision_reason = ").push_bind(reason.clone());
                     b.push(", decided_by = ").push_bind(by.clone());
                     b.push(", approved_by = ").push_bind(checker.clone());
@@ -130,7 +131,7 @@ macro_rules! claims {
                 b.push(" AND status IN (");
                 let mut list = b.separated(", ");
                 for status in &t.from {
-                    list.push_bind(status.clone());
+                    list.push_bind(status.as_str());
                 }
                 b.push(")");
                 if let Some(holder) = &t.holder {
@@ -145,12 +146,14 @@ macro_rules! claims {
                 let Some(row) = row else {
                     drop(tx);
                     return Err(match s.case_row(t.case_id).await? {
-                        None => StoreError::NotFound(format!("case {}", t.case_id)),
-                        Some(c) if !t.from.contains(&c.status) => conflict(format!("case is {}", c.status)),
-                        Some(c) if t.not_proposed_by.is_some() && c.proposed_by == t.not_proposed_by => {
-                            conflict("the maker cannot approve their own proposal")
+                        None => StoreError::NotFound(Entity::Case),
+                        Some(c) if !t.from.contains(&c.status) => {
+                            conflict(Conflict::CaseStatus { status: c.status })
                         }
-                        Some(_) => conflict("claim the case first (or your claim has expired)"),
+                        Some(c) if t.not_proposed_by.is_some() && c.proposed_by == t.not_proposed_by => {
+                            conflict(Conflict::MakerIsChecker)
+                        }
+                        Some(_) => conflict(Conflict::ClaimFirst),
                     });
                 };
                 case_event_tx(&mut tx, t.case_id, t.now, &audit.actor, (&t.event.0, &t.event.1)).await?;

@@ -9,6 +9,7 @@ use crate::{
     SqliteStore, UpsertCounts, truncate_micros,
 };
 use chrono::{DateTime, Utc};
+use domain::recycle::CaseStatus;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -73,8 +74,8 @@ macro_rules! intake {
                             .push_bind(&k.phone)
                             .push_bind(k.old_user_id)
                             .push_bind(k.old_customer_id)
-                            .push_bind("open")
-                            .push_bind(&k.source)
+                            .push_bind(CaseStatus::Open.as_str())
+                            .push_bind(k.source.as_str())
                             .push_bind(k.manual_only)
                             .push_bind(k.risk_score)
                             .push_bind(&k.risk_inputs)

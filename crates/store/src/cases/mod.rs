@@ -24,10 +24,13 @@ use crate::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::Conflict;
+use domain::recycle::{CaseStatus, DecisionKind};
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 use uuid::Uuid;
 
-/// Statuses of a case still being worked.
+/// Statuses of a case still being worked, as an SQL list (`CaseStatus::ACTIVE`;
+/// a literal so it can be spliced into `concat!`, checked by a test below).
 const ACTIVE: &str = "('open', 'pending_approval', 'escalated')";
 
 /// A case to open or extend, with the events (indexes into the import's events) behind it.
@@ -46,7 +49,7 @@ pub struct Transition {
     /// Case.
     pub case_id: Uuid,
     /// Allowed current statuses.
-    pub from: Vec<String>,
+    pub from: Vec<CaseStatus>,
     /// The operator who must hold the lease.
     pub holder: Option<String>,
     /// The operator who must *not* be the maker (four-eyes checker).
@@ -54,11 +57,11 @@ pub struct Transition {
     /// Now.
     pub now: DateTime<Utc>,
     /// New status.
-    pub status: String,
+    pub status: CaseStatus,
     /// Proposal JSON and maker (pending approval), or `None` to clear.
     pub proposed: Option<(String, String)>,
-    /// Final decision, reason, maker, checker.
-    pub decision: Option<(String, String, String, Option<String>)>,
+    /// Final decision, stored reason text, maker, checker.
+    pub decision: Option<(DecisionKind, String, String, Option<String>)>,
     /// Keep the lease (`false` releases it).
     pub keep_claim: bool,
     /// Timeline line: kind and JSON detail.
@@ -138,7 +141,7 @@ pub trait CaseStore: Send + Sync {
     async fn transition(&self, t: Transition, audit: NewAudit) -> Result<CaseRow>;
     /// Unbinds the case's phone from its old user with all effects, in one
     /// transaction; the case must be in one of `from`.
-    async fn unbind(&self, u: &Unbind, from: &[&str], audit: NewAudit) -> Result<UnbindCounts>;
+    async fn unbind(&self, u: &Unbind, from: &[CaseStatus], audit: NewAudit) -> Result<UnbindCounts>;
 
     /// Records a registration / SMS-reset check.
     async fn record_hook(&self, event: &HookEventRow) -> Result<()>;
@@ -179,8 +182,8 @@ pub trait CaseStore: Send + Sync {
     async fn card_by_hash(&self, card_hash: &str) -> Result<Option<(BankCardRow, String, Option<String>)>>;
 }
 
-fn conflict(what: impl Into<String>) -> StoreError {
-    StoreError::Conflict(what.into())
+fn conflict(c: Conflict) -> StoreError {
+    StoreError::Conflict(c)
 }
 
 /// Appends a line to a case's timeline inside `tx`.
@@ -310,7 +313,7 @@ macro_rules! impl_case_store {
                 claims::$m::transition(self, t, audit).await
             }
 
-            async fn unbind(&self, u: &Unbind, from: &[&str], audit: NewAudit) -> Result<UnbindCounts> {
+            async fn unbind(&self, u: &Unbind, from: &[CaseStatus], audit: NewAudit) -> Result<UnbindCounts> {
                 unbind::$m::unbind(self, u, from, audit).await
             }
 
@@ -378,3 +381,14 @@ macro_rules! impl_case_store {
 
 impl_case_store!(SqliteStore, sqlite);
 impl_case_store!(PgStore, pg);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn active_sql_list_is_the_active_statuses() {
+        let list: Vec<String> = CaseStatus::ACTIVE.iter().map(|s| format!("'{s}'")).collect();
+        assert_eq!(ACTIVE, format!("({})", list.join(", ")));
+    }
+}

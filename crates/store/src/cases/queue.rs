@@ -38,12 +38,12 @@ macro_rules! queue {
                     b.push("status IN (");
                     let mut list = b.separated(", ");
                     for status in &q.statuses {
-                        list.push_bind(status.clone());
+                        list.push_bind(status.as_str());
                     }
                     b.push(")");
                 }
                 if let Some(v) = &q.source {
-                    b.push(" AND source = ").push_bind(v.clone());
+                    b.push(" AND source = ").push_bind(v.as_str());
                 }
                 if let Some(v) = q.min_risk {
                     b.push(" AND risk_score >= ").push_bind(v);

@@ -5,6 +5,7 @@ use super::conflict;
 use crate::error::is_unique_violation;
 use crate::{HookEventRow, NewAudit, PgStore, Result, SmsBlockRow, SqliteStore, truncate_micros};
 use chrono::{DateTime, Utc};
+use domain::Conflict;
 use uuid::Uuid;
 
 macro_rules! sms {
@@ -55,7 +56,7 @@ macro_rules! sms {
                 .await?
                 .rows_affected();
                 if n == 0 {
-                    return Err(conflict("the user has no SMS-reset block"));
+                    return Err(conflict(Conflict::NoSmsBlock));
                 }
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
@@ -83,7 +84,7 @@ macro_rules! sms {
                 .await?
                 .rows_affected();
                 if lifted == 0 {
-                    return Err(conflict("no pending request to lift an SMS-reset block"));
+                    return Err(conflict(Conflict::NoUnblockRequest));
                 }
                 sqlx::query("UPDATE users SET sms_reset_blocked = FALSE WHERE id = $1")
                     .bind(user_id)
@@ -97,7 +98,7 @@ macro_rules! sms {
                         .await;
                     match bound {
                         Err(e) if is_unique_violation(&e) => {
-                            return Err(conflict("that number is another user's login"));
+                            return Err(conflict(Conflict::PhoneTaken));
                         }
                         other => other?,
                     };

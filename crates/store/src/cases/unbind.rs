@@ -5,6 +5,8 @@
 use super::{case_event_tx, conflict};
 use crate::truncate_micros;
 use crate::{CaseRow, CaseStore, NewAudit, PgStore, Result, SqliteStore, StoreError, Unbind, UnbindCounts};
+use domain::recycle::{CaseStatus, UnbindReason};
+use domain::{Conflict, Entity};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
@@ -16,15 +18,15 @@ macro_rules! unbind {
             pub(crate) async fn unbind(
                 s: &$store,
                 u: &Unbind,
-                from: &[&str],
+                from: &[CaseStatus],
                 audit: NewAudit,
             ) -> Result<UnbindCounts> {
                 let mut tx = s.pool.begin().await?;
                 let at = truncate_micros(u.at);
                 let mut b = QueryBuilder::<$db>::new("UPDATE recycle_cases SET status = ");
-                b.push_bind(u.status.clone())
+                b.push_bind(u.status.as_str())
                     .push(", decision = ")
-                    .push_bind(u.decision.clone())
+                    .push_bind(u.decision.as_str())
                     .push(", decision_reason = ")
                     .push_bind(u.reason.clone())
                     .push(", decided_by = ")
@@ -41,15 +43,15 @@ macro_rules! unbind {
                     .push(" AND status IN (");
                 let mut list = b.separated(", ");
                 for status in from {
-                    list.push_bind(*status);
+                    list.push_bind(status.as_str());
                 }
                 b.push(") RETURNING *");
                 let case: Option<CaseRow> = b.build_query_as().fetch_optional(&mut *tx).await?;
                 let Some(case) = case else {
                     drop(tx);
                     return Err(match s.case_row(u.case_id).await? {
-                        None => StoreError::NotFound(format!("case {}", u.case_id)),
-                        Some(c) => conflict(format!("case is {}", c.status)),
+                        None => StoreError::NotFound(Entity::Case),
+                        Some(c) => conflict(Conflict::CaseStatus { status: c.status }),
                     });
                 };
                 // The user and accounts stay; only the phone stops being a login.
@@ -62,7 +64,7 @@ macro_rules! unbind {
                 .await?
                 .rows_affected();
                 if unbound != 1 {
-                    return Err(conflict("the phone is no longer this user's login"));
+                    return Err(conflict(Conflict::NoLongerBound));
                 }
                 sqlx::query(
                     "UPDATE phone_bindings SET unbound_at = $3, unbind_reason = $4 \
@@ -71,7 +73,7 @@ macro_rules! unbind {
                 .bind(case.core.old_user_id)
                 .bind(&case.core.phone)
                 .bind(at)
-                .bind(format!("二次号:{}", u.decision))
+                .bind(UnbindReason::RecycledNumber { decision: u.decision }.code())
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
@@ -81,7 +83,7 @@ macro_rules! unbind {
                 .bind(Uuid::now_v7())
                 .bind(case.core.old_user_id)
                 .bind(case.id)
-                .bind(format!("recycled_number:{}", u.decision))
+                .bind(UnbindReason::RecycledNumber { decision: u.decision }.code())
                 .bind(&u.evidence)
                 .bind(at)
                 .bind(&u.decided_by)

@@ -1,0 +1,506 @@
+//! The words for the typed codes the backend sends: errors, timeline events,
+//! decisions, reasons. Views call these while drawing, so a language switch
+//! re-words everything on screen, errors included.
+
+use crate::{Lang, T, fill};
+use chrono::{DateTime, FixedOffset, Utc};
+use domain::api::{GatewayProblem, GatewayService};
+use domain::auth::Permission;
+use domain::cases::{BulkSkip, Decided, LineError, Party, SkipReason, TimelineEvent};
+use domain::id_number::IdNumberError;
+use domain::phone::PhoneError;
+use domain::recycle::{
+    BankAnswer, CarrierEventKind, CaseEventKind, CaseSource, CaseStatus, CheckKind, DecisionKind, FieldMatch,
+    HookKind, HookReason, NotRecycledReason, TwiceTelAnswer, UnbindReason,
+};
+use domain::{ApiError, Conflict, Entity, InputProblem};
+
+/// Times are shown in Beijing time, as operators and carriers use it.
+pub fn fmt_time(t: DateTime<Utc>) -> String {
+    const FORMAT: &str = "%Y-%m-%d %H:%M";
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(beijing) => t.with_timezone(&beijing).format(FORMAT).to_string(),
+        None => t.format(FORMAT).to_string(),
+    }
+}
+
+/// An error as the operator reads it.
+pub fn error_text(lang: Lang, e: &ApiError) -> String {
+    let t = |k: T| k.text(lang);
+    match e {
+        ApiError::NotLoggedIn => t(T::NotLoggedIn).to_owned(),
+        ApiError::SessionExpired => t(T::SessionExpired).to_owned(),
+        ApiError::InvalidCredentials { remaining_attempts } => {
+            fill(t(T::WrongPassword), &[("n", remaining_attempts)])
+        }
+        ApiError::OperatorLocked { until } => fill(t(T::OperatorLocked), &[("until", &fmt_time(*until))]),
+        ApiError::Forbidden { permission } => {
+            fill(t(T::Forbidden), &[("permission", &permission_text(*permission).text(lang))])
+        }
+        ApiError::InvalidInput { field, problem } => fill(
+            t(T::InvalidField),
+            &[("field", &field_text(field, lang)), ("problem", &problem_text(problem, lang))],
+        ),
+        ApiError::NotFound { entity } => {
+            fill(t(T::NotFoundEntity), &[("entity", &entity_text(*entity).text(lang))])
+        }
+        ApiError::Conflict { conflict } => {
+            fill(t(T::ConflictReason), &[("reason", &conflict_text(conflict, lang))])
+        }
+        ApiError::BudgetExhausted { until } => fill(t(T::BudgetExhausted), &[("until", &fmt_time(*until))]),
+        ApiError::Gateway { service, problem } => gateway_text(*service, problem, lang),
+        ApiError::InvalidDatabaseUrl { reason } => fill(t(T::DbInvalidUrl), &[("reason", reason)]),
+        ApiError::DatabaseUnreachable { location, reason } => {
+            fill(t(T::DbUnreachable), &[("location", location), ("reason", reason)])
+        }
+        ApiError::DatabaseTooNew { found, supported } => {
+            fill(t(T::DbTooNew), &[("found", found), ("supported", supported)])
+        }
+        ApiError::DatabaseCorrupt { path, reason } => {
+            fill(t(T::DbCorrupt), &[("path", path), ("reason", reason)])
+        }
+        ApiError::Database { message } => fill(t(T::DbError), &[("message", message)]),
+        ApiError::Unavailable { message } => fill(t(T::Unavailable), &[("message", message)]),
+    }
+}
+
+/// The name of a permission.
+pub fn permission_text(p: Permission) -> T {
+    match p {
+        Permission::CustomerView => T::PermCustomerView,
+        Permission::PiiReveal => T::PermPiiReveal,
+        Permission::AuditView => T::PermAuditView,
+        Permission::RecycledReview => T::PermRecycledReview,
+        Permission::RecycledApprove => T::PermRecycledApprove,
+        Permission::ForceUnbind => T::PermForceUnbind,
+        Permission::SuspenseView => T::PermSuspenseView,
+        Permission::SuspenseResolve => T::PermSuspenseResolve,
+        Permission::SuspenseApprove => T::PermSuspenseApprove,
+        Permission::VirtualAccountView => T::PermVirtualAccountView,
+        Permission::OperatorManage => T::PermOperatorManage,
+    }
+}
+
+/// A request or file field's name; an unknown field code is shown as it is.
+pub fn field_text(field: &str, lang: Lang) -> String {
+    let key = match field {
+        "username" => T::FieldUsername,
+        "query" => T::FieldQuery,
+        "reason" => T::FieldReason,
+        "phone" => T::FieldPhone,
+        "id_number" => T::FieldIdNumber,
+        "card_number" => T::FieldCardNumber,
+        "note" => T::FieldNote,
+        "name" => T::FieldName,
+        "path" => T::FieldPath,
+        "to" => T::FieldTo,
+        "settings" => T::FieldSettings,
+        "case_ids" => T::FieldCaseIds,
+        "user_id" => T::FieldUserId,
+        "decision" => T::FieldDecision,
+        "header" => T::FieldHeader,
+        "entry_at" => T::FieldEntryAt,
+        "event" => T::FieldEvent,
+        "event_at" => T::FieldEventAt,
+        "carrier" => T::FieldCarrier,
+        "province" => T::FieldProvince,
+        "csv" => T::FieldCsv,
+        other => return other.to_owned(),
+    };
+    key.text(lang).to_owned()
+}
+
+/// What is wrong with a field, worded to follow the field's name.
+pub fn problem_text(p: &InputProblem, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    match p {
+        InputProblem::Required => t(T::ProblemRequired),
+        InputProblem::TooShort { min_chars } => fill(&t(T::ProblemTooShort), &[("n", min_chars)]),
+        InputProblem::Phone { error } => match error {
+            PhoneError::Length(n) => fill(&t(T::ProblemPhoneLength), &[("n", n)]),
+            PhoneError::NotDigits => t(T::ProblemDigitsOnly),
+            PhoneError::Prefix => t(T::ProblemPhonePrefix),
+        },
+        InputProblem::IdNumber { error } => match error {
+            IdNumberError::Length(n) => fill(&t(T::ProblemIdLength), &[("n", n)]),
+            IdNumberError::Characters => t(T::ProblemIdCharacters),
+            IdNumberError::BirthDate => t(T::ProblemIdBirthDate),
+            IdNumberError::CheckCharacter { expected } => fill(&t(T::ProblemIdCheck), &[("c", expected)]),
+        },
+        InputProblem::CardDigits => t(T::ProblemCardDigits),
+        InputProblem::NotATime { text } => fill(&t(T::ProblemNotATime), &[("text", text)]),
+        InputProblem::UnknownEvent { text } => fill(&t(T::ProblemUnknownEvent), &[("text", text)]),
+        InputProblem::MissingColumn { header } => fill(&t(T::ProblemMissingColumn), &[("header", header)]),
+        InputProblem::EmptyFile => t(T::ProblemEmptyFile),
+        InputProblem::Encoding { encoding } => fill(&t(T::ProblemEncoding), &[("encoding", encoding)]),
+        InputProblem::Csv { detail } => fill(&t(T::ProblemCsv), &[("detail", detail)]),
+        InputProblem::Unreadable { detail } => fill(&t(T::ProblemUnreadable), &[("detail", detail)]),
+        InputProblem::NotAFile => t(T::ProblemNotAFile),
+        InputProblem::TooMany { max } => fill(&t(T::ProblemTooMany), &[("n", max)]),
+        InputProblem::OutOfRange => t(T::ProblemOutOfRange),
+        InputProblem::NotCaseNumber => t(T::ProblemNotCaseNumber),
+        InputProblem::NoSuchOperator => t(T::ProblemNoSuchOperator),
+        InputProblem::CannotWorkCases => t(T::ProblemCannotWorkCases),
+        InputProblem::NotRealNameVerified => t(T::ProblemNotRealName),
+        InputProblem::UseWizard => t(T::ProblemUseWizard),
+    }
+}
+
+/// One bad line of a carrier file: file, line, field and what is wrong.
+pub fn line_error_text(e: &LineError, lang: Lang) -> String {
+    fill(
+        T::LineErrorText.text(lang),
+        &[
+            ("file", &e.file),
+            ("line", &e.line),
+            ("field", &field_text(&e.field, lang)),
+            ("problem", &problem_text(&e.problem, lang)),
+        ],
+    )
+}
+
+/// What kind of record.
+pub fn entity_text(e: Entity) -> T {
+    match e {
+        Entity::Customer => T::EntityCustomer,
+        Entity::User => T::EntityUser,
+        Entity::Field => T::EntityField,
+        Entity::Operator => T::EntityOperator,
+        Entity::Case => T::EntityCase,
+        Entity::Binding => T::EntityBinding,
+        Entity::ImportJob => T::EntityImportJob,
+        Entity::Wizard => T::EntityWizard,
+        Entity::Phone => T::EntityPhone,
+    }
+}
+
+/// Why an action cannot happen now.
+pub fn conflict_text(c: &Conflict, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    match c {
+        Conflict::ClaimedBy { by } => fill(&t(T::ConflictClaimedBy), &[("by", by)]),
+        Conflict::NotHolder => t(T::ConflictNotHolder),
+        Conflict::ClaimFirst => t(T::ConflictClaimFirst),
+        Conflict::CaseStatus { status } => {
+            fill(&t(T::ConflictCaseStatus), &[("status", &t(case_status(*status)))])
+        }
+        Conflict::CaseClosed => t(T::ConflictCaseClosed),
+        Conflict::MakerIsChecker => t(T::ConflictMakerIsChecker),
+        Conflict::InFreezeWindow { until } => fill(&t(T::ConflictInFreeze), &[("until", &fmt_time(*until))]),
+        Conflict::NoLongerBound => t(T::ConflictNoLongerBound),
+        Conflict::PhoneTaken => t(T::ConflictPhoneTaken),
+        Conflict::NoSmsBlock => t(T::ConflictNoSmsBlock),
+        Conflict::NoUnblockRequest => t(T::ConflictNoUnblockRequest),
+        Conflict::CarrierCheckFailed => t(T::ConflictCarrierCheckFailed),
+        Conflict::CarrierStepNotPassed => t(T::ConflictCarrierStep),
+        Conflict::ChecksNotPassed => t(T::ConflictChecksNotPassed),
+        Conflict::OthersWizard => t(T::ConflictOthersWizard),
+        Conflict::Exists { entity } => fill(&t(T::ConflictExists), &[("entity", &t(entity_text(*entity)))]),
+    }
+}
+
+/// A gateway failure.
+pub fn gateway_text(service: GatewayService, p: &GatewayProblem, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    let problem = match p {
+        GatewayProblem::NotConfigured => t(T::GwNotConfigured),
+        GatewayProblem::Timeout { timeout_ms, attempts } => {
+            fill(&t(T::GwTimeout), &[("ms", timeout_ms), ("n", attempts)])
+        }
+        GatewayProblem::Connect { endpoint } => fill(&t(T::GwConnect), &[("endpoint", endpoint)]),
+        GatewayProblem::Http { status } => fill(&t(T::GwHttp), &[("status", status)]),
+        GatewayProblem::Rejected { code } => fill(&t(T::GwRejected), &[("code", code)]),
+        GatewayProblem::Protocol => t(T::GwProtocol),
+    };
+    let service = match service {
+        GatewayService::Carrier => t(T::ServiceCarrier),
+        GatewayService::Bank => t(T::ServiceBank),
+    };
+    fill(&t(T::GatewayFailed), &[("service", &service), ("problem", &problem)])
+}
+
+/// A case's state.
+pub fn case_status(s: CaseStatus) -> T {
+    match s {
+        CaseStatus::Open => T::CaseOpen,
+        CaseStatus::PendingApproval => T::CasePending,
+        CaseStatus::Escalated => T::CaseEscalated,
+        CaseStatus::Confirmed => T::CaseConfirmed,
+        CaseStatus::NotRecycled => T::CaseNotRecycled,
+        CaseStatus::ForceUnbound => T::CaseForceUnbound,
+    }
+}
+
+/// Why a case was opened.
+pub fn case_source(s: CaseSource) -> T {
+    match s {
+        CaseSource::EntryTime => T::SourceEntryTime,
+        CaseSource::Notice => T::SourceNotice,
+        CaseSource::Port => T::SourcePort,
+        CaseSource::Registration => T::SourceRegistration,
+        CaseSource::SmsReset => T::SourceSmsReset,
+        CaseSource::Gateway => T::SourceGateway,
+    }
+}
+
+/// Why a case is not recycled.
+pub fn not_recycled_reason(r: NotRecycledReason) -> T {
+    match r {
+        NotRecycledReason::SameHolder => T::ReasonSameHolder,
+        NotRecycledReason::FamilyTransfer => T::ReasonFamilyTransfer,
+        NotRecycledReason::Ported => T::ReasonPorted,
+        NotRecycledReason::DataError => T::ReasonDataError,
+        NotRecycledReason::ReclaimedInFreeze => T::ReasonReclaimed,
+    }
+}
+
+/// A decision.
+pub fn decision(d: DecisionKind) -> T {
+    match d {
+        DecisionKind::ConfirmRecycled => T::DecisionConfirm,
+        DecisionKind::NotRecycled => T::DecisionNotRecycled,
+        DecisionKind::ForceUnbind => T::DecisionForceUnbind,
+    }
+}
+
+/// The carrier's "changed hands since …?" answer.
+pub fn twice_tel(a: TwiceTelAnswer) -> T {
+    match a {
+        TwiceTelAnswer::Unknown => T::TwiceUnknown,
+        TwiceTelAnswer::Reassigned => T::TwiceReassigned,
+        TwiceTelAnswer::NotReassigned => T::TwiceNotReassigned,
+        TwiceTelAnswer::Cancelled => T::TwiceCancelled,
+        TwiceTelAnswer::PortedNotSupported => T::TwicePorted,
+        TwiceTelAnswer::Unsupported => T::TwiceUnsupported,
+    }
+}
+
+/// A carrier event word.
+pub fn carrier_event(e: CarrierEventKind) -> T {
+    match e {
+        CarrierEventKind::Cancel => T::EventCancel,
+        CarrierEventKind::Transfer => T::EventTransfer,
+        CarrierEventKind::Reissue => T::EventReissue,
+        CarrierEventKind::PortIn => T::EventPortIn,
+        CarrierEventKind::PortOut => T::EventPortOut,
+    }
+}
+
+/// One element of an identity check.
+pub fn field_match(m: FieldMatch) -> T {
+    match m {
+        FieldMatch::Match => T::FieldMatch,
+        FieldMatch::Mismatch => T::FieldMismatch,
+        FieldMatch::NoRecord => T::FieldNoRecord,
+    }
+}
+
+/// A bank 4-element answer.
+pub fn bank_answer(a: BankAnswer) -> T {
+    match a {
+        BankAnswer::Match => T::BankMatch,
+        BankAnswer::Mismatch => T::BankMismatch,
+        BankAnswer::InvalidCard => T::BankInvalidCard,
+        BankAnswer::AbnormalStatus => T::BankAbnormal,
+        BankAnswer::RestrictedCard => T::BankRestricted,
+    }
+}
+
+/// Why a hook allowed or blocked.
+pub fn hook_reason_text(r: HookReason, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    match r {
+        HookReason::Free => t(T::HookFree),
+        HookReason::BoundToAnotherUser => t(T::HookBoundToOther),
+        HookReason::SmsResetBlocked => t(T::HookSmsBlocked),
+        HookReason::NoLoginPhone => t(T::HookNoLoginPhone),
+        HookReason::UnderReview => t(T::HookUnderReview),
+        HookReason::NotReassigned => fill(&t(T::HookCarrier), &[("answer", &t(T::TwiceNotReassigned))]),
+        HookReason::Carrier { answer } => fill(&t(T::HookCarrier), &[("answer", &t(twice_tel(answer)))]),
+    }
+}
+
+fn party_text(p: &Party, lang: Lang) -> String {
+    match p {
+        Party::OldUser => T::PartyOldUser.text(lang).to_owned(),
+        Party::OtherUser { short_id } => fill(T::PartyOtherUser.text(lang), &[("id", short_id)]),
+    }
+}
+
+/// `（text）` in Chinese, ` (text)` in English; empty for no text.
+fn in_parens(text: Option<String>, lang: Lang) -> String {
+    text.map(|text| fill(T::InParens.text(lang), &[("text", &text)])).unwrap_or_default()
+}
+
+/// One timeline line as a sentence.
+pub fn timeline_text(e: &TimelineEvent, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    let user = |p: &Party| party_text(p, lang);
+    match e {
+        TimelineEvent::Registered { user: u } => fill(&t(T::LineRegistered), &[("user", &user(u))]),
+        TimelineEvent::LastLogin { user: u } => fill(&t(T::LineLastLogin), &[("user", &user(u))]),
+        TimelineEvent::Bound { user: u } => fill(&t(T::LineBound), &[("user", &user(u))]),
+        TimelineEvent::Unbound { user: u, reason } => {
+            let reason = reason.map(|r| match r {
+                UnbindReason::SelfService => t(T::UnbindSelfService),
+                UnbindReason::RecycledNumber { decision: d } => {
+                    fill(&t(T::UnbindRecycled), &[("decision", &t(decision(d)))])
+                }
+            });
+            fill(&t(T::LineUnbound), &[("user", &user(u)), ("reason", &in_parens(reason, lang))])
+        }
+        TimelineEvent::CarrierNotice { event, carrier, province, entry_at } => {
+            let mut line = fill(
+                &t(T::LineCarrierNotice),
+                &[("event", &t(carrier_event(*event))), ("carrier", carrier), ("province", province)],
+            );
+            if let Some(at) = entry_at {
+                line.push_str(&fill(&t(T::LineEntryAt), &[("date", &fmt_time(*at))]));
+            }
+            line
+        }
+        TimelineEvent::CarrierAnswer { answer } => {
+            fill(&t(T::LineCarrierAnswer), &[("answer", &t(twice_tel(*answer)))])
+        }
+        TimelineEvent::Hook { hook, allowed, reason } => hook_line(*hook, *allowed, *reason, lang),
+        TimelineEvent::CardReservesPhone { bank, card_masked, agreement_masked, user: u, status } => fill(
+            &t(T::LineCard),
+            &[
+                ("user", &user(u)),
+                ("bank", bank),
+                ("card", card_masked),
+                ("agreement", agreement_masked),
+                ("status", &crate::code_text(status, lang)),
+            ],
+        ),
+        TimelineEvent::DebitSigned { carrier, user: u } => {
+            fill(&t(T::LineDebitSigned), &[("user", &user(u)), ("carrier", carrier)])
+        }
+        TimelineEvent::DebitEnded { reason } => {
+            let reason = reason.as_deref().map(|r| match r {
+                "recycled_number" => t(T::DebitEndRecycled),
+                other => crate::code_text(other, lang),
+            });
+            fill(&t(T::LineDebitEnded), &[("reason", &in_parens(reason, lang))])
+        }
+        TimelineEvent::SmsBlocked { decision: d, by } => {
+            let d = in_parens(d.map(|d| t(decision(d))), lang);
+            fill(&t(T::LineSmsBlocked), &[("decision", &d), ("by", by)])
+        }
+        TimelineEvent::SmsLifted { by } => {
+            fill(&t(T::LineSmsLifted), &[("by", &by.as_deref().unwrap_or("—"))])
+        }
+        TimelineEvent::Check {
+            check,
+            passed,
+            by,
+            three_elements,
+            twice_tel: twice,
+            bank_answer: bank,
+            card_masked,
+        } => {
+            let result = t(if *passed { T::CheckPassed } else { T::CheckFailed });
+            match check {
+                CheckKind::Carrier3 => {
+                    let m =
+                        |f: Option<FieldMatch>| f.map(|f| t(field_match(f))).unwrap_or_else(|| "—".into());
+                    fill(
+                        &t(T::LineCarrierCheck),
+                        &[
+                            ("by", by),
+                            ("result", &result),
+                            ("name", &m(three_elements.map(|a| a.name))),
+                            ("id", &m(three_elements.map(|a| a.id_number))),
+                            ("phone", &m(three_elements.map(|a| a.phone))),
+                            ("twice", &twice.map(|a| t(twice_tel(a))).unwrap_or_else(|| "—".into())),
+                        ],
+                    )
+                }
+                CheckKind::Bank4 => fill(
+                    &t(T::LineBankCheck),
+                    &[
+                        ("by", by),
+                        ("result", &result),
+                        ("card", &card_masked.as_deref().unwrap_or("—")),
+                        ("answer", &bank.map(|a| t(bank_answer(a))).unwrap_or_else(|| "—".into())),
+                    ],
+                ),
+            }
+        }
+        TimelineEvent::Case { event, by, decision: d, reason, note, to } => {
+            case_line(*event, by, *d, *reason, note.as_deref(), to.as_deref(), lang)
+        }
+    }
+}
+
+fn hook_line(hook: HookKind, allowed: bool, reason: Option<HookReason>, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    let hook = t(match hook {
+        HookKind::Registration => T::HookRegistration,
+        HookKind::SmsReset => T::HookSmsReset,
+    });
+    let verdict = t(if allowed { T::HookAllowed } else { T::HookBlocked });
+    let reason = in_parens(reason.map(|r| hook_reason_text(r, lang)), lang);
+    fill(&t(T::LineHook), &[("hook", &hook), ("verdict", &verdict), ("reason", &reason)])
+}
+
+fn case_line(
+    event: CaseEventKind,
+    by: &str,
+    d: Option<DecisionKind>,
+    reason: Option<NotRecycledReason>,
+    note: Option<&str>,
+    to: Option<&str>,
+    lang: Lang,
+) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    let mut decided = d.map(|d| t(decision(d))).unwrap_or_default();
+    decided.push_str(&in_parens(reason.map(|r| t(not_recycled_reason(r))), lang));
+    let what = match event {
+        CaseEventKind::Claim => t(T::CaseEvClaim),
+        CaseEventKind::Release => t(T::CaseEvRelease),
+        CaseEventKind::Reassign => fill(&t(T::CaseEvReassign), &[("to", &to.unwrap_or("—"))]),
+        CaseEventKind::Propose => fill(&t(T::CaseEvPropose), &[("decision", &decided)]),
+        CaseEventKind::Decide if d.is_none() => t(T::CaseEvEscalate),
+        CaseEventKind::Decide => fill(&t(T::CaseEvDecide), &[("decision", &decided)]),
+        CaseEventKind::DecideBulk => fill(&t(T::CaseEvDecideBulk), &[("decision", &decided)]),
+        CaseEventKind::Escalate => t(T::CaseEvEscalate),
+        CaseEventKind::ApprovalRejected => t(T::CaseEvRejected),
+        CaseEventKind::Unbind => fill(&t(T::CaseEvUnbind), &[("decision", &decided)]),
+    };
+    let mut line = fill(&t(T::LineCase), &[("by", &by), ("what", &what)]);
+    if let Some(note) = note.filter(|n| !n.trim().is_empty()) {
+        line.push_str(&fill(&t(T::CaseEvNote), &[("note", &note)]));
+    }
+    line
+}
+
+/// A case's final decision, with maker and checker.
+pub fn decided_text(d: &Decided, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    let reason = d.reason.map(|r| t(not_recycled_reason(r)));
+    let note = Some(d.note.clone()).filter(|n| !n.trim().is_empty());
+    let reason = in_parens(reason.or(note), lang);
+    let checker = d.checker.clone().unwrap_or_else(|| t(T::NoChecker));
+    fill(
+        &t(T::DecidedLine),
+        &[
+            ("decision", &t(decision(d.decision))),
+            ("reason", &reason),
+            ("by", &d.maker),
+            ("checker", &checker),
+        ],
+    )
+}
+
+/// Why a bulk action skipped a case.
+pub fn skip_text(s: &BulkSkip, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    let reason = match &s.reason {
+        SkipReason::NotFound => t(T::SkipNotFound),
+        SkipReason::ClaimedBy { by } => fill(&t(T::SkipClaimedBy), &[("by", by)]),
+        SkipReason::Status { status } => fill(&t(T::SkipStatus), &[("status", &t(case_status(*status)))]),
+        SkipReason::Failed { error } => error_text(lang, error),
+    };
+    fill(&t(T::SkippedCase), &[("id", &domain::cases::short_id(s.case_id)), ("reason", &reason)])
+}

@@ -1,0 +1,336 @@
+//! The force-unbind wizard: the claimant's carrier 3-element check and "changed
+//! hands since the old binding?", then a bank 4-element check with this number
+//! reserved, then submit (to a checker under four-eyes). Every check is counted
+//! against its budget before the gateway is called.
+
+use super::decisions::{Change, DECIDABLE, UnbindPlan};
+use super::{RecycledService, case_audit};
+use crate::error::{Result, conflict, gateway_error, invalid, not_found};
+use crate::gateway::FourElementRequest;
+use chrono::{DateTime, Duration, Utc};
+use domain::api::GatewayService;
+use domain::cases::{BankCheckView, CaseDecision, Claimant, DecisionOutcome, ForceUnbindState};
+use domain::id_number::IdNumber;
+use domain::mask;
+use domain::phone::Phone;
+use domain::recycle::{
+    Attempt, BankAnswer, BudgetState, CaseEventKind, CaseStatus, CheckKind, DecisionKind, TwiceTelAnswer,
+};
+use domain::{ApiError, Conflict, Entity, InputProblem};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use store::AttemptRow;
+use uuid::Uuid;
+
+/// A wizard's clear inputs live in memory this long.
+const WIZARD_MINUTES: i64 = 30;
+/// How far back attempts count against a budget.
+const BUDGET_LOOKBACK_HOURS: i64 = 48;
+
+/// One force-unbind in progress. Holds the claimant's clear inputs in memory only.
+struct Wizard {
+    actor: String,
+    case_id: Uuid,
+    claimant: Claimant,
+    claimant_hash: String,
+    created_at: DateTime<Utc>,
+    state: ForceUnbindState,
+    /// Masked record of every check, for the evidence pack.
+    checks: Vec<Value>,
+}
+
+/// Wizards in progress, by id.
+#[derive(Default)]
+pub(super) struct Wizards(Mutex<HashMap<Uuid, Wizard>>);
+
+impl Wizards {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<Uuid, Wizard>) -> T) -> T {
+        // A poisoned lock only means a request panicked mid-way; the map is still usable.
+        f(&mut self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    fn put(&self, w: Wizard, now: DateTime<Utc>) {
+        self.with(|m| {
+            m.retain(|_, w| now - w.created_at < Duration::minutes(WIZARD_MINUTES));
+            m.insert(w.state.wizard_id, w);
+        });
+    }
+
+    /// Takes `actor`'s live wizard out (put it back after the step).
+    fn take(&self, actor: &str, wizard_id: Uuid, now: DateTime<Utc>) -> Result<Wizard> {
+        self.with(|m| match m.remove(&wizard_id) {
+            Some(w) if w.actor == actor && now - w.created_at < Duration::minutes(WIZARD_MINUTES) => Ok(w),
+            Some(w) if w.actor != actor => {
+                m.insert(wizard_id, w);
+                Err(conflict(Conflict::OthersWizard))
+            }
+            _ => Err(not_found(Entity::Wizard)),
+        })
+    }
+}
+
+impl RecycledService {
+    fn budget_of(
+        &self,
+        attempts: &[AttemptRow],
+        kind: CheckKind,
+        card_hash: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> BudgetState {
+        let list: Vec<Attempt> = attempts
+            .iter()
+            .filter(|a| {
+                a.kind == kind.as_str() && card_hash.is_none_or(|h| a.card_hash.as_deref() == Some(h))
+            })
+            .map(|a| Attempt { at: a.at, passed: a.passed })
+            .collect();
+        self.budget.state(&list, now)
+    }
+
+    pub(super) async fn force_unbind_start(
+        &self,
+        actor: &str,
+        case_id: Uuid,
+        c: Claimant,
+        now: DateTime<Utc>,
+    ) -> Result<ForceUnbindState> {
+        let name = c.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(invalid("name", InputProblem::Required));
+        }
+        let id = IdNumber::parse(&c.id_number).map_err(|e| invalid("id_number", e))?;
+        let phone = String::from(Phone::parse(&c.phone).map_err(|e| invalid("phone", e))?);
+        let f = self.store.case_facts(case_id).await?.ok_or_else(|| not_found(Entity::Case))?;
+        if phone != f.case.core.phone {
+            return Err(invalid("phone", InputProblem::NotCaseNumber));
+        }
+        let status = f.case.status;
+        if !status.is_active() {
+            return Err(conflict(Conflict::CaseStatus { status }));
+        }
+        let claimant_hash = self.vault.keyed_hash(id.as_str());
+        let mut state = ForceUnbindState {
+            wizard_id: Uuid::now_v7(),
+            case_id,
+            phone_masked: mask::phone(&phone),
+            carrier_check: None,
+            twice_tel: None,
+            carrier_passed: false,
+            bank_checks: Vec::new(),
+            bank_passed: false,
+            claimant_budget: self.budget.state(&[], now),
+            card_budget: None,
+            same_person: false,
+            outcome: None,
+        };
+        let claimant_masked =
+            json!({ "name": mask::name(&name), "id_number": id.masked(), "phone": mask::phone(&phone) });
+        if f.customer.id_number_hash.as_deref() == Some(claimant_hash.as_str()) {
+            // Same person as the old customer: account recovery, not a recycled number.
+            state.same_person = true;
+            let a = case_audit(
+                now,
+                actor,
+                "force_unbind.same_person",
+                case_id,
+                json!({ "claimant": claimant_masked }),
+            );
+            self.store.append_audit(a).await?;
+            return Ok(state);
+        }
+        let mut attempts =
+            self.store.attempts(&claimant_hash, None, now - Duration::hours(BUDGET_LOOKBACK_HOURS)).await?;
+        state.claimant_budget = self.budget_of(&attempts, CheckKind::Carrier3, None, now);
+        if let Some(until) = state.claimant_budget.locked_until {
+            return Err(ApiError::BudgetExhausted { until }.into());
+        }
+        let carrier = self.carrier()?;
+        let carrier_error = |e| gateway_error(GatewayService::Carrier, e);
+        let three = carrier.three_elements(&name, id.as_str(), &phone).await.map_err(carrier_error)?;
+        let twice = carrier.twice_tel(&phone, f.case.core.bound_at).await.map_err(carrier_error)?;
+        let passed = three.passed() && twice == TwiceTelAnswer::Reassigned;
+        let answer = json!({ "three_elements": three, "twice_tel": twice, "since": f.case.core.bound_at });
+        let row = AttemptRow {
+            id: Uuid::now_v7(),
+            kind: CheckKind::Carrier3.as_str().into(),
+            claimant_hash: claimant_hash.clone(),
+            card_hash: None,
+            case_id: Some(case_id),
+            at: now,
+            passed,
+            answer: answer.to_string(),
+            actor: actor.into(),
+        };
+        let detail = json!({ "claimant": claimant_masked, "answer": answer, "passed": passed });
+        self.store
+            .record_attempt(&row, case_audit(now, actor, "force_unbind.carrier_check", case_id, detail))
+            .await?;
+        let check = json!({ "check": "carrier_3_elements", "at": now, "by": actor, "inputs": claimant_masked, "answer": answer, "passed": passed });
+        attempts.push(row);
+        state.claimant_budget = self.budget_of(&attempts, CheckKind::Carrier3, None, now);
+        state.carrier_check = Some(three);
+        state.twice_tel = Some(twice);
+        state.carrier_passed = passed;
+        let claimant = Claimant { name, id_number: id.as_str().to_owned(), phone };
+        let wizard = Wizard {
+            actor: actor.into(),
+            case_id,
+            claimant,
+            claimant_hash,
+            created_at: now,
+            state: state.clone(),
+            checks: vec![check],
+        };
+        self.wizards.put(wizard, now);
+        Ok(state)
+    }
+
+    pub(super) async fn force_unbind_bank(
+        &self,
+        actor: &str,
+        wizard_id: Uuid,
+        card: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ForceUnbindState> {
+        let mut w = self.wizards.take(actor, wizard_id, now)?;
+        let result = self.bank_step(actor, &mut w, card, now).await;
+        let state = w.state.clone();
+        self.wizards.put(w, now);
+        result.map(|()| state)
+    }
+
+    /// The claimant's and the card's budgets over `attempts`.
+    fn bank_budgets(
+        &self,
+        w: &Wizard,
+        attempts: &[AttemptRow],
+        card_hash: &str,
+        now: DateTime<Utc>,
+    ) -> (BudgetState, BudgetState) {
+        let mine: Vec<AttemptRow> =
+            attempts.iter().filter(|a| a.claimant_hash == w.claimant_hash).cloned().collect();
+        (
+            self.budget_of(&mine, CheckKind::Bank4, None, now),
+            self.budget_of(attempts, CheckKind::Bank4, Some(card_hash), now),
+        )
+    }
+
+    async fn bank_step(&self, actor: &str, w: &mut Wizard, card: &str, now: DateTime<Utc>) -> Result<()> {
+        if !w.state.carrier_passed || w.state.same_person {
+            return Err(conflict(Conflict::CarrierStepNotPassed));
+        }
+        let card: String = card.chars().filter(|c| !c.is_whitespace()).collect();
+        if !(16..=19).contains(&card.len()) || !card.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("card_number", InputProblem::CardDigits));
+        }
+        let card_hash = self.vault.keyed_hash(&card);
+        let card_masked = mask::card(&card[..6], &card[card.len() - 4..], card.len());
+        let since = now - Duration::hours(BUDGET_LOOKBACK_HOURS);
+        let mut attempts = self.store.attempts(&w.claimant_hash, Some(&card_hash), since).await?;
+        let (claimant_budget, card_budget) = self.bank_budgets(w, &attempts, &card_hash, now);
+        (w.state.claimant_budget, w.state.card_budget) = (claimant_budget, Some(card_budget));
+        if let Some(until) = claimant_budget.locked_until.max(card_budget.locked_until) {
+            return Err(ApiError::BudgetExhausted { until }.into());
+        }
+        let req = FourElementRequest {
+            name: w.claimant.name.clone(),
+            id_number: w.claimant.id_number.clone(),
+            card_number: card.clone(),
+            phone: w.claimant.phone.clone(),
+        };
+        let answer =
+            self.bank()?.four_elements(&req).await.map_err(|e| gateway_error(GatewayService::Bank, e))?;
+        let passed = answer.result == BankAnswer::Match;
+        let row = AttemptRow {
+            id: Uuid::now_v7(),
+            kind: CheckKind::Bank4.as_str().into(),
+            claimant_hash: w.claimant_hash.clone(),
+            card_hash: Some(card_hash.clone()),
+            case_id: Some(w.case_id),
+            at: now,
+            passed,
+            answer: json!({ "result": answer.result, "bank": answer.bank_name, "card": card_masked })
+                .to_string(),
+            actor: actor.into(),
+        };
+        let detail = json!({ "card": card_masked, "result": answer.result, "bank": answer.bank_name });
+        self.store
+            .record_attempt(&row, case_audit(now, actor, "force_unbind.bank_check", w.case_id, detail))
+            .await?;
+        w.checks.push(json!({
+            "check": "bank_4_elements", "at": now, "by": actor,
+            "inputs": { "name": mask::name(&w.claimant.name), "id_number": mask::id_number(&w.claimant.id_number),
+                        "card": card_masked, "reserved_phone": mask::phone(&w.claimant.phone) },
+            "answer": { "result": answer.result, "bank": answer.bank_name }, "passed": passed,
+        }));
+        attempts.push(row);
+        let (claimant_budget, card_budget) = self.bank_budgets(w, &attempts, &card_hash, now);
+        (w.state.claimant_budget, w.state.card_budget) = (claimant_budget, Some(card_budget));
+        w.state.bank_checks.push(BankCheckView {
+            card_masked,
+            answer: answer.result,
+            bank_name: answer.bank_name,
+        });
+        w.state.bank_passed |= passed;
+        Ok(())
+    }
+
+    pub(super) async fn force_unbind_submit(
+        &self,
+        actor: &str,
+        wizard_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<ForceUnbindState> {
+        let mut w = self.wizards.take(actor, wizard_id, now)?;
+        if !(w.state.carrier_passed && w.state.bank_passed) {
+            self.wizards.put(w, now);
+            return Err(conflict(Conflict::ChecksNotPassed));
+        }
+        let row = self.case_row(w.case_id).await?;
+        let settings = self.settings().await?;
+        // The note is the maker's record of why; the checker and the evidence pack read it.
+        let note = format!("新号主 {} 通过运营商三要素与银行卡四要素", mask::name(&w.claimant.name));
+        let checks = Value::Array(w.checks.clone());
+        let outcome = if settings.four_eyes.needs_checker(row.core.balance_minor) {
+            let decision = CaseDecision::ForceUnbind { note: note.clone() };
+            let c = Change {
+                case_id: w.case_id,
+                from: &DECIDABLE,
+                to: CaseStatus::PendingApproval,
+                holder: None,
+                checker: None,
+                proposed: Some((
+                    json!({ "decision": decision, "checks": checks }).to_string(),
+                    actor.to_owned(),
+                )),
+                decision: None,
+                event: (CaseEventKind::Propose, super::case_view::CaseEventDetail::of(&decision)),
+            };
+            let a = case_audit(
+                now,
+                actor,
+                "case.propose",
+                w.case_id,
+                json!({ "decision": DecisionKind::ForceUnbind }),
+            );
+            self.change(c, a, now).await?;
+            DecisionOutcome::PendingApproval
+        } else {
+            let plan = UnbindPlan {
+                row: &row,
+                decision: DecisionKind::ForceUnbind,
+                note: &note,
+                maker: actor,
+                checker: None,
+                checks: Some(checks),
+                from: &DECIDABLE,
+            };
+            self.apply_unbind(plan, now).await?;
+            DecisionOutcome::Applied
+        };
+        w.state.outcome = Some(outcome);
+        // The clear inputs are no longer needed: the wizard ends here.
+        Ok(w.state)
+    }
+}

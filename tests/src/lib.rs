@@ -4,6 +4,8 @@
 
 use service::PiiVault;
 
+pub mod backend;
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -108,6 +110,7 @@ macro_rules! on_both_databases_sync {
 /// Driving the real UI by the labels a person reads.
 pub mod ui {
     use super::vault;
+    use crate::backend::InProcessBackend;
     use chrono::{Duration, Utc};
     use egui::accesskit::Role;
     use egui_kittest::Harness;
@@ -116,7 +119,6 @@ pub mod ui {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicI64, Ordering};
     use ui::OpsApp;
-    use ui::backend::InProcessBackend;
 
     /// Runs a future on a fresh runtime (UI tests are not async).
     pub fn block<F: std::future::Future>(f: F) -> F::Output {

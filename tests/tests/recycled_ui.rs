@@ -89,6 +89,26 @@ fn the_maker_cannot_approve_on_screen(db: Db) {
     assert_eq!(case_now(&t.url, case.id).status, "pending_approval");
 }
 
+/// A refusal shown on a case, then the language switched in Settings: back on the
+/// case the same refusal reads in English.
+fn a_case_error_follows_the_language_switch_in_settings(db: Db) {
+    let t = block(TestDb::new(db));
+    let mut h = harness(&t.url);
+    let case = demo_case(&t.url);
+    log_in(&mut h, "sup1", DEMO_PASSWORD);
+    open_case(&mut h, &case.phone);
+    click(&mut h, "领取");
+    h.get_by_label("已领取此案件");
+    click(&mut h, "确认二次号");
+    click(&mut h, "复核通过");
+    h.get_by_label_contains("无法执行：the maker cannot approve their own proposal");
+    click(&mut h, "设置");
+    click(&mut h, "English");
+    click(&mut h, "Recycled numbers");
+    h.get_by_label_contains("Cannot do that: the maker cannot approve their own proposal");
+    assert!(h.query_by_label_contains("无法执行").is_none(), "no Chinese left from before the switch");
+}
+
 fn force_unbind_pass_through_the_wizard(db: Db) {
     let t = block(TestDb::new(db));
     let mut h = harness(&t.url);
@@ -283,6 +303,7 @@ fn a_bad_carrier_file_is_explained(db: Db) {
 on_both_databases_sync!(
     claim_confirm_and_a_second_operator_approves,
     the_maker_cannot_approve_on_screen,
+    a_case_error_follows_the_language_switch_in_settings,
     force_unbind_pass_through_the_wizard,
     force_unbind_failures_are_shown,
     the_same_person_is_sent_to_account_recovery,

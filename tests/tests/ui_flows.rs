@@ -20,6 +20,22 @@ fn wrong_password_is_refused_on_screen(db: Db) {
     assert_eq!((log[0].0.as_str(), log[0].1.as_str()), ("system", "login.failed"));
 }
 
+/// Errors are kept typed and worded while drawing: switching language after the
+/// error arrived shows it in the new language.
+fn a_login_error_follows_the_language_switch(db: Db) {
+    let t = block(TestDb::new(db));
+    let mut h = harness(&t.url);
+    log_in(&mut h, "cs1", "wrong-password");
+    h.get_by_label("用户名或密码错误，还可尝试 4 次");
+    h.get_by_label("English").click();
+    h.run();
+    h.get_by_label("Wrong username or password; 4 attempts left");
+    assert!(h.query_by_label("用户名或密码错误，还可尝试 4 次").is_none());
+    h.get_by_label("中文").click();
+    h.run();
+    h.get_by_label("用户名或密码错误，还可尝试 4 次");
+}
+
 fn agent_searches_opens_and_reveals_with_audit(db: Db) {
     let t = block(TestDb::new(db));
     let mut h = harness(&t.url);
@@ -112,6 +128,7 @@ fn an_idle_session_goes_back_to_login(db: Db) {
 on_both_databases_sync!(
     an_idle_session_goes_back_to_login,
     wrong_password_is_refused_on_screen,
+    a_login_error_follows_the_language_switch,
     agent_searches_opens_and_reveals_with_audit,
     auditor_verifies_the_chain_in_english,
 );

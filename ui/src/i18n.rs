@@ -327,6 +327,18 @@ catalogue! {
     RequestUnblock => "申请解除短信封禁", "Ask to lift the SMS block";
     UnblockPending => "{by} 已申请解除短信封禁（运营商核验通过），等待复核", "{by} asked to lift the SMS block (carrier check passed); waiting for a checker";
     ApproveUnblock => "批准解除封禁", "Approve lifting the block";
+    // ui-split
+    NoticeClaimed => "已领取此案件", "Case claimed";
+    NoticeReleased => "已释放此案件", "Case released";
+    NoticeConfirmed => "已确认为二次号，决定已生效", "Confirmed as recycled; the decision applies";
+    NoticeNotRecycled => "已判定为非二次号，案件已关闭", "Closed as not recycled";
+    NoticeEscalated => "已升级给主管", "Escalated to a supervisor";
+    NoticeApproved => "复核已通过，决定已生效", "Approved; the decision applies";
+    NoticeRejected => "已驳回提议，案件退回待处理", "Proposal rejected; the case is open again";
+    NoticeReassigned => "已转交给 {to}", "Reassigned to {to}";
+    NoticeUnblockRequested => "已申请解除短信封禁，等待复核", "Asked to lift the SMS block; waiting for a checker";
+    NoticeUnblockApproved => "已批准解除短信封禁", "Lifting the SMS block approved";
+    WorkflowSaved => "二次号流程设置已保存", "Workflow settings saved";
 }
 
 /// The catalogue text for a stored code (account kind or status); unknown codes are

@@ -4,12 +4,12 @@
 //! (`CLOCK_THREAD_CPUTIME_ID`), so database work on other threads is not counted.
 
 use crate::percentile;
+use e2e::backend::InProcessBackend;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use service::PiiVault;
 use std::time::Duration;
 use ui::OpsApp;
-use ui::backend::InProcessBackend;
 
 fn type_into(h: &mut Harness<'_, OpsApp>, label: &str, text: &str) {
     let node = h.get_by_label(label);

@@ -1,12 +1,26 @@
 //! The audit log: newest rows first, paging, and chain verification.
 
-use crate::app::{Outbox, Purpose};
+use crate::backend::Reply;
+use crate::contract::{Outbox, Purpose, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T, fill};
+use crate::text::error_text;
 use crate::views::fmt_time;
 use domain::audit::{AuditRecord, AuditVerification};
-use domain::{Request, Response};
+use domain::{ApiError, Request, Response};
 
 const PAGE_ROWS: u32 = 100;
+
+/// What an audit reply is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditPurpose {
+    /// A page; `append` adds to the rows shown instead of replacing them.
+    Page {
+        /// Load-more rather than refresh.
+        append: bool,
+    },
+    /// Chain verification.
+    Verify,
+}
 
 /// Audit view state.
 #[derive(Debug, Default)]
@@ -14,17 +28,19 @@ pub struct AuditView {
     rows: Vec<AuditRecord>,
     requested: bool,
     verification: Option<AuditVerification>,
-    error: Option<String>,
+    error: Option<ApiError>,
 }
 
-impl AuditView {
+impl WorkArea for AuditView {
+    type Purpose = AuditPurpose;
+
     /// Takes a reply to a page or verify request.
-    pub fn on_reply(&mut self, purpose: Purpose, reply: Result<Response, String>) {
+    fn on_reply(&mut self, purpose: AuditPurpose, reply: Reply, _outbox: &mut Outbox) {
         match reply {
             Err(e) => self.error = Some(e),
             Ok(Response::AuditPage(rows)) => {
                 self.error = None;
-                if purpose != (Purpose::AuditPage { append: true }) {
+                if purpose != (AuditPurpose::Page { append: true }) {
                     self.rows.clear();
                 }
                 self.rows.extend(rows);
@@ -35,11 +51,12 @@ impl AuditView {
     }
 
     /// Draws the view; loads the first page on first show.
-    pub fn audit_ui(&mut self, ui: &mut egui::Ui, lang: Lang, outbox: &mut Outbox) {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        let (lang, outbox) = (ctx.lang, &mut *ctx.outbox);
         if !self.requested {
             self.requested = true;
             outbox.send(
-                Purpose::AuditPage { append: false },
+                Purpose::Audit(AuditPurpose::Page { append: false }),
                 Request::AuditLog { before_seq: None, limit: PAGE_ROWS },
             );
         }
@@ -47,12 +64,12 @@ impl AuditView {
         ui.horizontal(|ui| {
             if ui.button(T::Refresh.text(lang)).clicked() {
                 outbox.send(
-                    Purpose::AuditPage { append: false },
+                    Purpose::Audit(AuditPurpose::Page { append: false }),
                     Request::AuditLog { before_seq: None, limit: PAGE_ROWS },
                 );
             }
             if ui.button(T::VerifyChain.text(lang)).clicked() {
-                outbox.send(Purpose::VerifyAudit, Request::VerifyAudit);
+                outbox.send(Purpose::Audit(AuditPurpose::Verify), Request::VerifyAudit);
             }
         });
         match &self.verification {
@@ -71,9 +88,16 @@ impl AuditView {
             None => {}
         }
         if let Some(err) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, err);
+            ui.colored_label(ui.visuals().error_fg_color, error_text(lang, err));
         }
         ui.separator();
+        self.rows_ui(ui, lang, outbox);
+    }
+}
+
+impl AuditView {
+    /// The rows, newest first, and 加载更多.
+    fn rows_ui(&self, ui: &mut egui::Ui, lang: Lang, outbox: &mut Outbox) {
         egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {
             egui::Grid::new("audit").striped(true).num_columns(7).show(ui, |ui| {
                 for h in [
@@ -103,7 +127,7 @@ impl AuditView {
                 && ui.button(T::LoadMore.text(lang)).clicked()
             {
                 outbox.send(
-                    Purpose::AuditPage { append: true },
+                    Purpose::Audit(AuditPurpose::Page { append: true }),
                     Request::AuditLog { before_seq: Some(last.seq), limit: PAGE_ROWS },
                 );
             }

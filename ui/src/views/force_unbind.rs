@@ -3,13 +3,15 @@
 //! 3-element check and entry time → bank-card 4-element check → unbind (or send
 //! to a checker). Attempt budgets are shown before each check.
 
-use crate::app::{Outbox, Purpose};
+use crate::backend::Reply;
+use crate::contract::{Outbox, Purpose, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T, fill};
+use crate::text::error_text;
 use crate::views::labelled_text_edit_ui;
 use crate::views::recycled::status_text;
 use domain::cases::{CaseRowView, Claimant, DecisionOutcome, ForceUnbindState, QueueFilter};
 use domain::recycle::{BankAnswer, BudgetState, FieldMatch};
-use domain::{Request, Response};
+use domain::{ApiError, Request, Response};
 
 /// What a wizard reply is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +31,7 @@ pub struct ForceUnbindView {
     id_number: String,
     card_number: String,
     state: Option<ForceUnbindState>,
-    error: Option<String>,
+    error: Option<ApiError>,
     searched: bool,
 }
 
@@ -64,9 +66,13 @@ impl ForceUnbindView {
     pub fn start_with(&mut self, case: CaseRowView) {
         *self = Self { case: Some(case), searched: true, ..Self::default() };
     }
+}
+
+impl WorkArea for ForceUnbindView {
+    type Purpose = WizardPurpose;
 
     /// Takes a reply.
-    pub fn on_reply(&mut self, purpose: WizardPurpose, reply: Result<Response, String>) {
+    fn on_reply(&mut self, purpose: WizardPurpose, reply: Reply, _outbox: &mut Outbox) {
         match (purpose, reply) {
             (_, Err(e)) => self.error = Some(e),
             (WizardPurpose::Find, Ok(Response::Queue(page))) => {
@@ -82,14 +88,34 @@ impl ForceUnbindView {
         }
     }
 
-    /// Draws the wizard.
-    pub fn force_unbind_ui(&mut self, ui: &mut egui::Ui, lang: Lang, outbox: &mut Outbox) {
+    /// Draws the wizard: each step once the one before has passed.
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        let (lang, outbox) = (ctx.lang, &mut *ctx.outbox);
         ui.heading(T::AreaForceUnbind.text(lang));
         ui.weak(T::WizardIntro.text(lang));
         if let Some(e) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, e);
+            ui.colored_label(ui.visuals().error_fg_color, error_text(lang, e));
         }
         ui.separator();
+        let Some(case) = self.find_ui(ui, lang, outbox) else { return };
+        ui.separator();
+        self.claimant_ui(ui, lang, &case, outbox);
+        let Some(state) = self.state.clone() else { return };
+        if !carrier_result_ui(ui, lang, &state) {
+            return;
+        }
+        ui.separator();
+        if !self.bank_ui(ui, lang, &state, outbox) {
+            return;
+        }
+        ui.separator();
+        submit_ui(ui, lang, &state, outbox);
+    }
+}
+
+impl ForceUnbindView {
+    /// Step 1: the number; the case found on it.
+    fn find_ui(&mut self, ui: &mut egui::Ui, lang: Lang, outbox: &mut Outbox) -> Option<CaseRowView> {
         ui.strong(T::Step1.text(lang));
         ui.horizontal(|ui| {
             labelled_text_edit_ui(ui, T::ClaimantPhone.text(lang), &mut self.phone, false);
@@ -107,7 +133,7 @@ impl ForceUnbindView {
             if self.searched {
                 ui.label(T::NoActiveCase.text(lang));
             }
-            return;
+            return None;
         };
         ui.label(fill(
             T::WizardCase.text(lang),
@@ -117,7 +143,11 @@ impl ForceUnbindView {
                 ("risk", &case.risk_score),
             ],
         ));
-        ui.separator();
+        Some(case)
+    }
+
+    /// Step 2: the claimant's name and ID, and the carrier check.
+    fn claimant_ui(&mut self, ui: &mut egui::Ui, lang: Lang, case: &CaseRowView, outbox: &mut Outbox) {
         ui.strong(T::Step2.text(lang));
         labelled_text_edit_ui(ui, T::ClaimantName.text(lang), &mut self.name, false);
         labelled_text_edit_ui(ui, T::ClaimantId.text(lang), &mut self.id_number, false);
@@ -135,31 +165,16 @@ impl ForceUnbindView {
                 Request::ForceUnbindStart { case_id: case.id, claimant },
             );
         }
-        let Some(state) = self.state.clone() else { return };
-        if state.same_person {
-            ui.colored_label(ui.visuals().warn_fg_color, T::SamePerson.text(lang));
-            return;
-        }
-        budget_ui(ui, lang, T::ClaimantBudget, &state.claimant_budget);
-        if let Some(a) = state.carrier_check {
-            ui.label(fill(
-                T::CarrierAnswer.text(lang),
-                &[
-                    ("name", &field_text(a.name).text(lang)),
-                    ("id", &field_text(a.id_number).text(lang)),
-                    ("phone", &field_text(a.phone).text(lang)),
-                ],
-            ));
-        }
-        if let Some(t) = state.twice_tel {
-            ui.label(fill(T::TwiceTelAnswer.text(lang), &[("answer", &format!("{t:?}"))]));
-        }
-        if !state.carrier_passed {
-            ui.colored_label(ui.visuals().error_fg_color, T::CarrierFailed.text(lang));
-            return;
-        }
-        ui.label(T::CarrierPassed.text(lang));
-        ui.separator();
+    }
+
+    /// Step 3: a bank card in the claimant's name; whether it passed.
+    fn bank_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        lang: Lang,
+        state: &ForceUnbindState,
+        outbox: &mut Outbox,
+    ) -> bool {
         ui.strong(T::Step3.text(lang));
         ui.weak(T::NoCvv.text(lang));
         labelled_text_edit_ui(ui, T::CardNumber.text(lang), &mut self.card_number, false);
@@ -174,33 +189,61 @@ impl ForceUnbindView {
             );
         }
         for (card, answer, bank) in &state.bank_checks {
-            ui.label(format!(
-                "{card} · {} · {}",
-                bank.as_deref().unwrap_or("—"),
-                bank_text(*answer).text(lang)
-            ));
+            let bank = bank.as_deref().unwrap_or("—");
+            ui.label(format!("{card} · {bank} · {}", bank_text(*answer).text(lang)));
         }
-        if !state.bank_passed {
-            return;
+        if state.bank_passed {
+            ui.label(T::BankPassed.text(lang));
         }
-        ui.label(T::BankPassed.text(lang));
-        ui.separator();
-        ui.strong(T::Step4.text(lang));
-        match state.outcome {
-            None => {
-                if ui.button(T::SubmitUnbind.text(lang)).clicked() {
-                    outbox.send(
-                        Purpose::Wizard(WizardPurpose::Step),
-                        Request::ForceUnbindSubmit { wizard_id: state.wizard_id },
-                    );
-                }
+        state.bank_passed
+    }
+}
+
+/// Step 2's answer: same person, budget, carrier and twice-tel answers; whether it passed.
+fn carrier_result_ui(ui: &mut egui::Ui, lang: Lang, state: &ForceUnbindState) -> bool {
+    if state.same_person {
+        ui.colored_label(ui.visuals().warn_fg_color, T::SamePerson.text(lang));
+        return false;
+    }
+    budget_ui(ui, lang, T::ClaimantBudget, &state.claimant_budget);
+    if let Some(a) = state.carrier_check {
+        ui.label(fill(
+            T::CarrierAnswer.text(lang),
+            &[
+                ("name", &field_text(a.name).text(lang)),
+                ("id", &field_text(a.id_number).text(lang)),
+                ("phone", &field_text(a.phone).text(lang)),
+            ],
+        ));
+    }
+    if let Some(t) = state.twice_tel {
+        ui.label(fill(T::TwiceTelAnswer.text(lang), &[("answer", &format!("{t:?}"))]));
+    }
+    if !state.carrier_passed {
+        ui.colored_label(ui.visuals().error_fg_color, T::CarrierFailed.text(lang));
+        return false;
+    }
+    ui.label(T::CarrierPassed.text(lang));
+    true
+}
+
+/// Step 4: submit, then what happened.
+fn submit_ui(ui: &mut egui::Ui, lang: Lang, state: &ForceUnbindState, outbox: &mut Outbox) {
+    ui.strong(T::Step4.text(lang));
+    match state.outcome {
+        None => {
+            if ui.button(T::SubmitUnbind.text(lang)).clicked() {
+                outbox.send(
+                    Purpose::Wizard(WizardPurpose::Step),
+                    Request::ForceUnbindSubmit { wizard_id: state.wizard_id },
+                );
             }
-            Some(DecisionOutcome::PendingApproval) => {
-                ui.label(T::SentForApproval.text(lang));
-            }
-            Some(DecisionOutcome::Applied) => {
-                ui.label(T::UnbindDone.text(lang));
-            }
+        }
+        Some(DecisionOutcome::PendingApproval) => {
+            ui.label(T::SentForApproval.text(lang));
+        }
+        Some(DecisionOutcome::Applied) => {
+            ui.label(T::UnbindDone.text(lang));
         }
     }
 }

@@ -1,13 +1,26 @@
 //! Customer lookup: one search box, results, and the three-tier tree with
 //! masked PII that can be revealed with a reason (audited by the backend).
 
-use crate::app::{Outbox, Purpose};
+use crate::backend::Reply;
+use crate::contract::{Outbox, Purpose, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T, code_text, fill};
+use crate::text::error_text;
 use crate::views::{fmt_time, labelled_text_edit_ui};
 use domain::model::{CustomerSummary, CustomerTree, PiiTarget, SearchField, UserNode};
 use domain::money::Cny;
-use domain::{Request, Response};
+use domain::{ApiError, Request, Response};
 use std::collections::HashMap;
+
+/// What a lookup reply is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupPurpose {
+    /// Customer search.
+    Search,
+    /// Customer tree.
+    Tree,
+    /// PII reveal.
+    Reveal,
+}
 
 /// Lookup view state.
 #[derive(Debug, Default)]
@@ -17,7 +30,7 @@ pub struct LookupView {
     tree: Option<CustomerTree>,
     revealed: HashMap<PiiTarget, String>,
     reveal_dialog: Option<RevealDialog>,
-    error: Option<String>,
+    error: Option<ApiError>,
     busy: bool,
     focused_once: bool,
 }
@@ -26,16 +39,18 @@ pub struct LookupView {
 struct RevealDialog {
     target: PiiTarget,
     reason: String,
-    error: Option<String>,
+    error: Option<ApiError>,
     focused: bool,
 }
 
-impl LookupView {
+impl WorkArea for LookupView {
+    type Purpose = LookupPurpose;
+
     /// Takes a reply to a search, tree or reveal request.
-    pub fn on_reply(&mut self, purpose: Purpose, reply: Result<Response, String>) {
+    fn on_reply(&mut self, purpose: LookupPurpose, reply: Reply, _outbox: &mut Outbox) {
         self.busy = false;
         match (purpose, reply) {
-            (_, Err(e)) if purpose == Purpose::Reveal && self.reveal_dialog.is_some() => {
+            (_, Err(e)) if purpose == LookupPurpose::Reveal && self.reveal_dialog.is_some() => {
                 if let Some(d) = &mut self.reveal_dialog {
                     d.error = Some(e);
                 }
@@ -60,7 +75,8 @@ impl LookupView {
     }
 
     /// Draws the view.
-    pub fn lookup_ui(&mut self, ui: &mut egui::Ui, lang: Lang, can_reveal: bool, outbox: &mut Outbox) {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        let (lang, can_reveal, outbox) = (ctx.lang, ctx.abilities.reveal, &mut *ctx.outbox);
         ui.heading(T::AreaLookup.text(lang));
         ui.horizontal(|ui| {
             let edit = labelled_text_edit_ui(ui, T::SearchLabel.text(lang), &mut self.query, false);
@@ -72,7 +88,8 @@ impl LookupView {
             let ready = !self.query.trim().is_empty();
             if (ui.add_enabled(ready, egui::Button::new(T::Search.text(lang))).clicked() || enter) && ready {
                 self.busy = true;
-                outbox.send(Purpose::Search, Request::SearchCustomers { query: self.query.clone() });
+                let query = self.query.clone();
+                outbox.send(Purpose::Lookup(LookupPurpose::Search), Request::SearchCustomers { query });
             }
         });
         ui.weak(T::SearchHint.text(lang));
@@ -80,7 +97,7 @@ impl LookupView {
             ui.label(T::Loading.text(lang));
         }
         if let Some(err) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, err);
+            ui.colored_label(ui.visuals().error_fg_color, error_text(lang, err));
         }
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -92,7 +109,9 @@ impl LookupView {
         });
         self.reveal_dialog_ui(ui, lang, outbox);
     }
+}
 
+impl LookupView {
     fn tree_ui(&mut self, ui: &mut egui::Ui, lang: Lang, can_reveal: bool) {
         let Some(tree) = &self.tree else { return };
         let mut open_dialog = None;
@@ -119,34 +138,7 @@ impl LookupView {
             }
         };
         ui.heading(format!("{} {}", T::Customer.text(lang), tree.id));
-        egui::Grid::new("customer_header").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
-            ui.label(T::ColName.text(lang));
-            ui.horizontal(|ui| {
-                pii(ui, &tree.name_masked, PiiTarget::CustomerName { customer_id: tree.id }, T::RevealName)
-            });
-            ui.end_row();
-            ui.label(T::ColIdNumber.text(lang));
-            ui.horizontal(|ui| match &tree.id_number_masked {
-                Some(masked) => {
-                    pii(ui, masked, PiiTarget::IdNumber { customer_id: tree.id }, T::RevealIdNumber)
-                }
-                None => {
-                    ui.label(T::NotVerified.text(lang));
-                }
-            });
-            ui.end_row();
-            ui.label(T::Status.text(lang));
-            ui.label(if tree.real_name_verified { T::RealNameVerified } else { T::NotVerified }.text(lang));
-            ui.end_row();
-            if let Some(year) = tree.birth_year {
-                ui.label(T::BirthYear.text(lang));
-                ui.label(year.to_string());
-                ui.end_row();
-            }
-            ui.label(T::CreatedAt.text(lang));
-            ui.label(fmt_time(tree.created_at));
-            ui.end_row();
-        });
+        customer_header_ui(ui, lang, tree, &mut pii);
         for (i, user) in tree.users.iter().enumerate() {
             ui.add_space(6.0);
             let title = format!(
@@ -159,26 +151,7 @@ impl LookupView {
                 user_ui(ui, lang, user, &mut pii);
             });
         }
-        ui.add_space(6.0);
-        ui.strong(T::BankCards.text(lang));
-        if tree.cards.is_empty() {
-            ui.weak(T::NoCards.text(lang));
-        } else {
-            egui::Grid::new("cards").striped(true).num_columns(5).show(ui, |ui| {
-                for h in [T::Bank, T::CardNumber, T::ReservedPhone, T::BoundAt, T::Status] {
-                    ui.strong(h.text(lang));
-                }
-                ui.end_row();
-                for card in &tree.cards {
-                    ui.label(&card.bank_name);
-                    ui.monospace(&card.card_masked);
-                    ui.monospace(&card.reserved_phone_masked);
-                    ui.label(fmt_time(card.bound_at));
-                    ui.label(code_text(&card.status, lang));
-                    ui.end_row();
-                }
-            });
-        }
+        cards_ui(ui, lang, tree);
         if let Some(target) = open_dialog {
             self.reveal_dialog =
                 Some(RevealDialog { target, reason: String::new(), error: None, focused: false });
@@ -207,12 +180,12 @@ impl LookupView {
             }
             let enter = reason.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if let Some(err) = &dialog.error {
-                ui.colored_label(ui.visuals().error_fg_color, err);
+                ui.colored_label(ui.visuals().error_fg_color, error_text(lang, err));
             }
             ui.horizontal(|ui| {
                 if ui.button(T::ConfirmReveal.text(lang)).clicked() || enter {
                     outbox.send(
-                        Purpose::Reveal,
+                        Purpose::Lookup(LookupPurpose::Reveal),
                         Request::RevealPii { target: dialog.target, reason: dialog.reason.clone() },
                     );
                 }
@@ -245,11 +218,71 @@ fn results_ui(ui: &mut egui::Ui, lang: Lang, rows: &[CustomerSummary], outbox: &
             ui.label(row.user_count.to_string());
             ui.label(matched_text(row.matched_on).text(lang));
             if ui.button(T::Open.text(lang)).clicked() {
-                outbox.send(Purpose::Tree, Request::CustomerTree { customer_id: row.id });
+                let tree = Request::CustomerTree { customer_id: row.id };
+                outbox.send(Purpose::Lookup(LookupPurpose::Tree), tree);
             }
             ui.end_row();
         }
     });
+}
+
+/// Name, ID number (each revealable), verification, birth year, creation time.
+fn customer_header_ui(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    tree: &CustomerTree,
+    pii: &mut impl FnMut(&mut egui::Ui, &str, PiiTarget, T),
+) {
+    egui::Grid::new("customer_header").num_columns(2).spacing([16.0, 4.0]).show(ui, |ui| {
+        ui.label(T::ColName.text(lang));
+        ui.horizontal(|ui| {
+            pii(ui, &tree.name_masked, PiiTarget::CustomerName { customer_id: tree.id }, T::RevealName)
+        });
+        ui.end_row();
+        ui.label(T::ColIdNumber.text(lang));
+        ui.horizontal(|ui| match &tree.id_number_masked {
+            Some(masked) => pii(ui, masked, PiiTarget::IdNumber { customer_id: tree.id }, T::RevealIdNumber),
+            None => {
+                ui.label(T::NotVerified.text(lang));
+            }
+        });
+        ui.end_row();
+        ui.label(T::Status.text(lang));
+        ui.label(if tree.real_name_verified { T::RealNameVerified } else { T::NotVerified }.text(lang));
+        ui.end_row();
+        if let Some(year) = tree.birth_year {
+            ui.label(T::BirthYear.text(lang));
+            ui.label(year.to_string());
+            ui.end_row();
+        }
+        ui.label(T::CreatedAt.text(lang));
+        ui.label(fmt_time(tree.created_at));
+        ui.end_row();
+    });
+}
+
+/// The customer's bank cards.
+fn cards_ui(ui: &mut egui::Ui, lang: Lang, tree: &CustomerTree) {
+    ui.add_space(6.0);
+    ui.strong(T::BankCards.text(lang));
+    if tree.cards.is_empty() {
+        ui.weak(T::NoCards.text(lang));
+    } else {
+        egui::Grid::new("cards").striped(true).num_columns(5).show(ui, |ui| {
+            for h in [T::Bank, T::CardNumber, T::ReservedPhone, T::BoundAt, T::Status] {
+                ui.strong(h.text(lang));
+            }
+            ui.end_row();
+            for card in &tree.cards {
+                ui.label(&card.bank_name);
+                ui.monospace(&card.card_masked);
+                ui.monospace(&card.reserved_phone_masked);
+                ui.label(fmt_time(card.bound_at));
+                ui.label(code_text(&card.status, lang));
+                ui.end_row();
+            }
+        });
+    }
 }
 
 fn matched_text(field: SearchField) -> T {
@@ -305,6 +338,12 @@ fn user_ui(
         ui.label(user.last_login_at.map(fmt_time).unwrap_or_else(|| "—".into()));
         ui.end_row();
     });
+    accounts_ui(ui, lang, user);
+    bindings_ui(ui, lang, user);
+}
+
+/// The user's accounts and balances.
+fn accounts_ui(ui: &mut egui::Ui, lang: Lang, user: &UserNode) {
     ui.strong(T::Accounts.text(lang));
     egui::Grid::new(("accounts", user.id)).striped(true).num_columns(4).show(ui, |ui| {
         for h in [T::AccountKind, T::Balance, T::RealNameLevel, T::Status] {
@@ -319,6 +358,10 @@ fn user_ui(
             ui.end_row();
         }
     });
+}
+
+/// The numbers this user has had, bound and unbound.
+fn bindings_ui(ui: &mut egui::Ui, lang: Lang, user: &UserNode) {
     if !user.phone_bindings.is_empty() {
         ui.strong(T::PhoneHistory.text(lang));
         egui::Grid::new(("bindings", user.id)).striped(true).num_columns(4).show(ui, |ui| {

@@ -1,4 +1,5 @@
-//! Views: each owns its view state and queues requests in an [`Outbox`](crate::app::Outbox).
+//! Views: each owns its state and follows the [`WorkArea`](crate::contract::WorkArea)
+//! contract (login is the one screen outside it).
 
 pub mod audit;
 pub mod force_unbind;
@@ -30,4 +31,50 @@ pub fn labelled_text_edit_ui(
         ui.add(egui::TextEdit::singleline(text).password(password).desired_width(260.0)).labelled_by(label.id)
     })
     .inner
+}
+
+/// A label, then the combo box it names, connected for automation and screen
+/// readers (egui's `ComboBox::from_label` draws the label after the box, where it
+/// seems to name the next control).
+pub fn labelled_combo_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    id_salt: impl egui::AsIdSalt,
+    selected: impl Into<egui::WidgetText>,
+    menu: impl FnOnce(&mut egui::Ui),
+) -> egui::Response {
+    let label = ui.label(label);
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(selected)
+        .show_ui(ui, menu)
+        .response
+        .labelled_by(label.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::labelled_combo_ui;
+    use egui::accesskit::Role;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    #[test]
+    fn the_label_comes_first_and_names_the_combo_box() {
+        let mut h = Harness::new_ui(|ui| {
+            ui.horizontal(|ui| {
+                labelled_combo_ui(ui, "Status", "status", "All active", |ui| {
+                    ui.label("Open");
+                });
+                labelled_combo_ui(ui, "Source", "source", "Any", |ui| {
+                    ui.label("Ported");
+                });
+            });
+        });
+        h.run();
+        let label = h.get_by_role_and_label(Role::Label, "Status").rect();
+        let combo = h.get_by_role_and_label(Role::ComboBox, "Status").rect();
+        let next_label = h.get_by_role_and_label(Role::Label, "Source").rect();
+        assert!(label.max.x <= combo.min.x, "the label is drawn before its box");
+        assert!(combo.max.x <= next_label.min.x, "and the next label after it");
+    }
 }

@@ -1,38 +1,92 @@
 //! Settings: language, keyboard shortcuts, the attached database, the signed-in
 //! operator, and the shared recycled-number workflow settings.
 
-use crate::app::{IDLE_LOCK_SECS, Outbox, Purpose, role_text};
+use crate::app::{IDLE_LOCK_SECS, role_text};
+use crate::backend::Reply;
+use crate::contract::{Outbox, Purpose, ShellCommand, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T, fill};
+use crate::text::error_text;
 use crate::views::login::language_switch_ui;
-use domain::Request;
 use domain::auth::OperatorInfo;
 use domain::model::DatabaseInfo;
 use domain::recycle::{FourEyesPolicy, RecycleSettings};
+use domain::{ApiError, Request, Response};
 use rust_decimal::Decimal;
 
-/// What the settings page shows and edits.
-pub struct SettingsPage<'a> {
-    /// Attached database.
-    pub database: Option<&'a DatabaseInfo>,
-    /// Signed-in operator.
-    pub op: &'a OperatorInfo,
-    /// Keyboard shortcuts in the queue.
-    pub keyboard: &'a mut bool,
-    /// Workflow settings, if the operator works the queue.
-    pub workflow: Option<&'a mut RecycleSettings>,
-    /// Whether the operator may change them (the backend checks too).
-    pub can_edit_workflow: bool,
+/// What a settings reply is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsPurpose {
+    /// The workflow settings, read.
+    Load,
+    /// The workflow settings, saved.
+    Save,
 }
 
-/// Draws the settings page.
-pub fn settings_ui(ui: &mut egui::Ui, lang: &mut Lang, page: SettingsPage<'_>, outbox: &mut Outbox) {
-    let l = *lang;
-    let op = page.op;
-    ui.heading(T::AreaSettings.text(l));
-    ui.add_space(8.0);
+/// Settings page state: the shared workflow settings (language and keyboard are
+/// the shell's, changed through [`ShellCommand`]s).
+#[derive(Debug, Default)]
+pub struct SettingsView {
+    workflow: Option<RecycleSettings>,
+    saved: bool,
+    error: Option<ApiError>,
+}
+
+impl WorkArea for SettingsView {
+    type Purpose = SettingsPurpose;
+
+    fn on_reply(&mut self, purpose: SettingsPurpose, reply: Reply, _outbox: &mut Outbox) {
+        match reply {
+            Ok(Response::Settings(s)) => {
+                self.workflow = Some(s);
+                self.error = None;
+                self.saved = purpose == SettingsPurpose::Save;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.saved = false;
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        let can = ctx.abilities;
+        if self.workflow.is_none() && can.review {
+            ctx.send(Purpose::Settings(SettingsPurpose::Load), Request::RecycleSettings);
+            self.workflow = Some(RecycleSettings::default());
+        }
+        ui.heading(ctx.t(T::AreaSettings));
+        ui.add_space(8.0);
+        about_ui(ui, ctx);
+        let mut keyboard = can.keyboard;
+        if ui.checkbox(&mut keyboard, ctx.t(T::KeyboardShortcuts)).changed() {
+            ctx.command(ShellCommand::SetKeyboard(keyboard));
+        }
+        ui.add_space(8.0);
+        ui.label(ctx.t(T::DatabaseHowTo));
+        ui.label(fill(ctx.t(T::IdleLock), &[("n", &(IDLE_LOCK_SECS / 60.0))]));
+        if let Some(w) = self.workflow.as_mut().filter(|_| can.review) {
+            ui.separator();
+            ui.strong(ctx.t(T::WorkflowSettings));
+            ui.add_enabled_ui(can.approve, |ui| workflow_ui(ui, ctx.lang, w, ctx.outbox));
+            if self.saved {
+                ui.label(ctx.t(T::WorkflowSaved));
+            }
+            if let Some(e) = &self.error {
+                ui.colored_label(ui.visuals().error_fg_color, error_text(ctx.lang, e));
+            }
+        }
+    }
+}
+
+/// Language, operator, role and the attached database.
+fn about_ui(ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+    let (l, op): (Lang, &OperatorInfo) = (ctx.lang, ctx.operator);
+    let database: Option<&DatabaseInfo> = ctx.database;
+    let mut chosen = None;
     egui::Grid::new("settings").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
         ui.label(T::Language.text(l));
-        ui.horizontal(|ui| language_switch_ui(ui, lang));
+        ui.horizontal(|ui| chosen = language_switch_ui(ui, l));
         ui.end_row();
         ui.label(T::SignedInAs.text(l));
         ui.label(format!("{} ({})", op.display_name, op.username));
@@ -40,7 +94,7 @@ pub fn settings_ui(ui: &mut egui::Ui, lang: &mut Lang, page: SettingsPage<'_>, o
         ui.label(T::Role.text(l));
         ui.label(role_text(op.role).text(l));
         ui.end_row();
-        if let Some(db) = page.database {
+        if let Some(db) = database {
             ui.label(T::DatabaseKind.text(l));
             ui.label(&db.kind);
             ui.end_row();
@@ -52,45 +106,42 @@ pub fn settings_ui(ui: &mut egui::Ui, lang: &mut Lang, page: SettingsPage<'_>, o
             ui.end_row();
         }
     });
-    ui.checkbox(page.keyboard, T::KeyboardShortcuts.text(l));
-    ui.add_space(8.0);
-    ui.label(T::DatabaseHowTo.text(l));
-    ui.label(fill(T::IdleLock.text(l), &[("n", &(IDLE_LOCK_SECS / 60.0))]));
-    if let Some(w) = page.workflow {
-        ui.separator();
-        ui.strong(T::WorkflowSettings.text(l));
-        ui.add_enabled_ui(page.can_edit_workflow, |ui| workflow_ui(ui, l, w, outbox));
+    if let Some(lang) = chosen {
+        ctx.command(ShellCommand::SetLang(lang));
     }
 }
 
 fn workflow_ui(ui: &mut egui::Ui, l: Lang, w: &mut RecycleSettings, outbox: &mut Outbox) {
+    // Each number is named by the label before it, for automation and screen readers.
+    let number = |ui: &mut egui::Ui, key: T, value: &mut i64, range: std::ops::RangeInclusive<i64>| {
+        let label = ui.label(key.text(l));
+        ui.add(egui::DragValue::new(value).range(range)).labelled_by(label.id);
+        ui.end_row();
+    };
     egui::Grid::new("workflow").num_columns(2).spacing([16.0, 6.0]).show(ui, |ui| {
-        ui.label(T::FreezeDays.text(l));
-        ui.add(egui::DragValue::new(&mut w.freeze_days).range(0..=365));
-        ui.end_row();
-        ui.label(T::LeaseMinutes.text(l));
-        ui.add(egui::DragValue::new(&mut w.lease_minutes).range(1..=480));
-        ui.end_row();
-        ui.label(T::SlaHours.text(l));
-        ui.add(egui::DragValue::new(&mut w.sla_hours).range(1..=720));
-        ui.end_row();
+        number(ui, T::FreezeDays, &mut w.freeze_days, 0..=365);
+        number(ui, T::LeaseMinutes, &mut w.lease_minutes, 1..=480);
+        number(ui, T::SlaHours, &mut w.sla_hours, 1..=720);
     });
     let mut always = w.four_eyes == FourEyesPolicy::Always;
     if ui.radio_value(&mut always, true, T::FourEyesAlways.text(l)).changed() {
         w.four_eyes = FourEyesPolicy::Always;
     }
     ui.horizontal(|ui| {
-        if ui.radio_value(&mut always, false, T::FourEyesAbove.text(l)).changed() {
+        let above = ui.radio_value(&mut always, false, T::FourEyesAbove.text(l));
+        if above.changed() {
             w.four_eyes = FourEyesPolicy::AboveBalance { threshold: Decimal::new(10_000, 0) };
         }
         if let FourEyesPolicy::AboveBalance { threshold } = &mut w.four_eyes {
             let mut yuan = threshold.trunc().try_into().unwrap_or(0i64);
-            if ui.add(egui::DragValue::new(&mut yuan).range(0..=100_000_000)).changed() {
+            let amount = egui::DragValue::new(&mut yuan).range(0..=100_000_000);
+            if ui.add(amount).labelled_by(above.id).changed() {
                 *threshold = Decimal::new(yuan, 0);
             }
         }
     });
     if ui.button(T::SaveSettings.text(l)).clicked() {
-        outbox.send(Purpose::WorkflowSettings, Request::UpdateRecycleSettings { settings: *w });
+        let save = Request::UpdateRecycleSettings { settings: *w };
+        outbox.send(Purpose::Settings(SettingsPurpose::Save), save);
     }
 }

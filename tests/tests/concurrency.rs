@@ -9,7 +9,7 @@ use chrono::{Duration, TimeZone, Utc};
 use domain::auth::Role;
 use domain::cases::CaseDecision;
 use domain::recycle::{FourEyesPolicy, NotRecycledReason, RecycleSettings};
-use domain::{Request, Response};
+use domain::{RecycledRequest, Request, Response};
 use e2e::{Db, TestDb, on_both_databases, scalar, vault};
 use rust_decimal::Decimal;
 use service::seed;
@@ -83,7 +83,7 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
             let mut decided = Vec::new();
             loop {
                 let Response::Claimed(claimed) =
-                    s.handle(&mut session, Request::ClaimNext, now).await.unwrap()
+                    s.handle(&mut session, RecycledRequest::ClaimNext, now).await.unwrap()
                 else {
                     panic!("unexpected reply")
                 };
@@ -93,7 +93,7 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
                 } else {
                     CaseDecision::NotRecycled { reason: NotRecycledReason::SameHolder, note: "本人".into() }
                 };
-                s.handle(&mut session, Request::DecideCase { case_id, decision }, now).await.unwrap();
+                s.handle(&mut session, RecycledRequest::DecideCase { case_id, decision }, now).await.unwrap();
                 decided.push(case_id);
             }
             decided

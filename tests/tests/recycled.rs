@@ -4,9 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use domain::cases::{CaseDecision, Claimant, DecisionOutcome, ImportReport, ImportState, QueueFilter};
-use domain::recycle::{BankAnswer, CaseStatus, FourEyesPolicy, NotRecycledReason, RecycleSettings};
-use domain::{ApiError, Request, Response};
+use domain::cases::{
+    CaseDecision, Claimant, DecisionOutcome, ImportReport, ImportState, Party, QueueFilter, TimelineEvent,
+};
+use domain::recycle::{
+    BankAnswer, CarrierEventKind, CaseEventKind, CaseStatus, DecisionKind, FourEyesPolicy, HookReason,
+    NotRecycledReason, RecycleSettings,
+};
+use domain::{ApiError, Conflict, RecycledRequest, Request, Response};
 use e2e::{Db, TestDb, on_both_databases, vault};
 use rust_decimal::Decimal;
 use service::gateway::{HttpBankGateway, HttpCarrierGateway, HttpConfig};
@@ -56,7 +61,7 @@ async fn login(s: &Services, user: &str) -> Session {
     session
 }
 
-async fn call(s: &Services, session: &mut Session, req: Request) -> Result<Response, ApiError> {
+async fn call(s: &Services, session: &mut Session, req: impl Into<Request>) -> Result<Response, ApiError> {
     s.handle(session, req, t0() + Duration::minutes(1)).await
 }
 
@@ -64,10 +69,11 @@ async fn call(s: &Services, session: &mut Session, req: Request) -> Result<Respo
 async fn import(w: &World, session: &mut Session, name: &str, bytes: &[u8]) -> ImportState {
     let path = w.dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let req = Request::ImportCarrierFile { path: path.display().to_string() };
+    let req = RecycledRequest::ImportCarrierFile { path: path.display().to_string() };
     let Response::ImportStarted { job_id } = call(&w.s, session, req).await.unwrap() else { panic!() };
     loop {
-        let Response::Import(state) = call(&w.s, session, Request::ImportStatus { job_id }).await.unwrap()
+        let Response::Import(state) =
+            call(&w.s, session, RecycledRequest::ImportStatus { job_id }).await.unwrap()
         else {
             panic!()
         };
@@ -87,7 +93,7 @@ async fn done(w: &World, session: &mut Session, name: &str, bytes: &[u8]) -> Imp
 
 async fn queue(w: &World, session: &mut Session, filter: QueueFilter) -> Vec<domain::cases::CaseRowView> {
     let Response::Queue(page) =
-        call(&w.s, session, Request::Queue { filter, after: None, limit: 200 }).await.unwrap()
+        call(&w.s, session, RecycledRequest::Queue { filter, after: None, limit: 200 }).await.unwrap()
     else {
         panic!()
     };
@@ -205,12 +211,15 @@ async fn claims_are_exclusive_and_leases_expire(db: Db) {
     let mut cs2 = login(&w.s, "cs2").await;
     done(&w, &mut cs1, "n.csv", seed::carrier_notices_csv(&w.records).as_bytes()).await;
     let case = case_of(&w, &mut cs1, &reissued(&w).phone).await;
-    call(&w.s, &mut cs1, Request::ClaimCase { case_id: case.id }).await.unwrap();
-    let refused = call(&w.s, &mut cs2, Request::ClaimCase { case_id: case.id }).await;
-    assert!(matches!(&refused, Err(ApiError::Conflict { what }) if what.contains("cs1")), "{refused:?}");
+    call(&w.s, &mut cs1, RecycledRequest::ClaimCase { case_id: case.id }).await.unwrap();
+    let refused = call(&w.s, &mut cs2, RecycledRequest::ClaimCase { case_id: case.id }).await;
+    assert!(
+        matches!(&refused, Err(ApiError::Conflict { conflict: Conflict::ClaimedBy { by } }) if by == "cs1"),
+        "{refused:?}"
+    );
     // cs2 cannot decide a case cs1 holds.
     let decision = CaseDecision::NotRecycled { reason: NotRecycledReason::SameHolder, note: "n".into() };
-    let r = call(&w.s, &mut cs2, Request::DecideCase { case_id: case.id, decision }).await;
+    let r = call(&w.s, &mut cs2, RecycledRequest::DecideCase { case_id: case.id, decision }).await;
     assert!(matches!(r, Err(ApiError::Conflict { .. })), "{r:?}");
     // After the 30-minute lease, cs2 may take it.
     let later = t0() + Duration::minutes(45);
@@ -222,11 +231,11 @@ async fn claims_are_exclusive_and_leases_expire(db: Db) {
     )
     .await
     .unwrap();
-    w.s.handle(&mut cs2_late, Request::ClaimCase { case_id: case.id }, later).await.unwrap();
+    w.s.handle(&mut cs2_late, RecycledRequest::ClaimCase { case_id: case.id }, later).await.unwrap();
     let row = w.s.store().case_row(case.id).await.unwrap().unwrap();
     assert_eq!(row.claimed_by.as_deref(), Some("cs2"));
     // Only the holder releases.
-    let r = call(&w.s, &mut cs1, Request::ReleaseCase { case_id: case.id }).await;
+    let r = call(&w.s, &mut cs1, RecycledRequest::ReleaseCase { case_id: case.id }).await;
     assert!(matches!(r, Err(ApiError::Conflict { .. })));
 }
 
@@ -239,8 +248,8 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
     let case = case_of(&w, &mut cs1, &phone).await;
     let old_user = w.s.store().user_by_phone(&phone).await.unwrap().unwrap();
     // Give the old user a direct debit and make sure a card reserves the phone.
-    call(&w.s, &mut cs1, Request::ClaimCase { case_id: case.id }).await.unwrap();
-    let confirm = || Request::DecideCase {
+    call(&w.s, &mut cs1, RecycledRequest::ClaimCase { case_id: case.id }).await.unwrap();
+    let confirm = || RecycledRequest::DecideCase {
         case_id: case.id,
         decision: CaseDecision::ConfirmRecycled { note: "入网时间晚于绑定".into() },
     };
@@ -249,34 +258,44 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
         Response::Decided(DecisionOutcome::PendingApproval)
     );
     // The agent's role has no approval; the maker cannot approve even with it.
-    let r =
-        call(&w.s, &mut cs1, Request::ApproveCase { case_id: case.id, approve: true, note: String::new() })
-            .await;
+    let r = call(
+        &w.s,
+        &mut cs1,
+        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: String::new() },
+    )
+    .await;
     assert!(matches!(r, Err(ApiError::Forbidden { .. })), "{r:?}");
     assert!(w.s.store().user_by_phone(&phone).await.unwrap().is_some(), "nothing unbound before approval");
 
     // A supervisor as maker cannot approve their own proposal (no bypass for any role).
     let other = w.records.iter().filter(|r| r.status == "reissued").nth(1).unwrap();
     let case2 = case_of(&w, &mut sup1, &other.phone).await;
-    call(&w.s, &mut sup1, Request::ClaimCase { case_id: case2.id }).await.unwrap();
-    let req = Request::DecideCase {
+    call(&w.s, &mut sup1, RecycledRequest::ClaimCase { case_id: case2.id }).await.unwrap();
+    let req = RecycledRequest::DecideCase {
         case_id: case2.id,
         decision: CaseDecision::ConfirmRecycled { note: "x".into() },
     };
     call(&w.s, &mut sup1, req).await.unwrap();
-    let r =
-        call(&w.s, &mut sup1, Request::ApproveCase { case_id: case2.id, approve: true, note: String::new() })
-            .await;
-    assert!(matches!(&r, Err(ApiError::Conflict { what }) if what.contains("maker")), "{r:?}");
+    let r = call(
+        &w.s,
+        &mut sup1,
+        RecycledRequest::ApproveCase { case_id: case2.id, approve: true, note: String::new() },
+    )
+    .await;
+    assert!(matches!(&r, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker })), "{r:?}");
 
     let cards_before = count(
         &w,
         &format!("SELECT COUNT(*) FROM bank_cards WHERE reserved_phone = '{phone}' AND status = 'active'"),
     )
     .await;
-    call(&w.s, &mut sup1, Request::ApproveCase { case_id: case.id, approve: true, note: "同意".into() })
-        .await
-        .unwrap();
+    call(
+        &w.s,
+        &mut sup1,
+        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: "同意".into() },
+    )
+    .await
+    .unwrap();
     let user = w.s.store().user(old_user.id).await.unwrap().unwrap();
     assert_eq!(user.phone, None, "the phone is no longer the old user's login");
     assert!(user.sms_reset_blocked);
@@ -308,32 +327,35 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
 
     // The hooks now: SMS reset blocked for the old user, the number free to register.
     let sms = w.s.check_sms_reset(old_user.id, t0()).await.unwrap();
-    assert!(!sms.allowed && sms.reason.starts_with("sms_reset_blocked"), "{sms:?}");
+    assert!(!sms.allowed && sms.reason == HookReason::SmsResetBlocked, "{sms:?}");
     let reg = w.s.check_registration(&phone, t0()).await.unwrap();
     assert!(reg.allowed, "{reg:?}");
     // And the case view tells the story.
     let Response::Case(detail) =
-        call(&w.s, &mut cs1, Request::CaseDetail { case_id: case.id }).await.unwrap()
+        call(&w.s, &mut cs1, RecycledRequest::CaseDetail { case_id: case.id }).await.unwrap()
     else {
         panic!()
     };
     assert!(!detail.still_bound && detail.sms_reset_blocked);
-    let kinds: Vec<&str> = detail.timeline.iter().map(|e| e.kind.as_str()).collect();
-    for k in [
-        "binding.bound",
-        "binding.unbound",
-        "carrier.reissue",
-        "case.claim",
-        "case.propose",
-        "case.unbind",
-        "sms.blocked",
-    ] {
-        assert!(kinds.contains(&k), "timeline lacks {k}: {kinds:?}");
-    }
+    let has = |f: &dyn Fn(&TimelineEvent) -> bool| detail.timeline.iter().any(|e| f(&e.event));
+    assert!(has(&|e| matches!(e, TimelineEvent::Bound { user: Party::OldUser })), "bound");
     assert!(
-        detail.timeline.iter().all(|e| !e.detail.contains(&phone)),
-        "the number is masked in the timeline"
+        has(&|e| matches!(e, TimelineEvent::Unbound { user: Party::OldUser, reason: Some(_) })),
+        "unbound"
     );
+    assert!(has(&|e| matches!(e, TimelineEvent::CarrierNotice { event: CarrierEventKind::Reissue, .. })));
+    for kind in [CaseEventKind::Claim, CaseEventKind::Propose, CaseEventKind::Unbind] {
+        assert!(
+            has(&|e| matches!(e, TimelineEvent::Case { event, .. } if *event == kind)),
+            "case event {kind}"
+        );
+    }
+    assert!(has(&|e| matches!(
+        e,
+        TimelineEvent::SmsBlocked { decision: Some(DecisionKind::ConfirmRecycled), .. }
+    )));
+    let json = serde_json::to_string(&detail.timeline).unwrap();
+    assert!(!json.contains(&phone), "the number is masked in the timeline");
 }
 
 async fn lifting_an_sms_block_needs_a_carrier_check_and_a_checker(db: Db) {
@@ -359,16 +381,21 @@ async fn lifting_an_sms_block_needs_a_carrier_check_and_a_checker(db: Db) {
     }
     let (phone, user, other_phone) = found.expect("a customer with two numbers");
     let case = case_of(&w, &mut cs1, &phone).await;
-    call(&w.s, &mut cs1, Request::ClaimCase { case_id: case.id }).await.unwrap();
+    call(&w.s, &mut cs1, RecycledRequest::ClaimCase { case_id: case.id }).await.unwrap();
     let confirm = CaseDecision::ConfirmRecycled { note: "x".into() };
-    call(&w.s, &mut cs1, Request::DecideCase { case_id: case.id, decision: confirm }).await.unwrap();
-    call(&w.s, &mut sup1, Request::ApproveCase { case_id: case.id, approve: true, note: String::new() })
-        .await
-        .unwrap();
+    call(&w.s, &mut cs1, RecycledRequest::DecideCase { case_id: case.id, decision: confirm }).await.unwrap();
+    call(
+        &w.s,
+        &mut sup1,
+        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: String::new() },
+    )
+    .await
+    .unwrap();
     assert!(w.s.store().user(user.id).await.unwrap().unwrap().sms_reset_blocked);
     // A number the customer does not hold fails the fresh carrier check.
     let stranger = reissued(&w).phone.clone();
-    let r = call(&w.s, &mut cs1, Request::RequestSmsUnblock { user_id: user.id, phone: stranger }).await;
+    let r =
+        call(&w.s, &mut cs1, RecycledRequest::RequestSmsUnblock { user_id: user.id, phone: stranger }).await;
     assert!(matches!(r, Err(ApiError::Conflict { .. })), "{r:?}");
     // The customer's other number, freed from the other user: the check passes.
     e2e::raw_execute(&w._db.url, &format!("UPDATE users SET phone = NULL WHERE phone = '{other_phone}'"))
@@ -380,18 +407,18 @@ async fn lifting_an_sms_block_needs_a_carrier_check_and_a_checker(db: Db) {
     )
     .await
     .unwrap();
-    call(&w.s, &mut cs1, Request::RequestSmsUnblock { user_id: user.id, phone: other_phone.clone() })
+    call(&w.s, &mut cs1, RecycledRequest::RequestSmsUnblock { user_id: user.id, phone: other_phone.clone() })
         .await
         .unwrap();
-    let r = call(&w.s, &mut cs1, Request::ApproveSmsUnblock { user_id: user.id }).await;
+    let r = call(&w.s, &mut cs1, RecycledRequest::ApproveSmsUnblock { user_id: user.id }).await;
     assert!(matches!(r, Err(ApiError::Forbidden { .. })), "agents do not approve");
     let Response::Case(detail) =
-        call(&w.s, &mut sup1, Request::CaseDetail { case_id: case.id }).await.unwrap()
+        call(&w.s, &mut sup1, RecycledRequest::CaseDetail { case_id: case.id }).await.unwrap()
     else {
         panic!()
     };
     assert_eq!(detail.sms_unblock_requested_by.as_deref(), Some("cs1"));
-    call(&w.s, &mut sup1, Request::ApproveSmsUnblock { user_id: user.id }).await.unwrap();
+    call(&w.s, &mut sup1, RecycledRequest::ApproveSmsUnblock { user_id: user.id }).await.unwrap();
     let after = w.s.store().user(user.id).await.unwrap().unwrap();
     assert!(!after.sms_reset_blocked);
     assert_eq!(after.phone.as_deref(), Some(other_phone.as_str()), "the checked number is the new login");
@@ -408,12 +435,12 @@ async fn threshold_setting_and_freeze_window(db: Db) {
         four_eyes: FourEyesPolicy::AboveBalance { threshold: Decimal::new(100_000_000, 0) },
         ..RecycleSettings::default()
     };
-    let r = call(&w.s, &mut cs1, Request::UpdateRecycleSettings { settings }).await;
+    let r = call(&w.s, &mut cs1, RecycledRequest::UpdateRecycleSettings { settings }).await;
     assert!(matches!(r, Err(ApiError::Forbidden { .. })));
-    call(&w.s, &mut sup1, Request::UpdateRecycleSettings { settings }).await.unwrap();
+    call(&w.s, &mut sup1, RecycledRequest::UpdateRecycleSettings { settings }).await.unwrap();
     let case = case_of(&w, &mut cs1, &reissued(&w).phone).await;
-    call(&w.s, &mut cs1, Request::ClaimCase { case_id: case.id }).await.unwrap();
-    let req = Request::DecideCase {
+    call(&w.s, &mut cs1, RecycledRequest::ClaimCase { case_id: case.id }).await.unwrap();
+    let req = RecycledRequest::DecideCase {
         case_id: case.id,
         decision: CaseDecision::ConfirmRecycled { note: "x".into() },
     };
@@ -428,13 +455,13 @@ async fn threshold_setting_and_freeze_window(db: Db) {
     if let Some(c) = cancelled {
         let case = case_of(&w, &mut cs1, &c.phone).await;
         assert!(case.freeze_until.is_some());
-        call(&w.s, &mut cs1, Request::ClaimCase { case_id: case.id }).await.unwrap();
-        let req = Request::DecideCase {
+        call(&w.s, &mut cs1, RecycledRequest::ClaimCase { case_id: case.id }).await.unwrap();
+        let req = RecycledRequest::DecideCase {
             case_id: case.id,
             decision: CaseDecision::ConfirmRecycled { note: "x".into() },
         };
         let r = call(&w.s, &mut cs1, req).await;
-        assert!(matches!(&r, Err(ApiError::Conflict { what }) if what.contains("freeze")), "{r:?}");
+        assert!(matches!(&r, Err(ApiError::Conflict { conflict: Conflict::InFreezeWindow { .. } })), "{r:?}");
     }
 }
 
@@ -446,8 +473,8 @@ async fn bulk_dry_run_changes_nothing(db: Db) {
     done(&w, &mut cs1, "n.csv", seed::carrier_notices_csv(&w.records).as_bytes()).await;
     let rows = queue(&w, &mut cs1, QueueFilter::default()).await;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    call(&w.s, &mut cs2, Request::ClaimCase { case_id: ids[0] }).await.unwrap();
-    let bulk = |dry_run| Request::BulkNotRecycled {
+    call(&w.s, &mut cs2, RecycledRequest::ClaimCase { case_id: ids[0] }).await.unwrap();
+    let bulk = |dry_run| RecycledRequest::BulkNotRecycled {
         case_ids: ids.clone(),
         reason: NotRecycledReason::DataError,
         note: "运营商数据错误批次".into(),
@@ -504,7 +531,7 @@ async fn force_unbind_passes_with_both_checks(db: Db) {
     let claimant =
         Claimant { name: holder.name.clone(), id_number: holder.id_number.clone(), phone: phone.clone() };
     let Response::ForceUnbind(state) =
-        call(&w.s, &mut cs1, Request::ForceUnbindStart { case_id: case.id, claimant }).await.unwrap()
+        call(&w.s, &mut cs1, RecycledRequest::ForceUnbindStart { case_id: case.id, claimant }).await.unwrap()
     else {
         panic!()
     };
@@ -512,28 +539,41 @@ async fn force_unbind_passes_with_both_checks(db: Db) {
     let Response::ForceUnbind(state) = call(
         &w.s,
         &mut cs1,
-        Request::ForceUnbindBankCheck { wizard_id: state.wizard_id, card_number: holder.card_number.clone() },
+        RecycledRequest::ForceUnbindBankCheck {
+            wizard_id: state.wizard_id,
+            card_number: holder.card_number.clone(),
+        },
     )
     .await
     .unwrap() else {
         panic!()
     };
     assert!(state.bank_passed, "{state:?}");
-    assert_eq!(state.bank_checks[0].1, BankAnswer::Match);
-    assert!(state.bank_checks[0].0.contains("******"), "card masked: {}", state.bank_checks[0].0);
+    assert_eq!(state.bank_checks[0].answer, BankAnswer::Match);
+    assert!(
+        state.bank_checks[0].card_masked.contains("******"),
+        "card masked: {}",
+        state.bank_checks[0].card_masked
+    );
     let Response::ForceUnbind(state) =
-        call(&w.s, &mut cs1, Request::ForceUnbindSubmit { wizard_id: state.wizard_id }).await.unwrap()
+        call(&w.s, &mut cs1, RecycledRequest::ForceUnbindSubmit { wizard_id: state.wizard_id })
+            .await
+            .unwrap()
     else {
         panic!()
     };
     assert_eq!(state.outcome, Some(DecisionOutcome::PendingApproval));
-    call(&w.s, &mut sup1, Request::ApproveCase { case_id: case.id, approve: true, note: "核验齐全".into() })
-        .await
-        .unwrap();
+    call(
+        &w.s,
+        &mut sup1,
+        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: "核验齐全".into() },
+    )
+    .await
+    .unwrap();
     assert!(w.s.store().user_by_phone(&phone).await.unwrap().is_none());
     assert!(w.s.check_registration(&phone, t0()).await.unwrap().allowed, "the new holder can register");
     let row = w.s.store().case_row(case.id).await.unwrap().unwrap();
-    assert_eq!(row.status, "force_unbound");
+    assert_eq!(row.status, CaseStatus::ForceUnbound);
     // The evidence pack: stored, hash in the audit log, files readable, no clear PII.
     let (sha, json) = w.s.store().evidence_pack(case.id).await.unwrap().unwrap();
     let audit = w.s.store().audit_page(None, 20).await.unwrap();
@@ -545,7 +585,7 @@ async fn force_unbind_passes_with_both_checks(db: Db) {
     }
     assert!(json.contains("carrier_3_elements") && json.contains("bank_4_elements"));
     let Response::Evidence { sha256, html_path, json_path } =
-        call(&w.s, &mut cs1, Request::ExportEvidence { case_id: case.id }).await.unwrap()
+        call(&w.s, &mut cs1, RecycledRequest::ExportEvidence { case_id: case.id }).await.unwrap()
     else {
         panic!()
     };
@@ -568,7 +608,7 @@ async fn force_unbind_failure_paths_and_budget(db: Db) {
     let phone = reissued(&w).phone.clone();
     let holder = seed::new_holder(&phone);
     let case = case_of(&w, &mut cs1, &phone).await;
-    let start = |name: &str, id: &str| Request::ForceUnbindStart {
+    let start = |name: &str, id: &str| RecycledRequest::ForceUnbindStart {
         case_id: case.id,
         claimant: Claimant { name: name.into(), id_number: id.into(), phone: phone.clone() },
     };
@@ -600,19 +640,21 @@ async fn force_unbind_failure_paths_and_budget(db: Db) {
         panic!()
     };
     assert!(s.carrier_passed);
-    let bank =
-        |card: &str| Request::ForceUnbindBankCheck { wizard_id: s.wizard_id, card_number: card.into() };
+    let bank = |card: &str| RecycledRequest::ForceUnbindBankCheck {
+        wizard_id: s.wizard_id,
+        card_number: card.into(),
+    };
     let r = call(&w.s, &mut cs1, bank("12ab")).await;
     assert!(matches!(&r, Err(ApiError::InvalidInput { field, .. }) if field == "card_number"));
     let luhn = |body: &str| format!("{body}{}", domain::card::luhn_check_digit(body).unwrap());
     let abnormal = luhn_ending(&luhn, "0001");
     let Response::ForceUnbind(after) = call(&w.s, &mut cs1, bank(&abnormal)).await.unwrap() else { panic!() };
-    assert_eq!(after.bank_checks.last().unwrap().1, BankAnswer::AbnormalStatus);
+    assert_eq!(after.bank_checks.last().unwrap().answer, BankAnswer::AbnormalStatus);
     let restricted = luhn_ending(&luhn, "0002");
     let Response::ForceUnbind(after) = call(&w.s, &mut cs1, bank(&restricted)).await.unwrap() else {
         panic!()
     };
-    assert_eq!(after.bank_checks.last().unwrap().1, BankAnswer::RestrictedCard);
+    assert_eq!(after.bank_checks.last().unwrap().answer, BankAnswer::RestrictedCard);
     assert_eq!(after.claimant_budget.remaining, 0, "two consecutive failures spend the budget");
     assert!(after.claimant_budget.locked_until.is_some());
     // Spent: even the right card is refused before the bank is asked.
@@ -621,7 +663,7 @@ async fn force_unbind_failure_paths_and_budget(db: Db) {
     let bank4 = count(&w, "SELECT COUNT(*) FROM verification_attempts WHERE kind = 'bank4'").await;
     assert_eq!(bank4, 2, "the refused attempt never reached the bank");
     assert!(w.s.store().user_by_phone(&phone).await.unwrap().is_some(), "nothing unbound");
-    let r = call(&w.s, &mut cs1, Request::ForceUnbindSubmit { wizard_id: s.wizard_id }).await;
+    let r = call(&w.s, &mut cs1, RecycledRequest::ForceUnbindSubmit { wizard_id: s.wizard_id }).await;
     assert!(matches!(r, Err(ApiError::Conflict { .. })), "cannot submit without a passed bank check");
 }
 

@@ -3,6 +3,7 @@
 //! force-unbind wizard's pass and failure paths; keyboard shortcuts; import.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use domain::recycle::CaseStatus;
 use e2e::ui::{block, click, harness, log_in, type_into};
 use e2e::{Db, TestDb, on_both_databases_sync};
 use egui_kittest::Harness;
@@ -18,7 +19,11 @@ fn demo_case(url: &str) -> CaseRow {
         let q = CaseQuery { limit: 500, ..CaseQuery::default() };
         let rows = store.queue(&q).await.unwrap();
         rows.into_iter()
-            .find(|r| r.source == "entry_time" && !r.manual_only && r.freeze_until.is_none())
+            .find(|r| {
+                r.core.source == domain::recycle::CaseSource::EntryTime
+                    && !r.core.manual_only
+                    && r.core.freeze_until.is_none()
+            })
             .expect("the demo data has reissued numbers")
     })
 }
@@ -47,19 +52,19 @@ fn claim_confirm_and_a_second_operator_approves(db: Db) {
     let mut h = harness(&t.url);
     let case = demo_case(&t.url);
     log_in(&mut h, "cs1", DEMO_PASSWORD);
-    open_case(&mut h, &case.phone);
-    assert!(h.query_by_label(&case.phone).is_none(), "the number stays masked");
+    open_case(&mut h, &case.core.phone);
+    assert!(h.query_by_label(&case.core.phone).is_none(), "the number stays masked");
     click(&mut h, "领取");
     h.get_by_label("释放");
     type_into(&mut h, "备注", "入网时间晚于绑定，核实为二次号");
     click(&mut h, "确认二次号");
     h.get_by_label("已提交，等待复核");
     assert!(h.query_by_label("复核通过").is_none(), "agents cannot approve");
-    assert_eq!(case_now(&t.url, case.id).status, "pending_approval");
+    assert_eq!(case_now(&t.url, case.id).status, CaseStatus::PendingApproval);
     log_out(&mut h);
 
     log_in(&mut h, "sup1", DEMO_PASSWORD);
-    open_case(&mut h, &case.phone);
+    open_case(&mut h, &case.core.phone);
     h.get_by_label_contains("cs1 提议");
     click(&mut h, "复核通过");
     h.get_by_label("已确认二次号");
@@ -68,8 +73,9 @@ fn claim_confirm_and_a_second_operator_approves(db: Db) {
         (row.status.as_str(), row.decided_by.as_deref(), row.approved_by.as_deref()),
         ("confirmed", Some("cs1"), Some("sup1"))
     );
-    let user =
-        block(async { store::open(&t.url).await.unwrap().user(case.old_user_id).await.unwrap().unwrap() });
+    let user = block(async {
+        store::open(&t.url).await.unwrap().user(case.core.old_user_id).await.unwrap().unwrap()
+    });
     assert_eq!(user.phone, None, "the old user's login phone is removed");
     assert!(user.sms_reset_blocked, "SMS reset is blocked");
     h.get_by_label("封禁短信重置密码");
@@ -80,13 +86,13 @@ fn the_maker_cannot_approve_on_screen(db: Db) {
     let mut h = harness(&t.url);
     let case = demo_case(&t.url);
     log_in(&mut h, "sup1", DEMO_PASSWORD);
-    open_case(&mut h, &case.phone);
+    open_case(&mut h, &case.core.phone);
     click(&mut h, "领取");
     click(&mut h, "确认二次号");
     h.get_by_label("已提交，等待复核");
     click(&mut h, "复核通过");
     h.get_by_label_contains("the maker cannot approve their own proposal");
-    assert_eq!(case_now(&t.url, case.id).status, "pending_approval");
+    assert_eq!(case_now(&t.url, case.id).status, CaseStatus::PendingApproval);
 }
 
 /// A refusal shown on a case, then the language switched in Settings: back on the
@@ -96,7 +102,7 @@ fn a_case_error_follows_the_language_switch_in_settings(db: Db) {
     let mut h = harness(&t.url);
     let case = demo_case(&t.url);
     log_in(&mut h, "sup1", DEMO_PASSWORD);
-    open_case(&mut h, &case.phone);
+    open_case(&mut h, &case.core.phone);
     click(&mut h, "领取");
     h.get_by_label("已领取此案件");
     click(&mut h, "确认二次号");
@@ -113,12 +119,12 @@ fn force_unbind_pass_through_the_wizard(db: Db) {
     let t = block(TestDb::new(db));
     let mut h = harness(&t.url);
     let case = demo_case(&t.url);
-    let holder = seed::new_holder(&case.phone);
+    let holder = seed::new_holder(&case.core.phone);
     log_in(&mut h, "cs1", DEMO_PASSWORD);
-    open_case(&mut h, &case.phone);
+    open_case(&mut h, &case.core.phone);
     click(&mut h, "为新号主强制解绑");
     h.get_by_label("第二步：新号主身份（运营商三要素）");
-    type_into(&mut h, "新号主手机号", &case.phone);
+    type_into(&mut h, "新号主手机号", &case.core.phone);
     type_into(&mut h, "新号主姓名", &holder.name);
     type_into(&mut h, "新号主证件号", &holder.id_number);
     click(&mut h, "运营商核验");
@@ -130,11 +136,12 @@ fn force_unbind_pass_through_the_wizard(db: Db) {
     h.get_by_label("已提交，等待复核");
     log_out(&mut h);
     log_in(&mut h, "sup1", DEMO_PASSWORD);
-    open_case(&mut h, &case.phone);
+    open_case(&mut h, &case.core.phone);
     click(&mut h, "复核通过");
     h.get_by_label("已强制解绑");
-    let user =
-        block(async { store::open(&t.url).await.unwrap().user(case.old_user_id).await.unwrap().unwrap() });
+    let user = block(async {
+        store::open(&t.url).await.unwrap().user(case.core.old_user_id).await.unwrap().unwrap()
+    });
     assert_eq!(user.phone, None);
     click(&mut h, "导出证据包");
     h.get_by_label_contains("证据包已导出");
@@ -144,10 +151,10 @@ fn force_unbind_failures_are_shown(db: Db) {
     let t = block(TestDb::new(db));
     let mut h = harness(&t.url);
     let case = demo_case(&t.url);
-    let holder = seed::new_holder(&case.phone);
+    let holder = seed::new_holder(&case.core.phone);
     log_in(&mut h, "cs1", DEMO_PASSWORD);
     click(&mut h, "强制解绑");
-    type_into(&mut h, "新号主手机号", &case.phone);
+    type_into(&mut h, "新号主手机号", &case.core.phone);
     click(&mut h, "查找案件");
     h.get_by_label_contains("案件：");
     // A malformed ID number: refused with the field named.
@@ -175,7 +182,7 @@ fn force_unbind_failures_are_shown(db: Db) {
     click(&mut h, "银行卡核验");
     h.get_by_label_contains("核验次数已用尽");
     assert!(h.query_by_label("提交解绑").is_none());
-    assert_eq!(case_now(&t.url, case.id).status, "open", "nothing unbound");
+    assert_eq!(case_now(&t.url, case.id).status, CaseStatus::Open, "nothing unbound");
 }
 
 fn the_same_person_is_sent_to_account_recovery(db: Db) {
@@ -184,20 +191,20 @@ fn the_same_person_is_sent_to_account_recovery(db: Db) {
     let case = demo_case(&t.url);
     let (name, id) = block(async {
         let store = store::open(&t.url).await.unwrap();
-        let c = store.customer(case.old_customer_id).await.unwrap().unwrap();
+        let c = store.customer(case.core.old_customer_id).await.unwrap().unwrap();
         (c.name, c.id_number_enc.map(|sealed| e2e::vault().open(&sealed).unwrap()))
     });
     let id = id.expect("the demo case's customer is real-name verified");
     log_in(&mut h, "cs1", DEMO_PASSWORD);
-    open_case(&mut h, &case.phone);
+    open_case(&mut h, &case.core.phone);
     click(&mut h, "为新号主强制解绑");
-    type_into(&mut h, "新号主手机号", &case.phone);
+    type_into(&mut h, "新号主手机号", &case.core.phone);
     type_into(&mut h, "新号主姓名", &name);
     type_into(&mut h, "新号主证件号", &id);
     click(&mut h, "运营商核验");
     h.get_by_label("申请人与原客户是同一人：这不是二次号，请走账户找回流程。");
     assert!(h.query_by_label("卡号").is_none(), "the wizard stops");
-    assert_eq!(case_now(&t.url, case.id).status, "open");
+    assert_eq!(case_now(&t.url, case.id).status, CaseStatus::Open);
 }
 
 fn clear_and_type(h: &mut Harness<'_, OpsApp>, label: &str, text: &str) {

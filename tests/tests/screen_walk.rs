@@ -331,9 +331,13 @@ fn demo_cases(url: &str) -> Vec<CaseRow> {
             .await
             .unwrap()
             .into_iter()
-            .filter(|r| r.source == "entry_time" && !r.manual_only && r.freeze_until.is_none())
+            .filter(|r| {
+                r.core.source == domain::recycle::CaseSource::EntryTime
+                    && !r.core.manual_only
+                    && r.core.freeze_until.is_none()
+            })
             .collect();
-        rows.sort_by_key(|r| std::cmp::Reverse(r.risk_score));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.core.risk_score));
         assert!(rows.len() >= 2, "the demo data has reissued numbers");
         rows
     })
@@ -386,7 +390,7 @@ fn walk(
     h.run();
     type_into(h, l(T::RevealReason), "12");
     press(h, l(T::ConfirmReveal));
-    h.get_by_label_contains(&prefix(T::InvalidInput));
+    h.get_by_label_contains(&prefix(T::InvalidField));
     check(h, "customer: reveal refused (invalid input)");
     press(h, l(T::Cancel));
 
@@ -404,7 +408,7 @@ fn walk(
     check(h, "recycled-number queue");
 
     // A case: claimed, the carrier asked.
-    open_case(h, lang, &s.case.phone);
+    open_case(h, lang, &s.case.core.phone);
     press(h, l(T::Claim));
     h.get_by_label(l(T::Release));
     press(h, l(T::CheckCarrier));
@@ -414,11 +418,11 @@ fn walk(
     press(h, l(T::StartForceUnbind));
     h.get_by_label(l(T::Step2));
     check(h, "force unbind: step 2");
-    type_into(h, l(T::ClaimantPhone), &s.case.phone);
+    type_into(h, l(T::ClaimantPhone), &s.case.core.phone);
     type_into(h, l(T::ClaimantName), &s.holder.name);
     type_into(h, l(T::ClaimantId), "110105199001011234");
     press(h, l(T::RunCarrierCheck));
-    h.get_by_label_contains(&prefix(T::InvalidInput));
+    h.get_by_label_contains(&prefix(T::InvalidField));
     check(h, "force unbind: malformed ID number (invalid input)");
     clear_and_type(h, l(T::ClaimantId), &s.holder.id_number);
     press(h, l(T::RunCarrierCheck));
@@ -433,13 +437,13 @@ fn walk(
     check(h, "force unbind: sent for approval");
 
     // The case again: the full timeline (claim, gateway answer, checks, proposal).
-    open_case(h, lang, &s.case.phone);
+    open_case(h, lang, &s.case.core.phone);
     check(h, "case: full timeline, pending approval");
     log_out(h, lang);
 
     // A supervisor approves it and exports the evidence pack.
     log_in(h, lang, "sup1", DEMO_PASSWORD);
-    open_case(h, lang, &s.case.phone);
+    open_case(h, lang, &s.case.core.phone);
     press(h, l(T::Approve));
     h.get_by_label(l(T::CaseForceUnbound));
     check(h, "case: force-unbound");
@@ -448,22 +452,22 @@ fn walk(
     check(h, "case: evidence pack exported");
 
     // A conflict: the maker approves their own proposal.
-    open_case(h, lang, &s.other.phone);
+    open_case(h, lang, &s.other.core.phone);
     press(h, l(T::Claim));
     press(h, l(T::ConfirmRecycled));
     h.get_by_label(l(T::SentForApproval));
     check(h, "case: proposal sent for approval");
     press(h, l(T::Approve));
-    h.get_by_label_contains(&prefix(T::Conflict));
+    h.get_by_label_contains(&prefix(T::ConflictReason));
     check(h, "case: conflict (maker cannot approve)");
 
     // A bulk "not recycled" dry run (the pending case is skipped, with a reason).
     press(h, l(T::Back));
-    h.get_by_label_contains(&domain::mask::phone(&s.other.phone)).click();
+    h.get_by_label_contains(&domain::mask::phone(&s.other.core.phone)).click();
     h.run();
     let bulk = fill(l(T::BulkNotRecycled), &[("n", &1)]);
     press(h, &bulk);
-    h.get_by_label_contains(&prefix(T::InvalidInput));
+    h.get_by_label_contains(&prefix(T::InvalidField));
     check(h, "recycled-number queue: bulk refused (note too short)");
     type_into(h, l(T::Note), "1234");
     press(h, &bulk);
@@ -499,7 +503,7 @@ fn walk(
 /// kittest's accessibility check off: [`LanguageCheck`] reports unnamed widgets
 /// per screen instead of the walk stopping at the first.
 fn walk_harness(url: &str) -> Harness<'static, OpsApp> {
-    let backend = ui::backend::InProcessBackend::open(url, e2e::vault(), Some(seed::DEMO_USERS)).unwrap();
+    let backend = e2e::backend::InProcessBackend::open(url, e2e::vault(), Some(seed::DEMO_USERS)).unwrap();
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .with_accessibility_check(false)
@@ -513,8 +517,11 @@ fn walk_in(db: Db, lang: Lang) {
     let t = block(TestDb::new(db));
     let mut h = walk_harness(&t.url);
     let cases = demo_cases(&t.url);
-    let script =
-        Script { case: cases[0].clone(), other: cases[1].clone(), holder: seed::new_holder(&cases[0].phone) };
+    let script = Script {
+        case: cases[0].clone(),
+        other: cases[1].clone(),
+        holder: seed::new_holder(&cases[0].core.phone),
+    };
     let data = CustomerData::load(&t.url, &[&script.holder.name]);
     let mut language = LanguageCheck::new(lang, data);
     walk(&mut h, lang, &script, &mut |h, screen| language.assert_language(h, screen));

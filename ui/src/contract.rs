@@ -64,8 +64,8 @@ pub struct Outbox {
 
 impl Outbox {
     /// Queues `request`; its reply is routed by `purpose`.
-    pub fn send(&mut self, purpose: Purpose, request: Request) {
-        self.requests.push((purpose, request));
+    pub fn send(&mut self, purpose: Purpose, request: impl Into<Request>) {
+        self.requests.push((purpose, request.into()));
     }
 
     /// Queues a command for the shell.
@@ -124,7 +124,7 @@ impl ViewCtx<'_> {
     }
 
     /// Queues a request (see [`Outbox::send`]).
-    pub fn send(&mut self, purpose: Purpose, request: Request) {
+    pub fn send(&mut self, purpose: Purpose, request: impl Into<Request>) {
         self.outbox.send(purpose, request);
     }
 

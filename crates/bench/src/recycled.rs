@@ -7,12 +7,12 @@
 use crate::percentile;
 use chrono::{DateTime, Duration, Utc};
 use domain::cases::{QueueCursor, QueueFilter, QueueSort};
-use domain::recycle::{CaseStatus, RecycleSettings};
-use domain::{Request, Response};
+use domain::recycle::{CaseSource, CaseStatus, RecycleSettings};
+use domain::{RecycledRequest, Request, Response};
 use service::{Services, Session};
 use std::fmt::Write as _;
 use std::time::Instant;
-use store::{NewAudit, NewCase};
+use store::{CaseCore, NewAudit, NewCase};
 use uuid::Uuid;
 
 /// What the loader kept about each user with a phone.
@@ -198,20 +198,22 @@ pub async fn queue(
             .enumerate()
             .map(|(i, b)| NewCase {
                 id: Uuid::now_v7(),
-                phone: b.phone.clone(),
-                old_user_id: b.user_id,
-                old_customer_id: b.customer_id,
-                source: "entry_time".into(),
-                manual_only: i % 50 == 0,
-                risk_score: ((made + i) * 37 % 101) as i32,
-                risk_inputs: "{}".into(),
-                balance_minor: 0,
-                carrier: carriers[(made + i) % 3].into(),
-                province: provinces[(made + i) % 8].into(),
-                bound_at: b.bound_at,
-                entry_at: Some(b.bound_at + Duration::days(100)),
-                freeze_until: None,
-                detected_at: now - Duration::minutes(((made + i) % 100_000) as i64),
+                core: CaseCore {
+                    phone: b.phone.clone(),
+                    old_user_id: b.user_id,
+                    old_customer_id: b.customer_id,
+                    source: CaseSource::EntryTime,
+                    manual_only: i % 50 == 0,
+                    risk_score: ((made + i) * 37 % 101) as i32,
+                    risk_inputs: "{}".into(),
+                    balance_minor: 0,
+                    carrier: carriers[(made + i) % 3].into(),
+                    province: provinces[(made + i) % 8].into(),
+                    bound_at: b.bound_at,
+                    entry_at: Some(b.bound_at + Duration::days(100)),
+                    freeze_until: None,
+                    detected_at: now - Duration::minutes(((made + i) % 100_000) as i64),
+                },
                 evidence: 1,
             })
             .collect();
@@ -270,7 +272,7 @@ pub async fn queue(
             if i % 20 == 0 {
                 cursor = None;
             }
-            let req = Request::Queue { filter: filter.clone(), after: cursor, limit: 50 };
+            let req = RecycledRequest::Queue { filter: filter.clone(), after: cursor, limit: 50 };
             let t = Instant::now();
             let reply = services.handle(&mut session, req, Utc::now()).await.map_err(|e| e.to_string())?;
             times.push(t.elapsed());

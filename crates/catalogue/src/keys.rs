@@ -15,13 +15,11 @@ catalogue! {
     SessionExpired => "长时间未操作，会话已超时，请重新登录", "Session timed out after inactivity; please log in again";
     NotLoggedIn => "请先登录", "Please log in";
     Forbidden => "无权执行此操作（需要权限：{permission}）", "Not permitted (needs permission: {permission})";
-    InvalidInput => "输入有误：{field}{problem}", "Invalid input: {field} {problem}";
     ProblemRequired => "不能为空", "is required";
     ProblemTooShort => "至少需要 {n} 个字", "needs at least {n} characters";
     FieldUsername => "用户名", "username";
     FieldQuery => "搜索内容", "search";
     FieldReason => "查看原因", "reason";
-    NotFound => "未找到：{what}", "Not found: {what}";
     DbInvalidUrl => "数据库地址无效：{reason}", "Invalid database URL: {reason}";
     DbUnreachable => "无法连接数据库 {location}：{reason}", "Cannot reach database {location}: {reason}";
     DbTooNew => "数据库版本（{found}）比本程序支持的版本（{supported}）新，请升级运营台", "Database schema {found} is newer than this console supports ({supported}); please upgrade";
@@ -81,7 +79,6 @@ catalogue! {
     CardNumber => "卡号", "Card";
     ReservedPhone => "预留手机号", "Reserved phone";
     NoCards => "无绑定银行卡", "No bound cards";
-    Reveal => "显示", "Reveal";
     Hide => "隐藏", "Hide";
     RevealName => "显示姓名", "Reveal name";
     RevealIdNumber => "显示证件号", "Reveal ID number";
@@ -105,7 +102,6 @@ catalogue! {
     ChainOk => "哈希链完整：已校验 {n} 条记录", "Hash chain intact: {n} rows verified";
     ChainBroken => "哈希链断裂于第 {seq} 条：{reason}", "Hash chain broken at row {seq}: {reason}";
     Language => "语言", "Language";
-    Database => "数据库", "Database";
     DatabaseKind => "类型", "Kind";
     DatabaseLocation => "位置", "Location";
     SchemaVersion => "结构版本", "Schema version";
@@ -133,9 +129,7 @@ catalogue! {
     FieldNote => "备注", "note";
     FieldName => "姓名", "name";
     FieldPath => "文件路径", "file path";
-    Conflict => "无法执行：{what}", "Cannot do that: {what}";
     BudgetExhausted => "核验次数已用尽，为避免银行锁卡，请于 {until} 后再试", "Attempt budget spent; to keep the bank from locking the card, try after {until}";
-    GatewayError => "{service} 接口错误：{message}", "{service} gateway error: {message}";
     CaseOpen => "待处理", "Open";
     CasePending => "待复核", "Pending approval";
     CaseEscalated => "已升级", "Escalated";
@@ -208,7 +202,6 @@ catalogue! {
     No => "否", "No";
     RiskLine => "风险分 {score} = {formula}（有效卡 {cards}，代扣 {debits}，距上次登录 {days} 天）", "Risk {score} = {formula} (cards {cards}, direct debits {debits}, days since login {days})";
     ProposalBy => "{by} 提议：{decision}，等待复核", "{by} proposed {decision}; waiting for a checker";
-    DecidedBy => "决定：{decision}（{reason}），经办 {by}，复核 {checker}", "Decision: {decision} ({reason}), maker {by}, checker {checker}";
     EvidenceHash => "证据包 SHA-256", "Evidence pack SHA-256";
     Claim => "领取", "Claim";
     Release => "释放", "Release";
@@ -225,28 +218,7 @@ catalogue! {
     ReassignTo => "转交给", "Reassign to";
     Reassign => "转交", "Reassign";
     SentForApproval => "已提交，等待复核", "Sent for approval";
-    Saved => "已保存", "Saved";
     Timeline => "号码时间线", "Number timeline";
-    TlRegistered => "用户注册", "User registered";
-    TlLogin => "最近登录", "Last login";
-    TlBound => "绑定手机号", "Phone bound";
-    TlUnbound => "解绑手机号", "Phone unbound";
-    TlCancel => "运营商：销户", "Carrier: cancelled";
-    TlTransfer => "运营商：过户", "Carrier: transferred";
-    TlReissue => "运营商：二次放号", "Carrier: reissued";
-    TlPortIn => "运营商：携入", "Carrier: ported in";
-    TlPortOut => "运营商：携出", "Carrier: ported out";
-    TlRegistration => "注册尝试", "Registration attempt";
-    TlSmsReset => "短信重置密码尝试", "SMS reset attempt";
-    TlCard => "银行卡预留此号（快捷协议）", "Card reserves this number (quick-pay)";
-    TlDebit => "话费代扣签约", "Phone-bill direct debit signed";
-    TlDebitEnded => "话费代扣解约", "Direct debit ended";
-    TlSmsBlocked => "封禁短信重置密码", "SMS reset blocked";
-    TlSmsLifted => "解除短信重置封禁", "SMS reset block lifted";
-    TlCarrierCheck => "运营商三要素核验", "Carrier 3-element check";
-    TlBankCheck => "银行卡四要素核验", "Bank 4-element check";
-    TlGateway => "运营商查询：", "Carrier query:";
-    TlCase => "案件：", "Case:";
     WizardIntro => "为新号主解除原账户的手机号绑定：运营商三要素 + 入网时间晚于原绑定，再加本人名下、预留此号的银行卡四要素，全部通过后才能解绑。", "Frees the number from the old account for its new holder: carrier 3 elements + entry after the old binding, then a bank card in their name reserving this number must pass 4 elements.";
     Step1 => "第一步：号码", "Step 1: the number";
     Step2 => "第二步：新号主身份（运营商三要素）", "Step 2: the claimant (carrier 3 elements)";
@@ -440,7 +412,6 @@ catalogue! {
     DecisionForceUnbind => "为新号主强制解绑", "force-unbind for the new holder";
     DecidedLine => "决定：{decision}{reason}，经办 {by}，复核 {checker}", "Decision: {decision}{reason}, maker {by}, checker {checker}";
     NoChecker => "无", "none";
-    ForceUnbindNote => "新号主通过运营商三要素与银行卡四要素核验", "the new holder passed the carrier 3-element and bank 4-element checks";
     SkipNotFound => "未找到", "not found";
     SkipClaimedBy => "已由 {by} 领取", "claimed by {by}";
     SkipStatus => "状态为「{status}」", "status \"{status}\"";
@@ -453,4 +424,22 @@ catalogue! {
     EvidenceExportedAt => "导出时间", "Exported at";
     EvidenceChecks => "核验与决定", "Checks and decision";
     EvidenceWhat => "事项", "What";
+    // Notices of the recycled-number views.
+    NoticeClaimed => "已领取此案件", "Case claimed";
+    NoticeReleased => "已释放此案件", "Case released";
+    NoticeConfirmed => "已确认为二次号，决定已生效", "Confirmed as recycled; the decision applies";
+    NoticeNotRecycled => "已判定为非二次号，案件已关闭", "Closed as not recycled";
+    NoticeEscalated => "已升级给主管", "Escalated to a supervisor";
+    NoticeApproved => "复核已通过，决定已生效", "Approved; the decision applies";
+    NoticeRejected => "已驳回提议，案件退回待处理", "Proposal rejected; the case is open again";
+    NoticeReassigned => "已转交给 {to}", "Reassigned to {to}";
+    NoticeUnblockRequested => "已申请解除短信封禁，等待复核", "Asked to lift the SMS block; waiting for a checker";
+    NoticeUnblockApproved => "已批准解除短信封禁", "Lifting the SMS block approved";
+    WorkflowSaved => "二次号流程设置已保存", "Workflow settings saved";
+    NoticeCarrierAnswered => "运营商答复：{answer}（已记入证据）", "The carrier answered: {answer} (added to the evidence)";
+    ViewAllActive => "全部待处理", "All active";
+    ViewHighRisk => "高风险 ≥50", "High risk ≥50";
+    ViewPastSla => "超时 >48 小时", "Past SLA >48 h";
+    ViewPending => "待复核", "Pending approval";
+    ViewMine => "我的案件", "Mine";
 }

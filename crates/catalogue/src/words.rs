@@ -6,7 +6,7 @@ use crate::{Lang, T, fill};
 use chrono::{DateTime, FixedOffset, Utc};
 use domain::api::{GatewayProblem, GatewayService};
 use domain::auth::Permission;
-use domain::cases::{BulkSkip, Decided, LineError, Party, SkipReason, TimelineEvent};
+use domain::cases::{BulkSkip, CaseDecision, Decided, LineError, Party, SkipReason, TimelineEvent};
 use domain::id_number::IdNumberError;
 use domain::phone::PhoneError;
 use domain::recycle::{
@@ -91,6 +91,7 @@ pub fn field_text(field: &str, lang: Lang) -> String {
         "id_number" => T::FieldIdNumber,
         "card_number" => T::FieldCardNumber,
         "note" => T::FieldNote,
+        "view_name" => T::FieldViewName,
         "name" => T::FieldName,
         "path" => T::FieldPath,
         "to" => T::FieldTo,
@@ -341,12 +342,7 @@ pub fn timeline_text(e: &TimelineEvent, lang: Lang) -> String {
         TimelineEvent::LastLogin { user: u } => fill(&t(T::LineLastLogin), &[("user", &user(u))]),
         TimelineEvent::Bound { user: u } => fill(&t(T::LineBound), &[("user", &user(u))]),
         TimelineEvent::Unbound { user: u, reason } => {
-            let reason = reason.map(|r| match r {
-                UnbindReason::SelfService => t(T::UnbindSelfService),
-                UnbindReason::RecycledNumber { decision: d } => {
-                    fill(&t(T::UnbindRecycled), &[("decision", &t(decision(d)))])
-                }
-            });
+            let reason = reason.map(|r| unbind_reason_text(r, lang));
             fill(&t(T::LineUnbound), &[("user", &user(u)), ("reason", &in_parens(reason, lang))])
         }
         TimelineEvent::CarrierNotice { event, carrier, province, entry_at } => {
@@ -473,6 +469,29 @@ fn case_line(
         line.push_str(&fill(&t(T::CaseEvNote), &[("note", &note)]));
     }
     line
+}
+
+/// Why a phone binding ended.
+pub fn unbind_reason_text(r: UnbindReason, lang: Lang) -> String {
+    match r {
+        UnbindReason::SelfService => T::UnbindSelfService.text(lang).to_owned(),
+        UnbindReason::RecycledNumber { decision: d } => {
+            fill(T::UnbindRecycled.text(lang), &[("decision", &decision(d).text(lang))])
+        }
+    }
+}
+
+/// A decision a maker proposed or made, with its reason.
+pub fn case_decision_text(d: &CaseDecision, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    match d {
+        CaseDecision::ConfirmRecycled { .. } => t(T::DecisionConfirm),
+        CaseDecision::NotRecycled { reason, .. } => {
+            t(T::DecisionNotRecycled) + &in_parens(Some(t(not_recycled_reason(*reason))), lang)
+        }
+        CaseDecision::Escalate { .. } => t(T::CaseEvEscalate),
+        CaseDecision::ForceUnbind { .. } => t(T::DecisionForceUnbind),
+    }
 }
 
 /// A case's final decision, with maker and checker.

@@ -95,10 +95,10 @@ impl Services {
     pub async fn handle(
         &self,
         session: &mut Session,
-        req: Request,
+        req: impl Into<Request>,
         now: DateTime<Utc>,
     ) -> Result<Response, ApiError> {
-        self.dispatch(session, req, now).await.map_err(ApiError::from)
+        self.dispatch(session, req.into(), now).await.map_err(ApiError::from)
     }
 
     async fn dispatch(&self, session: &mut Session, req: Request, now: DateTime<Utc>) -> Result<Response> {

@@ -11,7 +11,7 @@ use crate::views::labelled_text_edit_ui;
 use crate::views::recycled::status_text;
 use domain::cases::{CaseRowView, Claimant, DecisionOutcome, ForceUnbindState, QueueFilter};
 use domain::recycle::{BankAnswer, BudgetState, FieldMatch};
-use domain::{ApiError, Request, Response};
+use domain::{ApiError, RecycledRequest, Response};
 
 /// What a wizard reply is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,7 @@ impl ForceUnbindView {
                     QueueFilter { phone: Some(self.phone.trim().to_owned()), ..QueueFilter::default() };
                 outbox.send(
                     Purpose::Wizard(WizardPurpose::Find),
-                    Request::Queue { filter, after: None, limit: 5 },
+                    RecycledRequest::Queue { filter, after: None, limit: 5 },
                 );
             }
         });
@@ -162,7 +162,7 @@ impl ForceUnbindView {
             };
             outbox.send(
                 Purpose::Wizard(WizardPurpose::Step),
-                Request::ForceUnbindStart { case_id: case.id, claimant },
+                RecycledRequest::ForceUnbindStart { case_id: case.id, claimant },
             );
         }
     }
@@ -185,12 +185,12 @@ impl ForceUnbindView {
             let card_number = std::mem::take(&mut self.card_number);
             outbox.send(
                 Purpose::Wizard(WizardPurpose::Step),
-                Request::ForceUnbindBankCheck { wizard_id: state.wizard_id, card_number },
+                RecycledRequest::ForceUnbindBankCheck { wizard_id: state.wizard_id, card_number },
             );
         }
-        for (card, answer, bank) in &state.bank_checks {
-            let bank = bank.as_deref().unwrap_or("—");
-            ui.label(format!("{card} · {bank} · {}", bank_text(*answer).text(lang)));
+        for c in &state.bank_checks {
+            let bank = c.bank_name.as_deref().unwrap_or("—");
+            ui.label(format!("{} · {bank} · {}", c.card_masked, bank_text(c.answer).text(lang)));
         }
         if state.bank_passed {
             ui.label(T::BankPassed.text(lang));
@@ -235,7 +235,7 @@ fn submit_ui(ui: &mut egui::Ui, lang: Lang, state: &ForceUnbindState, outbox: &m
             if ui.button(T::SubmitUnbind.text(lang)).clicked() {
                 outbox.send(
                     Purpose::Wizard(WizardPurpose::Step),
-                    Request::ForceUnbindSubmit { wizard_id: state.wizard_id },
+                    RecycledRequest::ForceUnbindSubmit { wizard_id: state.wizard_id },
                 );
             }
         }

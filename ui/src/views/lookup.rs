@@ -373,7 +373,9 @@ fn bindings_ui(ui: &mut egui::Ui, lang: Lang, user: &UserNode) {
                 ui.monospace(&b.phone_masked);
                 ui.label(fmt_time(b.bound_at));
                 ui.label(b.unbound_at.map(fmt_time).unwrap_or_else(|| "—".into()));
-                ui.label(b.unbind_reason.as_deref().unwrap_or("—"));
+                ui.label(
+                    b.unbind_reason.map_or("—".to_owned(), |r| crate::i18n::unbind_reason_text(r, lang)),
+                );
                 ui.end_row();
             }
         });

@@ -10,7 +10,7 @@ use crate::views::login::language_switch_ui;
 use domain::auth::OperatorInfo;
 use domain::model::DatabaseInfo;
 use domain::recycle::{FourEyesPolicy, RecycleSettings};
-use domain::{ApiError, Request, Response};
+use domain::{ApiError, RecycledRequest, Response};
 use rust_decimal::Decimal;
 
 /// What a settings reply is for.
@@ -52,7 +52,7 @@ impl WorkArea for SettingsView {
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let can = ctx.abilities;
         if self.workflow.is_none() && can.review {
-            ctx.send(Purpose::Settings(SettingsPurpose::Load), Request::RecycleSettings);
+            ctx.send(Purpose::Settings(SettingsPurpose::Load), RecycledRequest::RecycleSettings);
             self.workflow = Some(RecycleSettings::default());
         }
         ui.heading(ctx.t(T::AreaSettings));
@@ -141,7 +141,7 @@ fn workflow_ui(ui: &mut egui::Ui, l: Lang, w: &mut RecycleSettings, outbox: &mut
         }
     });
     if ui.button(T::SaveSettings.text(l)).clicked() {
-        let save = Request::UpdateRecycleSettings { settings: *w };
+        let save = RecycledRequest::UpdateRecycleSettings { settings: *w };
         outbox.send(Purpose::Settings(SettingsPurpose::Save), save);
     }
 }

@@ -164,7 +164,7 @@ impl RecycledService {
     ) -> Result<Vec<SavedView>> {
         let name = name.trim().to_owned();
         if name.is_empty() {
-            return Err(invalid("name", InputProblem::Required));
+            return Err(invalid("view_name", InputProblem::Required));
         }
         let mut views = self.queue_views(actor).await?;
         views.retain(|v| v.name != name);

@@ -289,8 +289,9 @@ impl RecycledService {
         }
         let row = self.case_row(w.case_id).await?;
         let settings = self.settings().await?;
-        // The note is the maker's record of why; the checker and the evidence pack read it.
-        let note = format!("新号主 {} 通过运营商三要素与银行卡四要素", mask::name(&w.claimant.name));
+        // The checks themselves are the maker's reasons (in the pack); the UI words the
+        // decision, so the backend writes no note of its own.
+        let note = String::new();
         let checks = Value::Array(w.checks.clone());
         let outcome = if settings.four_eyes.needs_checker(row.core.balance_minor) {
             let decision = CaseDecision::ForceUnbind { note: note.clone() };

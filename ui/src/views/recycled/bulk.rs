@@ -4,7 +4,7 @@ use super::{Notice, RecycledPurpose, RecycledView, reason_combo_ui, reason_text}
 use crate::contract::{Outbox, Purpose};
 use crate::i18n::{Lang, T, fill};
 use crate::views::labelled_text_edit_ui;
-use domain::Request;
+use domain::RecycledRequest;
 use domain::cases::BulkSummary;
 use uuid::Uuid;
 
@@ -31,7 +31,7 @@ impl BulkState {
 
 impl RecycledView {
     fn send_bulk(&mut self, outbox: &mut Outbox, dry_run: bool) {
-        let req = Request::BulkNotRecycled {
+        let req = RecycledRequest::BulkNotRecycled {
             case_ids: self.bulk.checked.clone(),
             reason: self.draft.reason,
             note: self.draft.note.clone(),
@@ -63,8 +63,8 @@ impl RecycledView {
                     ("reason", &reason_text(self.draft.reason).text(lang)),
                 ],
             ));
-            for (id, why) in summary.skipped.iter().take(10) {
-                ui.weak(format!("{} · {why}", &id.to_string()[..8]));
+            for skip in summary.skipped.iter().take(10) {
+                ui.weak(crate::i18n::skip_text(skip, lang));
             }
             ui.horizontal(|ui| {
                 if ui.button(T::BulkConfirm.text(lang)).clicked() {

@@ -1,12 +1,12 @@
 //! One case: the header, risk and decisions so far, the actions the operator may
 //! take (claim, decide, approve, reassign, SMS unblock), and the number's timeline.
 
-use super::text::{decision_name, source_text, status_text, timeline_kind};
+use super::text::{source_text, status_text};
 use super::{CaseAction, RecycledPurpose, RecycledView, Verdict, reason_combo_ui};
 use crate::contract::{Outbox, Purpose, ShellCommand, ViewCtx};
 use crate::i18n::{Lang, T, fill};
 use crate::views::{fmt_time, labelled_text_edit_ui};
-use domain::Request;
+use domain::RecycledRequest;
 use domain::cases::{CaseDecision, CaseDetail};
 use domain::recycle::CaseStatus;
 use uuid::Uuid;
@@ -23,13 +23,13 @@ impl RecycledView {
     /// Sends a verdict on case `id` with the draft's note (and reason).
     pub(super) fn decide(&mut self, outbox: &mut Outbox, case_id: Uuid, verdict: Verdict) {
         let note = self.draft.note.clone();
-        let decide = |decision| Request::DecideCase { case_id, decision };
+        let decide = |decision| RecycledRequest::DecideCase { case_id, decision };
         let request = match verdict {
             Verdict::Confirm => decide(CaseDecision::ConfirmRecycled { note }),
             Verdict::NotRecycled => decide(CaseDecision::NotRecycled { reason: self.draft.reason, note }),
             Verdict::Escalate => decide(CaseDecision::Escalate { note }),
-            Verdict::Approve => Request::ApproveCase { case_id, approve: true, note },
-            Verdict::Reject => Request::ApproveCase { case_id, approve: false, note },
+            Verdict::Approve => RecycledRequest::ApproveCase { case_id, approve: true, note },
+            Verdict::Reject => RecycledRequest::ApproveCase { case_id, approve: false, note },
         };
         self.act(outbox, CaseAction::Decide(verdict), request);
     }
@@ -71,16 +71,16 @@ impl RecycledView {
         let (id, active, lang) = (d.row.id, d.row.status.is_active(), ctx.lang);
         ui.horizontal_wrapped(|ui| {
             if active && !mine && ui.button(T::Claim.text(lang)).clicked() {
-                self.act(ctx.outbox, CaseAction::Claim, Request::ClaimCase { case_id: id });
+                self.act(ctx.outbox, CaseAction::Claim, RecycledRequest::ClaimCase { case_id: id });
             }
             if mine && ui.button(T::Release.text(lang)).clicked() {
-                self.act(ctx.outbox, CaseAction::Release, Request::ReleaseCase { case_id: id });
+                self.act(ctx.outbox, CaseAction::Release, RecycledRequest::ReleaseCase { case_id: id });
             }
             if ui.button(T::CheckCarrier.text(lang)).clicked() {
-                self.act(ctx.outbox, CaseAction::CheckCarrier, Request::CheckCarrier { case_id: id });
+                self.act(ctx.outbox, CaseAction::CheckCarrier, RecycledRequest::CheckCarrier { case_id: id });
             }
             if ui.button(T::ExportEvidence.text(lang)).clicked() {
-                let export = Request::ExportEvidence { case_id: id };
+                let export = RecycledRequest::ExportEvidence { case_id: id };
                 ctx.send(Purpose::Recycled(RecycledPurpose::Evidence), export);
             }
             if active && ctx.abilities.force_unbind && ui.button(T::StartForceUnbind.text(lang)).clicked() {
@@ -124,7 +124,7 @@ impl RecycledView {
             labelled_text_edit_ui(ui, T::ReassignTo.text(lang), &mut self.case.reassign_to, false);
             if ui.button(T::Reassign.text(lang)).clicked() {
                 let to = self.case.reassign_to.clone();
-                let req = Request::ReassignCase { case_id: id, to, reason: self.draft.note.clone() };
+                let req = RecycledRequest::ReassignCase { case_id: id, to, reason: self.draft.note.clone() };
                 self.act(outbox, CaseAction::Reassign, req);
             }
         });
@@ -138,14 +138,14 @@ impl RecycledView {
                 let phone = &mut self.case.unblock_phone;
                 labelled_text_edit_ui(ui, T::UnblockPhone.text(lang), phone, false);
                 if ui.button(T::RequestUnblock.text(lang)).clicked() {
-                    let req = Request::RequestSmsUnblock { user_id, phone: phone.clone() };
+                    let req = RecycledRequest::RequestSmsUnblock { user_id, phone: phone.clone() };
                     self.act(ctx.outbox, CaseAction::RequestUnblock, req);
                 }
             }
             Some(by) => {
                 ui.label(fill(T::UnblockPending.text(lang), &[("by", by)]));
                 if ctx.abilities.approve && ui.button(T::ApproveUnblock.text(lang)).clicked() {
-                    let req = Request::ApproveSmsUnblock { user_id };
+                    let req = RecycledRequest::ApproveSmsUnblock { user_id };
                     self.act(ctx.outbox, CaseAction::ApproveUnblock, req);
                 }
             }
@@ -199,21 +199,18 @@ fn facts_ui(ui: &mut egui::Ui, lang: Lang, d: &CaseDetail) {
         T::RiskLine.text(lang),
         &[
             ("score", &d.row.risk_score),
-            ("formula", &d.risk_formula),
+            ("formula", &T::RiskFormula.text(lang)),
             ("cards", &d.risk.active_cards),
             ("debits", &d.risk.direct_debits),
             ("days", &days),
         ],
     ));
     if let Some(p) = &d.proposal {
-        let decision = decision_name(&p.decision);
+        let decision = crate::i18n::case_decision_text(&p.decision, lang);
         ui.label(fill(T::ProposalBy.text(lang), &[("by", &p.by), ("decision", &decision)]));
     }
-    if let Some((decision, reason, by, checker)) = &d.decision {
-        let checker = checker.as_deref().unwrap_or("—");
-        let params: [(&str, &dyn std::fmt::Display); 4] =
-            [("decision", decision), ("reason", reason), ("by", by), ("checker", &checker)];
-        ui.label(fill(T::DecidedBy.text(lang), &params));
+    if let Some(decided) = &d.decision {
+        ui.label(crate::i18n::decided_text(decided, lang));
     }
     if let Some(sha) = &d.evidence_sha256 {
         ui.weak(format!("{} {sha}", T::EvidenceHash.text(lang)));
@@ -223,11 +220,10 @@ fn facts_ui(ui: &mut egui::Ui, lang: Lang, d: &CaseDetail) {
 fn timeline_ui(ui: &mut egui::Ui, lang: Lang, d: &CaseDetail) {
     ui.strong(T::Timeline.text(lang));
     egui::ScrollArea::vertical().id_salt("timeline").show(ui, |ui| {
-        egui::Grid::new("timeline_rows").striped(true).num_columns(3).show(ui, |ui| {
+        egui::Grid::new("timeline_rows").striped(true).num_columns(2).show(ui, |ui| {
             for e in &d.timeline {
                 ui.label(fmt_time(e.at));
-                ui.label(timeline_kind(&e.kind, lang));
-                ui.label(&e.detail);
+                ui.label(crate::i18n::timeline_text(&e.event, lang));
                 ui.end_row();
             }
         });

@@ -5,24 +5,40 @@ use super::text::{sort_text, source_text, status_text};
 use crate::contract::{Outbox, Purpose};
 use crate::i18n::{Lang, T};
 use crate::views::labelled_combo_ui;
-use domain::Request;
-use domain::cases::{QueueFilter, QueueSort};
+use domain::RecycledRequest;
+use domain::cases::{QueueFilter, QueueSort, SavedView};
 use domain::recycle::{CaseSource, CaseStatus};
 
-/// A named set of filters.
+/// A set of filters under a name: a preset's name comes from the catalogue, a
+/// saved view's is the operator's own.
 #[derive(Debug, Clone, PartialEq)]
-struct SavedView {
-    name: String,
+struct View {
+    name: ViewName,
     filter: QueueFilter,
 }
 
-fn preset_views() -> Vec<SavedView> {
-    let view = |name: &str, filter: QueueFilter| SavedView { name: name.into(), filter };
+#[derive(Debug, Clone, PartialEq)]
+enum ViewName {
+    Preset(T),
+    Saved(String),
+}
+
+impl ViewName {
+    fn text(&self, lang: Lang) -> &str {
+        match self {
+            ViewName::Preset(key) => key.text(lang),
+            ViewName::Saved(name) => name,
+        }
+    }
+}
+
+fn preset_views() -> Vec<View> {
+    let view = |name: T, filter: QueueFilter| View { name: ViewName::Preset(name), filter };
     vec![
-        view("全部待处理 / All active", QueueFilter::default()),
-        view("高风险 ≥50 / High risk", QueueFilter { min_risk: Some(50), ..QueueFilter::default() }),
+        view(T::ViewAllActive, QueueFilter::default()),
+        view(T::ViewHighRisk, QueueFilter { min_risk: Some(50), ..QueueFilter::default() }),
         view(
-            "超时 >48h / Past SLA",
+            T::ViewPastSla,
             QueueFilter {
                 older_than_hours: Some(48),
                 sort: QueueSort::OldestFirst,
@@ -30,10 +46,10 @@ fn preset_views() -> Vec<SavedView> {
             },
         ),
         view(
-            "待复核 / Pending approval",
+            T::ViewPending,
             QueueFilter { status: Some(CaseStatus::PendingApproval), ..QueueFilter::default() },
         ),
-        view("我的案件 / Mine", QueueFilter { mine_only: true, ..QueueFilter::default() }),
+        view(T::ViewMine, QueueFilter { mine_only: true, ..QueueFilter::default() }),
     ]
 }
 
@@ -44,7 +60,7 @@ pub(super) struct Filters {
     phone_text: String,
     min_risk_text: String,
     older_text: String,
-    views: Vec<SavedView>,
+    views: Vec<View>,
     view_name: String,
 }
 
@@ -71,9 +87,10 @@ impl Filters {
     }
 
     /// The presets followed by the operator's saved views.
-    pub(super) fn set_saved_views(&mut self, saved: Vec<(String, QueueFilter)>) {
+    pub(super) fn set_saved_views(&mut self, saved: Vec<SavedView>) {
         self.views = preset_views();
-        self.views.extend(saved.into_iter().map(|(name, filter)| SavedView { name, filter }));
+        self.views
+            .extend(saved.into_iter().map(|v| View { name: ViewName::Saved(v.name), filter: v.filter }));
     }
 
     fn apply_view(&mut self, i: usize) {
@@ -143,7 +160,7 @@ impl Filters {
         ui.label(T::SavedViews.text(lang));
         let mut chosen = None;
         for (i, v) in self.views.iter().enumerate() {
-            if ui.small_button(&v.name).clicked() {
+            if ui.small_button(v.name.text(lang)).clicked() {
                 chosen = Some(i);
             }
         }
@@ -155,8 +172,10 @@ impl Filters {
         let ready = !self.view_name.trim().is_empty();
         if ui.add_enabled(ready, egui::Button::new(T::SaveView.text(lang))).clicked() {
             // Saved per operator in the database; the reply brings the full list back.
-            let req =
-                Request::SaveQueueView { name: self.view_name.trim().to_owned(), filter: self.current() };
+            let req = RecycledRequest::SaveQueueView {
+                name: self.view_name.trim().to_owned(),
+                filter: self.current(),
+            };
             outbox.send(Purpose::Recycled(RecycledPurpose::Views), req);
             self.view_name.clear();
         }

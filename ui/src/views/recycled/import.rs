@@ -5,7 +5,7 @@ use crate::contract::{Outbox, Purpose, ShellCommand};
 use crate::i18n::{Lang, T, fill};
 use crate::views::labelled_text_edit_ui;
 use domain::cases::{ImportReport, ImportState};
-use domain::{Request, Response};
+use domain::{RecycledRequest, Response};
 use uuid::Uuid;
 
 /// The file to import and the job in progress.
@@ -25,7 +25,10 @@ impl RecycledView {
     /// An import in progress is polled every frame until it ends.
     pub(super) fn poll_import(&mut self, ui: &egui::Ui, outbox: &mut Outbox) {
         if let Some(job_id) = self.import.job {
-            outbox.send(Purpose::Recycled(RecycledPurpose::ImportStatus), Request::ImportStatus { job_id });
+            outbox.send(
+                Purpose::Recycled(RecycledPurpose::ImportStatus),
+                RecycledRequest::ImportStatus { job_id },
+            );
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
         }
     }
@@ -34,7 +37,7 @@ impl RecycledView {
         match reply {
             Response::ImportStarted { job_id } => {
                 self.import.job = Some(job_id);
-                let status = Request::ImportStatus { job_id };
+                let status = RecycledRequest::ImportStatus { job_id };
                 outbox.send(Purpose::Recycled(RecycledPurpose::ImportStatus), status);
             }
             Response::Import(state) => {
@@ -69,7 +72,7 @@ impl RecycledView {
                     let path = import.path.trim().to_owned();
                     outbox.send(
                         Purpose::Recycled(RecycledPurpose::ImportStarted),
-                        Request::ImportCarrierFile { path },
+                        RecycledRequest::ImportCarrierFile { path },
                     );
                 }
             });
@@ -100,12 +103,13 @@ fn progress_ui(ui: &mut egui::Ui, lang: Lang, state: &ImportState) {
             ui.colored_label(ui.visuals().error_fg_color, text);
             egui::ScrollArea::vertical().id_salt("import_errors").max_height(120.0).show(ui, |ui| {
                 for e in errors {
-                    ui.label(e.to_string());
+                    ui.label(crate::i18n::line_error_text(e, lang));
                 }
             });
         }
-        ImportState::Failed { message } => {
-            ui.colored_label(ui.visuals().error_fg_color, message);
+        ImportState::Failed { error } => {
+            let text = fill(T::ImportFailed.text(lang), &[("error", &crate::i18n::error_text(lang, error))]);
+            ui.colored_label(ui.visuals().error_fg_color, text);
         }
     }
 }

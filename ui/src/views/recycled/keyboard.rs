@@ -4,7 +4,7 @@
 
 use super::{CaseAction, RecycledPurpose, RecycledView, Verdict};
 use crate::contract::{Outbox, Purpose, ViewCtx};
-use domain::Request;
+use domain::RecycledRequest;
 use domain::cases::CaseDetail;
 use domain::recycle::CaseStatus;
 
@@ -27,7 +27,7 @@ impl RecycledView {
         if pressed(ui, egui::Key::Escape) {
             self.case.detail = None;
         } else if pressed(ui, egui::Key::C) {
-            self.act(ctx.outbox, CaseAction::Claim, Request::ClaimCase { case_id: id });
+            self.act(ctx.outbox, CaseAction::Claim, RecycledRequest::ClaimCase { case_id: id });
         } else if pressed(ui, egui::Key::A) {
             let someone_else = d.row.proposed_by.as_deref() != Some(ctx.operator.username.as_str());
             let verdict = if pending && someone_else { Verdict::Approve } else { Verdict::Confirm };
@@ -48,7 +48,7 @@ impl RecycledView {
             if pressed(ui, egui::Key::Enter) {
                 self.open(outbox, row);
             } else if pressed(ui, egui::Key::C) {
-                let claim = Request::ClaimCase { case_id: row };
+                let claim = RecycledRequest::ClaimCase { case_id: row };
                 outbox.send(Purpose::Recycled(RecycledPurpose::Action(CaseAction::Claim)), claim);
             }
         }

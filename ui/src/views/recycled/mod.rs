@@ -25,8 +25,8 @@ use crate::i18n::{Lang, T, fill};
 use crate::text::error_text;
 use crate::views::labelled_combo_ui;
 use domain::cases::{CaseDetail, DecisionOutcome};
-use domain::recycle::NotRecycledReason;
-use domain::{ApiError, Request, Response};
+use domain::recycle::{NotRecycledReason, TwiceTelAnswer};
+use domain::{ApiError, RecycledRequest, Response};
 use uuid::Uuid;
 
 /// Rows per queue page.
@@ -94,9 +94,8 @@ pub enum Verdict {
 enum Notice {
     Claimed,
     Released,
-    /// The backend answers `CheckCarrier` with `Done` for now; when it returns the
-    /// carrier's answer, this variant carries it.
-    CarrierAsked,
+    /// The carrier's answer to "changed hands since the binding?".
+    CarrierAnswered(TwiceTelAnswer),
     Decided(Verdict),
     Reassigned {
         to: String,
@@ -119,7 +118,10 @@ impl Notice {
         let key = match self {
             Notice::Claimed => T::NoticeClaimed,
             Notice::Released => T::NoticeReleased,
-            Notice::CarrierAsked => T::Saved,
+            Notice::CarrierAnswered(answer) => {
+                let answer = crate::i18n::twice_tel(*answer).text(lang);
+                return fill(T::NoticeCarrierAnswered.text(lang), &[("answer", &answer)]);
+            }
             Notice::Decided(v) => verdict_done(*v),
             Notice::Reassigned { to } => return fill(T::NoticeReassigned.text(lang), &[("to", to)]),
             Notice::UnblockRequested => T::NoticeUnblockRequested,
@@ -179,10 +181,10 @@ impl RecycledView {
     }
 
     fn open(&mut self, outbox: &mut Outbox, case_id: Uuid) {
-        outbox.send(Purpose::Recycled(RecycledPurpose::Detail), Request::CaseDetail { case_id });
+        outbox.send(Purpose::Recycled(RecycledPurpose::Detail), RecycledRequest::CaseDetail { case_id });
     }
 
-    fn act(&mut self, outbox: &mut Outbox, action: CaseAction, request: Request) {
+    fn act(&mut self, outbox: &mut Outbox, action: CaseAction, request: RecycledRequest) {
         self.error = None;
         self.notice = None;
         outbox.send(Purpose::Recycled(RecycledPurpose::Action(action)), request);
@@ -190,16 +192,21 @@ impl RecycledView {
 
     /// An action's reply: say what happened, reload the open case and the page.
     fn on_action_done(&mut self, action: CaseAction, reply: &Response, outbox: &mut Outbox) {
-        self.notice = Some(match (action, reply) {
-            (_, Response::Decided(DecisionOutcome::PendingApproval)) => Notice::SentForApproval,
-            (CaseAction::Claim, _) => Notice::Claimed,
-            (CaseAction::Release, _) => Notice::Released,
-            (CaseAction::CheckCarrier, _) => Notice::CarrierAsked,
-            (CaseAction::Decide(v), _) => Notice::Decided(v),
-            (CaseAction::Reassign, _) => Notice::Reassigned { to: self.case.reassign_to.trim().to_owned() },
-            (CaseAction::RequestUnblock, _) => Notice::UnblockRequested,
-            (CaseAction::ApproveUnblock, _) => Notice::UnblockApproved,
-        });
+        self.notice = match (action, reply) {
+            (_, Response::Decided(DecisionOutcome::PendingApproval)) => Some(Notice::SentForApproval),
+            (CaseAction::Claim, _) => Some(Notice::Claimed),
+            (CaseAction::Release, _) => Some(Notice::Released),
+            (CaseAction::CheckCarrier, Response::CarrierChecked(answer)) => {
+                Some(Notice::CarrierAnswered(*answer))
+            }
+            (CaseAction::CheckCarrier, _) => None,
+            (CaseAction::Decide(v), _) => Some(Notice::Decided(v)),
+            (CaseAction::Reassign, _) => {
+                Some(Notice::Reassigned { to: self.case.reassign_to.trim().to_owned() })
+            }
+            (CaseAction::RequestUnblock, _) => Some(Notice::UnblockRequested),
+            (CaseAction::ApproveUnblock, _) => Some(Notice::UnblockApproved),
+        };
         if let Some(id) = self.case.detail.as_ref().map(|d| d.row.id) {
             self.open(outbox, id);
         }
@@ -257,7 +264,7 @@ impl WorkArea for RecycledView {
         if !self.queue.loaded_once {
             self.queue.loaded_once = true;
             self.refresh(ctx.outbox);
-            ctx.send(Purpose::Recycled(RecycledPurpose::Views), Request::QueueViews);
+            ctx.send(Purpose::Recycled(RecycledPurpose::Views), RecycledRequest::QueueViews);
         }
         self.poll_import(ui, ctx.outbox);
         if ctx.abilities.keyboard && ui.ctx().memory(|m| m.focused().is_none()) {

@@ -4,7 +4,7 @@ use super::text::{source_text, status_text};
 use super::{PAGE_ROWS, RecycledPurpose, RecycledView};
 use crate::contract::{Outbox, Purpose, ViewCtx};
 use crate::i18n::{Lang, T, fill};
-use domain::Request;
+use domain::RecycledRequest;
 use domain::cases::{CaseRowView, QueueCursor, QueuePage};
 use uuid::Uuid;
 
@@ -37,7 +37,7 @@ impl RecycledView {
         self.queue.current_cursor = after;
         outbox.send(
             Purpose::Recycled(RecycledPurpose::Queue),
-            Request::Queue { filter: self.filters.current(), after, limit: PAGE_ROWS },
+            RecycledRequest::Queue { filter: self.filters.current(), after, limit: PAGE_ROWS },
         );
     }
 
@@ -55,7 +55,7 @@ impl RecycledView {
         self.import_ui(ui, lang, ctx.outbox);
         ui.horizontal(|ui| {
             if ui.button(T::ClaimNext.text(lang)).clicked() {
-                ctx.send(Purpose::Recycled(RecycledPurpose::ClaimNext), Request::ClaimNext);
+                ctx.send(Purpose::Recycled(RecycledPurpose::ClaimNext), RecycledRequest::ClaimNext);
             }
             if ctx.abilities.approve {
                 self.bulk_bar_ui(ui, lang, ctx.outbox);

@@ -109,6 +109,8 @@ fn ui_ready(state: tauri::State<'_, AppState>) {
     }
 }
 
+// tracing-subscriber writes through std's Mutex only (its `MakeWriter` impl).
+#[allow(clippy::disallowed_types)]
 fn init_logging(data_dir: &std::path::Path) {
     let file = std::fs::create_dir_all(data_dir).and_then(|()| {
         std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("ops-console.log"))

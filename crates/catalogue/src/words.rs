@@ -523,3 +523,71 @@ pub fn skip_text(s: &BulkSkip, lang: Lang) -> String {
     };
     fill(&t(T::SkippedCase), &[("id", &domain::cases::short_id(s.case_id)), ("reason", &reason)])
 }
+
+/// An audit action code in words; an unknown code is shown as it is.
+pub fn audit_action_text(code: &str, lang: Lang) -> String {
+    let key = match code {
+        "access.denied" => T::ActAccessDenied,
+        "carrier.check" => T::ActCarrierCheck,
+        "carrier.import" => T::ActCarrierImport,
+        "carrier.import_rejected" => T::ActCarrierImportRejected,
+        "case.approval_rejected" => T::ActCaseApprovalRejected,
+        "case.approve_refused" => T::ActCaseApproveRefused,
+        "case.bulk_not_recycled" => T::ActCaseBulk,
+        "case.claim" => T::ActCaseClaim,
+        "case.escalate" => T::ActCaseEscalate,
+        "case.hook" => T::ActCaseHook,
+        "case.not_recycled" => T::ActCaseNotRecycled,
+        "case.propose" => T::ActCasePropose,
+        "case.reassign" => T::ActCaseReassign,
+        "case.release" => T::ActCaseRelease,
+        "case.unbind" => T::ActCaseUnbind,
+        "case.view" => T::ActCaseView,
+        "customer.view" => T::ActCustomerView,
+        "demo.seed" => T::ActDemoSeed,
+        "evidence.export" => T::ActEvidenceExport,
+        "force_unbind.bank_check" => T::ActFuBankCheck,
+        "force_unbind.carrier_check" => T::ActFuCarrierCheck,
+        "force_unbind.same_person" => T::ActFuSamePerson,
+        "login.failed" => T::ActLoginFailed,
+        "login.locked" => T::ActLoginLocked,
+        "login.ok" => T::ActLoginOk,
+        "login.refused_locked" => T::ActLoginRefusedLocked,
+        "logout" => T::ActLogout,
+        "operator.create" => T::ActOperatorCreate,
+        "pii.reveal" => T::ActPiiReveal,
+        "queue.view_saved" => T::ActQueueViewSaved,
+        "session.expired" => T::ActSessionExpired,
+        "settings.update" => T::ActSettingsUpdate,
+        "sms_unblock.approve" => T::ActSmsUnblockApprove,
+        "sms_unblock.check_failed" => T::ActSmsUnblockCheckFailed,
+        "sms_unblock.request" => T::ActSmsUnblockRequest,
+        other => return other.to_owned(),
+    };
+    key.text(lang).to_owned()
+}
+
+/// An audit target (`kind:id`) in words: the kind translated, a UUID shortened to
+/// its tail (the head of a UUIDv7 is a timestamp), anything else as it is.
+pub fn audit_target_text(target: &str, lang: Lang) -> String {
+    let (kind, id) = target.split_once(':').unwrap_or((target, ""));
+    let key = match kind {
+        "case" => T::TgtCase,
+        "customer" => T::TgtCustomer,
+        "operator" => T::TgtOperator,
+        "user" => T::TgtUser,
+        "phone" => T::TgtPhone,
+        "import" => T::TgtImport,
+        "file" => T::TgtFile,
+        "settings" => T::TgtSettings,
+        "database" => T::TgtDatabase,
+        "cases" => T::TgtCases,
+        "pii.key" => T::TgtPiiKey,
+        "customer_name" => T::TgtName,
+        "id_number" => T::TgtIdNumber,
+        "email" => T::TgtEmail,
+        _ => return target.to_owned(),
+    };
+    let id = uuid::Uuid::parse_str(id).map_or_else(|_| id.to_owned(), domain::cases::short_id);
+    if id.is_empty() { key.text(lang).to_owned() } else { format!("{} {id}", key.text(lang)) }
+}

@@ -2,7 +2,7 @@
 
 use crate::backend::Reply;
 use crate::contract::{Outbox, Purpose, ViewCtx, WorkArea};
-use crate::i18n::{Lang, T, fill};
+use crate::i18n::{Lang, T, audit_action_text, audit_target_text, fill};
 use crate::text::error_text;
 use crate::views::fmt_time;
 use domain::audit::{AuditRecord, AuditVerification};
@@ -116,9 +116,11 @@ impl AuditView {
                     ui.label(r.seq.to_string());
                     ui.label(fmt_time(r.at));
                     ui.label(&r.actor);
-                    ui.label(&r.action);
-                    ui.label(&r.target);
-                    ui.label(&r.detail);
+                    // Words for people; the stored codes stay one hover away for auditors.
+                    ui.label(audit_action_text(&r.action, lang)).on_hover_text(&r.action);
+                    ui.label(audit_target_text(&r.target, lang)).on_hover_text(&r.target);
+                    // The detail is the record itself (what the hash covers), shown verbatim.
+                    ui.monospace(&r.detail);
                     ui.monospace(&r.hash[..12.min(r.hash.len())]);
                     ui.end_row();
                 }

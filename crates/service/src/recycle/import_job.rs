@@ -7,10 +7,11 @@ use crate::intake::{ParseFailure, parse_carrier_csv};
 use chrono::{DateTime, Utc};
 use domain::cases::ImportState;
 use domain::{ApiError, Entity, InputProblem};
+use parking_lot::Mutex;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use store::NewAudit;
 use uuid::Uuid;
 
@@ -20,13 +21,11 @@ pub(super) struct Jobs(Arc<Mutex<HashMap<Uuid, ImportState>>>);
 
 impl Jobs {
     fn set(&self, job_id: Uuid, state: ImportState) {
-        // A poisoned lock only means another job's task panicked; its map is still usable.
-        let mut jobs = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        jobs.insert(job_id, state);
+        self.0.lock().insert(job_id, state);
     }
 
     fn get(&self, job_id: Uuid) -> Option<ImportState> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&job_id).cloned()
+        self.0.lock().get(&job_id).cloned()
     }
 }
 

@@ -17,9 +17,9 @@ use domain::recycle::{
     Attempt, BankAnswer, BudgetState, CaseEventKind, CaseStatus, CheckKind, DecisionKind, TwiceTelAnswer,
 };
 use domain::{ApiError, Conflict, Entity, InputProblem};
+use parking_lot::Mutex;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use store::AttemptRow;
 use uuid::Uuid;
 
@@ -46,8 +46,7 @@ pub(super) struct Wizards(Mutex<HashMap<Uuid, Wizard>>);
 
 impl Wizards {
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<Uuid, Wizard>) -> T) -> T {
-        // A poisoned lock only means a request panicked mid-way; the map is still usable.
-        f(&mut self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        f(&mut self.0.lock())
     }
 
     fn put(&self, w: Wizard, now: DateTime<Utc>) {

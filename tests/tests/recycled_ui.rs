@@ -78,7 +78,7 @@ fn claim_confirm_and_a_second_operator_approves(db: Db) {
     });
     assert_eq!(user.phone, None, "the old user's login phone is removed");
     assert!(user.sms_reset_blocked, "SMS reset is blocked");
-    h.get_by_label("封禁短信重置密码");
+    h.get_by_label_contains("封禁短信重置密码");
 }
 
 fn the_maker_cannot_approve_on_screen(db: Db) {
@@ -91,7 +91,7 @@ fn the_maker_cannot_approve_on_screen(db: Db) {
     click(&mut h, "确认二次号");
     h.get_by_label("已提交，等待复核");
     click(&mut h, "复核通过");
-    h.get_by_label_contains("the maker cannot approve their own proposal");
+    h.get_by_label_contains("无法执行：提议人不能复核自己的提议");
     assert_eq!(case_now(&t.url, case.id).status, CaseStatus::PendingApproval);
 }
 
@@ -107,7 +107,7 @@ fn a_case_error_follows_the_language_switch_in_settings(db: Db) {
     h.get_by_label("已领取此案件");
     click(&mut h, "确认二次号");
     click(&mut h, "复核通过");
-    h.get_by_label_contains("无法执行：the maker cannot approve their own proposal");
+    h.get_by_label_contains("无法执行：提议人不能复核自己的提议");
     click(&mut h, "设置");
     click(&mut h, "English");
     click(&mut h, "Recycled numbers");
@@ -304,7 +304,7 @@ fn a_bad_carrier_file_is_explained(db: Db) {
         h.run();
     }
     h.get_by_label("文件有 1 处错误，未导入任何数据：");
-    h.get_by_label_contains("carrier-bad.csv:2: event: unknown event \"关机\"");
+    h.get_by_label_contains("carrier-bad.csv 第 2 行：事件「关机」无法识别");
 }
 
 on_both_databases_sync!(

@@ -493,7 +493,7 @@ fn walk(
     // The audit log, with the hash chain verified.
     log_in(h, lang, "aud1", DEMO_PASSWORD);
     press(h, l(T::AreaAudit));
-    h.get_all_by_label("login.ok").next().expect("the auditor's own login is listed");
+    h.get_all_by_label(l(T::ActLoginOk)).next().expect("the auditor's own login is listed");
     press(h, l(T::VerifyChain));
     h.get_by_label_contains(&prefix(T::ChainOk));
     check(h, "audit log: chain verified");

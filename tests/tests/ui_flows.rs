@@ -100,7 +100,7 @@ fn auditor_verifies_the_chain_in_english(db: Db) {
     assert!(h.query_by_label("Reveal phone").is_none() && h.query_by_label("Reveal ID number").is_none());
     h.get_by_label("Audit log").click();
     h.run();
-    h.get_all_by_label("login.ok").next().expect("the auditor's own login is listed");
+    h.get_all_by_label("logged in").next().expect("the auditor's own login is listed");
     h.get_by_label("Verify hash chain").click();
     h.run();
     h.get_by_label_contains("Hash chain intact");

@@ -303,7 +303,7 @@ catalogue! {
     ProblemIdCheck => "校验位应为 {c}", "has a wrong check character (should be {c})";
     ProblemCardDigits => "应为 16 到 19 位数字", "must be 16 to 19 digits";
     ProblemNotATime => "不是时间：{text}", "is not a time: {text}";
-    ProblemUnknownEvent => "事件「{text}」无法识别（销户/过户/二次放号/携入/携出）", "has an unknown event \"{text}\" (cancel/transfer/reissue/port_in/port_out)";
+    ProblemUnknownEvent => "「{text}」无法识别（应为销户/过户/二次放号/携入/携出）", "\"{text}\" is not an event (cancel/transfer/reissue/port_in/port_out)";
     ProblemMissingColumn => "列缺失（表头为：{header}）", "column is missing (the header has: {header})";
     ProblemEmptyFile => "为空：文件没有内容", "is empty: the file has no lines";
     ProblemEncoding => "不是有效的 {encoding} 编码", "is not valid {encoding}";
@@ -416,7 +416,8 @@ catalogue! {
     SkipClaimedBy => "已由 {by} 领取", "claimed by {by}";
     SkipStatus => "状态为「{status}」", "status \"{status}\"";
     SkippedCase => "案件 {id}：{reason}", "case {id}: {reason}";
-    RiskFormula => "min(40, 余额元÷2500) + 10×有效卡(≤30) + 10×代扣协议(≤20) + 近期登录(≤7 天 10，≤30 天 5)", "min(40, balance in yuan ÷ 2500) + 10 × active cards (≤30) + 10 × direct debits (≤20) + recent login (≤7 days 10, ≤30 days 5)";
+    RiskFormula => "余额(元)÷2500（至多 40）+ 10×有效卡（至多 30）+ 10×代扣协议（至多 20）+ 近期登录（7 天内 10，30 天内 5）", "balance (yuan) ÷ 2500 (at most 40) + 10 × active cards (at most 30) + 10 × direct debits (at most 20) + recent login (within 7 days 10, within 30 days 5)";
+    ActorSystem => "系统", "system";
     EvidenceTitle => "二次号案件证据包", "Recycled-number case evidence pack";
     EvidenceCase => "案件", "Case";
     CaseNumber => "号码", "Number";

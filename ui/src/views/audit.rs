@@ -115,7 +115,11 @@ impl AuditView {
                 for r in &self.rows {
                     ui.label(r.seq.to_string());
                     ui.label(fmt_time(r.at));
-                    ui.label(&r.actor);
+                    if r.actor == domain::audit::SYSTEM_ACTOR {
+                        ui.label(T::ActorSystem.text(lang));
+                    } else {
+                        ui.label(&r.actor);
+                    }
                     // Words for people; the stored codes stay one hover away for auditors.
                     ui.label(audit_action_text(&r.action, lang)).on_hover_text(&r.action);
                     ui.label(audit_target_text(&r.target, lang)).on_hover_text(&r.target);

@@ -217,7 +217,7 @@ fn carrier_result_ui(ui: &mut egui::Ui, lang: Lang, state: &ForceUnbindState) ->
         ));
     }
     if let Some(t) = state.twice_tel {
-        ui.label(fill(T::TwiceTelAnswer.text(lang), &[("answer", &format!("{t:?}"))]));
+        ui.label(fill(T::TwiceTelAnswer.text(lang), &[("answer", &crate::i18n::twice_tel(t).text(lang))]));
     }
     if !state.carrier_passed {
         ui.colored_label(ui.visuals().error_fg_color, T::CarrierFailed.text(lang));

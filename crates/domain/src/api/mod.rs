@@ -1,0 +1,254 @@
+//! What crosses IPC between the UI and the backend: one request enum (with one
+//! nested enum per work area), one response enum, one serialisable error type
+//! whose variants are codes with parameters (`errors.rs`).
+
+mod errors;
+mod recycled;
+
+pub use errors::{ApiError, Conflict, Entity, GatewayProblem, GatewayService, InputProblem};
+pub use recycled::RecycledRequest;
+
+use crate::audit::{AuditRecord, AuditVerification};
+use crate::auth::{OperatorInfo, Permission};
+use crate::cases::{
+    BulkSummary, CaseDetail, DecisionOutcome, ForceUnbindState, ImportState, QueuePage, SavedView,
+};
+use crate::model::{CustomerSummary, CustomerTree, DatabaseInfo, PiiTarget};
+use crate::recycle::{RecycleSettings, TwiceTelAnswer};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A request from the UI. `permission()` is the single source of what each needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Database and session status; allowed without login.
+    Status,
+    /// Log in; allowed without login.
+    Login {
+        /// Login name.
+        username: String,
+        /// Password (never logged).
+        password: String,
+    },
+    /// End the session.
+    Logout,
+    /// Search customers by phone, user id, email, nickname or ID last 4.
+    SearchCustomers {
+        /// The search term.
+        query: String,
+    },
+    /// One customer's three-tier tree.
+    CustomerTree {
+        /// Customer id.
+        customer_id: Uuid,
+    },
+    /// Reveal a masked field; audited with the reason.
+    RevealPii {
+        /// What to reveal.
+        target: PiiTarget,
+        /// Why (at least a few characters; stored in the audit log).
+        reason: String,
+    },
+    /// A page of the audit log, newest first.
+    AuditLog {
+        /// Only rows with `seq` below this; `None` for the newest.
+        before_seq: Option<i64>,
+        /// Page size (capped by the backend).
+        limit: u32,
+    },
+    /// Verify the whole audit chain.
+    VerifyAudit,
+    /// A recycled-number (二次号) request: queue, cases, imports, wizard.
+    Recycled(RecycledRequest),
+}
+
+impl Request {
+    /// The permission the request needs; `None` means it needs no session.
+    pub fn permission(&self) -> Option<Permission> {
+        match self {
+            Request::Status | Request::Login { .. } | Request::Logout => None,
+            Request::SearchCustomers { .. } | Request::CustomerTree { .. } => Some(Permission::CustomerView),
+            Request::RevealPii { .. } => Some(Permission::PiiReveal),
+            Request::AuditLog { .. } | Request::VerifyAudit => Some(Permission::AuditView),
+            Request::Recycled(r) => Some(r.permission()),
+        }
+    }
+
+    /// A name for logs, without any payload (payloads may hold PII or passwords).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::Login { .. } => "login",
+            Request::Logout => "logout",
+            Request::SearchCustomers { .. } => "search_customers",
+            Request::CustomerTree { .. } => "customer_tree",
+            Request::RevealPii { .. } => "reveal_pii",
+            Request::AuditLog { .. } => "audit_log",
+            Request::VerifyAudit => "verify_audit",
+            Request::Recycled(r) => r.name(),
+        }
+    }
+}
+
+/// The backend's answer. Adjacently tagged: serde cannot internally tag a newtype
+/// variant holding a sequence (`Customers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Response {
+    /// Answer to `Status`.
+    Status {
+        /// The attached database, or `None` if it could not be opened.
+        database: Option<DatabaseInfo>,
+        /// Why the database could not be opened.
+        startup_error: Option<ApiError>,
+        /// The logged-in operator.
+        operator: Option<OperatorInfo>,
+    },
+    /// Logged in.
+    LoggedIn(OperatorInfo),
+    /// Logged out.
+    LoggedOut,
+    /// Search results (at most 50).
+    Customers(Vec<CustomerSummary>),
+    /// A customer's tree.
+    CustomerTree(CustomerTree),
+    /// The clear value of a revealed field.
+    Revealed {
+        /// The field that was revealed.
+        target: PiiTarget,
+        /// Its clear value.
+        value: String,
+    },
+    /// A page of audit rows, newest first.
+    AuditPage(Vec<AuditRecord>),
+    /// The verification result.
+    AuditVerified(AuditVerification),
+    /// A queue page.
+    Queue(QueuePage),
+    /// A case.
+    Case(Box<CaseDetail>),
+    /// `ClaimNext`: the case claimed, or none free.
+    Claimed(Option<Uuid>),
+    /// Done, nothing to report.
+    Done,
+    /// What a decision did.
+    Decided(DecisionOutcome),
+    /// Bulk result.
+    Bulk(BulkSummary),
+    /// An import job started.
+    ImportStarted {
+        /// Job id for `ImportStatus`.
+        job_id: Uuid,
+    },
+    /// Import progress.
+    Import(ImportState),
+    /// Settings.
+    Settings(RecycleSettings),
+    /// Force-unbind wizard state.
+    ForceUnbind(Box<ForceUnbindState>),
+    /// The operator's saved queue views.
+    QueueViews(Vec<SavedView>),
+    /// The carrier's answer to `CheckCarrier` (also added to the case's evidence).
+    CarrierChecked(TwiceTelAnswer),
+    /// Evidence pack written.
+    Evidence {
+        /// SHA-256 of the JSON (also in the audit log).
+        sha256: String,
+        /// JSON file.
+        json_path: String,
+        /// HTML file (readable).
+        html_path: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditRecord, ChainBreak};
+    use crate::auth::Role;
+    use crate::model::{CustomerSummary, SearchField};
+    use crate::phone::PhoneError;
+    use crate::recycle::CaseStatus;
+    use chrono::DateTime;
+
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
+        let json = serde_json::to_string(&value).unwrap();
+        assert_eq!(serde_json::from_str::<T>(&json).unwrap(), value, "{json}");
+    }
+
+    /// Everything that crosses IPC survives JSON both ways (Tauri's wire format).
+    #[test]
+    fn ipc_types_round_trip_through_json() {
+        let id = Uuid::from_u128(7);
+        let at = DateTime::from_timestamp(1_764_000_000, 0).unwrap();
+        let op =
+            OperatorInfo { id, username: "cs1".into(), display_name: "王芳".into(), role: Role::CsAgent };
+        for req in [
+            Request::Status,
+            Request::Login { username: "cs1".into(), password: "p".into() },
+            Request::SearchCustomers { query: "13912393949".into() },
+            Request::RevealPii { target: PiiTarget::Phone { user_id: id }, reason: "核实身份".into() },
+            Request::AuditLog { before_seq: Some(9), limit: 50 },
+            Request::Recycled(RecycledRequest::ClaimNext),
+            Request::Recycled(RecycledRequest::ClaimCase { case_id: id }),
+        ] {
+            round_trip(req);
+        }
+        let summary = CustomerSummary {
+            id,
+            name_masked: "王*".into(),
+            id_number_masked: None,
+            user_count: 2,
+            matched_on: SearchField::Phone,
+        };
+        let record = AuditRecord {
+            seq: 1,
+            id,
+            at,
+            actor: "cs1".into(),
+            action: "pii.reveal".into(),
+            target: "phone".into(),
+            detail: "{}".into(),
+            prev_hash: "0".into(),
+            hash: "1".into(),
+        };
+        for resp in [
+            Response::LoggedIn(op.clone()),
+            Response::LoggedOut,
+            Response::Customers(vec![summary.clone(), summary]),
+            Response::Customers(vec![]),
+            Response::AuditPage(vec![record]),
+            Response::Revealed { target: PiiTarget::IdNumber { customer_id: id }, value: "x".into() },
+            Response::AuditVerified(AuditVerification {
+                rows: 3,
+                first_break: Some(ChainBreak { seq: 2, reason: "edited".into() }),
+            }),
+            Response::Status {
+                database: None,
+                startup_error: Some(ApiError::NotLoggedIn),
+                operator: Some(op),
+            },
+        ] {
+            round_trip(resp);
+        }
+        round_trip(ApiError::OperatorLocked { until: at });
+        round_trip(ApiError::Conflict { conflict: Conflict::InFreezeWindow { until: at } });
+        round_trip(ApiError::Conflict { conflict: Conflict::CaseStatus { status: CaseStatus::Confirmed } });
+        round_trip(ApiError::NotFound { entity: Entity::Case });
+        round_trip(ApiError::Gateway {
+            service: GatewayService::Bank,
+            problem: GatewayProblem::Timeout { timeout_ms: 800, attempts: 3 },
+        });
+        round_trip(ApiError::InvalidInput {
+            field: "phone".into(),
+            problem: InputProblem::Phone { error: PhoneError::Length(7) },
+        });
+        round_trip(ApiError::Forbidden { permission: Permission::PiiReveal });
+        round_trip(ApiError::InvalidInput {
+            field: "reason".into(),
+            problem: InputProblem::TooShort { min_chars: 4 },
+        });
+    }
+}

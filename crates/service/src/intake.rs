@@ -137,18 +137,6 @@ pub fn parse_carrier_csv(
     let encoding = sniff_encoding(&body[..body.len().min(64 * 1024)]);
     let mut csv =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(body);
-    // UTF-8 fields are borrowed as they are; only GBK needs decoding into new strings.
-    fn decode<'a>(
-        encoding: &'static encoding_rs::Encoding,
-        raw: &'a [u8],
-    ) -> Result<Cow<'a, str>, InputProblem> {
-        let invalid = || InputProblem::Encoding { encoding: encoding.name().to_owned() };
-        if encoding == encoding_rs::UTF_8 {
-            return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| invalid());
-        }
-        let (text, had_errors) = encoding.decode_without_bom_handling(raw);
-        if had_errors { Err(invalid()) } else { Ok(text) }
-    }
     let mut record = csv::ByteRecord::new();
     let mut errors = Errors { file, list: Vec::new(), count: 0 };
     let read_err = |e: csv::Error| ParseFailure::Io(format!("{file}: {e}"));
@@ -186,59 +174,12 @@ pub fn parse_carrier_csv(
             continue;
         }
         problems.clear();
-        let mut text = |name: &'static str, i: Option<usize>| match i
-            .and_then(|i| record.get(i))
-            .map(|f| decode(encoding, f))
-            .unwrap_or(Ok(Cow::Borrowed("")))
-        {
-            Ok(t) => t,
-            Err(reason) => {
-                problems.push((name, reason));
-                Cow::Borrowed("")
-            }
-        };
-        let phone_text = text("phone", Some(cols.phone));
-        let entry_text = text("entry_at", Some(cols.entry_at));
-        let event_text = text("event", Some(cols.event));
-        let event_at_text = text("event_at", Some(cols.event_at));
-        let carrier = text("carrier", Some(cols.carrier));
-        let province = text("province", cols.province);
-        let phone = Phone::parse(&phone_text).map_err(|e| problems.push(("phone", e.into()))).ok();
-        let entry_at = if entry_text.is_empty() {
-            None
-        } else {
-            let t = parse_carrier_time(&entry_text);
-            if t.is_none() {
-                problems.push(("entry_at", InputProblem::NotATime { text: entry_text.to_string() }));
-            }
-            t
-        };
-        let event = CarrierEventKind::parse(&event_text);
-        if event.is_none() {
-            problems.push(("event", InputProblem::UnknownEvent { text: event_text.to_string() }));
+        let parsed = check_line(&record, &cols, encoding, line, &mut problems);
+        for (field, problem) in problems.drain(..) {
+            errors.add(line, field, problem);
         }
-        let event_at = parse_carrier_time(&event_at_text);
-        if event_at.is_none() {
-            problems.push(("event_at", InputProblem::NotATime { text: event_at_text.to_string() }));
-        }
-        if carrier.is_empty() {
-            problems.push(("carrier", InputProblem::Required));
-        }
-        for (field, reason) in problems.drain(..) {
-            errors.add(line, field, reason);
-        }
-        if let (Some(phone), Some(event), Some(event_at)) = (phone, event, event_at)
-            && errors.count == 0
-        {
-            lines.push(CarrierLine {
-                line,
-                phone: phone.into(),
-                entry_at,
-                event,
-                event_at,
-                carrier: carrier.into_owned(),
-                province: province.into_owned(),
-            });
+        if let Some(parsed) = parsed.filter(|_| errors.count == 0) {
+            lines.push(parsed);
         }
         if line.is_multiple_of(65_536) {
             progress(record.position().map_or(0, |p| p.byte()), line);
@@ -249,6 +190,72 @@ pub fn parse_carrier_csv(
     }
     progress(bytes.len() as u64, lines.len() as u64);
     Ok(ParsedFile { encoding: if encoding == encoding_rs::GBK { "gbk" } else { "utf-8" }, sha256, lines })
+}
+
+// UTF-8 fields are borrowed as they are; only GBK needs decoding into new strings.
+fn decode<'a>(encoding: &'static encoding_rs::Encoding, raw: &'a [u8]) -> Result<Cow<'a, str>, InputProblem> {
+    let invalid = || InputProblem::Encoding { encoding: encoding.name().to_owned() };
+    if encoding == encoding_rs::UTF_8 {
+        return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| invalid());
+    }
+    let (text, had_errors) = encoding.decode_without_bom_handling(raw);
+    if had_errors { Err(invalid()) } else { Ok(text) }
+}
+
+/// One data line checked field by field: its problems go to `problems`, and the
+/// line comes back only when every field is good.
+fn check_line<'r>(
+    record: &'r csv::ByteRecord,
+    cols: &Columns,
+    encoding: &'static encoding_rs::Encoding,
+    line: u64,
+    problems: &mut Vec<(&'static str, InputProblem)>,
+) -> Option<CarrierLine> {
+    let mut text = |name: &'static str, i: Option<usize>| -> Cow<'r, str> {
+        match i.and_then(|i| record.get(i)).map(|f| decode(encoding, f)).unwrap_or(Ok(Cow::Borrowed(""))) {
+            Ok(t) => t,
+            Err(problem) => {
+                problems.push((name, problem));
+                Cow::Borrowed("")
+            }
+        }
+    };
+    let phone_text = text("phone", Some(cols.phone));
+    let entry_text = text("entry_at", Some(cols.entry_at));
+    let event_text = text("event", Some(cols.event));
+    let event_at_text = text("event_at", Some(cols.event_at));
+    let carrier = text("carrier", Some(cols.carrier));
+    let province = text("province", cols.province);
+    let phone = Phone::parse(&phone_text).map_err(|e| problems.push(("phone", e.into()))).ok();
+    let entry_at = if entry_text.is_empty() {
+        None
+    } else {
+        let t = parse_carrier_time(&entry_text);
+        if t.is_none() {
+            problems.push(("entry_at", InputProblem::NotATime { text: entry_text.to_string() }));
+        }
+        t
+    };
+    let event = CarrierEventKind::parse(&event_text);
+    if event.is_none() {
+        problems.push(("event", InputProblem::UnknownEvent { text: event_text.to_string() }));
+    }
+    let event_at = parse_carrier_time(&event_at_text);
+    if event_at.is_none() {
+        problems.push(("event_at", InputProblem::NotATime { text: event_at_text.to_string() }));
+    }
+    if carrier.is_empty() {
+        problems.push(("carrier", InputProblem::Required));
+    }
+    Some(CarrierLine {
+        line,
+        phone: phone?.into(),
+        entry_at,
+        event: event?,
+        event_at: event_at?,
+        carrier: carrier.into_owned(),
+        province: province.into_owned(),
+    })
 }
 
 #[cfg(test)]

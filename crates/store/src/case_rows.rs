@@ -1,7 +1,7 @@
 //! Rows of the recycled-number (二次号) workflow.
 
 use chrono::{DateTime, Utc};
-use domain::recycle::{CaseSource, CaseStatus, DecisionKind};
+use domain::recycle::{CaseEventKind, CaseSource, CaseStatus, CheckKind, DecisionKind, HookKind};
 use uuid::Uuid;
 
 /// A phone currently bound to one of our users, with what the risk score needs.
@@ -222,7 +222,8 @@ pub struct CaseEventRow {
     /// Operator or `system`.
     pub actor: String,
     /// Kind, e.g. `claim`, `propose.confirm`, `decide.not_recycled`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: CaseEventKind,
     /// JSON detail (no clear PII).
     pub detail: String,
 }
@@ -237,7 +238,8 @@ pub struct HookEventRow {
     /// User (for SMS resets).
     pub user_id: Option<Uuid>,
     /// `registration` / `sms_reset`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: HookKind,
     /// When.
     pub at: DateTime<Utc>,
     /// Allowed or blocked.
@@ -296,7 +298,8 @@ pub struct AttemptRow {
     /// Id.
     pub id: Uuid,
     /// `carrier3` / `bank4`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: CheckKind,
     /// Keyed hash of the claimant's ID number.
     pub claimant_hash: String,
     /// Keyed hash of the card.

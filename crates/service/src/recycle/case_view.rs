@@ -11,8 +11,8 @@ use domain::cases::{
 use domain::mask;
 use domain::money::Cny;
 use domain::recycle::{
-    BankAnswer, CarrierEventKind, CaseEventKind, CheckKind, DecisionKind, HookKind, HookReason,
-    NotRecycledReason, RiskInputs, ThreeElementAnswer, TwiceTelAnswer, UnbindReason,
+    BankAnswer, CarrierEventKind, DecisionKind, HookReason, NotRecycledReason, RiskInputs,
+    ThreeElementAnswer, TwiceTelAnswer, UnbindReason,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -159,12 +159,8 @@ pub(super) fn timeline(f: &CaseFacts) -> Vec<TimelineEntry> {
         }
     }
     for h in &f.hook_events {
-        if let Some(hook) = HookKind::parse(&h.kind) {
-            push(
-                h.at,
-                TimelineEvent::Hook { hook, allowed: h.allowed, reason: HookReason::parse(&h.reason) },
-            );
-        }
+        let reason = HookReason::parse(&h.reason);
+        push(h.at, TimelineEvent::Hook { hook: h.kind, allowed: h.allowed, reason });
     }
     for k in &f.cards {
         push(
@@ -222,7 +218,7 @@ fn carrier_line(e: &CarrierEventRow) -> Option<TimelineEvent> {
 }
 
 fn check_line(a: &AttemptRow) -> Option<TimelineEvent> {
-    let check = CheckKind::parse(&a.kind)?;
+    let check = a.kind;
     let v: Value = serde_json::from_str(&a.answer).unwrap_or_default();
     let field = |name: &str| v.get(name).cloned().unwrap_or(Value::Null);
     Some(TimelineEvent::Check {
@@ -237,7 +233,7 @@ fn check_line(a: &AttemptRow) -> Option<TimelineEvent> {
 }
 
 fn case_line(e: &CaseEventRow) -> Option<TimelineEvent> {
-    let event = CaseEventKind::parse(&e.kind)?;
+    let event = e.kind;
     let d: CaseEventDetail = serde_json::from_str(&e.detail).unwrap_or_default();
     Some(TimelineEvent::Case {
         event,

@@ -43,7 +43,7 @@ impl Change<'_> {
             proposed: self.proposed,
             decision: self.decision,
             keep_claim: false,
-            event: (self.event.0.as_str().into(), self.event.1.to_json()),
+            event: (self.event.0, self.event.1.to_json()),
         }
     }
 }

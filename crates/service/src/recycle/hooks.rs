@@ -166,7 +166,7 @@ impl RecycledService {
             id: Uuid::now_v7(),
             phone: phone.to_owned(),
             user_id,
-            kind: kind.as_str().into(),
+            kind,
             at,
             allowed: d.allowed,
             reason: d.reason.code(),

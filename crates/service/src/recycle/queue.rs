@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use domain::auth::{Permission, Role};
 use domain::cases::{CaseRowView, QueueCursor, QueueFilter, QueuePage, QueueSort, SavedView};
 use domain::phone::Phone;
+use domain::recycle::CaseEventKind;
 use domain::{Conflict, Entity, InputProblem};
 use serde_json::json;
 use store::{CaseOrder, CaseQuery, CaseRow, NewAudit};
@@ -113,7 +114,7 @@ impl RecycledService {
             return Err(conflict(Conflict::NotHolder));
         }
         let a = case_audit(now, actor, "case.release", case_id, json!({}));
-        let event = (domain::recycle::CaseEventKind::Release.as_str().to_owned(), "{}".to_owned());
+        let event = (CaseEventKind::Release, "{}".to_owned());
         self.store.reassign(case_id, None, None, now, event, a).await?;
         Ok(())
     }
@@ -138,7 +139,7 @@ impl RecycledService {
         let lease = self.lease_until(now).await?;
         let detail = json!({ "to": op.username, "note": reason.trim() });
         let a = case_audit(now, actor, "case.reassign", case_id, detail.clone());
-        let event = (domain::recycle::CaseEventKind::Reassign.as_str().to_owned(), detail.to_string());
+        let event = (CaseEventKind::Reassign, detail.to_string());
         self.store.reassign(case_id, Some(&op.username), Some(lease), now, event, a).await?;
         Ok(())
     }

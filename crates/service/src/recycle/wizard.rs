@@ -69,6 +69,22 @@ impl Wizards {
     }
 }
 
+/// The claimant's inputs, checked and normalised.
+fn checked_claimant(c: &Claimant) -> Result<Claimant> {
+    let name = c.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(invalid("name", InputProblem::Required));
+    }
+    let id = IdNumber::parse(&c.id_number).map_err(|e| invalid("id_number", e))?;
+    let phone = String::from(Phone::parse(&c.phone).map_err(|e| invalid("phone", e))?);
+    Ok(Claimant { name, id_number: id.as_str().to_owned(), phone })
+}
+
+/// The claimant as the audit log and the evidence pack keep them: masked.
+fn claimant_masked(c: &Claimant) -> Value {
+    json!({ "name": mask::name(&c.name), "id_number": mask::id_number(&c.id_number), "phone": mask::phone(&c.phone) })
+}
+
 impl RecycledService {
     fn budget_of(
         &self,
@@ -79,9 +95,7 @@ impl RecycledService {
     ) -> BudgetState {
         let list: Vec<Attempt> = attempts
             .iter()
-            .filter(|a| {
-                a.kind == kind.as_str() && card_hash.is_none_or(|h| a.card_hash.as_deref() == Some(h))
-            })
+            .filter(|a| a.kind == kind && card_hash.is_none_or(|h| a.card_hash.as_deref() == Some(h)))
             .map(|a| Attempt { at: a.at, passed: a.passed })
             .collect();
         self.budget.state(&list, now)
@@ -94,25 +108,19 @@ impl RecycledService {
         c: Claimant,
         now: DateTime<Utc>,
     ) -> Result<ForceUnbindState> {
-        let name = c.name.trim().to_owned();
-        if name.is_empty() {
-            return Err(invalid("name", InputProblem::Required));
-        }
-        let id = IdNumber::parse(&c.id_number).map_err(|e| invalid("id_number", e))?;
-        let phone = String::from(Phone::parse(&c.phone).map_err(|e| invalid("phone", e))?);
+        let claimant = checked_claimant(&c)?;
         let f = self.store.case_facts(case_id).await?.ok_or_else(|| not_found(Entity::Case))?;
-        if phone != f.case.core.phone {
+        if claimant.phone != f.case.core.phone {
             return Err(invalid("phone", InputProblem::NotCaseNumber));
         }
         let status = f.case.status;
         if !status.is_active() {
             return Err(conflict(Conflict::CaseStatus { status }));
         }
-        let claimant_hash = self.vault.keyed_hash(id.as_str());
-        let mut state = ForceUnbindState {
+        let state = ForceUnbindState {
             wizard_id: Uuid::now_v7(),
             case_id,
-            phone_masked: mask::phone(&phone),
+            phone_masked: mask::phone(&claimant.phone),
             carrier_check: None,
             twice_tel: None,
             carrier_passed: false,
@@ -123,66 +131,78 @@ impl RecycledService {
             same_person: false,
             outcome: None,
         };
-        let claimant_masked =
-            json!({ "name": mask::name(&name), "id_number": id.masked(), "phone": mask::phone(&phone) });
-        if f.customer.id_number_hash.as_deref() == Some(claimant_hash.as_str()) {
-            // Same person as the old customer: account recovery, not a recycled number.
-            state.same_person = true;
-            let a = case_audit(
-                now,
-                actor,
-                "force_unbind.same_person",
-                case_id,
-                json!({ "claimant": claimant_masked }),
-            );
-            self.store.append_audit(a).await?;
-            return Ok(state);
-        }
-        let mut attempts =
-            self.store.attempts(&claimant_hash, None, now - Duration::hours(BUDGET_LOOKBACK_HOURS)).await?;
-        state.claimant_budget = self.budget_of(&attempts, CheckKind::Carrier3, None, now);
-        if let Some(until) = state.claimant_budget.locked_until {
-            return Err(ApiError::BudgetExhausted { until }.into());
-        }
-        let carrier = self.carrier()?;
-        let carrier_error = |e| gateway_error(GatewayService::Carrier, e);
-        let three = carrier.three_elements(&name, id.as_str(), &phone).await.map_err(carrier_error)?;
-        let twice = carrier.twice_tel(&phone, f.case.core.bound_at).await.map_err(carrier_error)?;
-        let passed = three.passed() && twice == TwiceTelAnswer::Reassigned;
-        let answer = json!({ "three_elements": three, "twice_tel": twice, "since": f.case.core.bound_at });
-        let row = AttemptRow {
-            id: Uuid::now_v7(),
-            kind: CheckKind::Carrier3.as_str().into(),
-            claimant_hash: claimant_hash.clone(),
-            card_hash: None,
-            case_id: Some(case_id),
-            at: now,
-            passed,
-            answer: answer.to_string(),
-            actor: actor.into(),
-        };
-        let detail = json!({ "claimant": claimant_masked, "answer": answer, "passed": passed });
-        self.store
-            .record_attempt(&row, case_audit(now, actor, "force_unbind.carrier_check", case_id, detail))
-            .await?;
-        let check = json!({ "check": "carrier_3_elements", "at": now, "by": actor, "inputs": claimant_masked, "answer": answer, "passed": passed });
-        attempts.push(row);
-        state.claimant_budget = self.budget_of(&attempts, CheckKind::Carrier3, None, now);
-        state.carrier_check = Some(three);
-        state.twice_tel = Some(twice);
-        state.carrier_passed = passed;
-        let claimant = Claimant { name, id_number: id.as_str().to_owned(), phone };
-        let wizard = Wizard {
+        let claimant_hash = self.vault.keyed_hash(&claimant.id_number);
+        let same_person = f.customer.id_number_hash.as_deref() == Some(claimant_hash.as_str());
+        let mut w = Wizard {
             actor: actor.into(),
             case_id,
             claimant,
             claimant_hash,
             created_at: now,
-            state: state.clone(),
-            checks: vec![check],
+            state,
+            checks: vec![],
         };
-        self.wizards.put(wizard, now);
+        if same_person {
+            // Same person as the old customer: account recovery, not a recycled number.
+            w.state.same_person = true;
+            let detail = json!({ "claimant": claimant_masked(&w.claimant) });
+            self.store
+                .append_audit(case_audit(now, actor, "force_unbind.same_person", case_id, detail))
+                .await?;
+            return Ok(w.state);
+        }
+        self.carrier_step(actor, &mut w, f.case.core.bound_at, now).await?;
+        let state = w.state.clone();
+        self.wizards.put(w, now);
         Ok(state)
+    }
+
+    /// The claimant's carrier 3-element check and "changed hands since `bound_at`?",
+    /// counted against the claimant's budget before the carrier is asked.
+    async fn carrier_step(
+        &self,
+        actor: &str,
+        w: &mut Wizard,
+        bound_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let since = now - Duration::hours(BUDGET_LOOKBACK_HOURS);
+        let mut attempts = self.store.attempts(&w.claimant_hash, None, since).await?;
+        w.state.claimant_budget = self.budget_of(&attempts, CheckKind::Carrier3, None, now);
+        if let Some(until) = w.state.claimant_budget.locked_until {
+            return Err(ApiError::BudgetExhausted { until }.into());
+        }
+        let carrier = self.carrier()?;
+        let carrier_error = |e| gateway_error(GatewayService::Carrier, e);
+        let Claimant { name, id_number, phone } = &w.claimant;
+        let three = carrier.three_elements(name, id_number, phone).await.map_err(carrier_error)?;
+        let twice = carrier.twice_tel(phone, bound_at).await.map_err(carrier_error)?;
+        let passed = three.passed() && twice == TwiceTelAnswer::Reassigned;
+        let answer = json!({ "three_elements": three, "twice_tel": twice, "since": bound_at });
+        let row = AttemptRow {
+            id: Uuid::now_v7(),
+            kind: CheckKind::Carrier3,
+            claimant_hash: w.claimant_hash.clone(),
+            card_hash: None,
+            case_id: Some(w.case_id),
+            at: now,
+            passed,
+            answer: answer.to_string(),
+            actor: actor.into(),
+        };
+        let inputs = claimant_masked(&w.claimant);
+        let detail = json!({ "claimant": inputs, "answer": answer, "passed": passed });
+        let audit = case_audit(now, actor, "force_unbind.carrier_check", w.case_id, detail);
+        self.store.record_attempt(&row, audit).await?;
+        w.checks.push(json!({
+            "check": "carrier_3_elements", "at": now, "by": actor, "inputs": inputs, "answer": answer, "passed": passed,
+        }));
+        attempts.push(row);
+        w.state.claimant_budget = self.budget_of(&attempts, CheckKind::Carrier3, None, now);
+        w.state.carrier_check = Some(three);
+        w.state.twice_tel = Some(twice);
+        w.state.carrier_passed = passed;
+        Ok(())
     }
 
     pub(super) async fn force_unbind_bank(
@@ -243,7 +263,7 @@ impl RecycledService {
         let passed = answer.result == BankAnswer::Match;
         let row = AttemptRow {
             id: Uuid::now_v7(),
-            kind: CheckKind::Bank4.as_str().into(),
+            kind: CheckKind::Bank4,
             claimant_hash: w.claimant_hash.clone(),
             card_hash: Some(card_hash.clone()),
             case_id: Some(w.case_id),

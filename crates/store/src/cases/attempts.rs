@@ -33,7 +33,7 @@ macro_rules! attempts {
                      passed, answer, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(a.id)
-                .bind(&a.kind)
+                .bind(a.kind.as_str())
                 .bind(&a.claimant_hash)
                 .bind(&a.card_hash)
                 .bind(a.case_id)

@@ -6,6 +6,7 @@ use super::dialect::Dialect;
 use super::{ACTIVE, Transition, case_event_tx, conflict};
 use crate::{CaseRow, CaseStore, NewAudit, PgStore, Result, SqliteStore, StoreError, truncate_micros};
 use chrono::{DateTime, Utc};
+use domain::recycle::CaseEventKind;
 use domain::{Conflict, Entity};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
@@ -47,7 +48,7 @@ macro_rules! claims {
                         },
                     });
                 };
-                case_event_tx(&mut tx, case_id, now, actor, ("claim", "{}")).await?;
+                case_event_tx(&mut tx, case_id, now, actor, (CaseEventKind::Claim, "{}")).await?;
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(row)
@@ -75,7 +76,7 @@ macro_rules! claims {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(row) = &row {
-                    case_event_tx(&mut tx, row.id, now, actor, ("claim", "{}")).await?;
+                    case_event_tx(&mut tx, row.id, now, actor, (CaseEventKind::Claim, "{}")).await?;
                     audit.target = format!("case:{}", row.id);
                     $store::append_audit_tx(&mut tx, audit).await?;
                 }
@@ -89,7 +90,7 @@ macro_rules! claims {
                 to: Option<&str>,
                 lease_until: Option<DateTime<Utc>>,
                 now: DateTime<Utc>,
-                event: (String, String),
+                event: (CaseEventKind, String),
                 audit: NewAudit,
             ) -> Result<CaseRow> {
                 let mut tx = s.pool.begin().await?;
@@ -103,7 +104,7 @@ macro_rules! claims {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let row = row.ok_or_else(|| conflict(Conflict::CaseClosed))?;
-                case_event_tx(&mut tx, case_id, now, &audit.actor, (&event.0, &event.1)).await?;
+                case_event_tx(&mut tx, case_id, now, &audit.actor, (event.0, &event.1)).await?;
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(row)
@@ -156,7 +157,7 @@ macro_rules! claims {
                         Some(_) => conflict(Conflict::ClaimFirst),
                     });
                 };
-                case_event_tx(&mut tx, t.case_id, t.now, &audit.actor, (&t.event.0, &t.event.1)).await?;
+                case_event_tx(&mut tx, t.case_id, t.now, &audit.actor, (t.event.0, &t.event.1)).await?;
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(row)

@@ -25,7 +25,7 @@ use crate::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::Conflict;
-use domain::recycle::{CaseStatus, DecisionKind};
+use domain::recycle::{CaseEventKind, CaseStatus, DecisionKind};
 use sqlx::{Database, Encode, Executor, IntoArguments, Type};
 use uuid::Uuid;
 
@@ -65,7 +65,7 @@ pub struct Transition {
     /// Keep the lease (`false` releases it).
     pub keep_claim: bool,
     /// Timeline line: kind and JSON detail.
-    pub event: (String, String),
+    pub event: (CaseEventKind, String),
 }
 
 /// Storage of the recycled-number workflow (a supertrait of [`crate::Store`]).
@@ -134,7 +134,7 @@ pub trait CaseStore: Send + Sync {
         to: Option<&str>,
         lease_until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-        event: (String, String),
+        event: (CaseEventKind, String),
         audit: NewAudit,
     ) -> Result<CaseRow>;
     /// Applies a state change; `Conflict` if the case moved on meanwhile.
@@ -192,7 +192,7 @@ async fn case_event_tx<DB>(
     case_id: Uuid,
     at: DateTime<Utc>,
     actor: &str,
-    (kind, detail): (&str, &str),
+    (kind, detail): (CaseEventKind, &str),
 ) -> Result<()>
 where
     DB: Database,
@@ -209,7 +209,7 @@ where
     .bind(case_id)
     .bind(truncate_micros(at))
     .bind(actor)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(detail)
     .execute(&mut **tx)
     .await?;
@@ -303,7 +303,7 @@ macro_rules! impl_case_store {
                 to: Option<&str>,
                 lease_until: Option<DateTime<Utc>>,
                 now: DateTime<Utc>,
-                event: (String, String),
+                event: (CaseEventKind, String),
                 audit: NewAudit,
             ) -> Result<CaseRow> {
                 claims::$m::reassign(self, case_id, to, lease_until, now, event, audit).await

@@ -21,7 +21,7 @@ macro_rules! sms {
                 .bind(e.id)
                 .bind(&e.phone)
                 .bind(e.user_id)
-                .bind(&e.kind)
+                .bind(e.kind.as_str())
                 .bind(truncate_micros(e.at))
                 .bind(e.allowed)
                 .bind(&e.reason)

@@ -5,7 +5,7 @@
 use super::{case_event_tx, conflict};
 use crate::truncate_micros;
 use crate::{CaseRow, CaseStore, NewAudit, PgStore, Result, SqliteStore, StoreError, Unbind, UnbindCounts};
-use domain::recycle::{CaseStatus, UnbindReason};
+use domain::recycle::{CaseEventKind, CaseStatus, UnbindReason};
 use domain::{Conflict, Entity};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
@@ -125,7 +125,7 @@ macro_rules! unbind {
                     "debits_ended": debits_ended, "cards_flagged": cards_flagged,
                 })
                 .to_string();
-                case_event_tx(&mut tx, case.id, at, &u.decided_by, ("unbind", &detail)).await?;
+                case_event_tx(&mut tx, case.id, at, &u.decided_by, (CaseEventKind::Unbind, &detail)).await?;
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(UnbindCounts { debits_ended, cards_flagged })

@@ -17,13 +17,17 @@ use tracing_subscriber::fmt::writer::MakeWriterExt;
 struct Options {
     database_url: Option<String>,
     data_dir: PathBuf,
-    /// Demo users to seed into an empty database; `None` with `--no-demo`.
+    /// Demo users to seed into an empty database: only the local default database
+    /// is a demo (`None` with `--no-demo` or a database URL).
     demo_users: Option<usize>,
+    /// Serve the carrier and bank from the local simulator although this is not a
+    /// demo database (testing only).
+    simulate_gateways: bool,
     ready_file: Option<PathBuf>,
 }
 
 fn usage() -> &'static str {
-    "usage: ops-console [--database-url sqlite:PATH|postgres://…] [--data-dir DIR] [--no-demo | --scale USERS] [--ready-file FILE]\n\
+    "usage: ops-console [--database-url sqlite:PATH|postgres://…] [--data-dir DIR] [--no-demo | --scale USERS] [--simulate-gateways] [--ready-file FILE]\n\
      env: OPS_CONSOLE_DATABASE_URL, OPS_CONSOLE_DATA_DIR, OPS_CONSOLE_PII_KEY"
 }
 
@@ -34,6 +38,7 @@ fn parse_options() -> Result<Options, String> {
             .map(PathBuf::from)
             .unwrap_or_else(default_data_dir),
         demo_users: Some(service::seed::DEMO_USERS),
+        simulate_gateways: false,
         ready_file: None,
     };
     let mut args = std::env::args().skip(1);
@@ -44,6 +49,7 @@ fn parse_options() -> Result<Options, String> {
             "--data-dir" => opts.data_dir = PathBuf::from(value()?),
             "--ready-file" => opts.ready_file = Some(PathBuf::from(value()?)),
             "--no-demo" => opts.demo_users = None,
+            "--simulate-gateways" => opts.simulate_gateways = true,
             "--scale" => {
                 let users = value()?.parse().map_err(|e| format!("--scale takes a number of users: {e}"))?;
                 opts.demo_users = Some(users);
@@ -51,6 +57,10 @@ fn parse_options() -> Result<Options, String> {
             "--help" | "-h" => return Err(usage().to_owned()),
             other => return Err(format!("unknown option {other}\n{}", usage())),
         }
+    }
+    // A database named by URL is never a demo: no demo operators or customers.
+    if opts.database_url.is_some() {
+        opts.demo_users = None;
     }
     Ok(opts)
 }
@@ -65,7 +75,7 @@ fn default_data_dir() -> PathBuf {
 }
 
 struct AppState {
-    host: tokio::sync::Mutex<Host>,
+    host: Host,
     started: Instant,
     ready_file: Option<PathBuf>,
     ready_reported: AtomicBool,
@@ -76,8 +86,8 @@ struct AppState {
 #[tauri::command]
 async fn call(state: tauri::State<'_, AppState>, request: Request) -> Result<Response, ApiError> {
     let name = request.name();
-    let mut host = state.host.lock().await;
-    let reply = host.handle(request, Utc::now()).await;
+    // No lock around the host: one desktop's requests run side by side.
+    let reply = state.host.handle(request, Utc::now()).await;
     if let Err(e) = &reply {
         tracing::warn!(request = name, error = %e, "request refused");
     }
@@ -112,8 +122,13 @@ fn ui_ready(state: tauri::State<'_, AppState>) {
 // tracing-subscriber writes through std's Mutex only (its `MakeWriter` impl).
 #[allow(clippy::disallowed_types)]
 fn init_logging(data_dir: &std::path::Path) {
+    // The log names operators and cases: readable by the owner only.
     let file = std::fs::create_dir_all(data_dir).and_then(|()| {
-        std::fs::OpenOptions::new().create(true).append(true).open(data_dir.join("ops-console.log"))
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(data_dir.join("ops-console.log"))
     });
     let subscriber = tracing_subscriber::fmt().with_env_filter(
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -126,13 +141,16 @@ fn init_logging(data_dir: &std::path::Path) {
     }
 }
 
-/// Real gateways when both endpoints are configured, else the local simulator.
-fn gateway_setup() -> GatewaySetup {
+/// Real gateways when both endpoints are configured; the local simulator only for
+/// the demo database or with `--simulate-gateways`; otherwise a clear startup error
+/// (never a simulator silently answering for real customers).
+fn gateway_setup(opts: &Options) -> Result<GatewaySetup, ApiError> {
     match (std::env::var("OPS_CONSOLE_CARRIER_URL"), std::env::var("OPS_CONSOLE_BANK_URL")) {
         (Ok(carrier), Ok(bank)) => {
-            GatewaySetup::Http { carrier: HttpConfig::new(carrier), bank: HttpConfig::new(bank) }
+            Ok(GatewaySetup::Http { carrier: HttpConfig::new(carrier), bank: HttpConfig::new(bank) })
         }
-        _ => GatewaySetup::Simulator,
+        _ if opts.demo_users.is_some() || opts.simulate_gateways => Ok(GatewaySetup::Simulator),
+        _ => Err(ApiError::GatewaysMissing),
     }
 }
 
@@ -148,23 +166,20 @@ fn main() {
     init_logging(&opts.data_dir);
     let url = opts.database_url.clone().unwrap_or_else(|| default_database_url(&opts.data_dir));
     tracing::info!(url = %service::redact_database_url(&url), data_dir = %opts.data_dir.display(), "starting");
-    let host = match load_or_create_vault(&opts.data_dir) {
-        Ok(vault) => {
+    let host = match (load_or_create_vault(&opts.data_dir), gateway_setup(&opts)) {
+        (Ok(vault), Ok(gateways)) => {
             let options = HostOptions {
                 demo_users: opts.demo_users,
-                gateways: gateway_setup(),
+                gateways,
                 evidence_dir: opts.data_dir.join("evidence"),
             };
             tauri::async_runtime::block_on(Host::open(&url, vault, options, Utc::now()))
         }
-        Err(message) => Host::failed(ApiError::Unavailable { message }),
+        (Err(message), _) => Host::failed(ApiError::Unavailable { message }),
+        (_, Err(missing)) => Host::failed(missing),
     };
-    let state = AppState {
-        host: tokio::sync::Mutex::new(host),
-        started,
-        ready_file: opts.ready_file,
-        ready_reported: AtomicBool::new(false),
-    };
+    let state =
+        AppState { host, started, ready_file: opts.ready_file, ready_reported: AtomicBool::new(false) };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)

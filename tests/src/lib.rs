@@ -5,6 +5,7 @@
 use service::PiiVault;
 
 pub mod backend;
+pub mod recycled;
 
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -77,13 +77,13 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
     for i in 0..AGENTS {
         let s = Arc::clone(&s);
         tasks.push(tokio::spawn(async move {
-            let mut session = Session::default();
+            let session = Session::default();
             let login = Request::Login { username: format!("agent{i:02}"), password: "Agent@2026".into() };
-            s.handle(&mut session, login, now).await.unwrap();
+            s.handle(&session, login, now).await.unwrap();
             let mut decided = Vec::new();
             loop {
                 let Response::Claimed(claimed) =
-                    s.handle(&mut session, RecycledRequest::ClaimNext, now).await.unwrap()
+                    s.handle(&session, RecycledRequest::ClaimNext, now).await.unwrap()
                 else {
                     panic!("unexpected reply")
                 };
@@ -91,9 +91,12 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
                 let decision = if case_id.as_u128() % 2 == 0 {
                     CaseDecision::ConfirmRecycled { note: "批量核实".into() }
                 } else {
-                    CaseDecision::NotRecycled { reason: NotRecycledReason::SameHolder, note: "本人".into() }
+                    CaseDecision::NotRecycled {
+                        reason: NotRecycledReason::SameHolder,
+                        note: "核实为本人".into(),
+                    }
                 };
-                s.handle(&mut session, RecycledRequest::DecideCase { case_id, decision }, now).await.unwrap();
+                s.handle(&session, RecycledRequest::DecideCase { case_id, decision }, now).await.unwrap();
                 decided.push(case_id);
             }
             decided
@@ -126,7 +129,7 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
     let confirmed = scalar(url, "SELECT COUNT(*) FROM recycle_cases WHERE status = 'confirmed'").await;
     let blocked = scalar(url, "SELECT COUNT(*) FROM sms_reset_blocks").await;
     assert_eq!(confirmed, blocked, "each confirmation blocked SMS reset once");
-    let verification = s.verify_audit().await.unwrap();
+    let verification = s.verify_audit(&[]).await.unwrap();
     assert_eq!(verification.first_break, None);
     assert!(verification.rows as usize >= 2 * CASES);
 }

@@ -142,6 +142,30 @@ async fn audit_log_is_append_only_and_tampering_is_detected(db: Db) {
     assert_eq!(brk.seq, 3);
 }
 
+async fn a_deleted_tail_is_caught_by_the_head(db: Db) {
+    let t = TestDb::new(db).await;
+    let store = store::open(&t.url).await.unwrap();
+    for i in 0..5 {
+        store.append_audit(audit(&format!("a{i}"))).await.unwrap();
+    }
+    // Someone with DDL rights removes the guard and the last two rows: what is left
+    // still chains, but the head (moved in the same transaction as every append) does not.
+    let drop_guard = if db == Db::Sqlite {
+        "DROP TRIGGER audit_log_no_delete"
+    } else {
+        "DROP TRIGGER audit_log_no_change ON audit_log"
+    };
+    raw_execute(&t.url, drop_guard).await.unwrap();
+    raw_execute(&t.url, "DELETE FROM audit_log WHERE seq > 3").await.unwrap();
+    let (head_seq, head_hash) = store.audit_head().await.unwrap();
+    let mut verifier = domain::audit::ChainVerifier::default();
+    for row in store.audit_after(0, 100).await.unwrap() {
+        verifier.push(&row).unwrap();
+    }
+    let brk = verifier.finish(head_seq, &head_hash).unwrap_err();
+    assert_eq!((brk.seq, brk.reason), (4, domain::audit::BreakReason::TailMissing { head_seq: 5 }));
+}
+
 async fn customers_search_and_tree(db: Db) {
     let t = TestDb::new(db).await;
     let store = store::open(&t.url).await.unwrap();
@@ -227,6 +251,7 @@ on_both_databases!(
     login_updates_are_stored,
     concurrent_audit_appends_form_one_chain,
     audit_log_is_append_only_and_tampering_is_detected,
+    a_deleted_tail_is_caught_by_the_head,
     customers_search_and_tree,
     a_phone_is_one_users_login_and_batches_are_atomic,
     refuses_a_database_from_a_newer_console,

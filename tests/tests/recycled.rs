@@ -3,115 +3,21 @@
 //! four-eyes, hooks, the force-unbind wizard with attempt budgets, evidence packs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::cases::{
-    CaseDecision, Claimant, DecisionOutcome, ImportReport, ImportState, Party, QueueFilter, TimelineEvent,
+    CaseDecision, Claimant, DecisionOutcome, ImportState, Party, QueueFilter, TimelineEvent,
 };
 use domain::recycle::{
     BankAnswer, CarrierEventKind, CaseEventKind, CaseStatus, DecisionKind, FourEyesPolicy, HookReason,
     NotRecycledReason, RecycleSettings,
 };
 use domain::{ApiError, Conflict, RecycledRequest, Request, Response};
-use e2e::{Db, TestDb, on_both_databases, vault};
+use e2e::recycled::*;
+use e2e::{Db, on_both_databases, vault};
 use rust_decimal::Decimal;
-use service::gateway::{HttpBankGateway, HttpCarrierGateway, HttpConfig};
+use service::Session;
 use service::seed::{self, DEMO_PASSWORD};
-use service::simulator::Simulator;
-use service::{Services, Session, Workflow};
-use store::CarrierRecordRow;
 use uuid::Uuid;
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()
-}
-
-struct World {
-    _db: TestDb,
-    _dir: tempfile::TempDir,
-    s: Services,
-    records: Vec<CarrierRecordRow>,
-    dir: std::path::PathBuf,
-}
-
-async fn world(db: Db, users: usize) -> World {
-    let t = TestDb::new(db).await;
-    let store = store::open(&t.url).await.unwrap();
-    let sim = Simulator::new(store.clone(), vault());
-    let addr = sim.serve(0).await.unwrap();
-    let endpoint = format!("http://{addr}");
-    let dir = tempfile::tempdir().unwrap();
-    let mut fast = HttpConfig::new(endpoint);
-    fast.max_per_second = 0;
-    let workflow = Workflow::new(
-        Some(HttpCarrierGateway::new(fast.clone()).unwrap()),
-        Some(HttpBankGateway::new(fast).unwrap()),
-        dir.path().join("evidence"),
-    );
-    let s = Services::new(store, vault(), domain::auth::LoginPolicy::default()).with_workflow(workflow);
-    seed::ensure_demo_operators(&s, t0()).await.unwrap();
-    let (_, _, records) = seed::generate_into(&s, seed::DEMO_SEED, users, seed::demo_anchor()).await.unwrap();
-    let path = dir.path().to_owned();
-    World { _db: t, _dir: dir, s, records, dir: path }
-}
-
-async fn login(s: &Services, user: &str) -> Session {
-    let mut session = Session::default();
-    let req = Request::Login { username: user.into(), password: DEMO_PASSWORD.into() };
-    s.handle(&mut session, req, t0()).await.unwrap();
-    session
-}
-
-async fn call(s: &Services, session: &mut Session, req: impl Into<Request>) -> Result<Response, ApiError> {
-    s.handle(session, req, t0() + Duration::minutes(1)).await
-}
-
-/// Imports `bytes` as a file named `name` and waits for the job to end.
-async fn import(w: &World, session: &mut Session, name: &str, bytes: &[u8]) -> ImportState {
-    let path = w.dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    let req = RecycledRequest::ImportCarrierFile { path: path.display().to_string() };
-    let Response::ImportStarted { job_id } = call(&w.s, session, req).await.unwrap() else { panic!() };
-    loop {
-        let Response::Import(state) =
-            call(&w.s, session, RecycledRequest::ImportStatus { job_id }).await.unwrap()
-        else {
-            panic!()
-        };
-        if matches!(state, ImportState::Done(_) | ImportState::Rejected { .. } | ImportState::Failed { .. }) {
-            return state;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
-async fn done(w: &World, session: &mut Session, name: &str, bytes: &[u8]) -> ImportReport {
-    match import(w, session, name, bytes).await {
-        ImportState::Done(r) => r,
-        other => panic!("import did not finish: {other:?}"),
-    }
-}
-
-async fn queue(w: &World, session: &mut Session, filter: QueueFilter) -> Vec<domain::cases::CaseRowView> {
-    let Response::Queue(page) =
-        call(&w.s, session, RecycledRequest::Queue { filter, after: None, limit: 200 }).await.unwrap()
-    else {
-        panic!()
-    };
-    page.rows
-}
-
-async fn count(w: &World, sql: &str) -> i64 {
-    e2e::scalar(&w._db.url, sql).await
-}
-
-fn reissued(w: &World) -> &CarrierRecordRow {
-    w.records.iter().find(|r| r.status == "reissued").expect("the demo world has reissued numbers")
-}
-
-async fn case_of(w: &World, session: &mut Session, phone: &str) -> domain::cases::CaseRowView {
-    let filter = QueueFilter { phone: Some(phone.into()), ..QueueFilter::default() };
-    queue(w, session, filter).await.into_iter().next().unwrap_or_else(|| panic!("no active case for {phone}"))
-}
 
 async fn import_is_atomic_idempotent_and_reads_gbk(db: Db) {
     let w = world(db, 300).await;
@@ -218,20 +124,19 @@ async fn claims_are_exclusive_and_leases_expire(db: Db) {
         "{refused:?}"
     );
     // cs2 cannot decide a case cs1 holds.
-    let decision = CaseDecision::NotRecycled { reason: NotRecycledReason::SameHolder, note: "n".into() };
+    let decision = CaseDecision::NotRecycled {
+        reason: NotRecycledReason::SameHolder,
+        note: "同一机主核实".into(),
+    };
     let r = call(&w.s, &mut cs2, RecycledRequest::DecideCase { case_id: case.id, decision }).await;
     assert!(matches!(r, Err(ApiError::Conflict { .. })), "{r:?}");
     // After the 30-minute lease, cs2 may take it.
     let later = t0() + Duration::minutes(45);
-    let mut cs2_late = Session::default();
-    w.s.handle(
-        &mut cs2_late,
-        Request::Login { username: "cs2".into(), password: DEMO_PASSWORD.into() },
-        later,
-    )
-    .await
-    .unwrap();
-    w.s.handle(&mut cs2_late, RecycledRequest::ClaimCase { case_id: case.id }, later).await.unwrap();
+    let cs2_late = Session::default();
+    w.s.handle(&cs2_late, Request::Login { username: "cs2".into(), password: DEMO_PASSWORD.into() }, later)
+        .await
+        .unwrap();
+    w.s.handle(&cs2_late, RecycledRequest::ClaimCase { case_id: case.id }, later).await.unwrap();
     let row = w.s.store().case_row(case.id).await.unwrap().unwrap();
     assert_eq!(row.claimed_by.as_deref(), Some("cs2"));
     // Only the holder releases.
@@ -261,7 +166,12 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
     let r = call(
         &w.s,
         &mut cs1,
-        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: String::new() },
+        RecycledRequest::ApproveCase {
+            case_id: case.id,
+            approve: true,
+            note: String::new(),
+            version: version(&w, case.id).await,
+        },
     )
     .await;
     assert!(matches!(r, Err(ApiError::Forbidden { .. })), "{r:?}");
@@ -279,7 +189,12 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
     let r = call(
         &w.s,
         &mut sup1,
-        RecycledRequest::ApproveCase { case_id: case2.id, approve: true, note: String::new() },
+        RecycledRequest::ApproveCase {
+            case_id: case2.id,
+            approve: true,
+            note: String::new(),
+            version: version(&w, case2.id).await,
+        },
     )
     .await;
     assert!(matches!(&r, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker })), "{r:?}");
@@ -292,7 +207,12 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
     call(
         &w.s,
         &mut sup1,
-        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: "同意".into() },
+        RecycledRequest::ApproveCase {
+            case_id: case.id,
+            approve: true,
+            note: "同意".into(),
+            version: version(&w, case.id).await,
+        },
     )
     .await
     .unwrap();
@@ -327,7 +247,11 @@ async fn confirm_needs_a_checker_and_unbinds(db: Db) {
 
     // The hooks now: SMS reset blocked for the old user, the number free to register.
     let sms = w.s.check_sms_reset(old_user.id, t0()).await.unwrap();
-    assert!(!sms.allowed && sms.reason == HookReason::SmsResetBlocked, "{sms:?}");
+    assert!(
+        !sms.allowed
+            && sms.reason == HookReason::SmsResetBlocked { decision: Some(DecisionKind::ConfirmRecycled) },
+        "{sms:?}"
+    );
     let reg = w.s.check_registration(&phone, t0()).await.unwrap();
     assert!(reg.allowed, "{reg:?}");
     // And the case view tells the story.
@@ -387,7 +311,12 @@ async fn lifting_an_sms_block_needs_a_carrier_check_and_a_checker(db: Db) {
     call(
         &w.s,
         &mut sup1,
-        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: String::new() },
+        RecycledRequest::ApproveCase {
+            case_id: case.id,
+            approve: true,
+            note: String::new(),
+            version: version(&w, case.id).await,
+        },
     )
     .await
     .unwrap();
@@ -410,15 +339,21 @@ async fn lifting_an_sms_block_needs_a_carrier_check_and_a_checker(db: Db) {
     call(&w.s, &mut cs1, RecycledRequest::RequestSmsUnblock { user_id: user.id, phone: other_phone.clone() })
         .await
         .unwrap();
-    let r = call(&w.s, &mut cs1, RecycledRequest::ApproveSmsUnblock { user_id: user.id }).await;
-    assert!(matches!(r, Err(ApiError::Forbidden { .. })), "agents do not approve");
     let Response::Case(detail) =
         call(&w.s, &mut sup1, RecycledRequest::CaseDetail { case_id: case.id }).await.unwrap()
     else {
         panic!()
     };
-    assert_eq!(detail.sms_unblock_requested_by.as_deref(), Some("cs1"));
-    call(&w.s, &mut sup1, RecycledRequest::ApproveSmsUnblock { user_id: user.id }).await.unwrap();
+    let pending = detail.sms_unblock.clone().expect("the request waits for a checker");
+    assert_eq!(pending.by, "cs1");
+    let request_id = pending.id;
+    let r = call(&w.s, &mut cs1, RecycledRequest::ApproveSmsUnblock { user_id: user.id, request_id }).await;
+    assert!(matches!(r, Err(ApiError::Forbidden { .. })), "agents do not approve");
+    // A request id that is not the pending one (e.g. reviewed before a new request) lifts nothing.
+    let stale = RecycledRequest::ApproveSmsUnblock { user_id: user.id, request_id: Uuid::now_v7() };
+    let r = call(&w.s, &mut sup1, stale).await;
+    assert!(matches!(r, Err(ApiError::Conflict { conflict: Conflict::Changed })), "{r:?}");
+    call(&w.s, &mut sup1, RecycledRequest::ApproveSmsUnblock { user_id: user.id, request_id }).await.unwrap();
     let after = w.s.store().user(user.id).await.unwrap().unwrap();
     assert!(!after.sms_reset_blocked);
     assert_eq!(after.phone.as_deref(), Some(other_phone.as_str()), "the checked number is the new login");
@@ -432,12 +367,33 @@ async fn threshold_setting_and_freeze_window(db: Db) {
     done(&w, &mut cs1, "n.csv", seed::carrier_notices_csv(&w.records).as_bytes()).await;
     // Agents cannot change the workflow settings.
     let settings = RecycleSettings {
-        four_eyes: FourEyesPolicy::AboveBalance { threshold: Decimal::new(100_000_000, 0) },
+        four_eyes: FourEyesPolicy::AboveBalance { threshold: Decimal::new(10_000_000, 0) },
         ..RecycleSettings::default()
     };
     let r = call(&w.s, &mut cs1, RecycledRequest::UpdateRecycleSettings { settings }).await;
     assert!(matches!(r, Err(ApiError::Forbidden { .. })));
-    call(&w.s, &mut sup1, RecycledRequest::UpdateRecycleSettings { settings }).await.unwrap();
+    // No one supervisor switches four-eyes off: beyond the bounds is refused outright …
+    let off = RecycleSettings {
+        four_eyes: FourEyesPolicy::AboveBalance { threshold: Decimal::new(1_000_000_000_000, 0) },
+        ..RecycleSettings::default()
+    };
+    let r = call(&w.s, &mut sup1, RecycledRequest::UpdateRecycleSettings { settings: off }).await;
+    assert!(matches!(r, Err(ApiError::InvalidInput { .. })), "{r:?}");
+    // … and within them the change waits for a second supervisor.
+    let Response::Settings(proposed) =
+        call(&w.s, &mut sup1, RecycledRequest::UpdateRecycleSettings { settings }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(proposed.current.four_eyes, FourEyesPolicy::Always, "not in force yet");
+    let proposal = proposed.pending.expect("a proposal");
+    assert_eq!(w.s.recycle_settings().await.unwrap().four_eyes, FourEyesPolicy::Always);
+    let approve = RecycledRequest::ApproveRecycleSettings { proposal_id: proposal.id };
+    let r = call(&w.s, &mut sup1, approve.clone()).await;
+    assert!(matches!(r, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker })), "{r:?}");
+    let mut sup2 = login(&w.s, "sup2").await;
+    let Response::Settings(approved) = call(&w.s, &mut sup2, approve).await.unwrap() else { panic!() };
+    assert_eq!((approved.current, approved.pending), (settings, None));
     let case = case_of(&w, &mut cs1, &reissued(&w).phone).await;
     call(&w.s, &mut cs1, RecycledRequest::ClaimCase { case_id: case.id }).await.unwrap();
     let req = RecycledRequest::DecideCase {
@@ -566,7 +522,12 @@ async fn force_unbind_passes_with_both_checks(db: Db) {
     call(
         &w.s,
         &mut sup1,
-        RecycledRequest::ApproveCase { case_id: case.id, approve: true, note: "核验齐全".into() },
+        RecycledRequest::ApproveCase {
+            case_id: case.id,
+            approve: true,
+            note: "核验齐全".into(),
+            version: version(&w, case.id).await,
+        },
     )
     .await
     .unwrap();

@@ -380,7 +380,7 @@ fn walk(
     h.get_by_label(l(T::LogIn));
     check(h, "login");
     log_in(h, lang, "cs1", "wrong-password");
-    h.get_by_label(&fill(l(T::WrongPassword), &[("n", &4)]));
+    h.get_by_label(&fill(l(T::WrongPassword), &[("n", &5), ("m", &15)]));
     check(h, "login: wrong password");
 
     // Customer lookup: search, a customer, a refused reveal (invalid input).

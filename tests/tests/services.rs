@@ -24,9 +24,9 @@ async fn demo(db: Db) -> (TestDb, Services) {
 }
 
 async fn login(services: &Services, user: &str, now: DateTime<Utc>) -> Session {
-    let mut session = Session::default();
+    let session = Session::default();
     let req = Request::Login { username: user.into(), password: DEMO_PASSWORD.into() };
-    services.handle(&mut session, req, now).await.unwrap();
+    services.handle(&session, req, now).await.unwrap();
     session
 }
 
@@ -36,33 +36,33 @@ async fn actions(services: &Services) -> Vec<String> {
 
 async fn wrong_passwords_lock_the_operator(db: Db) {
     let (_t, s) = demo(db).await;
-    let mut session = Session::default();
+    let session = Session::default();
     let wrong = || Request::Login { username: "cs1".into(), password: "nope".into() };
-    for remaining in (1..5).rev() {
-        let err = s.handle(&mut session, wrong(), t0()).await.unwrap_err();
-        assert_eq!(err, ApiError::InvalidCredentials { remaining_attempts: remaining });
+    let refused = ApiError::InvalidCredentials { max_failures: 5, lock_minutes: 15 };
+    for _ in 1..5 {
+        let err = s.handle(&session, wrong(), t0()).await.unwrap_err();
+        assert_eq!(err, refused);
     }
-    let err = s.handle(&mut session, wrong(), t0()).await.unwrap_err();
+    // An unknown username gets the very same answer: nothing tells who exists.
+    let unknown = Request::Login { username: "no-such-operator".into(), password: "nope".into() };
+    assert_eq!(s.handle(&session, unknown, t0()).await.unwrap_err(), refused);
+    let err = s.handle(&session, wrong(), t0()).await.unwrap_err();
     let until = t0() + Duration::minutes(15);
     assert_eq!(err, ApiError::OperatorLocked { until });
     // Locked: even the right password is refused until the lock ends.
     let right = Request::Login { username: "cs1".into(), password: DEMO_PASSWORD.into() };
-    let err = s.handle(&mut session, right.clone(), t0() + Duration::minutes(1)).await.unwrap_err();
+    let err = s.handle(&session, right.clone(), t0() + Duration::minutes(1)).await.unwrap_err();
     assert_eq!(err, ApiError::OperatorLocked { until });
     assert!(session.operator().is_none());
-    let ok = s.handle(&mut session, right, until + Duration::seconds(1)).await.unwrap();
+    let ok = s.handle(&session, right, until + Duration::seconds(1)).await.unwrap();
     assert!(matches!(ok, Response::LoggedIn(op) if op.username == "cs1"));
     let log = actions(&s).await;
-    assert_eq!(log.iter().filter(|a| *a == "login.failed").count(), 4);
+    assert_eq!(log.iter().filter(|a| *a == "login.failed").count(), 5, "four for cs1, one unknown");
     assert!(log.contains(&"login.locked".to_owned()));
     assert!(log.contains(&"login.refused_locked".to_owned()));
     assert_eq!(log[0], "login.ok");
     let err = s
-        .handle(
-            &mut Session::default(),
-            Request::Login { username: "ghost".into(), password: "x".into() },
-            t0(),
-        )
+        .handle(&Session::default(), Request::Login { username: "ghost".into(), password: "x".into() }, t0())
         .await
         .unwrap_err();
     assert!(matches!(err, ApiError::InvalidCredentials { .. }));
@@ -70,40 +70,40 @@ async fn wrong_passwords_lock_the_operator(db: Db) {
 
 async fn idle_sessions_expire(db: Db) {
     let (_t, s) = demo(db).await;
-    let mut session = login(&s, "cs1", t0()).await;
+    let session = login(&s, "cs1", t0()).await;
     let search = || Request::SearchCustomers { query: "1234".into() };
-    s.handle(&mut session, search(), t0() + Duration::minutes(14)).await.unwrap();
+    s.handle(&session, search(), t0() + Duration::minutes(14)).await.unwrap();
     // Activity at minute 14 restarts the clock: minute 28 is still fine.
-    s.handle(&mut session, search(), t0() + Duration::minutes(28)).await.unwrap();
-    let err = s.handle(&mut session, search(), t0() + Duration::minutes(44)).await.unwrap_err();
+    s.handle(&session, search(), t0() + Duration::minutes(28)).await.unwrap();
+    let err = s.handle(&session, search(), t0() + Duration::minutes(44)).await.unwrap_err();
     assert_eq!(err, ApiError::SessionExpired);
-    let err = s.handle(&mut session, search(), t0() + Duration::minutes(45)).await.unwrap_err();
+    let err = s.handle(&session, search(), t0() + Duration::minutes(45)).await.unwrap_err();
     assert_eq!(err, ApiError::NotLoggedIn);
     assert_eq!(actions(&s).await[0], "session.expired");
 }
 
 async fn the_backend_enforces_the_permission_table(db: Db) {
     let (_t, s) = demo(db).await;
-    let mut nobody = Session::default();
+    let nobody = Session::default();
     let search = Request::SearchCustomers { query: "13800000000".into() };
-    assert_eq!(s.handle(&mut nobody, search.clone(), t0()).await.unwrap_err(), ApiError::NotLoggedIn);
+    assert_eq!(s.handle(&nobody, search.clone(), t0()).await.unwrap_err(), ApiError::NotLoggedIn);
 
-    let mut admin = login(&s, "admin", t0()).await;
-    let err = s.handle(&mut admin, search, t0()).await.unwrap_err();
+    let admin = login(&s, "admin", t0()).await;
+    let err = s.handle(&admin, search, t0()).await.unwrap_err();
     assert_eq!(err, ApiError::Forbidden { permission: Permission::CustomerView });
 
     let mut auditor = login(&s, "aud1", t0()).await;
     let customer_id = first_customer(&s, &mut auditor).await;
     let reveal =
         Request::RevealPii { target: PiiTarget::IdNumber { customer_id }, reason: "稽核抽查".into() };
-    let err = s.handle(&mut auditor, reveal, t0()).await.unwrap_err();
+    let err = s.handle(&auditor, reveal, t0()).await.unwrap_err();
     assert_eq!(err, ApiError::Forbidden { permission: Permission::PiiReveal });
     let denied = s.store().audit_page(None, 1).await.unwrap().remove(0);
     assert_eq!((denied.action.as_str(), denied.actor.as_str()), ("access.denied", "aud1"));
     assert!(denied.detail.contains("reveal_pii"));
 
-    let mut agent = login(&s, "cs1", t0()).await;
-    let err = s.handle(&mut agent, Request::VerifyAudit, t0()).await.unwrap_err();
+    let agent = login(&s, "cs1", t0()).await;
+    let err = s.handle(&agent, Request::VerifyAudit { checkpoints: vec![] }, t0()).await.unwrap_err();
     assert_eq!(err, ApiError::Forbidden { permission: Permission::AuditView });
 }
 
@@ -121,8 +121,7 @@ async fn reveal_needs_a_reason_and_is_audited(db: Db) {
     let customer_id = first_customer(&s, &mut agent).await;
     let target = PiiTarget::IdNumber { customer_id };
     let before = s.store().audit_page(None, 1).await.unwrap()[0].seq;
-    let err =
-        s.handle(&mut agent, Request::RevealPii { target, reason: " 看 ".into() }, t0()).await.unwrap_err();
+    let err = s.handle(&agent, Request::RevealPii { target, reason: " 看 ".into() }, t0()).await.unwrap_err();
     assert!(matches!(err, ApiError::InvalidInput { ref field, .. } if field == "reason"), "{err:?}");
     assert_eq!(
         s.store().audit_page(None, 1).await.unwrap()[0].seq,
@@ -131,14 +130,14 @@ async fn reveal_needs_a_reason_and_is_audited(db: Db) {
     );
 
     let reply =
-        s.handle(&mut agent, Request::RevealPii { target, reason: "客户来电核实身份".into() }, t0()).await;
+        s.handle(&agent, Request::RevealPii { target, reason: "客户来电核实身份".into() }, t0()).await;
     let Ok(Response::Revealed { value, .. }) = reply else { panic!("{reply:?}") };
     let id = domain::id_number::IdNumber::parse(&value).unwrap();
     let row = s.store().audit_page(None, 1).await.unwrap().remove(0);
     assert_eq!((row.action.as_str(), row.actor.as_str()), ("pii.reveal", "cs1"));
     assert!(row.detail.contains("客户来电核实身份"));
     assert!(!row.detail.contains(id.as_str()), "the audit log never holds the clear value");
-    assert_eq!(s.verify_audit().await.unwrap().first_break, None);
+    assert_eq!(s.verify_audit(&[]).await.unwrap().first_break, None);
 }
 
 async fn lookups_are_masked(db: Db) {
@@ -146,7 +145,7 @@ async fn lookups_are_masked(db: Db) {
     let mut agent = login(&s, "cs1", t0()).await;
     let phone = seed::demo_phone(1);
     let customer_id = first_customer(&s, &mut agent).await;
-    let reply = s.handle(&mut agent, Request::CustomerTree { customer_id }, t0()).await.unwrap();
+    let reply = s.handle(&agent, Request::CustomerTree { customer_id }, t0()).await.unwrap();
     let Response::CustomerTree(tree) = &reply else { panic!() };
     let viewed = s.store().audit_page(None, 1).await.unwrap().remove(0);
     assert_eq!((viewed.action.as_str(), viewed.target), ("customer.view", format!("customer:{customer_id}")));
@@ -159,9 +158,7 @@ async fn lookups_are_masked(db: Db) {
         target: PiiTarget::Phone { user_id: user.id },
         reason: "核实来电号码".into(),
     };
-    let Response::Revealed { value, .. } = s.handle(&mut agent, reveal, t0()).await.unwrap() else {
-        panic!()
-    };
+    let Response::Revealed { value, .. } = s.handle(&agent, reveal, t0()).await.unwrap() else { panic!() };
     assert_eq!(value, phone);
 }
 
@@ -170,7 +167,7 @@ async fn demo_data_is_deterministic_across_databases(db: Db) {
     let mut agent = login(&s, "cs1", t0()).await;
     let customer_id = first_customer(&s, &mut agent).await;
     let Response::CustomerTree(tree) =
-        s.handle(&mut agent, Request::CustomerTree { customer_id }, t0()).await.unwrap()
+        s.handle(&agent, Request::CustomerTree { customer_id }, t0()).await.unwrap()
     else {
         panic!()
     };

@@ -13,7 +13,7 @@ fn wrong_password_is_refused_on_screen(db: Db) {
     let t = block(TestDb::new(db));
     let mut h = harness(&t.url);
     log_in(&mut h, "cs1", "wrong-password");
-    h.get_by_label("用户名或密码错误，还可尝试 4 次");
+    h.get_by_label("用户名或密码错误（连续错误 5 次将锁定 15 分钟）");
     assert!(h.query_by_label("退出登录").is_none(), "still on the login screen");
     assert!(h.state().operator().is_none());
     let log = audit_actions(&t.url);
@@ -26,14 +26,14 @@ fn a_login_error_follows_the_language_switch(db: Db) {
     let t = block(TestDb::new(db));
     let mut h = harness(&t.url);
     log_in(&mut h, "cs1", "wrong-password");
-    h.get_by_label("用户名或密码错误，还可尝试 4 次");
+    h.get_by_label("用户名或密码错误（连续错误 5 次将锁定 15 分钟）");
     h.get_by_label("English").click();
     h.run();
-    h.get_by_label("Wrong username or password; 4 attempts left");
-    assert!(h.query_by_label("用户名或密码错误，还可尝试 4 次").is_none());
+    h.get_by_label("Wrong username or password (5 failures in a row lock the operator for 15 minutes)");
+    assert!(h.query_by_label("用户名或密码错误（连续错误 5 次将锁定 15 分钟）").is_none());
     h.get_by_label("中文").click();
     h.run();
-    h.get_by_label("用户名或密码错误，还可尝试 4 次");
+    h.get_by_label("用户名或密码错误（连续错误 5 次将锁定 15 分钟）");
 }
 
 fn agent_searches_opens_and_reveals_with_audit(db: Db) {

@@ -107,6 +107,8 @@ pub struct OpsApp {
     in_flight: HashMap<u64, Purpose>,
     lang: Lang,
     database: Option<DatabaseInfo>,
+    /// The database is a demo database (made-up data).
+    demo: bool,
     startup_error: Option<ApiError>,
     status_known: bool,
     session: Option<Session>,
@@ -126,6 +128,7 @@ impl OpsApp {
             in_flight: HashMap::new(),
             lang: Lang::default(),
             database: None,
+            demo: false,
             startup_error: None,
             status_known: false,
             session: None,
@@ -209,7 +212,7 @@ impl OpsApp {
     fn shell_ui(&mut self, ui: &mut egui::Ui, outbox: &mut Outbox) {
         let Some(session) = &self.session else { return };
         let (lang, op) = (self.lang, &session.operator);
-        top_bar_ui(ui, lang, op, self.database.as_ref(), outbox);
+        top_bar_ui(ui, lang, op, self.database.as_ref().map(|db| (db, self.demo)), outbox);
         egui::Panel::left("nav").exact_size(150.0).show(ui, |ui| {
             ui.add_space(6.0);
             for area in Area::ALL.into_iter().filter(|a| a.visible_to(op.role)) {
@@ -301,9 +304,10 @@ impl OpsApp {
 
     fn on_session_reply(&mut self, purpose: Purpose, reply: Reply) {
         match (purpose, reply) {
-            (Purpose::Status, Ok(Response::Status { database, startup_error, operator })) => {
+            (Purpose::Status, Ok(Response::Status { demo, database, startup_error, operator })) => {
                 self.status_known = true;
                 self.database = database;
+                self.demo = demo;
                 self.startup_error = startup_error;
                 self.session = operator.map(Session::new);
             }
@@ -333,18 +337,22 @@ fn top_bar_ui(
     ui: &mut egui::Ui,
     lang: Lang,
     op: &OperatorInfo,
-    database: Option<&DatabaseInfo>,
+    database: Option<(&DatabaseInfo, bool)>,
     outbox: &mut Outbox,
 ) {
     egui::Panel::top("top_bar").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.heading(T::AppTitle.text(lang));
+            // Nobody should take demo data for customers' data, or the reverse.
+            if database.is_some_and(|(_, demo)| demo) {
+                ui.colored_label(ui.visuals().warn_fg_color, T::DemoDatabase.text(lang));
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button(T::LogOut.text(lang)).clicked() {
                     outbox.send(Purpose::Logout, Request::Logout);
                 }
                 ui.label(format!("{} · {}", op.display_name, role_text(op.role).text(lang)));
-                if let Some(db) = database {
+                if let Some((db, _)) = database {
                     ui.weak(format!("{} · {}", db.kind, db.location));
                 }
             });

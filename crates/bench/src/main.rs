@@ -170,9 +170,9 @@ async fn search(
     queries: usize,
     users: usize,
 ) -> Result<(), String> {
-    let mut session = Session::default();
+    let session = Session::default();
     let login = Request::Login { username: "cs1".into(), password: seed::DEMO_PASSWORD.into() };
-    services.handle(&mut session, login, Utc::now()).await.map_err(|e| e.to_string())?;
+    services.handle(&session, login, Utc::now()).await.map_err(|e| e.to_string())?;
     let kinds: [(&str, &Vec<String>); 5] = [
         ("phone", &samples.phone),
         ("user id", &samples.user_id),
@@ -187,9 +187,8 @@ async fn search(
         for i in 0..queries {
             let term = &terms[(i * 7919) % terms.len()];
             let t = Instant::now();
-            let reply = services
-                .handle(&mut session, Request::SearchCustomers { query: term.clone() }, Utc::now())
-                .await;
+            let reply =
+                services.handle(&session, Request::SearchCustomers { query: term.clone() }, Utc::now()).await;
             times.push(t.elapsed());
             if matches!(reply, Ok(Response::Customers(rows)) if !rows.is_empty()) {
                 hits += 1;

@@ -238,9 +238,9 @@ pub async fn queue(
     }
     println!("{kind}: wrote {made} cases in {:.1} s", t.elapsed().as_secs_f64());
 
-    let mut session = Session::default();
+    let session = Session::default();
     let login = Request::Login { username: "cs1".into(), password: service::seed::DEMO_PASSWORD.into() };
-    services.handle(&mut session, login, Utc::now()).await.map_err(|e| e.to_string())?;
+    services.handle(&session, login, Utc::now()).await.map_err(|e| e.to_string())?;
     let filters: Vec<(&str, QueueFilter)> = vec![
         ("active, risk desc", QueueFilter::default()),
         (
@@ -274,7 +274,7 @@ pub async fn queue(
             }
             let req = RecycledRequest::Queue { filter: filter.clone(), after: cursor, limit: 50 };
             let t = Instant::now();
-            let reply = services.handle(&mut session, req, Utc::now()).await.map_err(|e| e.to_string())?;
+            let reply = services.handle(&session, req, Utc::now()).await.map_err(|e| e.to_string())?;
             times.push(t.elapsed());
             let Response::Queue(page) = reply else { return Err("unexpected reply".into()) };
             cursor = page.next;

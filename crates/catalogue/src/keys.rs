@@ -10,7 +10,7 @@ catalogue! {
     LogOut => "退出登录", "Log out";
     LoggingIn => "正在登录…", "Logging in…";
     Loading => "加载中…", "Loading…";
-    WrongPassword => "用户名或密码错误，还可尝试 {n} 次", "Wrong username or password; {n} attempts left";
+    WrongPassword => "用户名或密码错误（连续错误 {n} 次将锁定 {m} 分钟）", "Wrong username or password ({n} failures in a row lock the operator for {m} minutes)";
     OperatorLocked => "该操作员已锁定，请于 {until} 后再试或联系管理员", "Operator locked until {until}; try later or ask an admin";
     SessionExpired => "长时间未操作，会话已超时，请重新登录", "Session timed out after inactivity; please log in again";
     NotLoggedIn => "请先登录", "Please log in";
@@ -263,7 +263,7 @@ catalogue! {
     SaveSettings => "保存设置", "Save settings";
     UnblockPhone => "原用户现用手机号", "Old user's current number";
     RequestUnblock => "申请解除短信封禁", "Ask to lift the SMS block";
-    UnblockPending => "{by} 已申请解除短信封禁（运营商核验通过），等待复核", "{by} asked to lift the SMS block (carrier check passed); waiting for a checker";
+    UnblockPending => "{by} 已申请解除短信封禁并以 {phone} 为登录手机号（运营商核验通过），等待复核", "{by} asked to lift the SMS block with {phone} as the login (carrier check passed); waiting for a checker";
     ApproveUnblock => "批准解除封禁", "Approve lifting the block";
     // Typed codes from the backend (see words.rs).
     ConflictReason => "无法执行：{reason}", "Cannot do that: {reason}";
@@ -493,4 +493,27 @@ catalogue! {
     TgtName => "姓名", "name";
     TgtIdNumber => "证件号", "ID number";
     TgtEmail => "邮箱", "email";
+    ConflictChanged => "案件已被他人改动，请刷新后再操作", "the case changed meanwhile; reload it and try again";
+    SettingsPending => "{by} 提议把四眼规则改为：{rule}。需另一位主管批准后生效。", "{by} proposed changing the four-eyes rule to: {rule}. It takes effect once another supervisor approves.";
+    FourEyesAboveShort => "余额不低于 {yuan} 元才需要复核", "a checker only at or above {yuan} yuan";
+    ApproveSettings => "批准四眼规则变更", "Approve the four-eyes change";
+    ActSettingsPropose => "提议变更四眼规则", "proposed a four-eyes change";
+    ActSettingsApprove => "批准四眼规则变更", "approved a four-eyes change";
+    ActSettingsApproveRefused => "四眼规则变更被拒（提议人不能批准自己）", "four-eyes change refused (maker is checker)";
+    TakeCheckpoint => "生成检查点", "Take a checkpoint";
+    Checkpoints => "已保存的检查点（每行 序号:哈希）", "Kept checkpoints (one seq:hash a line)";
+    CheckpointTaken => "检查点（请保存在数据库之外，如打印或存入另一系统；以后校验时粘贴到上方）：", "Checkpoint (keep it outside the database, e.g. printed or in another system; paste it above when verifying later):";
+    BreakGap => "缺少记录（此处应为第 {n} 条）", "a row is missing (row {n} was expected here)";
+    BreakPrevHash => "与前一条记录的哈希不衔接", "its previous-hash does not match the row before it";
+    BreakEdited => "内容与哈希不符（被改动）", "its content does not match its hash (edited)";
+    BreakTailMissing => "日志末尾的记录被删除（链头记到第 {n} 条）", "rows were deleted at the end (the head vouches for row {n})";
+    BreakHeadMismatch => "链头与最后一条记录不符（链头或末尾被改写）", "the head does not match the last row (head or tail rewritten)";
+    BreakCheckpoint => "与外部保存的检查点不符（整条链被重新计算过）", "it differs from a checkpoint kept outside (the whole chain was recomputed)";
+    ActAuditCheckpoint => "生成审计检查点", "took an audit checkpoint";
+    TgtAudit => "审计日志", "audit log";
+    PiiKeyMismatch => "本机的敏感信息密钥与数据库不一致：请在本机设置与其他桌面相同的 OPS_CONSOLE_PII_KEY 后重新启动。", "This desktop's PII key does not match the database's: set the same OPS_CONSOLE_PII_KEY as the other desktops and restart.";
+    ActKeyCheckSet => "登记敏感信息密钥校验值", "recorded the PII key check value";
+    DemoDatabase => "演示数据库 · 数据均为虚构", "Demo database · made-up data";
+    ActDemoMarked => "标记为演示数据库", "marked the database as a demo";
+    GatewaysMissing => "未配置运营商与银行接口：请设置 OPS_CONSOLE_CARRIER_URL 和 OPS_CONSOLE_BANK_URL（或仅在测试时加 --simulate-gateways）后重新启动。", "The carrier and bank gateways are not configured: set OPS_CONSOLE_CARRIER_URL and OPS_CONSOLE_BANK_URL (or, for testing only, --simulate-gateways) and restart.";
 }

@@ -5,6 +5,7 @@
 use crate::{Lang, T, fill};
 use chrono::{DateTime, FixedOffset, Utc};
 use domain::api::{GatewayProblem, GatewayService};
+use domain::audit::BreakReason;
 use domain::auth::Permission;
 use domain::cases::{BulkSkip, CaseDecision, Decided, LineError, Party, SkipReason, TimelineEvent};
 use domain::id_number::IdNumberError;
@@ -30,8 +31,8 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
     match e {
         ApiError::NotLoggedIn => t(T::NotLoggedIn).to_owned(),
         ApiError::SessionExpired => t(T::SessionExpired).to_owned(),
-        ApiError::InvalidCredentials { remaining_attempts } => {
-            fill(t(T::WrongPassword), &[("n", remaining_attempts)])
+        ApiError::InvalidCredentials { max_failures, lock_minutes } => {
+            fill(t(T::WrongPassword), &[("n", max_failures), ("m", lock_minutes)])
         }
         ApiError::OperatorLocked { until } => fill(t(T::OperatorLocked), &[("until", &fmt_time(*until))]),
         ApiError::Forbidden { permission } => {
@@ -60,6 +61,8 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
             fill(t(T::DbCorrupt), &[("path", path), ("reason", reason)])
         }
         ApiError::Database { message } => fill(t(T::DbError), &[("message", message)]),
+        ApiError::PiiKeyMismatch => t(T::PiiKeyMismatch).to_owned(),
+        ApiError::GatewaysMissing => t(T::GatewaysMissing).to_owned(),
         ApiError::Unavailable { message } => fill(t(T::Unavailable), &[("message", message)]),
     }
 }
@@ -106,6 +109,7 @@ pub fn field_text(field: &str, lang: Lang) -> String {
         "carrier" => T::FieldCarrier,
         "province" => T::FieldProvince,
         "csv" => T::FieldCsv,
+        "older_than_hours" => T::FilterOlderHours,
         other => return other.to_owned(),
     };
     key.text(lang).to_owned()
@@ -196,6 +200,7 @@ pub fn conflict_text(c: &Conflict, lang: Lang) -> String {
         Conflict::CarrierStepNotPassed => t(T::ConflictCarrierStep),
         Conflict::ChecksNotPassed => t(T::ConflictChecksNotPassed),
         Conflict::OthersWizard => t(T::ConflictOthersWizard),
+        Conflict::Changed => t(T::ConflictChanged),
         Conflict::Exists { entity } => fill(&t(T::ConflictExists), &[("entity", &t(entity_text(*entity)))]),
     }
 }
@@ -313,7 +318,9 @@ pub fn hook_reason_text(r: HookReason, lang: Lang) -> String {
     match r {
         HookReason::Free => t(T::HookFree),
         HookReason::BoundToAnotherUser => t(T::HookBoundToOther),
-        HookReason::SmsResetBlocked => t(T::HookSmsBlocked),
+        HookReason::SmsResetBlocked { decision: d } => {
+            t(T::HookSmsBlocked) + &in_parens(d.map(|d| t(decision(d))), lang)
+        }
         HookReason::NoLoginPhone => t(T::HookNoLoginPhone),
         HookReason::UnderReview => t(T::HookUnderReview),
         HookReason::NotReassigned => fill(&t(T::HookCarrier), &[("answer", &t(T::TwiceNotReassigned))]),
@@ -512,6 +519,19 @@ pub fn decided_text(d: &Decided, lang: Lang) -> String {
     )
 }
 
+/// Why the audit chain fails to verify.
+pub fn break_text(r: &BreakReason, lang: Lang) -> String {
+    let t = |k: T| k.text(lang).to_owned();
+    match r {
+        BreakReason::Gap { expected } => fill(&t(T::BreakGap), &[("n", expected)]),
+        BreakReason::PrevHash => t(T::BreakPrevHash),
+        BreakReason::Edited => t(T::BreakEdited),
+        BreakReason::TailMissing { head_seq } => fill(&t(T::BreakTailMissing), &[("n", head_seq)]),
+        BreakReason::HeadMismatch => t(T::BreakHeadMismatch),
+        BreakReason::Checkpoint => t(T::BreakCheckpoint),
+    }
+}
+
 /// Why a bulk action skipped a case.
 pub fn skip_text(s: &BulkSkip, lang: Lang) -> String {
     let t = |k: T| k.text(lang).to_owned();
@@ -545,6 +565,8 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "case.view" => T::ActCaseView,
         "customer.view" => T::ActCustomerView,
         "demo.seed" => T::ActDemoSeed,
+        "pii.key_check_set" => T::ActKeyCheckSet,
+        "demo.marked" => T::ActDemoMarked,
         "evidence.export" => T::ActEvidenceExport,
         "force_unbind.bank_check" => T::ActFuBankCheck,
         "force_unbind.carrier_check" => T::ActFuCarrierCheck,
@@ -559,9 +581,13 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "queue.view_saved" => T::ActQueueViewSaved,
         "session.expired" => T::ActSessionExpired,
         "settings.update" => T::ActSettingsUpdate,
+        "settings.propose" => T::ActSettingsPropose,
+        "settings.approve" => T::ActSettingsApprove,
+        "settings.approve_refused" => T::ActSettingsApproveRefused,
         "sms_unblock.approve" => T::ActSmsUnblockApprove,
         "sms_unblock.check_failed" => T::ActSmsUnblockCheckFailed,
         "sms_unblock.request" => T::ActSmsUnblockRequest,
+        "audit.checkpoint" => T::ActAuditCheckpoint,
         other => return other.to_owned(),
     };
     key.text(lang).to_owned()
@@ -584,6 +610,7 @@ pub fn audit_target_text(target: &str, lang: Lang) -> String {
         "cases" => T::TgtCases,
         "pii.key" => T::TgtPiiKey,
         "customer_name" => T::TgtName,
+        "audit" => T::TgtAudit,
         "id_number" => T::TgtIdNumber,
         "email" => T::TgtEmail,
         _ => return target.to_owned(),

@@ -66,12 +66,63 @@ pub fn expected_hash(r: &AuditRecord) -> String {
 
 /// Where and why a chain fails to verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("audit chain broken at row {seq}: {reason}")]
+#[error("audit chain broken at row {seq}: {reason:?}")]
 pub struct ChainBreak {
     /// The first row that does not verify.
     pub seq: i64,
-    /// What is wrong with it.
-    pub reason: String,
+    /// What is wrong with it, as a code.
+    pub reason: BreakReason,
+}
+
+/// Why a chain fails to verify (the UI words it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BreakReason {
+    /// A row is missing or out of order: this one was expected.
+    Gap {
+        /// The sequence number expected here.
+        expected: i64,
+    },
+    /// Its previous-hash is not the hash of the row before it.
+    PrevHash,
+    /// Its content does not match its hash: edited.
+    Edited,
+    /// The head says the log is longer: rows were deleted at the end.
+    TailMissing {
+        /// The last sequence number the head vouches for.
+        head_seq: i64,
+    },
+    /// The head's hash is not the last row's: the head or the tail was rewritten.
+    HeadMismatch,
+    /// The row's hash differs from a checkpoint kept outside the database: the whole
+    /// chain was recomputed by someone with owner rights.
+    Checkpoint,
+}
+
+/// A row's sequence number and hash, exported by an auditor and kept outside the
+/// database (printed, mailed, in another system). Later verifications check that
+/// the row still has that hash, which a rewrite of the whole chain cannot keep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditCheckpoint {
+    /// The row.
+    pub seq: i64,
+    /// Its hash (64 hex digits).
+    pub hash: String,
+}
+
+impl AuditCheckpoint {
+    /// The text an auditor keeps: `seq:hash`.
+    pub fn to_text(&self) -> String {
+        format!("{}:{}", self.seq, self.hash)
+    }
+
+    /// Parses `seq:hash` (spaces around either part allowed).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (seq, hash) = text.trim().split_once(':')?;
+        let hash = hash.trim().to_ascii_lowercase();
+        let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        Some(Self { seq: seq.trim().parse().ok().filter(|s| *s > 0)?, hash: Some(hash).filter(|_| hex)? })
+    }
 }
 
 /// Verifies consecutive rows against the chain so far. Feed pages in order;
@@ -80,29 +131,54 @@ pub struct ChainBreak {
 pub struct ChainVerifier {
     last_seq: i64,
     last_hash: String,
+    checkpoints: std::collections::BTreeMap<i64, String>,
 }
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { last_seq: 0, last_hash: GENESIS_HASH.to_owned() }
+        Self { last_seq: 0, last_hash: GENESIS_HASH.to_owned(), checkpoints: Default::default() }
     }
 }
 
 impl ChainVerifier {
+    /// A verifier that also checks rows against checkpoints kept outside the database.
+    pub fn with_checkpoints(checkpoints: &[AuditCheckpoint]) -> Self {
+        let checkpoints = checkpoints.iter().map(|c| (c.seq, c.hash.clone())).collect();
+        Self { checkpoints, ..Self::default() }
+    }
+
     /// Checks the next row.
     pub fn push(&mut self, r: &AuditRecord) -> Result<(), ChainBreak> {
-        let fail = |reason: String| ChainBreak { seq: r.seq, reason };
+        let fail = |reason: BreakReason| ChainBreak { seq: r.seq, reason };
         if r.seq != self.last_seq + 1 {
-            return Err(fail(format!("expected row {}, found row {}", self.last_seq + 1, r.seq)));
+            return Err(fail(BreakReason::Gap { expected: self.last_seq + 1 }));
         }
         if r.prev_hash != self.last_hash {
-            return Err(fail("its previous-hash does not match the row before it".to_owned()));
+            return Err(fail(BreakReason::PrevHash));
         }
         if expected_hash(r) != r.hash {
-            return Err(fail("its content does not match its hash (edited?)".to_owned()));
+            return Err(fail(BreakReason::Edited));
+        }
+        if self.checkpoints.get(&r.seq).is_some_and(|h| *h != r.hash) {
+            return Err(fail(BreakReason::Checkpoint));
         }
         self.last_seq = r.seq;
         self.last_hash.clone_from(&r.hash);
+        Ok(())
+    }
+
+    /// After the last row: the head row (kept in the same transaction as every
+    /// append) must name the last row, and no checkpoint may lie beyond it — a log
+    /// cut short at its end has no gap to show otherwise.
+    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<(), ChainBreak> {
+        let beyond = self.checkpoints.keys().copied().filter(|s| *s > self.last_seq).max();
+        let head_seq = head_seq.max(beyond.unwrap_or(0));
+        if self.last_seq < head_seq {
+            return Err(ChainBreak { seq: self.last_seq + 1, reason: BreakReason::TailMissing { head_seq } });
+        }
+        if self.last_seq > head_seq || self.last_hash != head_hash {
+            return Err(ChainBreak { seq: self.last_seq, reason: BreakReason::HeadMismatch });
+        }
         Ok(())
     }
 
@@ -163,8 +239,7 @@ mod tests {
         rows[2].action = "login.ok".into();
         let mut v = ChainVerifier::default();
         let err = rows.iter().try_for_each(|r| v.push(r)).unwrap_err();
-        assert_eq!(err.seq, 3);
-        assert!(err.reason.contains("edited"));
+        assert_eq!(err, ChainBreak { seq: 3, reason: BreakReason::Edited });
 
         let mut rows = chain(4);
         rows.remove(1);
@@ -176,5 +251,35 @@ mod tests {
         rows.swap(1, 2);
         let mut v = ChainVerifier::default();
         assert!(rows.iter().try_for_each(|r| v.push(r)).is_err());
+    }
+
+    #[test]
+    fn a_cut_tail_and_a_rewritten_chain_are_caught() {
+        let rows = chain(5);
+        let head = rows[4].hash.clone();
+        // The last two rows deleted: every remaining row verifies, the head does not.
+        let mut v = ChainVerifier::default();
+        rows[..3].iter().try_for_each(|r| v.push(r)).unwrap();
+        assert_eq!(
+            v.finish(5, &head),
+            Err(ChainBreak { seq: 4, reason: BreakReason::TailMissing { head_seq: 5 } })
+        );
+        // The whole chain recomputed after an edit: only a checkpoint kept outside shows it.
+        let checkpoint = AuditCheckpoint { seq: 2, hash: rows[1].hash.clone() };
+        assert_eq!(AuditCheckpoint::parse(&checkpoint.to_text()), Some(checkpoint.clone()));
+        let mut forged = rows.clone();
+        forged[1].actor = "mallory".into();
+        let mut prev = forged[0].hash.clone();
+        for r in &mut forged[1..] {
+            r.prev_hash = prev;
+            r.hash = expected_hash(r);
+            prev = r.hash.clone();
+        }
+        let mut plain = ChainVerifier::default();
+        forged.iter().try_for_each(|r| plain.push(r)).unwrap();
+        assert_eq!(plain.finish(5, &forged[4].hash), Ok(()), "internally consistent");
+        let mut v = ChainVerifier::with_checkpoints(&[checkpoint]);
+        let err = forged.iter().try_for_each(|r| v.push(r)).unwrap_err();
+        assert_eq!(err, ChainBreak { seq: 2, reason: BreakReason::Checkpoint });
     }
 }

@@ -110,6 +110,8 @@ pub struct CaseRowView {
     pub proposed_by: Option<String>,
     /// In the freeze window until.
     pub freeze_until: Option<DateTime<Utc>>,
+    /// Bumped on every change: a checker's approval names the version reviewed.
+    pub version: i32,
 }
 
 /// A page of the queue.
@@ -303,12 +305,23 @@ pub struct CaseDetail {
     pub decision: Option<Decided>,
     /// SMS reset blocked for the old user.
     pub sms_reset_blocked: bool,
-    /// Who asked to lift the SMS block (waiting for a checker).
-    pub sms_unblock_requested_by: Option<String>,
+    /// A request to lift the SMS block, waiting for a checker.
+    pub sms_unblock: Option<SmsUnblockRequest>,
     /// One timeline per phone, oldest first.
     pub timeline: Vec<TimelineEntry>,
     /// Hash of the evidence pack, once the case closed by force-unbind.
     pub evidence_sha256: Option<String>,
+}
+
+/// A maker's request to lift an SMS-reset block, as the checker reviews it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmsUnblockRequest {
+    /// Names exactly this request in the approval.
+    pub id: Uuid,
+    /// Maker.
+    pub by: String,
+    /// The number that becomes the login, masked.
+    pub phone_masked: String,
 }
 
 /// A case's final decision.
@@ -480,8 +493,8 @@ pub struct ImportReport {
     pub already_imported: bool,
 }
 
-/// Step 1 of force-unbind: who claims the number.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Step 1 of force-unbind: who claims the number. `Debug` is masked.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claimant {
     /// Name as on the ID card.
     pub name: String,
@@ -489,6 +502,16 @@ pub struct Claimant {
     pub id_number: String,
     /// The phone they hold.
     pub phone: String,
+}
+
+impl std::fmt::Debug for Claimant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimant")
+            .field("name", &crate::mask::name(&self.name))
+            .field("id_number", &crate::mask::id_number(&self.id_number))
+            .field("phone", &crate::mask::phone(&self.phone))
+            .finish()
+    }
 }
 
 /// Where the force-unbind wizard stands.

@@ -83,8 +83,8 @@ pub struct Tenure {
     pub status: String,
 }
 
-/// Body of a 4-element check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Body of a 4-element check. `Debug` is masked: logs never see the card or the ID.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FourElementRequest {
     /// Name.
     pub name: String,
@@ -94,6 +94,20 @@ pub struct FourElementRequest {
     pub card_number: String,
     /// Reserved phone.
     pub phone: String,
+}
+
+impl std::fmt::Debug for FourElementRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let card = &self.card_number;
+        let (bin, last4) =
+            (card.get(..6).unwrap_or(""), card.get(card.len().saturating_sub(4)..).unwrap_or(""));
+        f.debug_struct("FourElementRequest")
+            .field("name", &domain::mask::name(&self.name))
+            .field("id_number", &domain::mask::id_number(&self.id_number))
+            .field("card_number", &domain::mask::card(bin, last4, card.len()))
+            .field("phone", &domain::mask::phone(&self.phone))
+            .finish()
+    }
 }
 
 /// Answer of a 4-element check.

@@ -75,6 +75,7 @@ impl Host {
                     .map_err(|e| ApiError::from(gateway_error(GatewayService::Carrier, e)))?;
                 let bank: Arc<dyn BankGateway> = HttpBankGateway::new(bank)
                     .map_err(|e| ApiError::from(gateway_error(GatewayService::Bank, e)))?;
+                check_pii_key(store.as_ref(), &vault, now).await?;
                 let services = Services::new(store, vault, LoginPolicy::default())
                     .with_workflow(Workflow::new(Some(carrier), Some(bank), options.evidence_dir.clone()));
                 if let Some(users) = options.demo_users {
@@ -102,13 +103,47 @@ impl Host {
     }
 
     /// Handles a request for this desktop's session.
-    pub async fn handle(&mut self, req: Request, now: DateTime<Utc>) -> Result<Response, ApiError> {
+    /// `&self`: requests of one desktop run side by side (a slow gateway call does
+    /// not hold up the others); the session serialises only its own state.
+    pub async fn handle(&self, req: Request, now: DateTime<Utc>) -> Result<Response, ApiError> {
         match &self.services {
-            Ok(services) => services.handle(&mut self.session, req, now).await,
-            Err(e) if req == Request::Status => {
-                Ok(Response::Status { database: None, startup_error: Some(e.clone()), operator: None })
-            }
+            Ok(services) => services.handle(&self.session, req, now).await,
+            Err(e) if req == Request::Status => Ok(Response::Status {
+                demo: false,
+                database: None,
+                startup_error: Some(e.clone()),
+                operator: None,
+            }),
             Err(e) => Err(ApiError::Unavailable { message: e.to_string() }),
+        }
+    }
+}
+
+/// Settings key of the PII key's check value.
+const KEY_CHECK: &str = "pii.key_check";
+
+/// Every desktop of one database must seal and hash PII with the same key: a
+/// different key would silently break the same-person check and split attempt
+/// budgets. The database keeps a check value (a keyed hash of a constant, which
+/// tells nothing about the key); a desktop with another key refuses to start.
+async fn check_pii_key(
+    store: &dyn store::Store,
+    vault: &PiiVault,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let check = vault.keyed_hash("ops-console pii key check v1");
+    match store.setting(KEY_CHECK).await.map_err(crate::error::store_error)? {
+        Some(stored) if stored == check => Ok(()),
+        Some(_) => Err(ApiError::PiiKeyMismatch),
+        None => {
+            let audit = store::NewAudit::new(
+                now,
+                domain::audit::SYSTEM_ACTOR,
+                "pii.key_check_set",
+                "database",
+                serde_json::json!({}),
+            );
+            store.swap_setting(KEY_CHECK, None, &check, audit).await.map_err(crate::error::store_error)
         }
     }
 }

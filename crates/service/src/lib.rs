@@ -20,7 +20,7 @@ mod vault;
 pub use error::ServiceError;
 pub use host::{GatewaySetup, Host, HostOptions, default_database_url, load_or_create_vault};
 pub use password::{hash_password, verify_password};
-pub use recycle::{HookDecision, RecycledService, Workflow};
+pub use recycle::{HookDecision, Workflow};
 pub use services::{Services, Session};
 pub use store::redact_url as redact_database_url;
 pub use vault::{PiiVault, VaultError};

@@ -25,6 +25,7 @@ pub const DEMO_OPERATORS: &[(&str, &str, Role)] = &[
     ("cs2", "客服二号 李强", Role::CsAgent),
     ("fin1", "财务复核 赵敏", Role::FinanceReviewer),
     ("sup1", "主管 陈静", Role::Supervisor),
+    ("sup2", "主管 刘洋", Role::Supervisor),
     ("aud1", "稽核 周涛", Role::Auditor),
     ("admin", "系统管理员", Role::Admin),
 ];
@@ -465,12 +466,34 @@ pub async fn generate_into(
     Ok((customers, written, records))
 }
 
-/// First run: demo operators, and `users` demo users if the database has no customers.
+/// Settings key that marks a demo database.
+pub const DEMO_KEY: &str = "demo";
+
+/// Whether the database is a demo database (the title bar says so).
+pub async fn is_demo(services: &Services) -> crate::error::Result<bool> {
+    Ok(services.store().setting(DEMO_KEY).await?.as_deref() == Some("true"))
+}
+
+/// Demo data goes only into a demo database: one marked as such, a new empty one
+/// (marked now), or one made by an earlier console whose only operators are the
+/// demo operators. A database with any real operator never gets demo operators or
+/// demo customers, whatever the options say. Returns whether it is a demo database.
 pub async fn seed_demo_if_empty(
     services: &Services,
     users: usize,
     now: DateTime<Utc>,
-) -> crate::error::Result<()> {
+) -> crate::error::Result<bool> {
+    if !is_demo(services).await? {
+        let names = services.store().operator_usernames().await?;
+        let only_demo = names.iter().all(|n| DEMO_OPERATORS.iter().any(|(demo, _, _)| demo == n));
+        let fresh = names.is_empty() && services.store().count_customers().await? == 0;
+        if !(fresh || (only_demo && !names.is_empty())) {
+            tracing::info!("not a demo database: no demo data");
+            return Ok(false);
+        }
+        let audit = NewAudit::new(now, "system", "demo.marked", "database", json!({}));
+        services.store().swap_setting(DEMO_KEY, None, "true", audit).await?;
+    }
     ensure_demo_operators(services, now).await?;
     if services.store().count_customers().await? == 0 {
         let (customers, users, records) = generate_into(services, DEMO_SEED, users, demo_anchor()).await?;
@@ -498,7 +521,7 @@ pub async fn seed_demo_if_empty(
         .await?;
         tracing::info!(customers, users, cases = report.cases_opened, "seeded demo data");
     }
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]

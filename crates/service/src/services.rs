@@ -5,8 +5,9 @@ use crate::password::verify_password;
 use crate::recycle::{HookDecision, RecycledService, Workflow};
 use crate::vault::PiiVault;
 use chrono::{DateTime, Duration, Utc};
-use domain::audit::{AuditVerification, ChainVerifier, SYSTEM_ACTOR};
+use domain::audit::{AuditCheckpoint, AuditVerification, ChainVerifier, SYSTEM_ACTOR};
 use domain::auth::{LoginPolicy, OperatorInfo, Permission, Role};
+use domain::recycle::RecycleSettings;
 use domain::{ApiError, InputProblem, Request, Response};
 use serde_json::json;
 use std::sync::Arc;
@@ -28,16 +29,34 @@ fn dummy_hash() -> &'static str {
 
 /// One desktop's login state. Lives in the backend host (Tauri state or the
 /// in-process backend), never in the UI, so the UI cannot forge it.
+///
+/// Its lock is held only to read or change the state, never across a database or
+/// gateway call: a slow bank answer must not freeze the desktop's other requests.
 #[derive(Debug, Default)]
 pub struct Session {
-    operator: Option<(OperatorInfo, DateTime<Utc>)>,
+    operator: parking_lot::Mutex<Option<(OperatorInfo, DateTime<Utc>)>>,
 }
 
 impl Session {
     /// The logged-in operator, if any (without checking idleness).
-    pub fn operator(&self) -> Option<&OperatorInfo> {
-        self.operator.as_ref().map(|(op, _)| op)
+    pub fn operator(&self) -> Option<OperatorInfo> {
+        self.operator.lock().as_ref().map(|(op, _)| op.clone())
     }
+
+    fn start(&self, op: OperatorInfo, now: DateTime<Utc>) {
+        *self.operator.lock() = Some((op, now));
+    }
+
+    fn end(&self) -> Option<OperatorInfo> {
+        self.operator.lock().take().map(|(op, _)| op)
+    }
+}
+
+/// What `authorize` found, decided under the session's lock and acted on after it.
+enum Access {
+    Granted(OperatorInfo),
+    Expired(OperatorInfo),
+    Denied(OperatorInfo),
 }
 
 /// The services over one store: the dispatcher, the session and customer services,
@@ -65,9 +84,15 @@ impl Services {
         self
     }
 
-    /// The recycled-number service (hooks, settings, screening).
-    pub fn recycled(&self) -> &RecycledService {
+    /// The recycled-number service. Crate-private: its requests must pass the
+    /// dispatcher's session and permission check.
+    pub(crate) fn recycled(&self) -> &RecycledService {
         &self.recycled
+    }
+
+    /// The recycled-number workflow settings in force.
+    pub async fn recycle_settings(&self) -> Result<RecycleSettings, ApiError> {
+        Ok(self.recycled.settings().await?)
     }
 
     /// Service hook for the registration backend: may `phone` register at `at`?
@@ -94,31 +119,33 @@ impl Services {
     /// and only here.
     pub async fn handle(
         &self,
-        session: &mut Session,
+        session: &Session,
         req: impl Into<Request>,
         now: DateTime<Utc>,
     ) -> Result<Response, ApiError> {
         self.dispatch(session, req.into(), now).await.map_err(ApiError::from)
     }
 
-    async fn dispatch(&self, session: &mut Session, req: Request, now: DateTime<Utc>) -> Result<Response> {
-        if let Some(permission) = req.permission() {
-            self.authorize(session, permission, req.name(), now).await?;
-        }
-        let actor = session.operator().map_or(SYSTEM_ACTOR.to_owned(), |op| op.username.clone());
+    async fn dispatch(&self, session: &Session, req: Request, now: DateTime<Utc>) -> Result<Response> {
+        let operator = match req.permission() {
+            Some(permission) => Some(self.authorize(session, permission, &req, now).await?),
+            None => None,
+        };
+        let actor = operator.as_ref().map_or(SYSTEM_ACTOR.to_owned(), |op| op.username.clone());
         match req {
             Request::Status => Ok(Response::Status {
+                demo: crate::seed::is_demo(self).await?,
                 database: Some(self.store.info()),
                 startup_error: None,
-                operator: session.operator().cloned(),
+                operator: session.operator(),
             }),
             Request::Login { username, password } => {
                 let op = self.login(&username, &password, now).await?;
-                session.operator = Some((op.clone(), now));
+                session.start(op.clone(), now);
                 Ok(Response::LoggedIn(op))
             }
             Request::Logout => {
-                if let Some((op, _)) = session.operator.take() {
+                if let Some(op) = session.end() {
                     let audit = NewAudit::new(
                         now,
                         &op.username,
@@ -146,8 +173,15 @@ impl Services {
             Request::AuditLog { before_seq, limit } => Ok(Response::AuditPage(
                 self.store.audit_page(before_seq, limit.clamp(1, MAX_PAGE_ROWS)).await?,
             )),
-            Request::VerifyAudit => Ok(Response::AuditVerified(self.verify_audit().await?)),
-            Request::Recycled(r) => self.recycled.handle(&actor, r, now).await,
+            Request::VerifyAudit { checkpoints } => {
+                Ok(Response::AuditVerified(self.verify_audit(&checkpoints).await?))
+            }
+            Request::AuditCheckpoint => Ok(Response::Checkpoint(self.audit_checkpoint(&actor, now).await?)),
+            Request::Recycled(r) => {
+                // A request with a permission has passed `authorize`, which returned the operator.
+                let op = operator.ok_or(ApiError::NotLoggedIn)?;
+                self.recycled.handle(&op, r, now).await
+            }
         }
     }
 
@@ -155,35 +189,49 @@ impl Services {
     /// expiries are audited: both are security events.
     async fn authorize(
         &self,
-        session: &mut Session,
+        session: &Session,
         permission: Permission,
-        request: &str,
+        request: &Request,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        let Some((op, last_activity)) = &mut session.operator else {
-            return Err(ApiError::NotLoggedIn.into());
+    ) -> Result<OperatorInfo> {
+        let idle = Duration::minutes(self.policy.idle_timeout_minutes);
+        let access = {
+            let mut state = session.operator.lock();
+            let Some((op, last_activity)) = state.as_mut() else {
+                return Err(ApiError::NotLoggedIn.into());
+            };
+            if now - *last_activity > idle {
+                let op = op.clone();
+                *state = None;
+                Access::Expired(op)
+            } else if !op.role.allows(permission) {
+                Access::Denied(op.clone())
+            } else {
+                // Polling a job's progress is not the operator at work: it must not
+                // keep an unattended desktop's session alive.
+                if request.is_activity() {
+                    *last_activity = now;
+                }
+                Access::Granted(op.clone())
+            }
         };
-        if now - *last_activity > Duration::minutes(self.policy.idle_timeout_minutes) {
-            let username = op.username.clone();
-            session.operator = None;
-            let audit =
-                NewAudit::new(now, &username, "session.expired", format!("operator:{username}"), json!({}));
-            self.store.append_audit(audit).await?;
-            return Err(ApiError::SessionExpired.into());
+        match access {
+            Access::Granted(op) => Ok(op),
+            Access::Expired(op) => {
+                let target = format!("operator:{}", op.username);
+                let audit = NewAudit::new(now, &op.username, "session.expired", target, json!({}));
+                self.store.append_audit(audit).await?;
+                Err(ApiError::SessionExpired.into())
+            }
+            Access::Denied(op) => {
+                let detail = json!({ "request": request.name(), "permission": permission });
+                let target = format!("operator:{}", op.username);
+                self.store
+                    .append_audit(NewAudit::new(now, &op.username, "access.denied", target, detail))
+                    .await?;
+                Err(ApiError::Forbidden { permission }.into())
+            }
         }
-        if !op.role.allows(permission) {
-            let audit = NewAudit::new(
-                now,
-                &op.username,
-                "access.denied",
-                format!("operator:{}", op.username),
-                json!({ "request": request, "permission": permission }),
-            );
-            self.store.append_audit(audit).await?;
-            return Err(ApiError::Forbidden { permission }.into());
-        }
-        *last_activity = now;
-        Ok(())
     }
 
     async fn login(&self, username: &str, password: &str, now: DateTime<Utc>) -> Result<OperatorInfo> {
@@ -192,52 +240,44 @@ impl Services {
             return Err(invalid("username", InputProblem::Required));
         }
         let target = format!("operator:{}", username.chars().take(64).collect::<String>());
+        let wrong = || ApiError::InvalidCredentials {
+            max_failures: self.policy.max_failures,
+            lock_minutes: self.policy.lock_minutes,
+        };
         let Some(op) = self.store.operator_by_username(username).await? else {
+            // As slow as a real check, and the same answer: nothing tells who exists.
             let pw = password.to_owned();
             let _ = tokio::task::spawn_blocking(move || verify_password(&pw, dummy_hash())).await;
-            let audit = NewAudit::new(
-                now,
-                SYSTEM_ACTOR,
-                "login.failed",
-                target,
-                json!({ "reason": "unknown_operator" }),
-            );
-            self.store.append_audit(audit).await?;
-            return Err(ApiError::InvalidCredentials { remaining_attempts: self.policy.max_failures }.into());
+            let detail = json!({ "reason": "unknown_operator" });
+            self.store.append_audit(NewAudit::new(now, SYSTEM_ACTOR, "login.failed", target, detail)).await?;
+            return Err(wrong().into());
         };
-        if let Some(until) = op.locked_until.filter(|until| *until > now) {
+        let role = Role::parse(&op.role).ok_or_else(|| ApiError::Database {
+            message: format!("operator {} has unknown role {}", op.username, op.role),
+        })?;
+        // The attempt is counted before the password is checked (and refused if locked),
+        // so parallel guesses each take a place in the count.
+        let lock_until = now + Duration::minutes(self.policy.lock_minutes);
+        let max = i32::try_from(self.policy.max_failures).unwrap_or(i32::MAX);
+        let Some(failed) = self.store.reserve_login_attempt(op.id, max, lock_until, now).await? else {
+            let until = self.store.operator_by_username(username).await?.and_then(|o| o.locked_until);
+            let until = until.filter(|u| *u > now).unwrap_or(lock_until);
             let audit =
                 NewAudit::new(now, SYSTEM_ACTOR, "login.refused_locked", target, json!({ "until": until }));
             self.store.append_audit(audit).await?;
             return Err(ApiError::OperatorLocked { until }.into());
-        }
-        let role = Role::parse(&op.role).ok_or_else(|| ApiError::Database {
-            message: format!("operator {} has unknown role {}", op.username, op.role),
-        })?;
+        };
         let (pw, phc) = (password.to_owned(), op.password_hash.clone());
         let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
         if !matches {
-            let failed = op.failed_attempts.saturating_add(1);
-            let lock = (failed as u32 >= self.policy.max_failures)
-                .then(|| now + Duration::minutes(self.policy.lock_minutes));
-            let (action, detail) = match lock {
-                Some(until) => ("login.locked", json!({ "failed_attempts": failed, "until": until })),
-                None => ("login.failed", json!({ "failed_attempts": failed })),
+            let locked = failed >= max;
+            let (action, detail) = if locked {
+                ("login.locked", json!({ "failed_attempts": failed, "until": lock_until }))
+            } else {
+                ("login.failed", json!({ "failed_attempts": failed }))
             };
-            let update = LoginUpdate {
-                operator_id: op.id,
-                failed_attempts: if lock.is_some() { 0 } else { failed },
-                locked_until: lock,
-                last_login_at: None,
-            };
-            self.store.record_login(update, NewAudit::new(now, SYSTEM_ACTOR, action, target, detail)).await?;
-            return Err(match lock {
-                Some(until) => ApiError::OperatorLocked { until },
-                None => ApiError::InvalidCredentials {
-                    remaining_attempts: self.policy.max_failures.saturating_sub(failed as u32),
-                },
-            }
-            .into());
+            self.store.append_audit(NewAudit::new(now, SYSTEM_ACTOR, action, target, detail)).await?;
+            return Err(if locked { ApiError::OperatorLocked { until: lock_until } } else { wrong() }.into());
         }
         let update = LoginUpdate {
             operator_id: op.id,
@@ -245,28 +285,39 @@ impl Services {
             locked_until: None,
             last_login_at: Some(now),
         };
-        self.store
-            .record_login(
-                update,
-                NewAudit::new(now, &op.username, "login.ok", target, json!({ "role": role })),
-            )
-            .await?;
+        let audit = NewAudit::new(now, &op.username, "login.ok", target, json!({ "role": role }));
+        self.store.record_login(update, audit).await?;
         Ok(OperatorInfo { id: op.id, username: op.username, display_name: op.display_name, role })
     }
 
-    /// Verifies the whole chain, page by page.
-    pub async fn verify_audit(&self) -> Result<AuditVerification> {
-        let mut verifier = ChainVerifier::default();
-        loop {
+    /// Verifies the whole chain page by page up to the head read first (rows appended
+    /// meanwhile wait for the next run), then the head itself and the checkpoints.
+    pub async fn verify_audit(&self, checkpoints: &[AuditCheckpoint]) -> Result<AuditVerification> {
+        let (head_seq, head_hash) = self.store.audit_head().await?;
+        let mut verifier = ChainVerifier::with_checkpoints(checkpoints);
+        let verdict =
+            |v: &ChainVerifier, first_break| AuditVerification { rows: v.verified_rows(), first_break };
+        while verifier.verified_rows() < head_seq {
             let page = self.store.audit_after(verifier.verified_rows(), VERIFY_PAGE_ROWS).await?;
-            if page.is_empty() {
-                return Ok(AuditVerification { rows: verifier.verified_rows(), first_break: None });
-            }
-            for row in &page {
+            let Some(last) = page.last().map(|r| r.seq) else { break };
+            for row in page.iter().filter(|r| r.seq <= head_seq) {
                 if let Err(brk) = verifier.push(row) {
-                    return Ok(AuditVerification { rows: verifier.verified_rows(), first_break: Some(brk) });
+                    return Ok(verdict(&verifier, Some(brk)));
                 }
             }
+            if last >= head_seq {
+                break;
+            }
         }
+        Ok(verdict(&verifier, verifier.finish(head_seq, &head_hash).err()))
+    }
+
+    /// The head as a checkpoint for the auditor to keep outside the database; audited.
+    async fn audit_checkpoint(&self, actor: &str, now: DateTime<Utc>) -> Result<AuditCheckpoint> {
+        let (seq, hash) = self.store.audit_head().await?;
+        let checkpoint = AuditCheckpoint { seq, hash };
+        let detail = json!({ "seq": checkpoint.seq, "hash": checkpoint.hash });
+        self.store.append_audit(NewAudit::new(now, actor, "audit.checkpoint", "audit", detail)).await?;
+        Ok(checkpoint)
     }
 }

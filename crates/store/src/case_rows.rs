@@ -337,6 +337,32 @@ pub struct Unbind {
     pub evidence: String,
     /// Evidence pack (sha256, json) to store with the case.
     pub pack: Option<(String, String)>,
+    /// What must still hold when the unbind runs, checked in the same statement.
+    pub guard: UnbindGuard,
+}
+
+/// The rules an unbind re-checks in its own `UPDATE`, so nothing that changed between
+/// the service's read and the write can slip through.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UnbindGuard {
+    /// Who may hold the lease.
+    pub lease: LeaseRule,
+    /// The case's version the decision was made on (optimistic lock).
+    pub version: Option<i32>,
+    /// No freeze window may be running (a cancellation lets the old user reclaim).
+    pub outside_freeze: bool,
+}
+
+/// Who may hold a case's lease when it changes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum LeaseRule {
+    /// Nobody is asked (a checker approving a proposal: the lease was released).
+    #[default]
+    Any,
+    /// This operator holds a live lease.
+    HeldBy(String),
+    /// Nobody else holds a live lease (free, expired, or this operator's).
+    NotHeldByOthers(String),
 }
 
 /// What an unbind changed.

@@ -41,10 +41,20 @@ pub enum StoreError {
     Data(String),
     /// Any other driver error.
     #[error(transparent)]
-    Sqlx(#[from] sqlx::Error),
+    Sqlx(sqlx::Error),
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            // A stored value this build cannot read: name the column, never echo the value.
+            sqlx::Error::ColumnDecode { index, .. } => StoreError::Data(format!("column {index}")),
+            other => StoreError::Sqlx(other),
+        }
+    }
 }
 
 /// Whether a driver error is a uniqueness violation (SQLite 2067/1555, PostgreSQL 23505).

@@ -173,6 +173,12 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn operator_usernames(&self) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar("SELECT username FROM operators ORDER BY username")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             async fn insert_operator(&self, op: &OperatorRow, audit: NewAudit) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 let inserted = sqlx::query(
@@ -217,6 +223,37 @@ macro_rules! impl_store {
                 Self::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn reserve_login_attempt(
+                &self,
+                operator_id: Uuid,
+                max_failures: i32,
+                lock_until: DateTime<Utc>,
+                now: DateTime<Utc>,
+            ) -> Result<Option<i32>> {
+                // Every expression reads the row as it was. A lock that has run out
+                // (the WHERE lets no live one through) starts the count afresh.
+                let counted: Option<(i32,)> = sqlx::query_as(
+                    "UPDATE operators SET \
+                     failed_attempts = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_attempts + 1 END, \
+                     locked_until = CASE WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 \
+                                                    ELSE failed_attempts + 1 END) >= $2 \
+                                         THEN $3 ELSE NULL END \
+                     WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4) \
+                     RETURNING failed_attempts",
+                )
+                .bind(operator_id)
+                .bind(max_failures)
+                .bind(truncate_micros(lock_until))
+                .bind(truncate_micros(now))
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(counted.map(|(n,)| n))
+            }
+
+            async fn audit_head(&self) -> Result<(i64, String)> {
+                Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?)
             }
 
             async fn append_audit(&self, audit: NewAudit) -> Result<AuditRecord> {

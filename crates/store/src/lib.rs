@@ -40,17 +40,37 @@ pub trait Store: CaseStore + Send + Sync + 'static {
     /// Looks an operator up by login name.
     async fn operator_by_username(&self, username: &str) -> Result<Option<OperatorRow>>;
 
+    /// Every operator's login name.
+    async fn operator_usernames(&self) -> Result<Vec<String>>;
+
     /// Creates an operator.
     async fn insert_operator(&self, op: &OperatorRow, audit: NewAudit) -> Result<()>;
 
     /// Records a login attempt's effect on the operator and its audit row, atomically.
     async fn record_login(&self, update: LoginUpdate, audit: NewAudit) -> Result<()>;
 
+    /// Counts a login attempt as a failure **before** the password is checked, in one
+    /// statement, unless the operator is locked at `now` (then `None`). The attempt
+    /// that reaches `max_failures` sets the lock to `lock_until`; a correct password
+    /// then clears both through [`Store::record_login`]. Parallel guesses cannot slip
+    /// past the lock: each takes its place in the count first.
+    async fn reserve_login_attempt(
+        &self,
+        operator_id: Uuid,
+        max_failures: i32,
+        lock_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i32>>;
+
     /// Appends one audit row (for actions that change nothing else, such as a reveal).
     async fn append_audit(&self, audit: NewAudit) -> Result<AuditRecord>;
 
     /// Audit rows with `seq < before_seq` (all if `None`), newest first.
     async fn audit_page(&self, before_seq: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>>;
+
+    /// The chain's head: the last row's sequence number and hash, as every append
+    /// leaves them in the same transaction.
+    async fn audit_head(&self) -> Result<(i64, String)>;
 
     /// Audit rows with `seq > after_seq`, oldest first (for verification).
     async fn audit_after(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>>;

@@ -49,8 +49,23 @@ async fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Store>> {
         StoreError::Sqlx(e) => classify_sqlite(path, e),
         other => other,
     })?;
+    owner_only(path);
     let info = DatabaseInfo { kind: "sqlite".into(), location: path.to_owned(), schema_version: version };
     Ok(Arc::new(SqliteStore::new(pool, info)))
+}
+
+/// The database holds PII: only its owner may read it. SQLite gives the WAL and
+/// shared-memory files the database file's permissions.
+fn owner_only(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(path, error = %e, "cannot restrict the database file to its owner");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {

@@ -5,7 +5,7 @@ use crate::contract::{Outbox, Purpose, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T, audit_action_text, audit_target_text, fill};
 use crate::text::error_text;
 use crate::views::fmt_time;
-use domain::audit::{AuditRecord, AuditVerification};
+use domain::audit::{AuditCheckpoint, AuditRecord, AuditVerification};
 use domain::{ApiError, Request, Response};
 
 const PAGE_ROWS: u32 = 100;
@@ -20,6 +20,8 @@ pub enum AuditPurpose {
     },
     /// Chain verification.
     Verify,
+    /// A checkpoint of the head.
+    Checkpoint,
 }
 
 /// Audit view state.
@@ -28,6 +30,10 @@ pub struct AuditView {
     rows: Vec<AuditRecord>,
     requested: bool,
     verification: Option<AuditVerification>,
+    /// Checkpoints the auditor kept elsewhere, one `seq:hash` a line.
+    checkpoints_text: String,
+    /// The checkpoint just taken, to copy out.
+    checkpoint: Option<AuditCheckpoint>,
     error: Option<ApiError>,
 }
 
@@ -46,6 +52,7 @@ impl WorkArea for AuditView {
                 self.rows.extend(rows);
             }
             Ok(Response::AuditVerified(v)) => self.verification = Some(v),
+            Ok(Response::Checkpoint(c)) => self.checkpoint = Some(c),
             Ok(_) => {}
         }
     }
@@ -69,9 +76,15 @@ impl WorkArea for AuditView {
                 );
             }
             if ui.button(T::VerifyChain.text(lang)).clicked() {
-                outbox.send(Purpose::Audit(AuditPurpose::Verify), Request::VerifyAudit);
+                let checkpoints =
+                    self.checkpoints_text.lines().filter_map(AuditCheckpoint::parse).collect::<Vec<_>>();
+                outbox.send(Purpose::Audit(AuditPurpose::Verify), Request::VerifyAudit { checkpoints });
+            }
+            if ui.button(T::TakeCheckpoint.text(lang)).clicked() {
+                outbox.send(Purpose::Audit(AuditPurpose::Checkpoint), Request::AuditCheckpoint);
             }
         });
+        self.checkpoints_ui(ui, lang);
         match &self.verification {
             Some(AuditVerification { rows, first_break: None }) => {
                 ui.colored_label(
@@ -80,9 +93,10 @@ impl WorkArea for AuditView {
                 );
             }
             Some(AuditVerification { first_break: Some(b), .. }) => {
+                let reason = crate::i18n::break_text(&b.reason, lang);
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    fill(T::ChainBroken.text(lang), &[("seq", &b.seq), ("reason", &b.reason)]),
+                    fill(T::ChainBroken.text(lang), &[("seq", &b.seq), ("reason", &reason)]),
                 );
             }
             None => {}
@@ -96,6 +110,20 @@ impl WorkArea for AuditView {
 }
 
 impl AuditView {
+    /// Checkpoints kept outside the database, and the one just taken.
+    fn checkpoints_ui(&mut self, ui: &mut egui::Ui, lang: Lang) {
+        ui.horizontal(|ui| {
+            let label = ui.label(T::Checkpoints.text(lang));
+            let field =
+                egui::TextEdit::multiline(&mut self.checkpoints_text).desired_rows(2).desired_width(520.0);
+            ui.add(field).labelled_by(label.id);
+        });
+        if let Some(c) = &self.checkpoint {
+            ui.label(T::CheckpointTaken.text(lang));
+            ui.add(egui::Label::new(egui::RichText::new(c.to_text()).monospace()).selectable(true));
+        }
+    }
+
     /// The rows, newest first, and 加载更多.
     fn rows_ui(&self, ui: &mut egui::Ui, lang: Lang, outbox: &mut Outbox) {
         egui::ScrollArea::both().auto_shrink([false, false]).show(ui, |ui| {

@@ -9,7 +9,7 @@ use crate::text::error_text;
 use crate::views::login::language_switch_ui;
 use domain::auth::OperatorInfo;
 use domain::model::DatabaseInfo;
-use domain::recycle::{FourEyesPolicy, RecycleSettings};
+use domain::recycle::{FourEyesPolicy, RecycleSettings, SettingsProposal};
 use domain::{ApiError, RecycledRequest, Response};
 use rust_decimal::Decimal;
 
@@ -26,7 +26,10 @@ pub enum SettingsPurpose {
 /// the shell's, changed through [`ShellCommand`]s).
 #[derive(Debug, Default)]
 pub struct SettingsView {
+    /// The settings being edited (a copy of those in force until saved).
     workflow: Option<RecycleSettings>,
+    /// A four-eyes change waiting for a second supervisor.
+    pending: Option<SettingsProposal>,
     saved: bool,
     error: Option<ApiError>,
 }
@@ -37,7 +40,8 @@ impl WorkArea for SettingsView {
     fn on_reply(&mut self, purpose: SettingsPurpose, reply: Reply, _outbox: &mut Outbox) {
         match reply {
             Ok(Response::Settings(s)) => {
-                self.workflow = Some(s);
+                self.workflow = Some(s.current);
+                self.pending = s.pending;
                 self.error = None;
                 self.saved = purpose == SettingsPurpose::Save;
             }
@@ -69,6 +73,9 @@ impl WorkArea for SettingsView {
             ui.separator();
             ui.strong(ctx.t(T::WorkflowSettings));
             ui.add_enabled_ui(can.approve, |ui| workflow_ui(ui, ctx.lang, w, ctx.outbox));
+            if let Some(p) = &self.pending {
+                pending_ui(ui, ctx, p);
+            }
             if self.saved {
                 ui.label(ctx.t(T::WorkflowSaved));
             }
@@ -111,6 +118,26 @@ fn about_ui(ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
     }
 }
 
+/// A four-eyes change waiting for approval; another supervisor may approve it.
+fn pending_ui(ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, p: &SettingsProposal) {
+    let l = ctx.lang;
+    let rule = match p.settings.four_eyes {
+        FourEyesPolicy::Always => T::FourEyesAlways.text(l).to_owned(),
+        FourEyesPolicy::AboveBalance { threshold } => {
+            fill(T::FourEyesAboveShort.text(l), &[("yuan", &threshold)])
+        }
+    };
+    let warn = ui.visuals().warn_fg_color;
+    ui.colored_label(warn, fill(T::SettingsPending.text(l), &[("by", &p.by), ("rule", &rule)]));
+    if ctx.abilities.approve
+        && p.by != ctx.operator.username
+        && ui.button(T::ApproveSettings.text(l)).clicked()
+    {
+        let approve = RecycledRequest::ApproveRecycleSettings { proposal_id: p.id };
+        ctx.send(Purpose::Settings(SettingsPurpose::Save), approve);
+    }
+}
+
 fn workflow_ui(ui: &mut egui::Ui, l: Lang, w: &mut RecycleSettings, outbox: &mut Outbox) {
     // Each number is named by the label before it, for automation and screen readers.
     let number = |ui: &mut egui::Ui, key: T, value: &mut i64, range: std::ops::RangeInclusive<i64>| {
@@ -119,9 +146,9 @@ fn workflow_ui(ui: &mut egui::Ui, l: Lang, w: &mut RecycleSettings, outbox: &mut
         ui.end_row();
     };
     egui::Grid::new("workflow").num_columns(2).spacing([16.0, 6.0]).show(ui, |ui| {
-        number(ui, T::FreezeDays, &mut w.freeze_days, 0..=365);
-        number(ui, T::LeaseMinutes, &mut w.lease_minutes, 1..=480);
-        number(ui, T::SlaHours, &mut w.sla_hours, 1..=720);
+        number(ui, T::FreezeDays, &mut w.freeze_days, 0..=RecycleSettings::MAX_FREEZE_DAYS);
+        number(ui, T::LeaseMinutes, &mut w.lease_minutes, 1..=RecycleSettings::MAX_LEASE_MINUTES);
+        number(ui, T::SlaHours, &mut w.sla_hours, 1..=RecycleSettings::MAX_SLA_HOURS);
     });
     let mut always = w.four_eyes == FourEyesPolicy::Always;
     if ui.radio_value(&mut always, true, T::FourEyesAlways.text(l)).changed() {
@@ -134,7 +161,7 @@ fn workflow_ui(ui: &mut egui::Ui, l: Lang, w: &mut RecycleSettings, outbox: &mut
         }
         if let FourEyesPolicy::AboveBalance { threshold } = &mut w.four_eyes {
             let mut yuan = threshold.trunc().try_into().unwrap_or(0i64);
-            let amount = egui::DragValue::new(&mut yuan).range(0..=100_000_000);
+            let amount = egui::DragValue::new(&mut yuan).range(0..=RecycleSettings::MAX_THRESHOLD_YUAN);
             if ui.add(amount).labelled_by(above.id).changed() {
                 *threshold = Decimal::new(yuan, 0);
             }

@@ -175,6 +175,9 @@ pub enum Conflict {
     /// The wizard belongs to another operator.
     #[error("another operator's wizard")]
     OthersWizard,
+    /// The record changed since it was read (another operator acted first): reload.
+    #[error("the record changed meanwhile")]
+    Changed,
     /// A record with this key exists already.
     #[error("{entity} exists already")]
     Exists {
@@ -276,11 +279,14 @@ pub enum ApiError {
     /// The session was idle too long; log in again.
     #[error("session expired after inactivity")]
     SessionExpired,
-    /// Wrong username or password.
+    /// Wrong username or password. The same answer whether or not the username
+    /// exists: it states the lock-out rule, not a count that would tell.
     #[error("wrong username or password")]
     InvalidCredentials {
-        /// Attempts left before the operator is locked.
-        remaining_attempts: u32,
+        /// Consecutive failures that lock an operator.
+        max_failures: u32,
+        /// How long the lock lasts (minutes).
+        lock_minutes: i64,
     },
     /// Too many failures, or disabled by an admin.
     #[error("operator locked until {until}")]
@@ -364,6 +370,13 @@ pub enum ApiError {
         /// Driver message (no PII: queries bind parameters).
         message: String,
     },
+    /// A real database needs real carrier and bank endpoints (the simulator serves
+    /// only demo databases, or tests that ask for it).
+    #[error("carrier and bank gateway URLs are not configured")]
+    GatewaysMissing,
+    /// This desktop's PII key is not the one the database was written with.
+    #[error("this desktop's PII key does not match the database's")]
+    PiiKeyMismatch,
     /// The backend is up but has no database (see `Status`).
     #[error("no database: {message}")]
     Unavailable {

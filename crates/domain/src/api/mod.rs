@@ -8,19 +8,19 @@ mod recycled;
 pub use errors::{ApiError, Conflict, Entity, GatewayProblem, GatewayService, InputProblem};
 pub use recycled::RecycledRequest;
 
-use crate::audit::{AuditRecord, AuditVerification};
+use crate::audit::{AuditCheckpoint, AuditRecord, AuditVerification};
 use crate::auth::{OperatorInfo, Permission};
 use crate::cases::{
     BulkSummary, CaseDetail, DecisionOutcome, ForceUnbindState, ImportState, QueuePage, SavedView,
 };
 use crate::model::{CustomerSummary, CustomerTree, DatabaseInfo, PiiTarget};
-use crate::recycle::{RecycleSettings, TwiceTelAnswer};
+use crate::recycle::{TwiceTelAnswer, WorkflowSettings};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A request from the UI. `permission()` is the single source of what each needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
     /// Database and session status; allowed without login.
@@ -58,10 +58,22 @@ pub enum Request {
         /// Page size (capped by the backend).
         limit: u32,
     },
-    /// Verify the whole audit chain.
-    VerifyAudit,
+    /// Verify the whole audit chain, its head, and the given checkpoints.
+    VerifyAudit {
+        /// Checkpoints the auditor kept outside the database.
+        checkpoints: Vec<AuditCheckpoint>,
+    },
+    /// A checkpoint of the chain's head for the auditor to keep outside the database.
+    AuditCheckpoint,
     /// A recycled-number (二次号) request: queue, cases, imports, wizard.
     Recycled(RecycledRequest),
+}
+
+/// Only the request's name: payloads hold passwords, card and ID numbers, phones.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Request::{}", self.name())
+    }
 }
 
 impl Request {
@@ -71,9 +83,17 @@ impl Request {
             Request::Status | Request::Login { .. } | Request::Logout => None,
             Request::SearchCustomers { .. } | Request::CustomerTree { .. } => Some(Permission::CustomerView),
             Request::RevealPii { .. } => Some(Permission::PiiReveal),
-            Request::AuditLog { .. } | Request::VerifyAudit => Some(Permission::AuditView),
+            Request::AuditLog { .. } | Request::VerifyAudit { .. } | Request::AuditCheckpoint => {
+                Some(Permission::AuditView)
+            }
             Request::Recycled(r) => Some(r.permission()),
         }
+    }
+
+    /// Whether the request is the operator at work (it keeps the session from
+    /// idling out); polling a background job's progress is not.
+    pub fn is_activity(&self) -> bool {
+        !matches!(self, Request::Status | Request::Recycled(RecycledRequest::ImportStatus { .. }))
     }
 
     /// A name for logs, without any payload (payloads may hold PII or passwords).
@@ -86,7 +106,8 @@ impl Request {
             Request::CustomerTree { .. } => "customer_tree",
             Request::RevealPii { .. } => "reveal_pii",
             Request::AuditLog { .. } => "audit_log",
-            Request::VerifyAudit => "verify_audit",
+            Request::VerifyAudit { .. } => "verify_audit",
+            Request::AuditCheckpoint => "audit_checkpoint",
             Request::Recycled(r) => r.name(),
         }
     }
@@ -99,6 +120,8 @@ impl Request {
 pub enum Response {
     /// Answer to `Status`.
     Status {
+        /// A demo database (made up data; the title bar says so).
+        demo: bool,
         /// The attached database, or `None` if it could not be opened.
         database: Option<DatabaseInfo>,
         /// Why the database could not be opened.
@@ -125,6 +148,8 @@ pub enum Response {
     AuditPage(Vec<AuditRecord>),
     /// The verification result.
     AuditVerified(AuditVerification),
+    /// A checkpoint of the head, to keep outside the database.
+    Checkpoint(AuditCheckpoint),
     /// A queue page.
     Queue(QueuePage),
     /// A case.
@@ -144,8 +169,8 @@ pub enum Response {
     },
     /// Import progress.
     Import(ImportState),
-    /// Settings.
-    Settings(RecycleSettings),
+    /// The workflow settings, with a four-eyes change waiting for approval.
+    Settings(WorkflowSettings),
     /// Force-unbind wizard state.
     ForceUnbind(Box<ForceUnbindState>),
     /// The operator's saved queue views.
@@ -176,6 +201,27 @@ mod tests {
     fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(value: T) {
         let json = serde_json::to_string(&value).unwrap();
         assert_eq!(serde_json::from_str::<T>(&json).unwrap(), value, "{json}");
+    }
+
+    /// Debug output (what logs and panics print) carries no secret or PII.
+    #[test]
+    fn debug_output_is_redacted() {
+        let login = Request::Login { username: "cs1".into(), password: "S3cret!pass".into() };
+        let card = Request::Recycled(RecycledRequest::ForceUnbindBankCheck {
+            wizard_id: Uuid::from_u128(1),
+            card_number: "6229081216240745417".into(),
+        });
+        let claimant = crate::cases::Claimant {
+            name: "黄娜".into(),
+            id_number: "610113200409182119".into(),
+            phone: "15012442220".into(),
+        };
+        let start =
+            RecycledRequest::ForceUnbindStart { case_id: Uuid::from_u128(2), claimant: claimant.clone() };
+        let printed = format!("{login:?} {card:?} {start:?} {claimant:?}");
+        for secret in ["S3cret!pass", "6229081216240745417", "610113200409182119", "15012442220", "黄娜"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
     }
 
     /// Everything that crosses IPC survives JSON both ways (Tauri's wire format).
@@ -223,9 +269,10 @@ mod tests {
             Response::Revealed { target: PiiTarget::IdNumber { customer_id: id }, value: "x".into() },
             Response::AuditVerified(AuditVerification {
                 rows: 3,
-                first_break: Some(ChainBreak { seq: 2, reason: "edited".into() }),
+                first_break: Some(ChainBreak { seq: 2, reason: crate::audit::BreakReason::Edited }),
             }),
             Response::Status {
+                demo: true,
                 database: None,
                 startup_error: Some(ApiError::NotLoggedIn),
                 operator: Some(op),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 /// The recycled-number work area's requests (nested in [`Request::Recycled`], so
 /// its service receives only its own requests).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum RecycledRequest {
     /// A page of the recycled-number queue.
@@ -62,6 +62,8 @@ pub enum RecycledRequest {
         approve: bool,
         /// Note.
         note: String,
+        /// The case's version the checker reviewed (`CaseRowView::version`).
+        version: i32,
     },
     /// Close many cases as "not recycled"; `dry_run` only reports.
     BulkNotRecycled {
@@ -91,10 +93,16 @@ pub enum RecycledRequest {
     },
     /// The workflow settings.
     RecycleSettings,
-    /// Change the workflow settings (supervisor).
+    /// Change the workflow settings (supervisor). A change of the four-eyes rule
+    /// waits for a second supervisor.
     UpdateRecycleSettings {
         /// New settings.
         settings: RecycleSettings,
+    },
+    /// A second supervisor approves a four-eyes change (never their own).
+    ApproveRecycleSettings {
+        /// The proposal reviewed (`SettingsProposal::id`).
+        proposal_id: Uuid,
     },
     /// Force-unbind step 1: claimant's identity → carrier 3-element + entry time.
     ForceUnbindStart {
@@ -132,6 +140,8 @@ pub enum RecycledRequest {
     ApproveSmsUnblock {
         /// The blocked user.
         user_id: Uuid,
+        /// The request the checker reviewed (`SmsUnblockRequest::id`).
+        request_id: Uuid,
     },
     /// The operator's saved queue views.
     QueueViews,
@@ -147,6 +157,13 @@ pub enum RecycledRequest {
 impl From<RecycledRequest> for Request {
     fn from(r: RecycledRequest) -> Self {
         Request::Recycled(r)
+    }
+}
+
+/// Only the request's name: payloads hold card numbers, claimants' IDs and phones.
+impl std::fmt::Debug for RecycledRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecycledRequest::{}", self.name())
     }
 }
 
@@ -173,7 +190,8 @@ impl RecycledRequest {
             | R::ApproveCase { .. }
             | R::BulkNotRecycled { .. }
             | R::UpdateRecycleSettings { .. }
-            | R::ApproveSmsUnblock { .. } => Permission::RecycledApprove,
+            | R::ApproveSmsUnblock { .. }
+            | R::ApproveRecycleSettings { .. } => Permission::RecycledApprove,
             R::ForceUnbindStart { .. } | R::ForceUnbindBankCheck { .. } | R::ForceUnbindSubmit { .. } => {
                 Permission::ForceUnbind
             }
@@ -198,6 +216,7 @@ impl RecycledRequest {
             R::CheckCarrier { .. } => "check_carrier",
             R::RecycleSettings => "recycle_settings",
             R::UpdateRecycleSettings { .. } => "update_recycle_settings",
+            R::ApproveRecycleSettings { .. } => "approve_recycle_settings",
             R::ForceUnbindStart { .. } => "force_unbind_start",
             R::ForceUnbindBankCheck { .. } => "force_unbind_bank_check",
             R::ForceUnbindSubmit { .. } => "force_unbind_submit",

@@ -132,7 +132,10 @@ pub enum HookReason {
     /// The number is another user's login; customer service reviews it.
     BoundToAnotherUser,
     /// The user's SMS reset is blocked (a confirmed recycled number).
-    SmsResetBlocked,
+    SmsResetBlocked {
+        /// The decision that blocked it, when recorded.
+        decision: Option<DecisionKind>,
+    },
     /// The user has no login phone to send a code to.
     NoLoginPhone,
     /// A recycled-number case about the user's number is open.
@@ -152,7 +155,10 @@ impl HookReason {
         match self {
             Self::Free => "free".into(),
             Self::BoundToAnotherUser => "bound_to_another_user".into(),
-            Self::SmsResetBlocked => "sms_reset_blocked".into(),
+            Self::SmsResetBlocked { decision: None } => "sms_reset_blocked".into(),
+            Self::SmsResetBlocked { decision: Some(d) } => {
+                format!("sms_reset_blocked:{}", UnbindReason::RecycledNumber { decision: d }.code())
+            }
             Self::NoLoginPhone => "no_login_phone".into(),
             Self::UnderReview => "under_review".into(),
             Self::NotReassigned => "not_reassigned".into(),
@@ -163,11 +169,16 @@ impl HookReason {
     /// Parses a stored code. Rows written before codes were typed carry words after a
     /// colon (`under_review: …`): the code before it is what counts.
     pub fn parse(stored: &str) -> Option<Self> {
-        let code = stored.split(':').next().unwrap_or(stored).trim();
-        Some(match code {
+        let (code, rest) = stored.split_once(':').unwrap_or((stored, ""));
+        Some(match code.trim() {
             "free" => Self::Free,
             "bound_to_another_user" => Self::BoundToAnotherUser,
-            "sms_reset_blocked" => Self::SmsResetBlocked,
+            "sms_reset_blocked" => Self::SmsResetBlocked {
+                decision: match UnbindReason::parse(rest) {
+                    Some(UnbindReason::RecycledNumber { decision }) => Some(decision),
+                    _ => None,
+                },
+            },
             "no_login_phone" => Self::NoLoginPhone,
             "under_review" => Self::UnderReview,
             "not_reassigned" => Self::NotReassigned,
@@ -198,11 +209,14 @@ impl UnbindReason {
         }
     }
 
-    /// Parses a stored code (`None`: a code this build does not know).
+    /// Parses a stored code (`None`: a code this build does not know). Rows written
+    /// before reasons were codes hold `二次号:<decision>` and `用户自助换绑`.
     pub fn parse(stored: &str) -> Option<Self> {
-        match stored.split_once(':') {
-            None if stored == "self_service" => Some(Self::SelfService),
-            Some(("recycled_number", d)) => Some(Self::RecycledNumber { decision: DecisionKind::parse(d)? }),
+        match stored.trim().split_once(':') {
+            None if matches!(stored.trim(), "self_service" | "用户自助换绑") => Some(Self::SelfService),
+            Some(("recycled_number" | "二次号", d)) => {
+                Some(Self::RecycledNumber { decision: DecisionKind::parse(d)? })
+            }
             _ => None,
         }
     }

@@ -332,6 +332,55 @@ pub struct RecycleSettings {
     pub sla_hours: i64,
 }
 
+impl RecycleSettings {
+    /// Longest freeze window a setting may ask for (days).
+    pub const MAX_FREEZE_DAYS: i64 = 3 * 365;
+    /// Longest claim lease (minutes): a working day.
+    pub const MAX_LEASE_MINUTES: i64 = 24 * 60;
+    /// Longest SLA (hours): a quarter.
+    pub const MAX_SLA_HOURS: i64 = 24 * 92;
+    /// Highest four-eyes balance threshold (yuan): above it, "a checker only above a
+    /// balance" would mean "never".
+    pub const MAX_THRESHOLD_YUAN: i64 = 10_000_000;
+
+    /// Whether every number is within its bounds (people type these).
+    pub fn within_bounds(&self) -> bool {
+        let threshold_ok = match self.four_eyes {
+            FourEyesPolicy::Always => true,
+            FourEyesPolicy::AboveBalance { threshold } => {
+                threshold >= Decimal::ZERO && threshold <= Decimal::from(Self::MAX_THRESHOLD_YUAN)
+            }
+        };
+        (0..=Self::MAX_FREEZE_DAYS).contains(&self.freeze_days)
+            && (1..=Self::MAX_LEASE_MINUTES).contains(&self.lease_minutes)
+            && (1..=Self::MAX_SLA_HOURS).contains(&self.sla_hours)
+            && threshold_ok
+    }
+}
+
+/// A change of the four-eyes rule waiting for a second supervisor: no one person
+/// can switch the control off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsProposal {
+    /// Names exactly this proposal in the approval.
+    pub id: uuid::Uuid,
+    /// The settings as they would be.
+    pub settings: RecycleSettings,
+    /// The supervisor who proposed them.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The workflow settings in force, and a four-eyes change waiting for approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowSettings {
+    /// In force.
+    pub current: RecycleSettings,
+    /// Waiting for a second supervisor.
+    pub pending: Option<SettingsProposal>,
+}
+
 impl Default for RecycleSettings {
     fn default() -> Self {
         Self {

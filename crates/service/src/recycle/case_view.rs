@@ -6,7 +6,8 @@ use crate::error::{Result, data_error, not_found};
 use chrono::{DateTime, Utc};
 use domain::Entity;
 use domain::cases::{
-    CaseDecision, CaseDetail, Decided, Party, Proposal, TimelineEntry, TimelineEvent, short_id,
+    CaseDecision, CaseDetail, Decided, Party, Proposal, SmsUnblockRequest, TimelineEntry, TimelineEvent,
+    short_id,
 };
 use domain::mask;
 use domain::money::Cny;
@@ -48,6 +49,22 @@ impl CaseEventDetail {
         Self { decision: kind, reason, note: Some(note.clone()).filter(|n| !n.trim().is_empty()), to: None }
     }
 
+    /// Reads a stored detail field by field, so lines written before the fields were
+    /// typed still show what they hold: a nested `{"decision": {…}}` proposal, an
+    /// `"escalate"` decision, a reassignment's free-text `reason`.
+    pub(super) fn read(stored: &str) -> Self {
+        let v: Value = serde_json::from_str(stored).unwrap_or_default();
+        let d = if v["decision"].is_object() { &v["decision"] } else { &v };
+        let text = |x: &Value| x.as_str().map(str::to_owned).filter(|s| !s.trim().is_empty());
+        let reason_code = d["reason"].as_str().and_then(NotRecycledReason::parse);
+        Self {
+            decision: d["decision"].as_str().and_then(DecisionKind::parse),
+            reason: reason_code,
+            note: text(&d["note"]).or_else(|| reason_code.is_none().then(|| text(&d["reason"])).flatten()),
+            to: text(&v["to"]),
+        }
+    }
+
     /// As stored.
     pub(super) fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
@@ -79,13 +96,19 @@ impl RecycledService {
             days_since_login: None,
         });
         let evidence_sha256 = self.store.evidence_pack(case_id).await?.map(|(sha, _)| sha);
-        let sms_unblock_requested_by = f
+        let sms_unblock = f
             .sms_blocks
             .iter()
             .filter(|b| b.lifted_at.is_none())
             .filter_map(|b| b.lift_detail.as_deref())
             .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-            .find_map(|v| v["requested_by"].as_str().map(str::to_owned));
+            .find_map(|v| {
+                Some(SmsUnblockRequest {
+                    id: v["id"].as_str()?.parse().ok()?,
+                    by: v["requested_by"].as_str()?.to_owned(),
+                    phone_masked: mask::phone(v["phone"].as_str()?),
+                })
+            });
         Ok(CaseDetail {
             row,
             old_user_id: f.case.core.old_user_id,
@@ -100,7 +123,7 @@ impl RecycledService {
             proposal: proposal(&f)?,
             decision: decided(&f)?,
             sms_reset_blocked: f.user.sms_reset_blocked,
-            sms_unblock_requested_by,
+            sms_unblock,
             timeline: timeline(&f),
             evidence_sha256,
         })
@@ -234,7 +257,7 @@ fn check_line(a: &AttemptRow) -> Option<TimelineEvent> {
 
 fn case_line(e: &CaseEventRow) -> Option<TimelineEvent> {
     let event = e.kind;
-    let d: CaseEventDetail = serde_json::from_str(&e.detail).unwrap_or_default();
+    let d = CaseEventDetail::read(&e.detail);
     Some(TimelineEvent::Case {
         event,
         by: e.actor.clone(),

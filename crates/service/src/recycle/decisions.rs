@@ -6,12 +6,13 @@ use super::queue::holds;
 use super::{MIN_REASON_CHARS, RecycledService, case_audit};
 use crate::error::{Result, conflict, data_error, invalid, require_chars};
 use chrono::{DateTime, Utc};
+use domain::auth::{OperatorInfo, Permission};
 use domain::cases::{CaseDecision, DecisionOutcome};
 use domain::recycle::{CaseEventKind, CaseStatus, DecisionKind};
-use domain::{Conflict, InputProblem};
+use domain::{ApiError, Conflict, InputProblem};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use store::{CaseRow, Transition, Unbind};
+use store::{CaseRow, LeaseRule, Transition, Unbind, UnbindGuard};
 use uuid::Uuid;
 
 /// A state change written by a decision: from which states, to which, and what the
@@ -42,7 +43,6 @@ impl Change<'_> {
             status: self.to,
             proposed: self.proposed,
             decision: self.decision,
-            keep_claim: false,
             event: (self.event.0, self.event.1.to_json()),
         }
     }
@@ -60,12 +60,27 @@ pub(super) struct UnbindPlan<'a> {
     pub checks: Option<serde_json::Value>,
     /// States the case may be in.
     pub from: &'a [CaseStatus],
+    /// What the unbind's own statement re-checks.
+    pub guard: UnbindGuard,
+}
+
+/// A checker's verdict on a proposal, made on the case as it was at `version`.
+pub(super) struct Verdict<'a> {
+    pub approve: bool,
+    pub note: &'a str,
+    pub version: i32,
 }
 
 /// States a maker decides from.
 pub(super) const DECIDABLE: [CaseStatus; 2] = [CaseStatus::Open, CaseStatus::Escalated];
 
 impl RecycledService {
+    /// The old user's balance now (fen): what four-eyes thresholds compare.
+    pub(super) async fn live_balance_minor(&self, row: &CaseRow) -> Result<i64> {
+        let facts = self.store.risk_facts(&[row.core.old_user_id]).await?;
+        Ok(facts.first().map_or(0, |f| f.balance_minor))
+    }
+
     pub(super) async fn change(
         &self,
         change: Change<'_>,
@@ -78,12 +93,19 @@ impl RecycledService {
 
     pub(super) async fn decide(
         &self,
-        actor: &str,
+        op: &OperatorInfo,
         case_id: Uuid,
         decision: CaseDecision,
         now: DateTime<Utc>,
     ) -> Result<DecisionOutcome> {
+        let actor = op.username.as_str();
         let row = self.case_row(case_id).await?;
+        // An escalated case is a supervisor's to decide.
+        if row.status == CaseStatus::Escalated && !op.role.allows(Permission::RecycledApprove) {
+            let detail = json!({ "request": "decide_case", "permission": Permission::RecycledApprove });
+            self.store.append_audit(case_audit(now, actor, "access.denied", case_id, detail)).await?;
+            return Err(ApiError::Forbidden { permission: Permission::RecycledApprove }.into());
+        }
         let settings = self.settings().await?;
         let change = |to, kind| Change {
             case_id,
@@ -100,7 +122,10 @@ impl RecycledService {
                 if let Some(until) = row.core.freeze_until.filter(|u| *u > now) {
                     return Err(conflict(Conflict::InFreezeWindow { until }));
                 }
-                if settings.four_eyes.needs_checker(row.core.balance_minor) {
+                // The old user's balance now, not at detection: money that arrived since
+                // must not let a confirmation skip its checker.
+                let balance_minor = self.live_balance_minor(&row).await?;
+                if settings.four_eyes.needs_checker(balance_minor) {
                     let mut c = change(CaseStatus::PendingApproval, CaseEventKind::Propose);
                     c.proposed = Some((json!({ "decision": decision }).to_string(), actor.to_owned()));
                     let a = case_audit(now, actor, "case.propose", case_id, json!({ "decision": decision }));
@@ -118,10 +143,16 @@ impl RecycledService {
                     checker: None,
                     checks: None,
                     from: &DECIDABLE,
+                    guard: UnbindGuard {
+                        lease: LeaseRule::HeldBy(actor.to_owned()),
+                        version: Some(row.version),
+                        outside_freeze: true,
+                    },
                 };
                 self.apply_unbind(plan, now).await?;
             }
             CaseDecision::NotRecycled { reason, note } => {
+                require_chars("note", note, MIN_REASON_CHARS)?;
                 let mut c = change(CaseStatus::NotRecycled, CaseEventKind::Decide);
                 let stored = format!("{}: {note}", reason.as_str());
                 c.decision = Some((DecisionKind::NotRecycled, stored, actor.to_owned(), None));
@@ -171,6 +202,7 @@ impl RecycledService {
             at: now,
             evidence: evidence.to_string(),
             pack: pack.clone(),
+            guard: plan.guard,
         };
         let detail = json!({
             "decision": plan.decision, "maker": plan.maker, "checker": plan.checker,
@@ -186,14 +218,18 @@ impl RecycledService {
         &self,
         checker: &str,
         case_id: Uuid,
-        approve: bool,
-        note: &str,
+        verdict: Verdict<'_>,
         now: DateTime<Utc>,
     ) -> Result<DecisionOutcome> {
+        let Verdict { approve, note, version } = verdict;
         let row = self.case_row(case_id).await?;
         let status = row.status;
         if status != CaseStatus::PendingApproval {
             return Err(conflict(Conflict::CaseStatus { status }));
+        }
+        // The checker decides on the proposal they saw; anything newer must be seen first.
+        if row.version != version {
+            return Err(conflict(Conflict::Changed));
         }
         let maker = row.proposed_by.clone().ok_or_else(|| data_error("proposal"))?;
         // Four-eyes: no role, not even a supervisor or admin, approves their own proposal.
@@ -246,6 +282,14 @@ impl RecycledService {
             checker: Some(checker),
             checks,
             from: &[CaseStatus::PendingApproval],
+            // The checker approves the proposal they reviewed, at that version; a
+            // confirmation still may not land inside a freeze window that new
+            // evidence opened after the proposal.
+            guard: UnbindGuard {
+                lease: LeaseRule::Any,
+                version: Some(version),
+                outside_freeze: kind == DecisionKind::ConfirmRecycled,
+            },
         };
         self.apply_unbind(plan, now).await?;
         Ok(DecisionOutcome::Applied)

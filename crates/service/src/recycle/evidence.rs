@@ -51,12 +51,37 @@ impl RecycledService {
 }
 
 /// Writes `text` to `path`, or creates the folder `path` when `text` is `None`.
+/// Evidence names people (masked) and checks: readable by the owner only.
 fn write(path: &Path, text: Option<&str>) -> Result<()> {
     let done = match text {
-        Some(text) => std::fs::write(path, text),
-        None => std::fs::create_dir_all(path),
+        Some(text) => write_private(path, text),
+        None => create_private_dir(path),
     };
     done.map_err(|e| ApiError::Unavailable { message: format!("{}: {e}", path.display()) }.into())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+#[cfg(unix)]
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)
 }
 
 fn html_escape(s: &str) -> String {

@@ -10,7 +10,7 @@ use domain::Entity;
 use domain::api::{ApiError, GatewayProblem, GatewayService};
 use domain::mask;
 use domain::phone::Phone;
-use domain::recycle::{CaseSource, HookKind, HookReason, TwiceTelAnswer};
+use domain::recycle::{CaseSource, HookKind, HookReason, TwiceTelAnswer, UnbindReason};
 use serde_json::json;
 use std::sync::Arc;
 use store::{BoundPhone, CarrierEventRow, CaseQuery, HookEventRow, NewAudit};
@@ -105,13 +105,11 @@ impl RecycledService {
     pub async fn check_sms_reset(&self, user_id: Uuid, at: DateTime<Utc>) -> Result<HookDecision> {
         let user = self.store.user(user_id).await?.ok_or_else(|| not_found(Entity::User))?;
         let Some(phone) = user.phone.clone() else {
-            let blocked = self.store.sms_block(user_id).await?;
-            let reason =
-                if blocked.is_some() { HookReason::SmsResetBlocked } else { HookReason::NoLoginPhone };
-            let d = HookDecision { allowed: false, reason, case_id: blocked.and_then(|b| b.case_id) };
-            if d.reason == HookReason::SmsResetBlocked {
-                self.record_hook("", Some(user_id), HookKind::SmsReset, &d, at).await?;
-            }
+            let Some(block) = self.store.sms_block(user_id).await? else {
+                return Ok(HookDecision { allowed: false, reason: HookReason::NoLoginPhone, case_id: None });
+            };
+            let d = HookDecision { allowed: false, reason: blocked_reason(&block), case_id: block.case_id };
+            self.record_hook("", Some(user_id), HookKind::SmsReset, &d, at).await?;
             return Ok(d);
         };
         let decision = self.sms_reset_decision(user_id, &phone, at).await?;
@@ -128,7 +126,7 @@ impl RecycledService {
         if let Some(block) = self.store.sms_block(user_id).await? {
             return Ok(HookDecision {
                 allowed: false,
-                reason: HookReason::SmsResetBlocked,
+                reason: blocked_reason(&block),
                 case_id: block.case_id,
             });
         }
@@ -194,6 +192,15 @@ impl RecycledService {
         let ids = self.store.upsert_cases(&[case], &[], a).await?;
         ids.first().copied().ok_or_else(|| super::data_error("case id"))
     }
+}
+
+/// "Blocked", with the decision that blocked it.
+fn blocked_reason(block: &store::SmsBlockRow) -> HookReason {
+    let decision = match UnbindReason::parse(&block.reason) {
+        Some(UnbindReason::RecycledNumber { decision }) => Some(decision),
+        _ => None,
+    };
+    HookReason::SmsResetBlocked { decision }
 }
 
 fn not_configured(service: GatewayService) -> crate::error::ServiceError {

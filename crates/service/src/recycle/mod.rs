@@ -15,26 +15,25 @@ mod hooks;
 mod import_job;
 mod queue;
 mod screening;
+mod settings;
 mod sms_unblock;
 mod wizard;
 
 pub use hooks::HookDecision;
 pub use screening::{detect, screen_carrier_file};
 
-use crate::error::{Result, data_error, invalid};
+use crate::error::{Result, data_error};
 use crate::gateway::{BankGateway, CarrierGateway};
 use crate::vault::PiiVault;
 use chrono::{DateTime, Utc};
-use domain::recycle::{AttemptBudget, RecycleSettings};
-use domain::{InputProblem, RecycledRequest, Response};
-use serde_json::json;
+use domain::auth::OperatorInfo;
+use domain::recycle::AttemptBudget;
+use domain::{RecycledRequest, Response};
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::{NewAudit, Store};
 use uuid::Uuid;
 
-/// Settings key of the workflow settings.
-const SETTINGS_KEY: &str = "recycle";
 /// Shortest reason for reassignments and notes that need one.
 const MIN_REASON_CHARS: usize = 4;
 
@@ -81,9 +80,17 @@ impl RecycledService {
         }
     }
 
-    /// Handles one request for `actor` (the dispatcher already checked the permission).
-    pub async fn handle(&self, actor: &str, req: RecycledRequest, now: DateTime<Utc>) -> Result<Response> {
+    /// Handles one request for the operator `op` (the dispatcher already checked the
+    /// request's permission; rules that depend on the case, such as who may decide an
+    /// escalated case, are checked here).
+    pub(crate) async fn handle(
+        &self,
+        op: &OperatorInfo,
+        req: RecycledRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Response> {
         use RecycledRequest as R;
+        let actor = op.username.as_str();
         Ok(match req {
             R::Queue { filter, after, limit } => {
                 Response::Queue(self.queue(actor, &filter, after, limit, now).await?)
@@ -96,10 +103,11 @@ impl RecycledService {
                 self.reassign(actor, case_id, &to, &reason, now).await.map(|()| Response::Done)?
             }
             R::DecideCase { case_id, decision } => {
-                Response::Decided(self.decide(actor, case_id, decision, now).await?)
+                Response::Decided(self.decide(op, case_id, decision, now).await?)
             }
-            R::ApproveCase { case_id, approve, note } => {
-                Response::Decided(self.approve(actor, case_id, approve, &note, now).await?)
+            R::ApproveCase { case_id, approve, note, version } => {
+                let verdict = decisions::Verdict { approve, note: &note, version };
+                Response::Decided(self.approve(actor, case_id, verdict, now).await?)
             }
             R::BulkNotRecycled { case_ids, reason, note, dry_run } => {
                 let request = bulk::BulkRequest { ids: &case_ids, reason, note: &note, dry_run };
@@ -112,9 +120,12 @@ impl RecycledService {
             R::CheckCarrier { case_id } => {
                 Response::CarrierChecked(self.check_carrier(actor, case_id, now).await?)
             }
-            R::RecycleSettings => Response::Settings(self.settings().await?),
+            R::RecycleSettings => Response::Settings(self.workflow_settings().await?.0),
             R::UpdateRecycleSettings { settings } => {
                 Response::Settings(self.update_settings(actor, settings, now).await?)
+            }
+            R::ApproveRecycleSettings { proposal_id } => {
+                Response::Settings(self.approve_settings(actor, proposal_id, now).await?)
             }
             R::ForceUnbindStart { case_id, claimant } => {
                 Response::ForceUnbind(Box::new(self.force_unbind_start(actor, case_id, claimant, now).await?))
@@ -129,38 +140,14 @@ impl RecycledService {
             R::RequestSmsUnblock { user_id, phone } => {
                 self.request_sms_unblock(actor, user_id, &phone, now).await.map(|()| Response::Done)?
             }
-            R::ApproveSmsUnblock { user_id } => {
-                self.approve_sms_unblock(actor, user_id, now).await.map(|()| Response::Done)?
+            R::ApproveSmsUnblock { user_id, request_id } => {
+                self.approve_sms_unblock(actor, user_id, request_id, now).await.map(|()| Response::Done)?
             }
             R::QueueViews => Response::QueueViews(self.queue_views(actor).await?),
             R::SaveQueueView { name, filter } => {
                 Response::QueueViews(self.save_queue_view(actor, &name, filter, now).await?)
             }
         })
-    }
-
-    /// The workflow settings (defaults until a supervisor changes them).
-    pub async fn settings(&self) -> Result<RecycleSettings> {
-        match self.store.setting(SETTINGS_KEY).await? {
-            Some(v) => serde_json::from_str(&v).map_err(|_| data_error("settings")),
-            None => Ok(RecycleSettings::default()),
-        }
-    }
-
-    async fn update_settings(
-        &self,
-        actor: &str,
-        settings: RecycleSettings,
-        now: DateTime<Utc>,
-    ) -> Result<RecycleSettings> {
-        if settings.freeze_days < 0 || settings.lease_minutes < 1 || settings.sla_hours < 1 {
-            return Err(invalid("settings", InputProblem::OutOfRange));
-        }
-        let value = serde_json::to_string(&settings).map_err(|_| data_error("settings"))?;
-        let a =
-            NewAudit::new(now, actor, "settings.update", "settings:recycle", json!({ "settings": settings }));
-        self.store.put_setting(SETTINGS_KEY, &value, a).await?;
-        Ok(settings)
     }
 }
 

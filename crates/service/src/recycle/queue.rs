@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 /// Most rows per queue page.
 const MAX_QUEUE_ROWS: u32 = 200;
+/// Oldest age filter (hours): ten years.
+const MAX_AGE_HOURS: i64 = 24 * 366 * 10;
 
 /// Whether `actor` holds the case's lease at `now`.
 pub(super) fn holds(row: &CaseRow, actor: &str, now: DateTime<Utc>) -> bool {
@@ -50,6 +52,7 @@ impl RecycledService {
             evidence_count: r.evidence_count,
             proposed_by: r.proposed_by.clone(),
             freeze_until: core.freeze_until,
+            version: r.version,
         }
     }
 
@@ -66,13 +69,19 @@ impl RecycledService {
             None => None,
         };
         let limit = limit.clamp(1, MAX_QUEUE_ROWS);
+        // A typed number of hours: bounded, and the subtraction cannot overflow.
+        let detected_before = match f.older_than_hours {
+            None => None,
+            Some(h) if (0..=MAX_AGE_HOURS).contains(&h) => now.checked_sub_signed(Duration::hours(h)),
+            Some(_) => return Err(invalid("older_than_hours", InputProblem::OutOfRange)),
+        };
         let q = CaseQuery {
             statuses: f.status.into_iter().collect(),
             source: f.source,
             min_risk: f.min_risk,
             carrier: f.carrier.clone().filter(|c| !c.is_empty()),
             province: f.province.clone().filter(|c| !c.is_empty()),
-            detected_before: f.older_than_hours.map(|h| now - Duration::hours(h)),
+            detected_before,
             phone,
             claimed_by: f.mine_only.then(|| actor.to_owned()),
             sort: match f.sort {
@@ -137,9 +146,15 @@ impl RecycledService {
             return Err(invalid("to", InputProblem::CannotWorkCases));
         }
         let lease = self.lease_until(now).await?;
-        let detail = json!({ "to": op.username, "note": reason.trim() });
-        let a = case_audit(now, actor, "case.reassign", case_id, detail.clone());
-        let event = (CaseEventKind::Reassign, detail.to_string());
+        let a = case_audit(
+            now,
+            actor,
+            "case.reassign",
+            case_id,
+            json!({ "to": op.username, "reason": reason.trim() }),
+        );
+        let event =
+            (CaseEventKind::Reassign, json!({ "to": op.username, "note": reason.trim() }).to_string());
         self.store.reassign(case_id, Some(&op.username), Some(lease), now, event, a).await?;
         Ok(())
     }

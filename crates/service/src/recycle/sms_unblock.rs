@@ -47,30 +47,35 @@ impl RecycledService {
             return Err(conflict(Conflict::CarrierCheckFailed));
         }
         let pending =
-            json!({ "requested_by": actor, "phone": phone, "answer": answer, "at": now }).to_string();
+            json!({ "id": Uuid::now_v7(), "requested_by": actor, "phone": phone, "answer": answer, "at": now })
+                .to_string();
         let a = NewAudit::new(now, actor, "sms_unblock.request", target, detail);
         Ok(self.store.request_sms_unblock(user_id, &pending, a).await?)
     }
 
-    /// Checker: lifts the block and binds the checked number, never for their own request.
+    /// Checker: lifts the block and binds the checked number — exactly the request the
+    /// checker reviewed (`request_id`), never their own.
     pub(super) async fn approve_sms_unblock(
         &self,
         checker: &str,
         user_id: Uuid,
+        request_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let block = self.store.sms_block(user_id).await?.ok_or_else(|| conflict(Conflict::NoSmsBlock))?;
-        let pending: serde_json::Value = block
-            .lift_detail
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok())
-            .ok_or_else(|| conflict(Conflict::NoUnblockRequest))?;
+        let reviewed = block.lift_detail.clone().ok_or_else(|| conflict(Conflict::NoUnblockRequest))?;
+        let pending: serde_json::Value =
+            serde_json::from_str(&reviewed).map_err(|_| conflict(Conflict::NoUnblockRequest))?;
+        if pending["id"].as_str() != Some(request_id.to_string().as_str()) {
+            return Err(conflict(Conflict::Changed));
+        }
         if pending["requested_by"].as_str() == Some(checker) {
             return Err(conflict(Conflict::MakerIsChecker));
         }
         let phone = pending["phone"].as_str().map(str::to_owned);
         let detail = json!({ "maker": pending["requested_by"], "phone": phone.as_deref().map(mask::phone) });
         let a = NewAudit::new(now, checker, "sms_unblock.approve", format!("user:{user_id}"), detail);
-        Ok(self.store.lift_sms_block(user_id, checker, phone.as_deref(), now, a).await?)
+        // The store lifts only if the request is still exactly the one reviewed.
+        Ok(self.store.lift_sms_block(user_id, checker, &reviewed, phone.as_deref(), now, a).await?)
     }
 }

@@ -20,7 +20,7 @@ use domain::{ApiError, Conflict, Entity, InputProblem};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use store::AttemptRow;
+use store::{AttemptRow, LeaseRule, UnbindGuard};
 use uuid::Uuid;
 
 /// A wizard's clear inputs live in memory this long.
@@ -116,6 +116,11 @@ impl RecycledService {
         let status = f.case.status;
         if !status.is_active() {
             return Err(conflict(Conflict::CaseStatus { status }));
+        }
+        // Another agent working the case keeps it: the wizard does not cut in.
+        let holder = f.case.claimed_by.as_deref().filter(|_| f.case.lease_until.is_some_and(|t| t >= now));
+        if let Some(by) = holder.filter(|by| *by != actor) {
+            return Err(conflict(Conflict::ClaimedBy { by: by.to_owned() }));
         }
         let state = ForceUnbindState {
             wizard_id: Uuid::now_v7(),
@@ -345,6 +350,11 @@ impl RecycledService {
                 checker: None,
                 checks: Some(checks),
                 from: &DECIDABLE,
+                guard: UnbindGuard {
+                    lease: LeaseRule::NotHeldByOthers(actor.to_owned()),
+                    version: Some(row.version),
+                    outside_freeze: false,
+                },
             };
             self.apply_unbind(plan, now).await?;
             DecisionOutcome::Applied

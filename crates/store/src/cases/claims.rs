@@ -125,9 +125,8 @@ macro_rules! claims {
                     b.push(", approved_by = ").push_bind(checker.clone());
                     b.push(", decided_at = ").push_bind(truncate_micros(t.now));
                 }
-                if !t.keep_claim {
-                    b.push(", claimed_by = NULL, lease_until = NULL");
-                }
+                // A decided or proposed case leaves its holder's hands.
+                b.push(", claimed_by = NULL, lease_until = NULL");
                 b.push(" WHERE id = ").push_bind(t.case_id);
                 b.push(" AND status IN (");
                 let mut list = b.separated(", ");

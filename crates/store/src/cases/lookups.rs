@@ -1,6 +1,6 @@
 //! Single-row lookups (users, the simulated carrier register, cards) and settings.
 
-use crate::{BankCardRow, CarrierRecordRow, NewAudit, PgStore, Result, SqliteStore, UserRow};
+use crate::{BankCardRow, CarrierRecordRow, NewAudit, PgStore, Result, SqliteStore, StoreError, UserRow};
 use uuid::Uuid;
 
 macro_rules! lookups {
@@ -30,6 +30,36 @@ macro_rules! lookups {
                 .bind(value)
                 .execute(&mut *tx)
                 .await?;
+                $store::append_audit_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn swap_setting(
+                s: &$store,
+                key: &str,
+                expected: Option<&str>,
+                value: &str,
+                audit: NewAudit,
+            ) -> Result<()> {
+                let mut tx = s.pool.begin().await?;
+                let written = match expected {
+                    Some(old) => sqlx::query("UPDATE settings SET value = $3 WHERE key = $1 AND value = $2")
+                        .bind(key)
+                        .bind(old)
+                        .bind(value),
+                    None => sqlx::query(
+                        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(key)
+                    .bind(value),
+                }
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if written != 1 {
+                    return Err(StoreError::Conflict(domain::Conflict::Changed));
+                }
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())

@@ -62,8 +62,6 @@ pub struct Transition {
     pub proposed: Option<(String, String)>,
     /// Final decision, stored reason text, maker, checker.
     pub decision: Option<(DecisionKind, String, String, Option<String>)>,
-    /// Keep the lease (`false` releases it).
-    pub keep_claim: bool,
     /// Timeline line: kind and JSON detail.
     pub event: (CaseEventKind, String),
 }
@@ -75,6 +73,15 @@ pub trait CaseStore: Send + Sync {
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Writes a setting, audited.
     async fn put_setting(&self, key: &str, value: &str, audit: NewAudit) -> Result<()>;
+    /// Writes a setting only if it still holds `expected` (`None`: absent), audited;
+    /// `Conflict::Changed` otherwise — two supervisors cannot overwrite each other.
+    async fn swap_setting(
+        &self,
+        key: &str,
+        expected: Option<&str>,
+        value: &str,
+        audit: NewAudit,
+    ) -> Result<()>;
 
     /// Current bindings of these phones.
     async fn bound_phones(&self, phones: &[String]) -> Result<Vec<BoundPhone>>;
@@ -155,6 +162,7 @@ pub trait CaseStore: Send + Sync {
         &self,
         user_id: Uuid,
         by: &str,
+        reviewed: &str,
         new_phone: Option<&str>,
         now: DateTime<Utc>,
         audit: NewAudit,
@@ -224,6 +232,16 @@ macro_rules! impl_case_store {
         impl CaseStore for $store {
             async fn setting(&self, key: &str) -> Result<Option<String>> {
                 lookups::$m::setting(self, key).await
+            }
+
+            async fn swap_setting(
+                &self,
+                key: &str,
+                expected: Option<&str>,
+                value: &str,
+                audit: NewAudit,
+            ) -> Result<()> {
+                lookups::$m::swap_setting(self, key, expected, value, audit).await
             }
 
             async fn put_setting(&self, key: &str, value: &str, audit: NewAudit) -> Result<()> {
@@ -333,11 +351,12 @@ macro_rules! impl_case_store {
                 &self,
                 user_id: Uuid,
                 by: &str,
+                reviewed: &str,
                 new_phone: Option<&str>,
                 now: DateTime<Utc>,
                 audit: NewAudit,
             ) -> Result<()> {
-                sms::$m::lift_sms_block(self, user_id, by, new_phone, now, audit).await
+                sms::$m::lift_sms_block(self, user_id, by, reviewed, new_phone, now, audit).await
             }
 
             async fn attempts(

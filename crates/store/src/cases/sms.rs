@@ -3,9 +3,9 @@
 
 use super::conflict;
 use crate::error::is_unique_violation;
-use crate::{HookEventRow, NewAudit, PgStore, Result, SmsBlockRow, SqliteStore, truncate_micros};
+use crate::{HookEventRow, NewAudit, PgStore, Result, SmsBlockRow, SqliteStore, StoreError, truncate_micros};
 use chrono::{DateTime, Utc};
-use domain::Conflict;
+use domain::{Conflict, Entity};
 use uuid::Uuid;
 
 macro_rules! sms {
@@ -67,6 +67,7 @@ macro_rules! sms {
                 s: &$store,
                 user_id: Uuid,
                 by: &str,
+                reviewed: &str,
                 new_phone: Option<&str>,
                 now: DateTime<Utc>,
                 audit: NewAudit,
@@ -75,21 +76,29 @@ macro_rules! sms {
                 let now = truncate_micros(now);
                 let lifted = sqlx::query(
                     "UPDATE sms_reset_blocks SET lifted_at = $2, lifted_by = $3 \
-                     WHERE user_id = $1 AND lifted_at IS NULL AND lift_detail IS NOT NULL",
+                     WHERE user_id = $1 AND lifted_at IS NULL AND lift_detail = $4",
                 )
                 .bind(user_id)
                 .bind(now)
                 .bind(by)
+                .bind(reviewed)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                if lifted == 0 {
-                    return Err(conflict(Conflict::NoUnblockRequest));
+                // Exactly the reviewed request: none lifted means it changed meanwhile.
+                match lifted {
+                    1 => {}
+                    0 => return Err(conflict(Conflict::Changed)),
+                    _ => return Err(StoreError::Data(format!("{lifted} open SMS blocks for one request"))),
                 }
-                sqlx::query("UPDATE users SET sms_reset_blocked = FALSE WHERE id = $1")
+                let unblocked = sqlx::query("UPDATE users SET sms_reset_blocked = FALSE WHERE id = $1")
                     .bind(user_id)
                     .execute(&mut *tx)
-                    .await?;
+                    .await?
+                    .rows_affected();
+                if unblocked != 1 {
+                    return Err(StoreError::NotFound(Entity::User));
+                }
                 if let Some(phone) = new_phone {
                     let bound = sqlx::query("UPDATE users SET phone = $2 WHERE id = $1 AND phone IS NULL")
                         .bind(user_id)
@@ -97,11 +106,13 @@ macro_rules! sms {
                         .execute(&mut *tx)
                         .await;
                     match bound {
-                        Err(e) if is_unique_violation(&e) => {
-                            return Err(conflict(Conflict::PhoneTaken));
+                        Err(e) if is_unique_violation(&e) => return Err(conflict(Conflict::PhoneTaken)),
+                        // The user got a login phone meanwhile: never bind a second one.
+                        Ok(r) if r.rows_affected() != 1 => return Err(conflict(Conflict::Changed)),
+                        other => {
+                            other?;
                         }
-                        other => other?,
-                    };
+                    }
                     sqlx::query(
                         "INSERT INTO phone_bindings (id, user_id, phone, bound_at) VALUES ($1, $2, $3, $4)",
                     )

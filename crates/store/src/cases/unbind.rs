@@ -4,16 +4,66 @@
 
 use super::{case_event_tx, conflict};
 use crate::truncate_micros;
-use crate::{CaseRow, CaseStore, NewAudit, PgStore, Result, SqliteStore, StoreError, Unbind, UnbindCounts};
+use crate::{
+    CaseRow, CaseStore, LeaseRule, NewAudit, PgStore, Result, SqliteStore, StoreError, Unbind, UnbindCounts,
+};
+use chrono::{DateTime, Utc};
 use domain::recycle::{CaseEventKind, CaseStatus, UnbindReason};
 use domain::{Conflict, Entity};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+/// Why the guarded `UPDATE` changed no row, from the case as it is now.
+fn refusal(c: &CaseRow, u: &Unbind, from: &[CaseStatus], at: DateTime<Utc>) -> StoreError {
+    let live = |by: &str| c.claimed_by.as_deref() == Some(by) && c.lease_until.is_some_and(|t| t >= at);
+    let other_holder = c.claimed_by.as_deref().filter(|_| c.lease_until.is_some_and(|t| t >= at));
+    let conflict_of = match &u.guard.lease {
+        _ if !from.contains(&c.status) => Conflict::CaseStatus { status: c.status },
+        _ if u.guard.version.is_some_and(|v| v != c.version) => Conflict::Changed,
+        LeaseRule::HeldBy(by) if !live(by) => Conflict::ClaimFirst,
+        LeaseRule::NotHeldByOthers(by) if other_holder.is_some_and(|h| h != by) => {
+            Conflict::ClaimedBy { by: other_holder.unwrap_or_default().to_owned() }
+        }
+        _ if u.approved_by.is_some() && c.proposed_by.as_deref() == u.approved_by.as_deref() => {
+            Conflict::MakerIsChecker
+        }
+        _ => match c.core.freeze_until.filter(|f| u.guard.outside_freeze && *f > at) {
+            Some(until) => Conflict::InFreezeWindow { until },
+            None => Conflict::Changed,
+        },
+    };
+    conflict(conflict_of)
+}
+
 macro_rules! unbind {
     ($m:ident, $store:ident, $db:ty) => {
         pub(crate) mod $m {
             use super::*;
+
+            /// The guard's conditions, appended to the `UPDATE`'s `WHERE`.
+            pub(super) fn push_guard(b: &mut QueryBuilder<'_, $db>, u: &Unbind, at: DateTime<Utc>) {
+                match &u.guard.lease {
+                    LeaseRule::Any => {}
+                    LeaseRule::HeldBy(by) => {
+                        b.push(" AND claimed_by = ").push_bind(by.clone());
+                        b.push(" AND lease_until >= ").push_bind(at);
+                    }
+                    LeaseRule::NotHeldByOthers(by) => {
+                        b.push(" AND (claimed_by IS NULL OR claimed_by = ").push_bind(by.clone());
+                        b.push(" OR lease_until IS NULL OR lease_until < ").push_bind(at).push(")");
+                    }
+                }
+                if let Some(version) = u.guard.version {
+                    b.push(" AND version = ").push_bind(version);
+                }
+                // Four-eyes in SQL too: the checker is never the maker.
+                if let Some(checker) = &u.approved_by {
+                    b.push(" AND proposed_by IS NOT NULL AND proposed_by <> ").push_bind(checker.clone());
+                }
+                if u.guard.outside_freeze {
+                    b.push(" AND (freeze_until IS NULL OR freeze_until <= ").push_bind(at).push(")");
+                }
+            }
 
             pub(crate) async fn unbind(
                 s: &$store,
@@ -45,13 +95,15 @@ macro_rules! unbind {
                 for status in from {
                     list.push_bind(status.as_str());
                 }
-                b.push(") RETURNING *");
+                b.push(")");
+                push_guard(&mut b, u, at);
+                b.push(" RETURNING *");
                 let case: Option<CaseRow> = b.build_query_as().fetch_optional(&mut *tx).await?;
                 let Some(case) = case else {
                     drop(tx);
                     return Err(match s.case_row(u.case_id).await? {
                         None => StoreError::NotFound(Entity::Case),
-                        Some(c) => conflict(Conflict::CaseStatus { status: c.status }),
+                        Some(c) => refusal(&c, u, from, at),
                     });
                 };
                 // The user and accounts stay; only the phone stops being a login.

@@ -23,13 +23,15 @@ impl RecycledView {
     /// Sends a verdict on case `id` with the draft's note (and reason).
     pub(super) fn decide(&mut self, outbox: &mut Outbox, case_id: Uuid, verdict: Verdict) {
         let note = self.draft.note.clone();
+        // A checker approves the case as shown: its version goes with the verdict.
+        let version = self.case.detail.as_ref().filter(|d| d.row.id == case_id).map_or(0, |d| d.row.version);
         let decide = |decision| RecycledRequest::DecideCase { case_id, decision };
         let request = match verdict {
             Verdict::Confirm => decide(CaseDecision::ConfirmRecycled { note }),
             Verdict::NotRecycled => decide(CaseDecision::NotRecycled { reason: self.draft.reason, note }),
             Verdict::Escalate => decide(CaseDecision::Escalate { note }),
-            Verdict::Approve => RecycledRequest::ApproveCase { case_id, approve: true, note },
-            Verdict::Reject => RecycledRequest::ApproveCase { case_id, approve: false, note },
+            Verdict::Approve => RecycledRequest::ApproveCase { case_id, approve: true, note, version },
+            Verdict::Reject => RecycledRequest::ApproveCase { case_id, approve: false, note, version },
         };
         self.act(outbox, CaseAction::Decide(verdict), request);
     }
@@ -133,7 +135,7 @@ impl RecycledView {
     /// Lifting the old user's SMS-reset block: asked for, then approved by a checker.
     fn unblock_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, d: &CaseDetail) {
         let (lang, user_id) = (ctx.lang, d.old_user_id);
-        ui.horizontal(|ui| match &d.sms_unblock_requested_by {
+        ui.horizontal(|ui| match &d.sms_unblock {
             None => {
                 let phone = &mut self.case.unblock_phone;
                 labelled_text_edit_ui(ui, T::UnblockPhone.text(lang), phone, false);
@@ -142,10 +144,12 @@ impl RecycledView {
                     self.act(ctx.outbox, CaseAction::RequestUnblock, req);
                 }
             }
-            Some(by) => {
-                ui.label(fill(T::UnblockPending.text(lang), &[("by", by)]));
+            Some(pending) => {
+                let params: [(&str, &dyn std::fmt::Display); 2] =
+                    [("by", &pending.by), ("phone", &pending.phone_masked)];
+                ui.label(fill(T::UnblockPending.text(lang), &params));
                 if ctx.abilities.approve && ui.button(T::ApproveUnblock.text(lang)).clicked() {
-                    let req = RecycledRequest::ApproveSmsUnblock { user_id };
+                    let req = RecycledRequest::ApproveSmsUnblock { user_id, request_id: pending.id };
                     self.act(ctx.outbox, CaseAction::ApproveUnblock, req);
                 }
             }

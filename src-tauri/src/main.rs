@@ -149,8 +149,9 @@ fn gateway_setup(opts: &Options) -> Result<GatewaySetup, ApiError> {
         (Ok(carrier), Ok(bank)) => {
             Ok(GatewaySetup::Http { carrier: HttpConfig::new(carrier), bank: HttpConfig::new(bank) })
         }
-        _ if opts.demo_users.is_some() || opts.simulate_gateways => Ok(GatewaySetup::Simulator),
-        _ => Err(ApiError::GatewaysMissing),
+        _ if opts.simulate_gateways => Ok(GatewaySetup::Simulator),
+        // Decided once the database is open: only a demo database gets the simulator.
+        _ => Ok(GatewaySetup::SimulatorForDemo),
     }
 }
 

@@ -42,7 +42,9 @@ async fn twenty_agents_work_five_thousand_cases(db: Db) {
     let parsed = service::intake::parse_carrier_csv("load.csv", csv.as_bytes(), |_, _| {}).unwrap();
     let settings = RecycleSettings {
         // Confirmations apply at once here, so unbinding runs concurrently too.
-        four_eyes: FourEyesPolicy::AboveBalance { threshold: Decimal::new(1_000_000_000, 0) },
+        four_eyes: FourEyesPolicy::AboveBalance {
+            threshold: Decimal::new(RecycleSettings::MAX_THRESHOLD_YUAN, 0),
+        },
         ..RecycleSettings::default()
     };
     let report = service::recycle::screen_carrier_file(

@@ -235,7 +235,89 @@ async fn a_typed_age_cannot_overflow_the_clock(db: Db) {
     );
 }
 
+async fn an_escalated_case_is_not_force_unbound_by_an_agent(db: Db) {
+    let (w, mut cs1) = imported(db).await;
+    let phone = reissued(&w).phone.clone();
+    let case = case_of(&w, &mut cs1, &phone).await;
+    call(&w.s, &mut cs1, RecycledRequest::ClaimCase { case_id: case.id }).await.unwrap();
+    call(&w.s, &mut cs1, decide(case.id, CaseDecision::Escalate { note: "需要主管判断".into() }))
+        .await
+        .unwrap();
+    let holder = seed::new_holder(&phone);
+    let claimant = Claimant { name: holder.name, id_number: holder.id_number, phone };
+    let r = call(&w.s, &mut cs1, RecycledRequest::ForceUnbindStart { case_id: case.id, claimant }).await;
+    assert_eq!(r, Err(ApiError::Forbidden { permission: Permission::RecycledApprove }));
+    assert_eq!(count(&w, "SELECT COUNT(*) FROM verification_attempts").await, 0, "no check was spent");
+}
+
+async fn a_proposal_waiting_for_its_checker_cannot_be_claimed(db: Db) {
+    let (w, mut cs1) = imported(db).await;
+    let case = proposed(&w, &mut cs1).await;
+    let seen = version(&w, case.id).await;
+    let mut cs2 = login(&w.s, "cs2").await;
+    let r = call(&w.s, &mut cs2, RecycledRequest::ClaimCase { case_id: case.id }).await;
+    assert!(matches!(r, Err(ApiError::Conflict { .. })), "{r:?}");
+    assert_eq!(version(&w, case.id).await, seen, "the checker's review still stands");
+}
+
+async fn an_older_notice_cannot_shorten_a_freeze(db: Db) {
+    let (w, mut cs1) = imported(db).await;
+    let case = proposed(&w, &mut cs1).await;
+    let notice = |date: &str| {
+        format!(
+            "phone,entry_at,event,event_at,carrier,province\n{},,cancel,{date},中国移动,广东\n",
+            reissued(&w).phone
+        )
+    };
+    done(&w, &mut cs1, "late.csv", notice("2026-11-14 09:00:00").as_bytes()).await;
+    let frozen = w.s.store().case_row(case.id).await.unwrap().unwrap().core.freeze_until;
+    assert!(frozen.is_some());
+    // A file (crafted, or just late) with an older cancellation keeps the later end.
+    done(&w, &mut cs1, "older.csv", notice("2026-10-01 09:00:00").as_bytes()).await;
+    assert_eq!(w.s.store().case_row(case.id).await.unwrap().unwrap().core.freeze_until, frozen);
+}
+
+async fn settings_stored_out_of_bounds_fall_back_to_always(db: Db) {
+    let w = world(db, 30).await;
+    let off = serde_json::json!({ "current": {
+        "freeze_days": 90, "lease_minutes": 30, "sla_hours": 48,
+        "four_eyes": { "mode": "above_balance", "threshold": "1000000000000" } } });
+    let audit =
+        store::NewAudit::new(t0(), "psql", "settings.update", "settings:recycle", serde_json::json!({}));
+    w.s.store().put_setting("recycle", &off.to_string(), audit).await.unwrap();
+    assert_eq!(w.s.recycle_settings().await.unwrap().four_eyes, FourEyesPolicy::Always);
+}
+
+async fn approving_a_four_eyes_change_changes_only_four_eyes(db: Db) {
+    let w = world(db, 30).await;
+    let mut sup1 = login(&w.s, "sup1").await;
+    let mut sup2 = login(&w.s, "sup2").await;
+    let threshold = FourEyesPolicy::AboveBalance { threshold: Decimal::new(5_000, 0) };
+    let propose = RecycledRequest::UpdateRecycleSettings {
+        settings: RecycleSettings { four_eyes: threshold, ..RecycleSettings::default() },
+    };
+    let Response::Settings(s) = call(&w.s, &mut sup1, propose).await.unwrap() else { panic!() };
+    let proposal_id = s.pending.unwrap().id;
+    // Meanwhile the freeze window is changed directly (no four-eyes change: applies at once).
+    let freeze = RecycledRequest::UpdateRecycleSettings {
+        settings: RecycleSettings { freeze_days: 30, ..RecycleSettings::default() },
+    };
+    call(&w.s, &mut sup1, freeze).await.unwrap();
+    let approve = RecycledRequest::ApproveRecycleSettings { proposal_id };
+    let Response::Settings(s) = call(&w.s, &mut sup2, approve).await.unwrap() else { panic!() };
+    assert_eq!(
+        (s.current.four_eyes, s.current.freeze_days),
+        (threshold, 30),
+        "the approval did not undo 30 days"
+    );
+}
+
 on_both_databases!(
+    an_escalated_case_is_not_force_unbound_by_an_agent,
+    a_proposal_waiting_for_its_checker_cannot_be_claimed,
+    an_older_notice_cannot_shorten_a_freeze,
+    settings_stored_out_of_bounds_fall_back_to_always,
+    approving_a_four_eyes_change_changes_only_four_eyes,
     escalated_cases_are_for_supervisors,
     not_recycled_needs_a_note,
     the_wizard_respects_another_agents_claim,

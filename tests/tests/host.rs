@@ -149,7 +149,57 @@ async fn files_with_pii_are_the_owners_only(db: Db) {
     }
 }
 
+async fn the_first_desktop_cannot_record_a_wrong_key(db: Db) {
+    let t = TestDb::new(db).await;
+    let evidence = tempfile::tempdir().unwrap();
+    // A database from before the check value existed: data sealed, no check value.
+    let first = Host::open(&t.url, vault(), options(evidence.path()), Utc::now()).await;
+    assert!(matches!(status(&first).await, Response::Status { startup_error: None, .. }));
+    e2e::raw_execute(&t.url, "DELETE FROM settings WHERE key = 'pii.key_check'").await.unwrap();
+    // A desktop that generated its own key must not become the reference.
+    let wrong = Host::open(&t.url, PiiVault::new(&[7; 32]), options(evidence.path()), Utc::now()).await;
+    assert!(matches!(
+        status(&wrong).await,
+        Response::Status { startup_error: Some(ApiError::PiiKeyMismatch), .. }
+    ));
+    let right = Host::open(&t.url, vault(), options(evidence.path()), Utc::now()).await;
+    assert!(matches!(status(&right).await, Response::Status { startup_error: None, .. }));
+}
+
+async fn demo_operators_left_in_a_real_database_are_locked(db: Db) {
+    let t = TestDb::new(db).await;
+    let evidence = tempfile::tempdir().unwrap();
+    // An earlier console put the demo operators (public password) into this database,
+    // which is not (or no longer) a demo.
+    drop(Host::open(&t.url, vault(), options(evidence.path()), Utc::now()).await);
+    e2e::raw_execute(&t.url, "DELETE FROM settings WHERE key = 'demo'").await.unwrap();
+    let real = HostOptions { demo_users: None, ..options(evidence.path()) };
+    let host = Host::open(&t.url, vault(), real, Utc::now()).await;
+    let sup1 = Request::Login { username: "sup1".into(), password: DEMO_PASSWORD.into() };
+    let r = host.handle(sup1, Utc::now()).await;
+    assert!(matches!(r, Err(ApiError::OperatorLocked { .. })), "{r:?}");
+}
+
+async fn a_real_database_never_gets_the_simulator(db: Db) {
+    let t = TestDb::new(db).await;
+    let evidence = tempfile::tempdir().unwrap();
+    let real = HostOptions {
+        demo_users: None,
+        gateways: GatewaySetup::SimulatorForDemo,
+        evidence_dir: evidence.path().to_owned(),
+    };
+    let host = Host::open(&t.url, vault(), real, Utc::now()).await;
+    let refused = status(&host).await;
+    assert!(
+        matches!(&refused, Response::Status { startup_error: Some(ApiError::GatewaysMissing), .. }),
+        "{refused:?}"
+    );
+}
+
 on_both_databases!(
+    the_first_desktop_cannot_record_a_wrong_key,
+    demo_operators_left_in_a_real_database_are_locked,
+    a_real_database_never_gets_the_simulator,
     a_silent_bank_does_not_freeze_the_desktop,
     a_desktop_with_another_pii_key_refuses_to_start,
     a_database_with_real_operators_gets_no_demo_data,

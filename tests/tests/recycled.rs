@@ -353,6 +353,14 @@ async fn lifting_an_sms_block_needs_a_carrier_check_and_a_checker(db: Db) {
     let stale = RecycledRequest::ApproveSmsUnblock { user_id: user.id, request_id: Uuid::now_v7() };
     let r = call(&w.s, &mut sup1, stale).await;
     assert!(matches!(r, Err(ApiError::Conflict { conflict: Conflict::Changed })), "{r:?}");
+    // A day later the carrier check is stale: the request must be made again.
+    let late = t0() + Duration::hours(25);
+    let sup2 = Session::default();
+    let login = Request::Login { username: "sup2".into(), password: seed::DEMO_PASSWORD.into() };
+    w.s.handle(&sup2, login, late).await.unwrap();
+    let stale = RecycledRequest::ApproveSmsUnblock { user_id: user.id, request_id };
+    let r = w.s.handle(&sup2, stale, late).await;
+    assert!(matches!(r, Err(ApiError::Conflict { conflict: Conflict::Expired })), "{r:?}");
     call(&w.s, &mut sup1, RecycledRequest::ApproveSmsUnblock { user_id: user.id, request_id }).await.unwrap();
     let after = w.s.store().user(user.id).await.unwrap().unwrap();
     assert!(!after.sms_reset_blocked);

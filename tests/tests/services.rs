@@ -43,9 +43,16 @@ async fn wrong_passwords_lock_the_operator(db: Db) {
         let err = s.handle(&session, wrong(), t0()).await.unwrap_err();
         assert_eq!(err, refused);
     }
-    // An unknown username gets the very same answer: nothing tells who exists.
-    let unknown = Request::Login { username: "no-such-operator".into(), password: "nope".into() };
-    assert_eq!(s.handle(&session, unknown, t0()).await.unwrap_err(), refused);
+    // An unknown username gets the very same answers, lock included: nothing tells who exists.
+    let unknown = || Request::Login { username: "no-such-operator".into(), password: "nope".into() };
+    for _ in 1..5 {
+        assert_eq!(s.handle(&session, unknown(), t0()).await.unwrap_err(), refused);
+    }
+    let until = t0() + Duration::minutes(15);
+    assert_eq!(s.handle(&session, unknown(), t0()).await.unwrap_err(), ApiError::OperatorLocked { until });
+    let logged: Vec<String> =
+        s.store().audit_page(None, 50).await.unwrap().into_iter().map(|r| r.target).collect();
+    assert!(!logged.iter().any(|t| t.contains("no-such-operator")), "typed names are not kept: {logged:?}");
     let err = s.handle(&session, wrong(), t0()).await.unwrap_err();
     let until = t0() + Duration::minutes(15);
     assert_eq!(err, ApiError::OperatorLocked { until });
@@ -57,7 +64,7 @@ async fn wrong_passwords_lock_the_operator(db: Db) {
     let ok = s.handle(&session, right, until + Duration::seconds(1)).await.unwrap();
     assert!(matches!(ok, Response::LoggedIn(op) if op.username == "cs1"));
     let log = actions(&s).await;
-    assert_eq!(log.iter().filter(|a| *a == "login.failed").count(), 5, "four for cs1, one unknown");
+    assert_eq!(log.iter().filter(|a| *a == "login.failed").count(), 8, "four for cs1, four unknown");
     assert!(log.contains(&"login.locked".to_owned()));
     assert!(log.contains(&"login.refused_locked".to_owned()));
     assert_eq!(log[0], "login.ok");
@@ -138,6 +145,20 @@ async fn reveal_needs_a_reason_and_is_audited(db: Db) {
     assert!(row.detail.contains("客户来电核实身份"));
     assert!(!row.detail.contains(id.as_str()), "the audit log never holds the clear value");
     assert_eq!(s.verify_audit(&[]).await.unwrap().first_break, None);
+    // A checkpoint an auditor kept is checked, and a malformed one is refused, not ignored.
+    let auditor = login(&s, "aud1", t0()).await;
+    let Ok(Response::Checkpoint(kept)) = s.handle(&auditor, Request::AuditCheckpoint, t0()).await else {
+        panic!()
+    };
+    let upper = domain::audit::AuditCheckpoint { seq: kept.seq, hash: kept.hash.to_uppercase() };
+    let verify = |checkpoints| Request::VerifyAudit { checkpoints };
+    let Ok(Response::AuditVerified(v)) = s.handle(&auditor, verify(vec![upper]), t0()).await else {
+        panic!()
+    };
+    assert_eq!((v.first_break, v.checkpoints_checked), (None, 1));
+    let bad = domain::audit::AuditCheckpoint { seq: 0, hash: kept.hash };
+    let r = s.handle(&auditor, verify(vec![bad]), t0()).await;
+    assert!(matches!(r, Err(ApiError::InvalidInput { .. })), "{r:?}");
 }
 
 async fn lookups_are_masked(db: Db) {

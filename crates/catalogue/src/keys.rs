@@ -516,4 +516,8 @@ catalogue! {
     DemoDatabase => "演示数据库 · 数据均为虚构", "Demo database · made-up data";
     ActDemoMarked => "标记为演示数据库", "marked the database as a demo";
     GatewaysMissing => "未配置运营商与银行接口：请设置 OPS_CONSOLE_CARRIER_URL 和 OPS_CONSOLE_BANK_URL（或仅在测试时加 --simulate-gateways）后重新启动。", "The carrier and bank gateways are not configured: set OPS_CONSOLE_CARRIER_URL and OPS_CONSOLE_BANK_URL (or, for testing only, --simulate-gateways) and restart.";
+    ConflictExpired => "申请已过期（超过 24 小时），请重新申请并核验", "the request has expired (over 24 hours); ask again with a fresh check";
+    CheckpointUnreadable => "无法识别的检查点：{line}（应为 序号:哈希）", "Unreadable checkpoint: {line} (expected seq:hash)";
+    CheckpointsChecked => "已核对 {n} 个检查点", "{n} checkpoints checked";
+    ActDemoLocked => "锁定使用公开演示密码的操作员", "locked an operator with the public demo password";
 }

@@ -201,6 +201,7 @@ pub fn conflict_text(c: &Conflict, lang: Lang) -> String {
         Conflict::ChecksNotPassed => t(T::ConflictChecksNotPassed),
         Conflict::OthersWizard => t(T::ConflictOthersWizard),
         Conflict::Changed => t(T::ConflictChanged),
+        Conflict::Expired => t(T::ConflictExpired),
         Conflict::Exists { entity } => fill(&t(T::ConflictExists), &[("entity", &t(entity_text(*entity)))]),
     }
 }
@@ -577,6 +578,7 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "login.refused_locked" => T::ActLoginRefusedLocked,
         "logout" => T::ActLogout,
         "operator.create" => T::ActOperatorCreate,
+        "operator.demo_locked" => T::ActDemoLocked,
         "pii.reveal" => T::ActPiiReveal,
         "queue.view_saved" => T::ActQueueViewSaved,
         "session.expired" => T::ActSessionExpired,

@@ -120,6 +120,7 @@ impl AuditCheckpoint {
     pub fn parse(text: &str) -> Option<Self> {
         let (seq, hash) = text.trim().split_once(':')?;
         let hash = hash.trim().to_ascii_lowercase();
+        // Hashes are lower-case hex; a checkpoint copied in upper case is the same one.
         let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
         Some(Self { seq: seq.trim().parse().ok().filter(|s| *s > 0)?, hash: Some(hash).filter(|_| hex)? })
     }
@@ -132,11 +133,17 @@ pub struct ChainVerifier {
     last_seq: i64,
     last_hash: String,
     checkpoints: std::collections::BTreeMap<i64, String>,
+    checkpoints_checked: usize,
 }
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { last_seq: 0, last_hash: GENESIS_HASH.to_owned(), checkpoints: Default::default() }
+        Self {
+            last_seq: 0,
+            last_hash: GENESIS_HASH.to_owned(),
+            checkpoints: Default::default(),
+            checkpoints_checked: 0,
+        }
     }
 }
 
@@ -159,8 +166,11 @@ impl ChainVerifier {
         if expected_hash(r) != r.hash {
             return Err(fail(BreakReason::Edited));
         }
-        if self.checkpoints.get(&r.seq).is_some_and(|h| *h != r.hash) {
-            return Err(fail(BreakReason::Checkpoint));
+        if let Some(kept) = self.checkpoints.get(&r.seq) {
+            if *kept != r.hash {
+                return Err(fail(BreakReason::Checkpoint));
+            }
+            self.checkpoints_checked += 1;
         }
         self.last_seq = r.seq;
         self.last_hash.clone_from(&r.hash);
@@ -186,6 +196,11 @@ impl ChainVerifier {
     pub fn verified_rows(&self) -> i64 {
         self.last_seq
     }
+
+    /// Checkpoints matched so far (the auditor sees that theirs were used).
+    pub fn checkpoints_checked(&self) -> usize {
+        self.checkpoints_checked
+    }
 }
 
 /// The result of verifying the whole log.
@@ -193,6 +208,8 @@ impl ChainVerifier {
 pub struct AuditVerification {
     /// Rows checked.
     pub rows: i64,
+    /// Checkpoints kept outside the database that the rows matched.
+    pub checkpoints_checked: usize,
     /// The first break, if any.
     pub first_break: Option<ChainBreak>,
 }

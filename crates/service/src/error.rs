@@ -72,7 +72,6 @@ pub(crate) fn data_error(what: &str) -> ServiceError {
 
 /// A gateway failure as a code; the full error (with the endpoint's words) goes to the log.
 pub(crate) fn gateway_error(service: GatewayService, e: GatewayError) -> ServiceError {
-    tracing::warn!(%service, error = %e, "gateway call failed");
     let problem = match e {
         GatewayError::Timeout { timeout_ms, attempts } => GatewayProblem::Timeout { timeout_ms, attempts },
         GatewayError::Connect { endpoint, .. } => GatewayProblem::Connect { endpoint },
@@ -80,5 +79,7 @@ pub(crate) fn gateway_error(service: GatewayService, e: GatewayError) -> Service
         GatewayError::Rejected { code, .. } => GatewayProblem::Rejected { code },
         GatewayError::Protocol(_) => GatewayProblem::Protocol,
     };
+    // The code only: a service's own message may echo the card or ID number it was sent.
+    tracing::warn!(%service, %problem, "gateway call failed");
     ApiError::Gateway { service, problem }.into()
 }

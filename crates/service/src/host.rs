@@ -17,8 +17,12 @@ use std::sync::Arc;
 /// Where the carrier and bank gateways point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GatewaySetup {
-    /// Start the local simulator (over HTTP on 127.0.0.1) and use the HTTP clients against it.
+    /// Start the local simulator (over HTTP on 127.0.0.1) and use the HTTP clients
+    /// against it, whatever the database (tests, `--simulate-gateways`).
     Simulator,
+    /// The simulator if the database turns out to be a demo database; otherwise
+    /// refuse to start (`ApiError::GatewaysMissing`).
+    SimulatorForDemo,
     /// Real endpoints.
     Http {
         /// Carrier gateway.
@@ -56,38 +60,50 @@ impl Host {
     /// users into an empty database when asked. Never fails: a failure is kept and
     /// reported by `Status`.
     pub async fn open(database_url: &str, vault: PiiVault, options: HostOptions, now: DateTime<Utc>) -> Self {
-        let services =
-            async {
-                let store = store::open(database_url).await.map_err(crate::error::store_error)?;
-                let (carrier, bank) = match &options.gateways {
-                    GatewaySetup::Simulator => {
-                        let sim = Simulator::new(store.clone(), vault.clone());
-                        let addr = sim.serve(0).await.map_err(|e| ApiError::Unavailable {
-                            message: format!("carrier/bank simulator could not start: {e}"),
-                        })?;
-                        tracing::info!(%addr, "carrier and bank simulator listening");
-                        let endpoint = format!("http://{addr}");
-                        (HttpConfig::new(endpoint.clone()), HttpConfig::new(endpoint))
-                    }
-                    GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
-                };
-                let carrier: Arc<dyn CarrierGateway> = HttpCarrierGateway::new(carrier)
-                    .map_err(|e| ApiError::from(gateway_error(GatewayService::Carrier, e)))?;
-                let bank: Arc<dyn BankGateway> = HttpBankGateway::new(bank)
-                    .map_err(|e| ApiError::from(gateway_error(GatewayService::Bank, e)))?;
-                check_pii_key(store.as_ref(), &vault, now).await?;
-                let services = Services::new(store, vault, LoginPolicy::default())
-                    .with_workflow(Workflow::new(Some(carrier), Some(bank), options.evidence_dir.clone()));
-                if let Some(users) = options.demo_users {
-                    seed::seed_demo_if_empty(&services, users, now).await?;
-                }
-                Ok::<_, ApiError>(services)
-            }
-            .await;
+        let services = Self::start(database_url, vault, &options, now).await;
         if let Err(e) = &services {
             tracing::error!(url = %store::redact_url(database_url), error = %e, "database could not be opened");
         }
         Self { services, session: Session::default() }
+    }
+
+    /// Opens the store, checks the key, seeds a demo database when asked, retires
+    /// demo operators anywhere else, then starts the gateways — the simulator only
+    /// once the database is known to be a demo (or when forced for tests).
+    async fn start(
+        database_url: &str,
+        vault: PiiVault,
+        options: &HostOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Services, ApiError> {
+        let store = store::open(database_url).await.map_err(crate::error::store_error)?;
+        check_pii_key(store.as_ref(), &vault, now).await?;
+        let services = Services::new(store.clone(), vault.clone(), LoginPolicy::default());
+        let demo = match options.demo_users {
+            Some(users) => seed::seed_demo_if_empty(&services, users, now).await?,
+            None => seed::is_demo(&services).await?,
+        };
+        if !demo {
+            seed::retire_demo_operators(&services, now).await?;
+        }
+        let (carrier, bank) = match &options.gateways {
+            GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
+            GatewaySetup::SimulatorForDemo if !demo => return Err(ApiError::GatewaysMissing),
+            GatewaySetup::Simulator | GatewaySetup::SimulatorForDemo => {
+                let sim = Simulator::new(store, vault);
+                let addr = sim.serve(0).await.map_err(|e| ApiError::Unavailable {
+                    message: format!("carrier/bank simulator could not start: {e}"),
+                })?;
+                tracing::info!(%addr, "carrier and bank simulator listening");
+                let endpoint = format!("http://{addr}");
+                (HttpConfig::new(endpoint.clone()), HttpConfig::new(endpoint))
+            }
+        };
+        let carrier: Arc<dyn CarrierGateway> = HttpCarrierGateway::new(carrier)
+            .map_err(|e| ApiError::from(gateway_error(GatewayService::Carrier, e)))?;
+        let bank: Arc<dyn BankGateway> =
+            HttpBankGateway::new(bank).map_err(|e| ApiError::from(gateway_error(GatewayService::Bank, e)))?;
+        Ok(services.with_workflow(Workflow::new(Some(carrier), Some(bank), options.evidence_dir.clone())))
     }
 
     /// A host that could not start (e.g. an unreadable PII key): every request but
@@ -135,6 +151,16 @@ async fn check_pii_key(
     match store.setting(KEY_CHECK).await.map_err(crate::error::store_error)? {
         Some(stored) if stored == check => Ok(()),
         Some(_) => Err(ApiError::PiiKeyMismatch),
+        // A database with sealed data but no check value yet (made before there was
+        // one): the first desktop records its key only if that key opens the data.
+        None if store
+            .sealed_id_sample()
+            .await
+            .map_err(crate::error::store_error)?
+            .is_some_and(|sealed| vault.open(&sealed).is_err()) =>
+        {
+            Err(ApiError::PiiKeyMismatch)
+        }
         None => {
             let audit = store::NewAudit::new(
                 now,

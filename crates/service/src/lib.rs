@@ -10,6 +10,7 @@ pub mod error;
 pub mod gateway;
 mod host;
 pub mod intake;
+mod login;
 mod password;
 pub mod recycle;
 pub mod seed;

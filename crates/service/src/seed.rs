@@ -14,8 +14,8 @@ use domain::card::{KNOWN_BINS, luhn_check_digit};
 use domain::id_number::check_char;
 use serde_json::json;
 use store::{
-    AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerRow, DirectDebitRow, NewAudit,
-    OperatorRow, PhoneBindingRow, UserRow,
+    AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerRow, DirectDebitRow, LoginUpdate,
+    NewAudit, OperatorRow, PhoneBindingRow, UserRow,
 };
 use uuid::Uuid;
 
@@ -413,6 +413,43 @@ pub async fn create_operator(
         json!({ "role": role, "demo": true }),
     );
     Ok(services.store().insert_operator(&op, audit).await?)
+}
+
+/// In a database that is not a demo, every demo operator that still has the public
+/// demo password is locked for good (an earlier console created them everywhere);
+/// audited. Returns how many were locked.
+pub async fn retire_demo_operators(services: &Services, now: DateTime<Utc>) -> crate::error::Result<usize> {
+    let mut locked = 0;
+    for (username, _, _) in DEMO_OPERATORS {
+        let Some(op) = services.store().operator_by_username(username).await? else { continue };
+        let far = now.checked_add_signed(Duration::days(365 * 100)).unwrap_or(now);
+        if op.locked_until.is_some_and(|until| until >= far - Duration::days(1)) {
+            continue;
+        }
+        let phc = op.password_hash.clone();
+        let public =
+            tokio::task::spawn_blocking(move || crate::password::verify_password(DEMO_PASSWORD, &phc))
+                .await
+                .unwrap_or(false);
+        if public {
+            let update = LoginUpdate {
+                operator_id: op.id,
+                failed_attempts: 0,
+                locked_until: Some(far),
+                last_login_at: None,
+            };
+            let audit = NewAudit::new(
+                now,
+                "system",
+                "operator.demo_locked",
+                format!("operator:{username}"),
+                json!({}),
+            );
+            services.store().record_login(update, audit).await?;
+            locked += 1;
+        }
+    }
+    Ok(locked)
 }
 
 /// Creates the demo operators that do not exist yet.

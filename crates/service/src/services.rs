@@ -1,31 +1,22 @@
 //! The request dispatcher: session, permission, action, audit.
 
 use crate::error::{Result, invalid};
-use crate::password::verify_password;
 use crate::recycle::{HookDecision, RecycledService, Workflow};
 use crate::vault::PiiVault;
 use chrono::{DateTime, Duration, Utc};
 use domain::audit::{AuditCheckpoint, AuditVerification, ChainVerifier, SYSTEM_ACTOR};
-use domain::auth::{LoginPolicy, OperatorInfo, Permission, Role};
+use domain::auth::{LoginPolicy, OperatorInfo, Permission};
 use domain::recycle::RecycleSettings;
 use domain::{ApiError, InputProblem, Request, Response};
 use serde_json::json;
 use std::sync::Arc;
-use std::sync::OnceLock;
-use store::{LoginUpdate, NewAudit, Store};
+use store::{NewAudit, Store};
 use uuid::Uuid;
 
 /// Most rows a search or audit page returns.
 const MAX_PAGE_ROWS: u32 = 200;
 /// Rows read per round while verifying the audit chain.
 const VERIFY_PAGE_ROWS: u32 = 5_000;
-
-/// A real hash, verified against when the username is unknown so that the answer
-/// takes as long as for a known operator and timing does not reveal who exists.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| crate::password::hash_password("no such operator").unwrap_or_default())
-}
 
 /// One desktop's login state. Lives in the backend host (Tauri state or the
 /// in-process backend), never in the UI, so the UI cannot forge it.
@@ -64,7 +55,9 @@ enum Access {
 pub struct Services {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) vault: PiiVault,
-    policy: LoginPolicy,
+    pub(crate) policy: LoginPolicy,
+    /// Failed logins of names that are no operator, so they lock like real ones.
+    pub(crate) unknown_logins: crate::login::UnknownLogins,
     recycled: RecycledService,
 }
 
@@ -75,7 +68,7 @@ impl Services {
         let evidence_dir = std::env::temp_dir().join("ops-console-evidence");
         let recycled =
             RecycledService::new(store.clone(), vault.clone(), Workflow::new(None, None, evidence_dir));
-        Self { store, vault, policy, recycled }
+        Self { store, vault, policy, unknown_logins: Default::default(), recycled }
     }
 
     /// Replaces the recycled-number workflow's gateways and evidence folder.
@@ -209,8 +202,9 @@ impl Services {
             } else {
                 // Polling a job's progress is not the operator at work: it must not
                 // keep an unattended desktop's session alive.
+                // Requests finish out of order now: the clock only moves forward.
                 if request.is_activity() {
-                    *last_activity = now;
+                    *last_activity = (*last_activity).max(now);
                 }
                 Access::Granted(op.clone())
             }
@@ -234,69 +228,25 @@ impl Services {
         }
     }
 
-    async fn login(&self, username: &str, password: &str, now: DateTime<Utc>) -> Result<OperatorInfo> {
-        let username = username.trim();
-        if username.is_empty() {
-            return Err(invalid("username", InputProblem::Required));
-        }
-        let target = format!("operator:{}", username.chars().take(64).collect::<String>());
-        let wrong = || ApiError::InvalidCredentials {
-            max_failures: self.policy.max_failures,
-            lock_minutes: self.policy.lock_minutes,
-        };
-        let Some(op) = self.store.operator_by_username(username).await? else {
-            // As slow as a real check, and the same answer: nothing tells who exists.
-            let pw = password.to_owned();
-            let _ = tokio::task::spawn_blocking(move || verify_password(&pw, dummy_hash())).await;
-            let detail = json!({ "reason": "unknown_operator" });
-            self.store.append_audit(NewAudit::new(now, SYSTEM_ACTOR, "login.failed", target, detail)).await?;
-            return Err(wrong().into());
-        };
-        let role = Role::parse(&op.role).ok_or_else(|| ApiError::Database {
-            message: format!("operator {} has unknown role {}", op.username, op.role),
-        })?;
-        // The attempt is counted before the password is checked (and refused if locked),
-        // so parallel guesses each take a place in the count.
-        let lock_until = now + Duration::minutes(self.policy.lock_minutes);
-        let max = i32::try_from(self.policy.max_failures).unwrap_or(i32::MAX);
-        let Some(failed) = self.store.reserve_login_attempt(op.id, max, lock_until, now).await? else {
-            let until = self.store.operator_by_username(username).await?.and_then(|o| o.locked_until);
-            let until = until.filter(|u| *u > now).unwrap_or(lock_until);
-            let audit =
-                NewAudit::new(now, SYSTEM_ACTOR, "login.refused_locked", target, json!({ "until": until }));
-            self.store.append_audit(audit).await?;
-            return Err(ApiError::OperatorLocked { until }.into());
-        };
-        let (pw, phc) = (password.to_owned(), op.password_hash.clone());
-        let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
-        if !matches {
-            let locked = failed >= max;
-            let (action, detail) = if locked {
-                ("login.locked", json!({ "failed_attempts": failed, "until": lock_until }))
-            } else {
-                ("login.failed", json!({ "failed_attempts": failed }))
-            };
-            self.store.append_audit(NewAudit::new(now, SYSTEM_ACTOR, action, target, detail)).await?;
-            return Err(if locked { ApiError::OperatorLocked { until: lock_until } } else { wrong() }.into());
-        }
-        let update = LoginUpdate {
-            operator_id: op.id,
-            failed_attempts: 0,
-            locked_until: None,
-            last_login_at: Some(now),
-        };
-        let audit = NewAudit::new(now, &op.username, "login.ok", target, json!({ "role": role }));
-        self.store.record_login(update, audit).await?;
-        Ok(OperatorInfo { id: op.id, username: op.username, display_name: op.display_name, role })
-    }
-
     /// Verifies the whole chain page by page up to the head read first (rows appended
     /// meanwhile wait for the next run), then the head itself and the checkpoints.
     pub async fn verify_audit(&self, checkpoints: &[AuditCheckpoint]) -> Result<AuditVerification> {
+        // Checkpoints arrive from outside: the same parse as the UI's, so none is
+        // silently malformed (a lower-case hash, a positive row).
+        let checkpoints = checkpoints
+            .iter()
+            .map(|c| {
+                AuditCheckpoint::parse(&c.to_text())
+                    .ok_or_else(|| invalid("checkpoints", InputProblem::OutOfRange))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let (head_seq, head_hash) = self.store.audit_head().await?;
-        let mut verifier = ChainVerifier::with_checkpoints(checkpoints);
-        let verdict =
-            |v: &ChainVerifier, first_break| AuditVerification { rows: v.verified_rows(), first_break };
+        let mut verifier = ChainVerifier::with_checkpoints(&checkpoints);
+        let verdict = |v: &ChainVerifier, first_break| AuditVerification {
+            rows: v.verified_rows(),
+            checkpoints_checked: v.checkpoints_checked(),
+            first_break,
+        };
         while verifier.verified_rows() < head_seq {
             let page = self.store.audit_after(verifier.verified_rows(), VERIFY_PAGE_ROWS).await?;
             let Some(last) = page.last().map(|r| r.seq) else { break };

@@ -252,6 +252,14 @@ macro_rules! impl_store {
                 Ok(counted.map(|(n,)| n))
             }
 
+            async fn sealed_id_sample(&self) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id_number_enc FROM customers WHERE id_number_enc IS NOT NULL LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
             async fn audit_head(&self) -> Result<(i64, String)> {
                 Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?)
             }

@@ -84,6 +84,9 @@ pub trait Store: CaseStore + Send + Sync + 'static {
     /// Customers matching `term` on `field`, at most `limit`.
     async fn search_customers(&self, field: SearchField, term: &str, limit: u32) -> Result<Vec<CustomerHit>>;
 
+    /// One sealed ID number, if any customer has one (to prove a key opens the data).
+    async fn sealed_id_sample(&self) -> Result<Option<String>>;
+
     /// One customer row.
     async fn customer(&self, customer_id: Uuid) -> Result<Option<CustomerRow>>;
 

@@ -34,6 +34,8 @@ pub struct AuditView {
     checkpoints_text: String,
     /// The checkpoint just taken, to copy out.
     checkpoint: Option<AuditCheckpoint>,
+    /// A pasted line that is not a checkpoint.
+    unreadable_checkpoint: Option<String>,
     error: Option<ApiError>,
 }
 
@@ -76,9 +78,18 @@ impl WorkArea for AuditView {
                 );
             }
             if ui.button(T::VerifyChain.text(lang)).clicked() {
-                let checkpoints =
-                    self.checkpoints_text.lines().filter_map(AuditCheckpoint::parse).collect::<Vec<_>>();
-                outbox.send(Purpose::Audit(AuditPurpose::Verify), Request::VerifyAudit { checkpoints });
+                // Every line the auditor pasted must be a checkpoint: none is dropped silently.
+                let lines = self.checkpoints_text.lines().filter(|l| !l.trim().is_empty());
+                let parsed: Result<Vec<_>, String> =
+                    lines.map(|l| AuditCheckpoint::parse(l).ok_or_else(|| l.trim().to_owned())).collect();
+                match parsed {
+                    Ok(checkpoints) => {
+                        self.unreadable_checkpoint = None;
+                        outbox
+                            .send(Purpose::Audit(AuditPurpose::Verify), Request::VerifyAudit { checkpoints });
+                    }
+                    Err(line) => self.unreadable_checkpoint = Some(line),
+                }
             }
             if ui.button(T::TakeCheckpoint.text(lang)).clicked() {
                 outbox.send(Purpose::Audit(AuditPurpose::Checkpoint), Request::AuditCheckpoint);
@@ -86,11 +97,14 @@ impl WorkArea for AuditView {
         });
         self.checkpoints_ui(ui, lang);
         match &self.verification {
-            Some(AuditVerification { rows, first_break: None }) => {
+            Some(AuditVerification { rows, first_break: None, checkpoints_checked }) => {
                 ui.colored_label(
                     egui::Color32::from_rgb(0, 140, 60),
                     fill(T::ChainOk.text(lang), &[("n", rows)]),
                 );
+                if *checkpoints_checked > 0 {
+                    ui.label(fill(T::CheckpointsChecked.text(lang), &[("n", checkpoints_checked)]));
+                }
             }
             Some(AuditVerification { first_break: Some(b), .. }) => {
                 let reason = crate::i18n::break_text(&b.reason, lang);
@@ -118,6 +132,12 @@ impl AuditView {
                 egui::TextEdit::multiline(&mut self.checkpoints_text).desired_rows(2).desired_width(520.0);
             ui.add(field).labelled_by(label.id);
         });
+        if let Some(line) = &self.unreadable_checkpoint {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                fill(T::CheckpointUnreadable.text(lang), &[("line", line)]),
+            );
+        }
         if let Some(c) = &self.checkpoint {
             ui.label(T::CheckpointTaken.text(lang));
             ui.add(egui::Label::new(egui::RichText::new(c.to_text()).monospace()).selectable(true));

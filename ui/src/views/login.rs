@@ -5,8 +5,8 @@ use crate::i18n::{Lang, T};
 use crate::text::error_text;
 use domain::{ApiError, Request};
 
-/// Login form state.
-#[derive(Debug, Default)]
+/// Login form state. No `Debug`: it holds the typed password.
+#[derive(Default)]
 pub struct LoginView {
     username: String,
     password: String,

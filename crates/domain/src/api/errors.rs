@@ -175,6 +175,9 @@ pub enum Conflict {
     /// The wizard belongs to another operator.
     #[error("another operator's wizard")]
     OthersWizard,
+    /// The request is too old to act on: ask again.
+    #[error("the request has expired")]
+    Expired,
     /// The record changed since it was read (another operator acted first): reload.
     #[error("the record changed meanwhile")]
     Changed,

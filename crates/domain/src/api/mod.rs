@@ -269,6 +269,7 @@ mod tests {
             Response::Revealed { target: PiiTarget::IdNumber { customer_id: id }, value: "x".into() },
             Response::AuditVerified(AuditVerification {
                 rows: 3,
+                checkpoints_checked: 1,
                 first_break: Some(ChainBreak { seq: 2, reason: crate::audit::BreakReason::Edited }),
             }),
             Response::Status {

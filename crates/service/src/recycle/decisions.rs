@@ -21,8 +21,10 @@ pub(super) struct Change<'a> {
     pub case_id: Uuid,
     pub from: &'a [CaseStatus],
     pub to: CaseStatus,
-    /// The operator who must hold the lease.
-    pub holder: Option<&'a str>,
+    /// Who may hold the lease.
+    pub lease: LeaseRule,
+    /// The version the change was decided on.
+    pub version: Option<i32>,
     /// The operator who must not be the maker (a checker).
     pub checker: Option<&'a str>,
     /// Proposal JSON and maker, when the change waits for a checker.
@@ -37,7 +39,8 @@ impl Change<'_> {
         Transition {
             case_id: self.case_id,
             from: self.from.to_vec(),
-            holder: self.holder.map(str::to_owned),
+            lease: self.lease,
+            version: self.version,
             not_proposed_by: self.checker.map(str::to_owned),
             now,
             status: self.to,
@@ -111,7 +114,8 @@ impl RecycledService {
             case_id,
             from: &DECIDABLE,
             to,
-            holder: Some(actor),
+            lease: LeaseRule::HeldBy(actor.to_owned()),
+            version: Some(row.version),
             checker: None,
             proposed: None,
             decision: None,
@@ -249,7 +253,8 @@ impl RecycledService {
                 case_id,
                 from: &[CaseStatus::PendingApproval],
                 to: CaseStatus::Open,
-                holder: None,
+                lease: LeaseRule::Any,
+                version: Some(version),
                 checker: Some(checker),
                 proposed: None,
                 decision: None,

@@ -128,13 +128,13 @@ impl RecycledService {
                 Response::Settings(self.approve_settings(actor, proposal_id, now).await?)
             }
             R::ForceUnbindStart { case_id, claimant } => {
-                Response::ForceUnbind(Box::new(self.force_unbind_start(actor, case_id, claimant, now).await?))
+                Response::ForceUnbind(Box::new(self.force_unbind_start(op, case_id, claimant, now).await?))
             }
             R::ForceUnbindBankCheck { wizard_id, card_number } => Response::ForceUnbind(Box::new(
                 self.force_unbind_bank(actor, wizard_id, &card_number, now).await?,
             )),
             R::ForceUnbindSubmit { wizard_id } => {
-                Response::ForceUnbind(Box::new(self.force_unbind_submit(actor, wizard_id, now).await?))
+                Response::ForceUnbind(Box::new(self.force_unbind_submit(op, wizard_id, now).await?))
             }
             R::ExportEvidence { case_id } => self.export_evidence(actor, case_id, now).await?,
             R::RequestSmsUnblock { user_id, phone } => {

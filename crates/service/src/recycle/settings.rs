@@ -13,6 +13,20 @@ use uuid::Uuid;
 /// Settings key of the workflow settings.
 const SETTINGS_KEY: &str = "recycle";
 
+/// Settings as stored may predate the bounds (or be edited by hand): out of bounds,
+/// four-eyes falls back to "always" and every number to its nearest bound.
+fn in_bounds(mut s: WorkflowSettings) -> WorkflowSettings {
+    if !s.current.within_bounds() {
+        tracing::warn!("stored workflow settings out of bounds: four-eyes always, numbers clamped");
+        let c = &mut s.current;
+        c.four_eyes = domain::recycle::FourEyesPolicy::Always;
+        c.freeze_days = c.freeze_days.clamp(0, RecycleSettings::MAX_FREEZE_DAYS);
+        c.lease_minutes = c.lease_minutes.clamp(1, RecycleSettings::MAX_LEASE_MINUTES);
+        c.sla_hours = c.sla_hours.clamp(1, RecycleSettings::MAX_SLA_HOURS);
+    }
+    s
+}
+
 impl RecycledService {
     /// The workflow settings in force (defaults until a supervisor changes them).
     pub async fn settings(&self) -> Result<RecycleSettings> {
@@ -32,7 +46,7 @@ impl RecycledService {
                     .map(|current| WorkflowSettings { current, pending: None })
             })
             .map_err(|_| data_error("settings"))?;
-        Ok((settings, Some(stored)))
+        Ok((in_bounds(settings), Some(stored)))
     }
 
     async fn write_settings(
@@ -57,13 +71,15 @@ impl RecycledService {
             return Err(invalid("settings", InputProblem::OutOfRange));
         }
         let (mut settings, stored) = self.workflow_settings().await?;
-        let audit = if new.four_eyes == settings.current.four_eyes {
-            settings.current = new;
+        // Freeze, lease and SLA apply at once; the four-eyes rule only by proposal.
+        let in_force = settings.current.four_eyes;
+        settings.current = RecycleSettings { four_eyes: in_force, ..new };
+        let audit = if new.four_eyes == in_force {
             NewAudit::new(now, actor, "settings.update", "settings:recycle", json!({ "settings": new }))
         } else {
             let proposal =
                 SettingsProposal { id: Uuid::now_v7(), settings: new, by: actor.to_owned(), at: now };
-            let detail = json!({ "proposal": proposal.id, "settings": new, "in_force": settings.current });
+            let detail = json!({ "proposal": proposal.id, "four_eyes": new.four_eyes, "in_force": in_force });
             settings.pending = Some(proposal);
             NewAudit::new(now, actor, "settings.propose", "settings:recycle", detail)
         };
@@ -95,8 +111,9 @@ impl RecycledService {
                 .await?;
             return Err(conflict(Conflict::MakerIsChecker));
         }
-        settings.current = proposal.settings;
-        let detail = json!({ "proposal": proposal.id, "maker": proposal.by, "settings": proposal.settings });
+        // Only the rule the proposal was about: other settings may have moved since.
+        settings.current.four_eyes = proposal.settings.four_eyes;
+        let detail = json!({ "proposal": proposal.id, "maker": proposal.by, "four_eyes": proposal.settings.four_eyes });
         let audit = NewAudit::new(now, checker, "settings.approve", "settings:recycle", detail);
         self.write_settings(stored.as_deref(), &settings, audit).await?;
         Ok(settings)

@@ -3,7 +3,7 @@
 
 use super::RecycledService;
 use crate::error::{Result, conflict, gateway_error, invalid, not_found};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::api::GatewayService;
 use domain::mask;
 use domain::phone::Phone;
@@ -11,6 +11,9 @@ use domain::{ApiError, Conflict, Entity, InputProblem};
 use serde_json::json;
 use store::NewAudit;
 use uuid::Uuid;
+
+/// How long a request to lift a block (and its carrier check) can be approved.
+const REQUEST_VALID_HOURS: i64 = 24;
 
 impl RecycledService {
     /// Maker: if the check passes, the request waits for a checker.
@@ -71,6 +74,11 @@ impl RecycledService {
         }
         if pending["requested_by"].as_str() == Some(checker) {
             return Err(conflict(Conflict::MakerIsChecker));
+        }
+        // A carrier check is evidence of who holds the number *now*: a stale one is not.
+        let asked = serde_json::from_value::<DateTime<Utc>>(pending["at"].clone()).ok();
+        if asked.is_none_or(|at| now - at > Duration::hours(REQUEST_VALID_HOURS)) {
+            return Err(conflict(Conflict::Expired));
         }
         let phone = pending["phone"].as_str().map(str::to_owned);
         let detail = json!({ "maker": pending["requested_by"], "phone": phone.as_deref().map(mask::phone) });

@@ -9,6 +9,7 @@ use crate::error::{Result, conflict, gateway_error, invalid, not_found};
 use crate::gateway::FourElementRequest;
 use chrono::{DateTime, Duration, Utc};
 use domain::api::GatewayService;
+use domain::auth::{OperatorInfo, Permission};
 use domain::cases::{BankCheckView, CaseDecision, Claimant, DecisionOutcome, ForceUnbindState};
 use domain::id_number::IdNumber;
 use domain::mask;
@@ -103,11 +104,12 @@ impl RecycledService {
 
     pub(super) async fn force_unbind_start(
         &self,
-        actor: &str,
+        op: &OperatorInfo,
         case_id: Uuid,
         c: Claimant,
         now: DateTime<Utc>,
     ) -> Result<ForceUnbindState> {
+        let actor = op.username.as_str();
         let claimant = checked_claimant(&c)?;
         let f = self.store.case_facts(case_id).await?.ok_or_else(|| not_found(Entity::Case))?;
         if claimant.phone != f.case.core.phone {
@@ -117,6 +119,7 @@ impl RecycledService {
         if !status.is_active() {
             return Err(conflict(Conflict::CaseStatus { status }));
         }
+        self.decidable_by(op, &f.case, now).await?;
         // Another agent working the case keeps it: the wizard does not cut in.
         let holder = f.case.claimed_by.as_deref().filter(|_| f.case.lease_until.is_some_and(|t| t >= now));
         if let Some(by) = holder.filter(|by| *by != actor) {
@@ -302,28 +305,47 @@ impl RecycledService {
 
     pub(super) async fn force_unbind_submit(
         &self,
-        actor: &str,
+        op: &OperatorInfo,
         wizard_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<ForceUnbindState> {
-        let mut w = self.wizards.take(actor, wizard_id, now)?;
+        let mut w = self.wizards.take(&op.username, wizard_id, now)?;
+        match self.submit(op, &w, now).await {
+            Ok(outcome) => {
+                w.state.outcome = Some(outcome);
+                // The clear inputs are no longer needed: the wizard ends here.
+                Ok(w.state)
+            }
+            Err(e) => {
+                // Checks already spent stay usable: the operator may retry the submit.
+                self.wizards.put(w, now);
+                Err(e)
+            }
+        }
+    }
+
+    async fn submit(&self, op: &OperatorInfo, w: &Wizard, now: DateTime<Utc>) -> Result<DecisionOutcome> {
+        let actor = op.username.as_str();
         if !(w.state.carrier_passed && w.state.bank_passed) {
-            self.wizards.put(w, now);
             return Err(conflict(Conflict::ChecksNotPassed));
         }
         let row = self.case_row(w.case_id).await?;
+        let from = self.decidable_by(op, &row, now).await?;
         let settings = self.settings().await?;
         // The checks themselves are the maker's reasons (in the pack); the UI words the
         // decision, so the backend writes no note of its own.
         let note = String::new();
         let checks = Value::Array(w.checks.clone());
-        let outcome = if settings.four_eyes.needs_checker(row.core.balance_minor) {
-            let decision = CaseDecision::ForceUnbind { note: note.clone() };
+        let lease = LeaseRule::NotHeldByOthers(actor.to_owned());
+        // The old user's balance now: money that arrived since detection needs a checker.
+        if settings.four_eyes.needs_checker(self.live_balance_minor(&row).await?) {
+            let decision = CaseDecision::ForceUnbind { note };
             let c = Change {
                 case_id: w.case_id,
-                from: &DECIDABLE,
+                from,
                 to: CaseStatus::PendingApproval,
-                holder: None,
+                lease,
+                version: Some(row.version),
                 checker: None,
                 proposed: Some((
                     json!({ "decision": decision, "checks": checks }).to_string(),
@@ -332,35 +354,40 @@ impl RecycledService {
                 decision: None,
                 event: (CaseEventKind::Propose, super::case_view::CaseEventDetail::of(&decision)),
             };
-            let a = case_audit(
-                now,
-                actor,
-                "case.propose",
-                w.case_id,
-                json!({ "decision": DecisionKind::ForceUnbind }),
-            );
-            self.change(c, a, now).await?;
-            DecisionOutcome::PendingApproval
-        } else {
-            let plan = UnbindPlan {
-                row: &row,
-                decision: DecisionKind::ForceUnbind,
-                note: &note,
-                maker: actor,
-                checker: None,
-                checks: Some(checks),
-                from: &DECIDABLE,
-                guard: UnbindGuard {
-                    lease: LeaseRule::NotHeldByOthers(actor.to_owned()),
-                    version: Some(row.version),
-                    outside_freeze: false,
-                },
-            };
-            self.apply_unbind(plan, now).await?;
-            DecisionOutcome::Applied
+            let detail = json!({ "decision": DecisionKind::ForceUnbind });
+            self.change(c, case_audit(now, actor, "case.propose", w.case_id, detail), now).await?;
+            return Ok(DecisionOutcome::PendingApproval);
+        }
+        let plan = UnbindPlan {
+            row: &row,
+            decision: DecisionKind::ForceUnbind,
+            note: &note,
+            maker: actor,
+            checker: None,
+            checks: Some(checks),
+            from,
+            guard: UnbindGuard { lease, version: Some(row.version), outside_freeze: false },
         };
-        w.state.outcome = Some(outcome);
-        // The clear inputs are no longer needed: the wizard ends here.
-        Ok(w.state)
+        self.apply_unbind(plan, now).await?;
+        Ok(DecisionOutcome::Applied)
+    }
+
+    /// The states `op` may decide `row` from: an escalated case is a supervisor's
+    /// (a refusal is audited).
+    async fn decidable_by(
+        &self,
+        op: &OperatorInfo,
+        row: &store::CaseRow,
+        now: DateTime<Utc>,
+    ) -> Result<&'static [CaseStatus]> {
+        if op.role.allows(Permission::RecycledApprove) {
+            return Ok(&DECIDABLE);
+        }
+        if row.status == CaseStatus::Escalated {
+            let detail = json!({ "request": "force_unbind", "permission": Permission::RecycledApprove });
+            self.store.append_audit(case_audit(now, &op.username, "access.denied", row.id, detail)).await?;
+            return Err(ApiError::Forbidden { permission: Permission::RecycledApprove }.into());
+        }
+        Ok(&[CaseStatus::Open])
     }
 }

@@ -3,8 +3,10 @@
 //! audit row in the same transaction.
 
 use super::dialect::Dialect;
-use super::{ACTIVE, Transition, case_event_tx, conflict};
-use crate::{CaseRow, CaseStore, NewAudit, PgStore, Result, SqliteStore, StoreError, truncate_micros};
+use super::{CLAIMABLE, Transition, case_event_tx, conflict};
+use crate::{
+    CaseRow, CaseStore, LeaseRule, NewAudit, PgStore, Result, SqliteStore, StoreError, truncate_micros,
+};
 use chrono::{DateTime, Utc};
 use domain::recycle::CaseEventKind;
 use domain::{Conflict, Entity};
@@ -27,7 +29,7 @@ macro_rules! claims {
                 let mut tx = s.pool.begin().await?;
                 let row: Option<CaseRow> = sqlx::query_as(&format!(
                     "UPDATE recycle_cases SET claimed_by = $2, lease_until = $3, version = version + 1 \
-                     WHERE id = $1 AND status IN {ACTIVE} \
+                     WHERE id = $1 AND status IN {CLAIMABLE} \
                      AND (claimed_by IS NULL OR lease_until < $4 OR claimed_by = $2) RETURNING *"
                 ))
                 .bind(case_id)
@@ -96,7 +98,7 @@ macro_rules! claims {
                 let mut tx = s.pool.begin().await?;
                 let row: Option<CaseRow> = sqlx::query_as(&format!(
                     "UPDATE recycle_cases SET claimed_by = $2, lease_until = $3, version = version + 1 \
-                     WHERE id = $1 AND status IN {ACTIVE} RETURNING *"
+                     WHERE id = $1 AND status IN {CLAIMABLE} RETURNING *"
                 ))
                 .bind(case_id)
                 .bind(to)
@@ -134,9 +136,20 @@ macro_rules! claims {
                     list.push_bind(status.as_str());
                 }
                 b.push(")");
-                if let Some(holder) = &t.holder {
-                    b.push(" AND claimed_by = ").push_bind(holder.clone());
-                    b.push(" AND lease_until >= ").push_bind(truncate_micros(t.now));
+                let now = truncate_micros(t.now);
+                match &t.lease {
+                    LeaseRule::Any => {}
+                    LeaseRule::HeldBy(by) => {
+                        b.push(" AND claimed_by = ").push_bind(by.clone());
+                        b.push(" AND lease_until >= ").push_bind(now);
+                    }
+                    LeaseRule::NotHeldByOthers(by) => {
+                        b.push(" AND (claimed_by IS NULL OR claimed_by = ").push_bind(by.clone());
+                        b.push(" OR lease_until IS NULL OR lease_until < ").push_bind(now).push(")");
+                    }
+                }
+                if let Some(version) = t.version {
+                    b.push(" AND version = ").push_bind(version);
                 }
                 if let Some(checker) = &t.not_proposed_by {
                     b.push(" AND proposed_by IS NOT NULL AND proposed_by <> ").push_bind(checker.clone());
@@ -150,10 +163,14 @@ macro_rules! claims {
                         Some(c) if !t.from.contains(&c.status) => {
                             conflict(Conflict::CaseStatus { status: c.status })
                         }
+                        Some(c) if t.version.is_some_and(|v| v != c.version) => conflict(Conflict::Changed),
                         Some(c) if t.not_proposed_by.is_some() && c.proposed_by == t.not_proposed_by => {
                             conflict(Conflict::MakerIsChecker)
                         }
-                        Some(_) => conflict(Conflict::ClaimFirst),
+                        Some(c) => match (&t.lease, c.claimed_by) {
+                            (LeaseRule::NotHeldByOthers(_), Some(by)) => conflict(Conflict::ClaimedBy { by }),
+                            _ => conflict(Conflict::ClaimFirst),
+                        },
                     });
                 };
                 case_event_tx(&mut tx, t.case_id, t.now, &audit.actor, (t.event.0, &t.event.1)).await?;

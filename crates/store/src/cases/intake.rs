@@ -99,7 +99,11 @@ macro_rules! intake {
                         "updated_at = excluded.updated_at, risk_score = excluded.risk_score, ",
                         "risk_inputs = excluded.risk_inputs, balance_minor = excluded.balance_minor, ",
                         "entry_at = COALESCE(excluded.entry_at, recycle_cases.entry_at), ",
-                        "freeze_until = COALESCE(excluded.freeze_until, recycle_cases.freeze_until), ",
+                        // The later freeze end wins: an older notice (a late file, or a
+                        // crafted one) must not shorten the window.
+                        "freeze_until = CASE WHEN excluded.freeze_until IS NULL THEN recycle_cases.freeze_until ",
+                        "WHEN recycle_cases.freeze_until IS NULL OR excluded.freeze_until > recycle_cases.freeze_until ",
+                        "THEN excluded.freeze_until ELSE recycle_cases.freeze_until END, ",
                         "manual_only = (recycle_cases.manual_only OR excluded.manual_only), ",
                         "version = recycle_cases.version + 1 ",
                         "RETURNING id, evidence_count, version"

@@ -32,6 +32,9 @@ use uuid::Uuid;
 /// Statuses of a case still being worked, as an SQL list (`CaseStatus::ACTIVE`;
 /// a literal so it can be spliced into `concat!`, checked by a test below).
 const ACTIVE: &str = "('open', 'pending_approval', 'escalated')";
+/// Statuses an operator may claim: a proposal waiting for its checker is nobody's
+/// to hold (a claim would bump its version and void the checker's review).
+const CLAIMABLE: &str = "('open', 'escalated')";
 
 /// A case to open or extend, with the events (indexes into the import's events) behind it.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,16 +45,18 @@ pub struct Detection {
     pub events: Vec<usize>,
 }
 
-/// A state change of one case, applied only if the case is in one of `from`
-/// (and, when `holder` is set, leased by that operator at `now`).
+/// A state change of one case, applied only if the case is in one of `from`, its
+/// lease satisfies `lease` at `now`, and (when given) it is still at `version`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     /// Case.
     pub case_id: Uuid,
     /// Allowed current statuses.
     pub from: Vec<CaseStatus>,
-    /// The operator who must hold the lease.
-    pub holder: Option<String>,
+    /// Who may hold the lease.
+    pub lease: crate::LeaseRule,
+    /// The version the change was decided on (optimistic lock).
+    pub version: Option<i32>,
     /// The operator who must *not* be the maker (four-eyes checker).
     pub not_proposed_by: Option<String>,
     /// Now.

@@ -85,11 +85,10 @@ macro_rules! sms {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                // Exactly the reviewed request: none lifted means it changed meanwhile.
-                match lifted {
-                    1 => {}
-                    0 => return Err(conflict(Conflict::Changed)),
-                    _ => return Err(StoreError::Data(format!("{lifted} open SMS blocks for one request"))),
+                // Exactly the reviewed request (it was written to every open block of
+                // the user): none lifted means it changed meanwhile.
+                if lifted == 0 {
+                    return Err(conflict(Conflict::Changed));
                 }
                 let unblocked = sqlx::query("UPDATE users SET sms_reset_blocked = FALSE WHERE id = $1")
                     .bind(user_id)

@@ -167,7 +167,7 @@ fn header_ui(ui: &mut egui::Ui, lang: Lang, d: &CaseDetail) {
         ui.strong(status_text(d.row.status).text(lang));
         ui.end_row();
         ui.label(T::OldUser.text(lang));
-        ui.label(format!("{} · {}", d.old_name_masked, &d.old_user_id.to_string()[..8]));
+        ui.label(format!("{} · {}", d.old_name_masked, domain::cases::short_id(d.old_user_id)));
         ui.label(T::FilterSource.text(lang));
         ui.label(source_text(d.row.source).text(lang));
         ui.end_row();

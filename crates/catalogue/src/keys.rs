@@ -520,4 +520,7 @@ catalogue! {
     CheckpointUnreadable => "无法识别的检查点：{line}（应为 序号:哈希）", "Unreadable checkpoint: {line} (expected seq:hash)";
     CheckpointsChecked => "已核对 {n} 个检查点", "{n} checkpoints checked";
     ActDemoLocked => "锁定使用公开演示密码的操作员", "locked an operator with the public demo password";
+    ProblemFileTooLarge => "超过 {mb} MB，请拆分后分批导入", "is larger than {mb} MB; split it and import the parts";
+    ProblemLineTooLong => "有一行超过 {n} 字节，不是运营商文件的格式", "has a line longer than {n} bytes: not a carrier file";
+    FieldFile => "文件", "the file";
 }

@@ -109,6 +109,7 @@ pub fn field_text(field: &str, lang: Lang) -> String {
         "carrier" => T::FieldCarrier,
         "province" => T::FieldProvince,
         "csv" => T::FieldCsv,
+        "file" => T::FieldFile,
         "older_than_hours" => T::FilterOlderHours,
         other => return other.to_owned(),
     };
@@ -141,6 +142,10 @@ pub fn problem_text(p: &InputProblem, lang: Lang) -> String {
         InputProblem::Csv { detail } => fill(&t(T::ProblemCsv), &[("detail", detail)]),
         InputProblem::Unreadable { detail } => fill(&t(T::ProblemUnreadable), &[("detail", detail)]),
         InputProblem::NotAFile => t(T::ProblemNotAFile),
+        InputProblem::FileTooLarge { max_bytes } => {
+            fill(&t(T::ProblemFileTooLarge), &[("mb", &(max_bytes >> 20))])
+        }
+        InputProblem::LineTooLong { max_bytes } => fill(&t(T::ProblemLineTooLong), &[("n", max_bytes)]),
         InputProblem::TooMany { max } => fill(&t(T::ProblemTooMany), &[("n", max)]),
         InputProblem::OutOfRange => t(T::ProblemOutOfRange),
         InputProblem::NotCaseNumber => t(T::ProblemNotCaseNumber),

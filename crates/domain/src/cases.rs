@@ -433,6 +433,13 @@ pub struct LineError {
     pub problem: InputProblem,
 }
 
+impl LineError {
+    /// A bad field of line `line` of `file`.
+    pub fn new(file: &str, line: u64, field: &str, problem: InputProblem) -> Self {
+        Self { file: file.to_owned(), line, field: field.to_owned(), problem }
+    }
+}
+
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}: {}: {}", self.file, self.line, self.field, self.problem)

@@ -76,6 +76,18 @@ pub enum InputProblem {
         /// The operating system's message.
         detail: String,
     },
+    /// The file is larger than a carrier file may be.
+    #[error("larger than {max_bytes} bytes")]
+    FileTooLarge {
+        /// The limit.
+        max_bytes: u64,
+    },
+    /// A line is longer than a carrier line may be.
+    #[error("a line longer than {max_bytes} bytes")]
+    LineTooLong {
+        /// The limit.
+        max_bytes: usize,
+    },
     /// The path names a folder or device.
     #[error("not a file")]
     NotAFile,

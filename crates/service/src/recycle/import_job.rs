@@ -40,6 +40,12 @@ impl RecycledService {
         if !meta.is_file() {
             return Err(invalid("path", InputProblem::NotAFile));
         }
+        if meta.len() > crate::intake::MAX_FILE_BYTES {
+            return Err(invalid(
+                "path",
+                InputProblem::FileTooLarge { max_bytes: crate::intake::MAX_FILE_BYTES },
+            ));
+        }
         let file_name =
             path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let job_id = Uuid::now_v7();

@@ -147,7 +147,14 @@ fn init_logging(data_dir: &std::path::Path) {
 fn gateway_setup(opts: &Options) -> Result<GatewaySetup, ApiError> {
     match (std::env::var("OPS_CONSOLE_CARRIER_URL"), std::env::var("OPS_CONSOLE_BANK_URL")) {
         (Ok(carrier), Ok(bank)) => {
-            Ok(GatewaySetup::Http { carrier: HttpConfig::new(carrier), bank: HttpConfig::new(bank) })
+            let keyed = |config: HttpConfig, var: &str| match std::env::var(var) {
+                Ok(key) if !key.is_empty() => config.with_api_key(key),
+                _ => config,
+            };
+            Ok(GatewaySetup::Http {
+                carrier: keyed(HttpConfig::new(carrier), "OPS_CONSOLE_CARRIER_API_KEY"),
+                bank: keyed(HttpConfig::new(bank), "OPS_CONSOLE_BANK_API_KEY"),
+            })
         }
         _ if opts.simulate_gateways => Ok(GatewaySetup::Simulator),
         // Decided once the database is open: only a demo database gets the simulator.

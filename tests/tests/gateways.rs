@@ -36,7 +36,14 @@ async fn fixture() -> Fixture {
 }
 
 fn config(endpoint: &str) -> HttpConfig {
-    HttpConfig { endpoint: endpoint.into(), timeout_ms: 500, retries: 2, backoff_ms: 10, max_per_second: 0 }
+    HttpConfig {
+        endpoint: endpoint.into(),
+        timeout_ms: 500,
+        retries: 2,
+        backoff_ms: 10,
+        max_per_second: 0,
+        api_key: None,
+    }
 }
 
 fn record<'a>(f: &'a Fixture, status: &str) -> &'a CarrierRecordRow {
@@ -183,4 +190,24 @@ async fn the_rate_limit_spaces_requests() {
     }
     // Six requests at 20/s need at least five 50 ms gaps: a lower bound, not a speed claim.
     assert!(started.elapsed() >= std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_gateway_refuses_requests_without_the_key() {
+    let f = fixture().await;
+    let keyed = Simulator::with_api_key(f.store.clone(), vault(), "k-2026-secret");
+    let endpoint = format!("http://{}", keyed.clone().serve(0).await.unwrap());
+    let reissued = record(&f, "reissued");
+    let since = reissued.entry_at - Duration::days(1);
+    let anonymous = HttpCarrierGateway::new(config(&endpoint)).unwrap();
+    let r = anonymous.twice_tel(&reissued.phone, since).await;
+    assert!(matches!(r, Err(GatewayError::Http { status: 401, .. })), "{r:?}");
+    let wrong = HttpCarrierGateway::new(config(&endpoint).with_api_key("guess")).unwrap();
+    assert!(matches!(
+        wrong.twice_tel(&reissued.phone, since).await,
+        Err(GatewayError::Http { status: 401, .. })
+    ));
+    let right = HttpCarrierGateway::new(config(&endpoint).with_api_key("k-2026-secret")).unwrap();
+    assert_eq!(right.twice_tel(&reissued.phone, since).await.unwrap(), TwiceTelAnswer::Reassigned);
+    assert!(!format!("{:?}", config(&endpoint).with_api_key("k-2026-secret")).contains("k-2026-secret"));
 }

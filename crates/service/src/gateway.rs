@@ -177,9 +177,12 @@ pub mod codes {
     pub const INVALID: &str = "InvalidParameter";
 }
 
-/// Client settings: endpoint, per-attempt timeout, retries with exponential
-/// backoff, and a rate limit (minimum gap between requests).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The header that carries a gateway's API key.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// Client settings: endpoint, API key, per-attempt timeout, retries with exponential
+/// backoff, and a rate limit (minimum gap between requests). `Debug` hides the key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpConfig {
     /// Base URL, e.g. `http://127.0.0.1:7301`.
     pub endpoint: String,
@@ -191,12 +194,40 @@ pub struct HttpConfig {
     pub backoff_ms: u64,
     /// At most this many requests per second (0 = unlimited).
     pub max_per_second: u32,
+    /// Sent as [`API_KEY_HEADER`] on every request; never logged.
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("endpoint", &self.endpoint)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("retries", &self.retries)
+            .field("backoff_ms", &self.backoff_ms)
+            .field("max_per_second", &self.max_per_second)
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl HttpConfig {
-    /// Defaults for `endpoint`: 3 s timeout, 2 retries from 200 ms, 20 requests/s.
+    /// Defaults for `endpoint`: 3 s timeout, 2 retries from 200 ms, 20 requests/s, no key.
     pub fn new(endpoint: impl Into<String>) -> Self {
-        Self { endpoint: endpoint.into(), timeout_ms: 3_000, retries: 2, backoff_ms: 200, max_per_second: 20 }
+        Self {
+            endpoint: endpoint.into(),
+            timeout_ms: 3_000,
+            retries: 2,
+            backoff_ms: 200,
+            max_per_second: 20,
+            api_key: None,
+        }
+    }
+
+    /// The same, sending `key` on every request.
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
     }
 }
 
@@ -244,7 +275,11 @@ impl HttpClient {
         loop {
             attempt += 1;
             self.pace().await;
-            let outcome = self.client.post(&url).json(body).send().await;
+            let mut request = self.client.post(&url).json(body);
+            if let Some(key) = &self.config.api_key {
+                request = request.header(API_KEY_HEADER, key);
+            }
+            let outcome = request.send().await;
             let retryable = match &outcome {
                 Err(e) => e.is_timeout() || e.is_connect(),
                 Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,

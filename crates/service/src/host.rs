@@ -90,13 +90,19 @@ impl Host {
             GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
             GatewaySetup::SimulatorForDemo if !demo => return Err(ApiError::GatewaysMissing),
             GatewaySetup::Simulator | GatewaySetup::SimulatorForDemo => {
-                let sim = Simulator::new(store, vault);
+                // Even the simulator wants a key, as the real gateways do: a fresh
+                // one per start, known only to this process.
+                let mut key = [0u8; 16];
+                getrandom_fill(&mut key);
+                let key = hex::encode(key);
+                let sim = Simulator::with_api_key(store, vault, key.clone());
                 let addr = sim.serve(0).await.map_err(|e| ApiError::Unavailable {
                     message: format!("carrier/bank simulator could not start: {e}"),
                 })?;
                 tracing::info!(%addr, "carrier and bank simulator listening");
                 let endpoint = format!("http://{addr}");
-                (HttpConfig::new(endpoint.clone()), HttpConfig::new(endpoint))
+                let config = HttpConfig::new(endpoint).with_api_key(key);
+                (config.clone(), config)
             }
         };
         let carrier: Arc<dyn CarrierGateway> = HttpCarrierGateway::new(carrier)

@@ -38,6 +38,8 @@ pub struct Faults {
 pub struct Simulator {
     store: Arc<dyn Store>,
     vault: PiiVault,
+    /// Required on every request, like the real gateways' keys.
+    api_key: Option<String>,
     /// Injected faults.
     pub faults: Arc<Faults>,
 }
@@ -49,7 +51,12 @@ fn field(matches: bool) -> FieldMatch {
 impl Simulator {
     /// A simulator answering from `store` (cards are compared through `vault`'s keyed hash).
     pub fn new(store: Arc<dyn Store>, vault: PiiVault) -> Arc<Self> {
-        Arc::new(Self { store, vault, faults: Arc::default() })
+        Arc::new(Self { store, vault, api_key: None, faults: Arc::default() })
+    }
+
+    /// A simulator that answers only requests carrying `key` (401 otherwise).
+    pub fn with_api_key(store: Arc<dyn Store>, vault: PiiVault, key: impl Into<String>) -> Arc<Self> {
+        Arc::new(Self { store, vault, api_key: Some(key.into()), faults: Arc::default() })
     }
 
     async fn twice_tel(&self, phone: &str, since: DateTime<Utc>) -> Result<Envelope<TwiceTelData>, String> {
@@ -217,8 +224,12 @@ impl Simulator {
         let failing =
             self.faults.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+        let sent_key = req.headers().get(crate::gateway::API_KEY_HEADER).and_then(|v| v.to_str().ok());
+        let authorized = self.api_key.as_deref().is_none_or(|key| sent_key == Some(key));
         let body = req.into_body().collect().await?.to_bytes();
-        let (status, bytes) = if failing.is_ok() {
+        let (status, bytes) = if !authorized {
+            (StatusCode::UNAUTHORIZED, b"missing or wrong API key".to_vec())
+        } else if failing.is_ok() {
             (StatusCode::SERVICE_UNAVAILABLE, b"injected failure".to_vec())
         } else {
             match self.route(&method, &path, &body).await {

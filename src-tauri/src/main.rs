@@ -162,7 +162,61 @@ fn gateway_setup(opts: &Options) -> Result<GatewaySetup, ApiError> {
     }
 }
 
+/// `ops-console admin create-first --username NAME [--display-name NAME]
+/// [--database-url URL] [--data-dir DIR]`: the first administrator of a database
+/// with no usable operator. The password is read from standard input (one line),
+/// never from the command line, where other users and the shell history see it.
+fn admin_command(args: &[String]) -> Result<String, String> {
+    let usage = "usage: ops-console admin create-first --username NAME [--display-name NAME] \
+                 [--database-url URL] [--data-dir DIR]  (password on standard input)";
+    if args.first().map(String::as_str) != Some("create-first") {
+        return Err(usage.to_owned());
+    }
+    let mut username = None;
+    let mut display_name = None;
+    let mut url = std::env::var("OPS_CONSOLE_DATABASE_URL").ok().filter(|s| !s.is_empty());
+    let mut data_dir =
+        std::env::var_os("OPS_CONSOLE_DATA_DIR").map(PathBuf::from).unwrap_or_else(default_data_dir);
+    let mut rest = args[1..].iter();
+    while let Some(arg) = rest.next() {
+        let value = rest.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{usage}"))?;
+        match arg.as_str() {
+            "--username" => username = Some(value),
+            "--display-name" => display_name = Some(value),
+            "--database-url" => url = Some(value),
+            "--data-dir" => data_dir = PathBuf::from(value),
+            other => return Err(format!("unknown option {other}\n{usage}")),
+        }
+    }
+    let username = username.ok_or_else(|| usage.to_owned())?;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let url = url.unwrap_or_else(|| default_database_url(&data_dir));
+    let display_name = display_name.unwrap_or_else(|| username.clone());
+    tauri::async_runtime::block_on(async {
+        let store = store::open(&url).await.map_err(|e| e.to_string())?;
+        service::admin::create_first_admin(store.as_ref(), &username, &display_name, password, Utc::now())
+            .await
+            .map_err(|e| catalogue::error_text(catalogue::Lang::Zh, &ApiError::from(e)))
+    })?;
+    Ok(format!("administrator {username} created in {}", service::redact_database_url(&url)))
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("admin") {
+        match admin_command(&args[1..]) {
+            Ok(done) => {
+                println!("{done}");
+                return;
+            }
+            Err(message) => {
+                eprintln!("{message}");
+                std::process::exit(2);
+            }
+        }
+    }
     let started = Instant::now();
     let opts = match parse_options() {
         Ok(o) => o,

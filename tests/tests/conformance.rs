@@ -26,6 +26,8 @@ fn operator(username: &str) -> OperatorRow {
         locked_until: None,
         last_login_at: None,
         created_at: t0(),
+        disabled: false,
+        must_change_password: false,
     }
 }
 
@@ -50,7 +52,7 @@ async fn migrates_and_reopens(db: Db) {
     let t = TestDb::new(db).await;
     let store = store::open(&t.url).await.unwrap();
     let info = store.info();
-    assert_eq!(info.schema_version, 2);
+    assert_eq!(info.schema_version, 3);
     assert_eq!(info.kind, if db == Db::Sqlite { "sqlite" } else { "postgres" });
     drop(store);
     // Opening an up-to-date database again applies nothing and keeps the data.
@@ -240,7 +242,7 @@ async fn refuses_a_database_from_a_newer_console(db: Db) {
     let fake = if db == Db::Postgres { fake.replace("X'00'", "'\\x00'::bytea") } else { fake.to_owned() };
     raw_execute(&t.url, &fake).await.unwrap();
     match store::open(&t.url).await {
-        Err(StoreError::TooNew { found, supported }) => assert_eq!((found, supported), (9999, 2)),
+        Err(StoreError::TooNew { found, supported }) => assert_eq!((found, supported), (9999, 3)),
         other => panic!("expected TooNew, got {:?}", other.map(|s| s.info())),
     }
 }

@@ -5,6 +5,7 @@ use crate::backend::{Backend, Reply};
 use crate::contract::{Abilities, Outbox, Purpose, ShellCommand, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T};
 use crate::views::force_unbind::ForceUnbindView;
+use crate::views::password::PasswordView;
 use crate::views::recycled::RecycledView;
 use crate::views::settings::SettingsView;
 use crate::views::{audit::AuditView, login::LoginView, lookup::LookupView};
@@ -114,6 +115,7 @@ pub struct OpsApp {
     session: Option<Session>,
     area: Area,
     login: LoginView,
+    password: PasswordView,
     views: Views,
     keyboard: bool,
     last_activity_secs: f64,
@@ -134,6 +136,7 @@ impl OpsApp {
             session: None,
             area: Area::Lookup,
             login: LoginView::default(),
+            password: PasswordView::default(),
             views: Views::default(),
             keyboard: true,
             last_activity_secs: 0.0,
@@ -175,6 +178,8 @@ impl OpsApp {
             egui::CentralPanel::default().show(ui, |ui| {
                 ui.label(T::Loading.text(self.lang));
             });
+        } else if self.session.as_ref().is_some_and(|s| s.operator.must_change_password) {
+            self.password.password_ui(ui, self.lang, &mut outbox);
         } else if self.session.is_some() {
             self.shell_ui(ui, &mut outbox);
         } else {
@@ -294,6 +299,13 @@ impl OpsApp {
         match (purpose, reply) {
             (_, Err(ApiError::SessionExpired)) => self.lock(T::SessionExpired),
             (_, Err(ApiError::NotLoggedIn)) if self.session.is_some() => self.lock(T::NotLoggedIn),
+            (Purpose::ChangePassword, Ok(_)) => {
+                if let Some(s) = self.session.as_mut() {
+                    s.operator.must_change_password = false;
+                }
+                self.password = PasswordView::default();
+            }
+            (Purpose::ChangePassword, Err(e)) => self.password.on_error(e),
             (Purpose::Status | Purpose::Login | Purpose::Logout, reply) => {
                 self.on_session_reply(purpose, reply)
             }

@@ -27,6 +27,8 @@ pub enum Purpose {
     Login,
     /// Logout.
     Logout,
+    /// The operator's new password.
+    ChangePassword,
     /// Customer lookup.
     Lookup(LookupPurpose),
     /// The audit log.

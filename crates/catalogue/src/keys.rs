@@ -523,4 +523,23 @@ catalogue! {
     ProblemFileTooLarge => "超过 {mb} MB，请拆分后分批导入", "is larger than {mb} MB; split it and import the parts";
     ProblemLineTooLong => "有一行超过 {n} 字节，不是运营商文件的格式", "has a line longer than {n} bytes: not a carrier file";
     FieldFile => "文件", "the file";
+    OperatorDisabled => "该操作员已被管理员停用", "This operator was disabled by an administrator";
+    PasswordChangeRequired => "请先设置新密码", "Please choose a new password first";
+    ProblemPasswordShort => "至少需要 {n} 个字符", "needs at least {n} characters";
+    ProblemPasswordUsername => "不能包含用户名", "must not contain the username";
+    ProblemPasswordCommon => "过于常见，请换一个", "is too common; choose another";
+    ConflictOwnAccount => "管理员不能修改自己的账户，请由另一位管理员操作", "an administrator cannot change their own account; another administrator must";
+    FieldNewPassword => "新密码", "new password";
+    FieldCurrentPassword => "当前密码", "current password";
+    ActCreateFirst => "创建首位管理员", "created the first administrator";
+    ActOperatorRole => "修改操作员角色", "changed an operator's role";
+    ActOperatorDisabled => "停用或启用操作员", "disabled or enabled an operator";
+    ActOperatorUnlock => "解锁操作员", "unlocked an operator";
+    ActPasswordReset => "要求操作员重设密码", "required a new password";
+    ActPasswordChanged => "修改密码", "changed their password";
+    ActLoginRefusedDisabled => "停用账户登录被拒", "login refused (disabled)";
+    ChooseNewPassword => "请设置新密码（至少 12 个字符，不含用户名）", "Choose a new password (at least 12 characters, not containing the username)";
+    CurrentPassword => "当前密码", "Current password";
+    NewPassword => "新密码", "New password";
+    SetPassword => "设置新密码", "Set the new password";
 }

@@ -62,6 +62,8 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
         }
         ApiError::Database { message } => fill(t(T::DbError), &[("message", message)]),
         ApiError::PiiKeyMismatch => t(T::PiiKeyMismatch).to_owned(),
+        ApiError::OperatorDisabled => t(T::OperatorDisabled).to_owned(),
+        ApiError::PasswordChangeRequired => t(T::PasswordChangeRequired).to_owned(),
         ApiError::GatewaysMissing => t(T::GatewaysMissing).to_owned(),
         ApiError::Unavailable { message } => fill(t(T::Unavailable), &[("message", message)]),
     }
@@ -110,6 +112,8 @@ pub fn field_text(field: &str, lang: Lang) -> String {
         "province" => T::FieldProvince,
         "csv" => T::FieldCsv,
         "file" => T::FieldFile,
+        "password" => T::FieldNewPassword,
+        "current_password" => T::FieldCurrentPassword,
         "older_than_hours" => T::FilterOlderHours,
         other => return other.to_owned(),
     };
@@ -142,6 +146,13 @@ pub fn problem_text(p: &InputProblem, lang: Lang) -> String {
         InputProblem::Csv { detail } => fill(&t(T::ProblemCsv), &[("detail", detail)]),
         InputProblem::Unreadable { detail } => fill(&t(T::ProblemUnreadable), &[("detail", detail)]),
         InputProblem::NotAFile => t(T::ProblemNotAFile),
+        InputProblem::WeakPassword { rule } => match rule {
+            domain::auth::PasswordRule::TooShort => {
+                fill(&t(T::ProblemPasswordShort), &[("n", &domain::auth::MIN_PASSWORD_CHARS)])
+            }
+            domain::auth::PasswordRule::ContainsUsername => t(T::ProblemPasswordUsername),
+            domain::auth::PasswordRule::Common => t(T::ProblemPasswordCommon),
+        },
         InputProblem::FileTooLarge { max_bytes } => {
             fill(&t(T::ProblemFileTooLarge), &[("mb", &(max_bytes >> 20))])
         }
@@ -206,6 +217,7 @@ pub fn conflict_text(c: &Conflict, lang: Lang) -> String {
         Conflict::ChecksNotPassed => t(T::ConflictChecksNotPassed),
         Conflict::OthersWizard => t(T::ConflictOthersWizard),
         Conflict::Changed => t(T::ConflictChanged),
+        Conflict::OwnAccount => t(T::ConflictOwnAccount),
         Conflict::Expired => t(T::ConflictExpired),
         Conflict::Exists { entity } => fill(&t(T::ConflictExists), &[("entity", &t(entity_text(*entity)))]),
     }
@@ -584,6 +596,13 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "logout" => T::ActLogout,
         "operator.create" => T::ActOperatorCreate,
         "operator.demo_locked" => T::ActDemoLocked,
+        "operator.create_first" => T::ActCreateFirst,
+        "operator.role" => T::ActOperatorRole,
+        "operator.disabled" => T::ActOperatorDisabled,
+        "operator.unlock" => T::ActOperatorUnlock,
+        "operator.password_reset" => T::ActPasswordReset,
+        "operator.password_changed" => T::ActPasswordChanged,
+        "login.refused_disabled" => T::ActLoginRefusedDisabled,
         "pii.reveal" => T::ActPiiReveal,
         "queue.view_saved" => T::ActQueueViewSaved,
         "session.expired" => T::ActSessionExpired,

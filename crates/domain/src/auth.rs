@@ -118,6 +118,73 @@ pub struct OperatorInfo {
     pub display_name: String,
     /// The operator's role.
     pub role: Role,
+    /// Must choose a new password before anything else (set by an administrator).
+    #[serde(default)]
+    pub must_change_password: bool,
+}
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Passwords too common to accept whatever their length (lower-cased compare).
+const COMMON_PASSWORDS: &[&str] = &[
+    "password1234",
+    "123456789012",
+    "qwertyuiop12",
+    "admin1234567",
+    "demo@2026",
+    "passw0rd1234",
+    "1qaz2wsx3edc",
+    "abcdefghijkl",
+    "iloveyou1234",
+    "welcome12345",
+    "p@ssw0rd1234",
+    "zaq12wsxcde3",
+];
+
+/// Why a password is refused (the UI words it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordRule {
+    /// Shorter than [`MIN_PASSWORD_CHARS`].
+    TooShort,
+    /// Contains the username.
+    ContainsUsername,
+    /// On the list of common passwords.
+    Common,
+}
+
+/// The password policy: long enough, not the username, not a common password.
+pub fn password_problem(username: &str, password: &str) -> Option<PasswordRule> {
+    let lower = password.to_lowercase();
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        Some(PasswordRule::TooShort)
+    } else if !username.trim().is_empty() && lower.contains(&username.trim().to_lowercase()) {
+        Some(PasswordRule::ContainsUsername)
+    } else if COMMON_PASSWORDS.contains(&lower.as_str()) {
+        Some(PasswordRule::Common)
+    } else {
+        None
+    }
+}
+
+/// An operator as the administration screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorView {
+    /// Login name.
+    pub username: String,
+    /// Name shown.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Disabled by an administrator.
+    pub disabled: bool,
+    /// Locked after failed logins, until.
+    pub locked_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Must choose a new password.
+    pub must_change_password: bool,
+    /// Last login.
+    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Login lock-out policy. Defaults follow common banking practice.

@@ -5,6 +5,7 @@
 //! runs the action and writes the audit row. Tauri commands and the in-process UI
 //! backend both call it; neither checks permissions itself.
 
+pub mod admin;
 mod customers;
 pub mod error;
 pub mod gateway;

@@ -121,6 +121,12 @@ impl Services {
         let role = Role::parse(&op.role).ok_or_else(|| ApiError::Database {
             message: format!("operator {} has unknown role {}", op.username, op.role),
         })?;
+        // Told only to someone who knows the password: the account's owner.
+        if op.disabled {
+            let audit = NewAudit::new(now, SYSTEM_ACTOR, "login.refused_disabled", target, json!({}));
+            self.store.append_audit(audit).await?;
+            return Err(ApiError::OperatorDisabled.into());
+        }
         let update = LoginUpdate {
             operator_id: op.id,
             failed_attempts: 0,
@@ -129,6 +135,12 @@ impl Services {
         };
         let audit = NewAudit::new(now, &op.username, "login.ok", target, json!({ "role": role }));
         self.store.record_login(update, audit).await?;
-        Ok(OperatorInfo { id: op.id, username: op.username, display_name: op.display_name, role })
+        Ok(OperatorInfo {
+            id: op.id,
+            username: op.username,
+            display_name: op.display_name,
+            role,
+            must_change_password: op.must_change_password,
+        })
     }
 }

@@ -404,6 +404,8 @@ pub async fn create_operator(
         locked_until: None,
         last_login_at: None,
         created_at: now,
+        disabled: false,
+        must_change_password: false,
     };
     let audit = NewAudit::new(
         now,

@@ -38,6 +38,12 @@ impl Session {
         *self.operator.lock() = Some((op, now));
     }
 
+    fn password_changed(&self) {
+        if let Some((op, _)) = self.operator.lock().as_mut() {
+            op.must_change_password = false;
+        }
+    }
+
     fn end(&self) -> Option<OperatorInfo> {
         self.operator.lock().take().map(|(op, _)| op)
     }
@@ -170,6 +176,16 @@ impl Services {
                 Ok(Response::AuditVerified(self.verify_audit(&checkpoints).await?))
             }
             Request::AuditCheckpoint => Ok(Response::Checkpoint(self.audit_checkpoint(&actor, now).await?)),
+            Request::Admin(r) => {
+                let op = operator.ok_or(ApiError::NotLoggedIn)?;
+                self.admin(&op, r, now).await
+            }
+            Request::ChangePassword { current, new } => {
+                let op = session.operator().ok_or(ApiError::NotLoggedIn)?;
+                self.change_password(&op, &current, &new, now).await?;
+                session.password_changed();
+                Ok(Response::Done)
+            }
             Request::Recycled(r) => {
                 // A request with a permission has passed `authorize`, which returned the operator.
                 let op = operator.ok_or(ApiError::NotLoggedIn)?;
@@ -197,6 +213,8 @@ impl Services {
                 let op = op.clone();
                 *state = None;
                 Access::Expired(op)
+            } else if op.must_change_password {
+                return Err(ApiError::PasswordChangeRequired.into());
             } else if !op.role.allows(permission) {
                 Access::Denied(op.clone())
             } else {

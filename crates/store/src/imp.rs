@@ -5,8 +5,8 @@
 use crate::error::is_unique_violation;
 use crate::{
     AccountRow, BankCardRow, CarrierRecordRow, CustomerBatch, CustomerHit, CustomerRecord, CustomerRow,
-    DirectDebitRow, LoginUpdate, NewAudit, OperatorRow, PhoneBindingRow, Result, Store, StoreError, UserRow,
-    truncate_micros,
+    DirectDebitRow, LoginUpdate, NewAudit, OperatorChange, OperatorRow, PhoneBindingRow, Result, Store,
+    StoreError, UserRow, truncate_micros,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -173,6 +173,39 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn operators(&self) -> Result<Vec<OperatorRow>> {
+                Ok(sqlx::query_as("SELECT * FROM operators ORDER BY username").fetch_all(&self.pool).await?)
+            }
+
+            async fn change_operator(&self, id: Uuid, change: OperatorChange, audit: NewAudit) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let query = match &change {
+                    OperatorChange::Role(role) => sqlx::query("UPDATE operators SET role = $2 WHERE id = $1").bind(id).bind(role.clone()),
+                    OperatorChange::Disabled(disabled) => {
+                        sqlx::query("UPDATE operators SET disabled = $2 WHERE id = $1").bind(id).bind(*disabled)
+                    }
+                    OperatorChange::Unlock => {
+                        sqlx::query("UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE id = $1").bind(id)
+                    }
+                    OperatorChange::MustChangePassword(must) => sqlx::query(
+                        "UPDATE operators SET must_change_password = $2 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(*must),
+                    OperatorChange::Password(hash) => sqlx::query(
+                        "UPDATE operators SET password_hash = $2, must_change_password = FALSE WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(hash.clone()),
+                };
+                if query.execute(&mut *tx).await?.rows_affected() != 1 {
+                    return Err(StoreError::NotFound(Entity::Operator));
+                }
+                Self::append_audit_tx(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn operator_usernames(&self) -> Result<Vec<String>> {
                 Ok(sqlx::query_scalar("SELECT username FROM operators ORDER BY username")
                     .fetch_all(&self.pool)
@@ -183,8 +216,8 @@ macro_rules! impl_store {
                 let mut tx = self.pool.begin().await?;
                 let inserted = sqlx::query(
                     "INSERT INTO operators (id, username, display_name, role, password_hash, \
-                     failed_attempts, locked_until, last_login_at, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     failed_attempts, locked_until, last_login_at, created_at, disabled, must_change_password) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(op.id)
                 .bind(&op.username)
@@ -195,6 +228,8 @@ macro_rules! impl_store {
                 .bind(op.locked_until)
                 .bind(op.last_login_at)
                 .bind(op.created_at)
+                .bind(op.disabled)
+                .bind(op.must_change_password)
                 .execute(&mut *tx)
                 .await;
                 match inserted {

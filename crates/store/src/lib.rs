@@ -40,6 +40,12 @@ pub trait Store: CaseStore + Send + Sync + 'static {
     /// Looks an operator up by login name.
     async fn operator_by_username(&self, username: &str) -> Result<Option<OperatorRow>>;
 
+    /// Every operator, by username.
+    async fn operators(&self) -> Result<Vec<OperatorRow>>;
+
+    /// Applies `change` to operator `id`, audited in the same transaction.
+    async fn change_operator(&self, id: Uuid, change: OperatorChange, audit: NewAudit) -> Result<()>;
+
     /// Every operator's login name.
     async fn operator_usernames(&self) -> Result<Vec<String>>;
 

@@ -26,6 +26,25 @@ pub struct OperatorRow {
     pub last_login_at: Option<DateTime<Utc>>,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// Disabled by an administrator: cannot log in.
+    pub disabled: bool,
+    /// Must choose a new password before doing anything else.
+    pub must_change_password: bool,
+}
+
+/// A change an administrator (or the operator, for the password) makes to an operator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OperatorChange {
+    /// A new role.
+    Role(String),
+    /// Disabled or enabled.
+    Disabled(bool),
+    /// The failure count and lock cleared.
+    Unlock,
+    /// Must (or need no longer) choose a new password.
+    MustChangePassword(bool),
+    /// A new password (Argon2id PHC), which clears "must change".
+    Password(String),
 }
 
 /// What a login attempt changes on the operator row.

@@ -88,6 +88,12 @@ pub enum InputProblem {
         /// The limit.
         max_bytes: usize,
     },
+    /// The password breaks the policy.
+    #[error("weak password: {rule:?}")]
+    WeakPassword {
+        /// Which rule.
+        rule: crate::auth::PasswordRule,
+    },
     /// The path names a folder or device.
     #[error("not a file")]
     NotAFile,
@@ -193,6 +199,9 @@ pub enum Conflict {
     /// The record changed since it was read (another operator acted first): reload.
     #[error("the record changed meanwhile")]
     Changed,
+    /// Administrators change other accounts, never their own.
+    #[error("an administrator cannot change their own account")]
+    OwnAccount,
     /// A record with this key exists already.
     #[error("{entity} exists already")]
     Exists {
@@ -389,6 +398,12 @@ pub enum ApiError {
     /// only demo databases, or tests that ask for it).
     #[error("carrier and bank gateway URLs are not configured")]
     GatewaysMissing,
+    /// An administrator disabled the operator.
+    #[error("operator disabled")]
+    OperatorDisabled,
+    /// The operator must choose a new password first.
+    #[error("a new password is required")]
+    PasswordChangeRequired,
     /// This desktop's PII key is not the one the database was written with.
     #[error("this desktop's PII key does not match the database's")]
     PiiKeyMismatch,

@@ -2,14 +2,16 @@
 //! nested enum per work area), one response enum, one serialisable error type
 //! whose variants are codes with parameters (`errors.rs`).
 
+mod admin;
 mod errors;
 mod recycled;
 
+pub use admin::AdminRequest;
 pub use errors::{ApiError, Conflict, Entity, GatewayProblem, GatewayService, InputProblem};
 pub use recycled::RecycledRequest;
 
 use crate::audit::{AuditCheckpoint, AuditRecord, AuditVerification};
-use crate::auth::{OperatorInfo, Permission};
+use crate::auth::{OperatorInfo, OperatorView, Permission};
 use crate::cases::{
     BulkSummary, CaseDetail, DecisionOutcome, ForceUnbindState, ImportState, QueuePage, SavedView,
 };
@@ -67,6 +69,15 @@ pub enum Request {
     AuditCheckpoint,
     /// A recycled-number (二次号) request: queue, cases, imports, wizard.
     Recycled(RecycledRequest),
+    /// Operator administration (administrators).
+    Admin(AdminRequest),
+    /// The logged-in operator changes their own password.
+    ChangePassword {
+        /// The current password.
+        current: String,
+        /// The new one (checked against the policy).
+        new: String,
+    },
 }
 
 /// Only the request's name: payloads hold passwords, card and ID numbers, phones.
@@ -87,6 +98,9 @@ impl Request {
                 Some(Permission::AuditView)
             }
             Request::Recycled(r) => Some(r.permission()),
+            Request::Admin(_) => Some(Permission::OperatorManage),
+            // Needs a session (checked by the dispatcher), but no permission.
+            Request::ChangePassword { .. } => None,
         }
     }
 
@@ -109,6 +123,8 @@ impl Request {
             Request::VerifyAudit { .. } => "verify_audit",
             Request::AuditCheckpoint => "audit_checkpoint",
             Request::Recycled(r) => r.name(),
+            Request::Admin(r) => r.name(),
+            Request::ChangePassword { .. } => "change_password",
         }
     }
 }
@@ -148,6 +164,8 @@ pub enum Response {
     AuditPage(Vec<AuditRecord>),
     /// The verification result.
     AuditVerified(AuditVerification),
+    /// The operators (administration).
+    Operators(Vec<OperatorView>),
     /// A checkpoint of the head, to keep outside the database.
     Checkpoint(AuditCheckpoint),
     /// A queue page.
@@ -229,8 +247,13 @@ mod tests {
     fn ipc_types_round_trip_through_json() {
         let id = Uuid::from_u128(7);
         let at = DateTime::from_timestamp(1_764_000_000, 0).unwrap();
-        let op =
-            OperatorInfo { id, username: "cs1".into(), display_name: "王芳".into(), role: Role::CsAgent };
+        let op = OperatorInfo {
+            id,
+            username: "cs1".into(),
+            display_name: "王芳".into(),
+            role: Role::CsAgent,
+            must_change_password: false,
+        };
         for req in [
             Request::Status,
             Request::Login { username: "cs1".into(), password: "p".into() },

@@ -140,7 +140,7 @@ async fn files_with_pii_are_the_owners_only(db: Db) {
     };
     let mut private = vec![json_path, html_path];
     if let Some(path) = t.url.strip_prefix("sqlite:") {
-        private.push(path.to_owned());
+        private.extend([path.to_owned(), format!("{path}-wal"), format!("{path}-shm")]);
     }
     use std::os::unix::fs::PermissionsExt;
     for path in private {

@@ -31,6 +31,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 }
 
 async fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Store>> {
+    if !path.is_empty() && path != ":memory:" && !path.starts_with("file:") {
+        create_private(path);
+    }
     let opts = SqliteConnectOptions::from_str(url)
         .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
         .create_if_missing(true)
@@ -54,14 +57,36 @@ async fn open_sqlite(url: &str, path: &str) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::new(pool, info)))
 }
 
-/// The database holds PII: only its owner may read it. SQLite gives the WAL and
-/// shared-memory files the database file's permissions.
+/// The database holds PII: only its owner may read it — the file and its WAL and
+/// shared-memory companions (SQLite may have made those before this ran).
 fn owner_only(path: &str) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!(path, error = %e, "cannot restrict the database file to its owner");
+        for file in [path.to_owned(), format!("{path}-wal"), format!("{path}-shm")] {
+            match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!(file, error = %e, "cannot restrict a database file to its owner");
+                }
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// A new database file is created owner-only before SQLite opens it, so it is
+/// never readable by others, not even for a moment.
+fn create_private(path: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+        if let Err(e) = created.map(drop)
+            && e.kind() != std::io::ErrorKind::AlreadyExists
+        {
+            tracing::warn!(path, error = %e, "cannot create the database file owner-only");
         }
     }
     #[cfg(not(unix))]

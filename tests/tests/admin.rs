@@ -132,3 +132,51 @@ on_both_databases!(
     the_first_administrator_only_for_a_database_without_operators,
     administrators_manage_others_never_themselves,
 );
+
+mod screens {
+    //! The same by the labels an administrator and a new operator read.
+    use super::{FIRST_PASSWORD, OWN_PASSWORD};
+    use e2e::ui::{block, harness, log_in, type_into};
+    use e2e::{Db, TestDb, on_both_databases_sync};
+    use egui::accesskit::Role;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::{NodeT, Queryable};
+    use service::seed::DEMO_PASSWORD;
+    use ui::OpsApp;
+
+    /// Clicks the button labelled `label` (the same words may also be a plain label).
+    fn press(h: &mut Harness<'_, OpsApp>, label: &str) {
+        h.query_all_by_label(label).find(|n| n.accesskit_node().role() == Role::Button).unwrap().click();
+        h.run();
+    }
+
+    fn an_administrator_creates_an_operator_who_chooses_a_password(db: Db) {
+        let t = block(TestDb::new(db));
+        let mut h = harness(&t.url);
+        log_in(&mut h, "admin", DEMO_PASSWORD);
+        press(&mut h, "操作员管理");
+        type_into(&mut h, "用户名", "zhao.lei");
+        type_into(&mut h, "显示名称", "客服 赵磊");
+        h.query_by_role_and_label(Role::ComboBox, "角色").expect("the role picker").click();
+        h.run();
+        press(&mut h, "客服");
+        type_into(&mut h, "初始密码", FIRST_PASSWORD);
+        press(&mut h, "创建操作员");
+        h.get_by_label("已完成并记入审计日志");
+        h.get_by_label("zhao.lei");
+        h.get_all_by_label("待改密").next().expect("the new operator must change the password");
+        press(&mut h, "退出登录");
+
+        log_in(&mut h, "zhao.lei", FIRST_PASSWORD);
+        h.get_by_label("请设置新密码（至少 12 个字符，不含用户名）");
+        assert!(h.query_by_label("客户查询").is_none(), "no work before the new password");
+        type_into(&mut h, "当前密码", FIRST_PASSWORD);
+        type_into(&mut h, "新密码", OWN_PASSWORD);
+        press(&mut h, "设置新密码");
+        h.get_all_by_label("客户查询")
+            .next()
+            .expect("the work areas, once the password is the operator's own");
+    }
+
+    on_both_databases_sync!(an_administrator_creates_an_operator_who_chooses_a_password);
+}

@@ -505,6 +505,23 @@ fn walk(
         check(h, &format!("not built yet: {}", l(area)));
     }
     log_out(h, lang);
+
+    // Operator administration, with an answer on screen (refused: a weak password).
+    log_in(h, lang, "admin", DEMO_PASSWORD);
+    press(h, l(T::AreaAdmin));
+    h.get_by_label(l(T::NewOperator));
+    check(h, "operators");
+    clear_and_type(h, l(T::Username), "walk.operator");
+    h.query_by_role_and_label(Role::ComboBox, l(T::Role)).expect("role picker").click();
+    h.run();
+    let agent = ui::app::role_text(domain::auth::Role::CsAgent);
+    let option = h.query_all_by_label(l(agent)).find(|n| n.accesskit_node().role() == Role::Button);
+    option.expect("the role option").click();
+    h.run();
+    type_into(h, l(T::InitialPassword), "short");
+    press(h, l(T::CreateOperator));
+    check(h, "operators: weak password refused");
+    log_out(h, lang);
 }
 
 /// The console on `url` with the demo data, like `e2e::ui::harness` but with

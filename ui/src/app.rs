@@ -5,6 +5,7 @@ use crate::backend::{Backend, Reply};
 use crate::contract::{Abilities, Outbox, Purpose, ShellCommand, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T};
 use crate::views::force_unbind::ForceUnbindView;
+use crate::views::operators::OperatorsView;
 use crate::views::password::PasswordView;
 use crate::views::recycled::RecycledView;
 use crate::views::settings::SettingsView;
@@ -31,18 +32,21 @@ pub enum Area {
     Virtual,
     /// 审计日志.
     Audit,
+    /// 操作员管理.
+    Admin,
     /// 设置.
     Settings,
 }
 
 impl Area {
-    const ALL: [Area; 7] = [
+    const ALL: [Area; 8] = [
         Area::Lookup,
         Area::Recycled,
         Area::ForceUnbind,
         Area::Suspense,
         Area::Virtual,
         Area::Audit,
+        Area::Admin,
         Area::Settings,
     ];
 
@@ -54,6 +58,7 @@ impl Area {
             Area::Suspense => T::AreaSuspense,
             Area::Virtual => T::AreaVirtual,
             Area::Audit => T::AreaAudit,
+            Area::Admin => T::AreaAdmin,
             Area::Settings => T::AreaSettings,
         }
     }
@@ -67,6 +72,7 @@ impl Area {
             Area::Suspense => Some(Permission::SuspenseView),
             Area::Virtual => Some(Permission::VirtualAccountView),
             Area::Audit => Some(Permission::AuditView),
+            Area::Admin => Some(Permission::OperatorManage),
             Area::Settings => None,
         }
     }
@@ -99,6 +105,7 @@ struct Views {
     wizard: ForceUnbindView,
     audit: AuditView,
     settings: SettingsView,
+    operators: OperatorsView,
 }
 
 /// The whole console UI. Owns view state only; all data comes from the [`Backend`].
@@ -245,6 +252,7 @@ impl OpsApp {
             Area::Recycled => views.recycled.ui(ui, &mut ctx),
             Area::ForceUnbind => views.wizard.ui(ui, &mut ctx),
             Area::Audit => views.audit.ui(ui, &mut ctx),
+            Area::Admin => views.operators.ui(ui, &mut ctx),
             Area::Settings => views.settings.ui(ui, &mut ctx),
             other => not_built_ui(ui, lang, other.title()),
         });
@@ -314,6 +322,7 @@ impl OpsApp {
             (Purpose::Wizard(p), reply) => views.wizard.on_reply(p, reply, outbox),
             (Purpose::Audit(p), reply) => views.audit.on_reply(p, reply, outbox),
             (Purpose::Settings(p), reply) => views.settings.on_reply(p, reply, outbox),
+            (Purpose::Admin(p), reply) => views.operators.on_reply(p, reply, outbox),
         }
     }
 

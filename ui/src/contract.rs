@@ -11,6 +11,7 @@ use crate::i18n::{Lang, T};
 use crate::views::audit::AuditPurpose;
 use crate::views::force_unbind::WizardPurpose;
 use crate::views::lookup::LookupPurpose;
+use crate::views::operators::AdminPurpose;
 use crate::views::recycled::RecycledPurpose;
 use crate::views::settings::SettingsPurpose;
 use domain::Request;
@@ -39,6 +40,8 @@ pub enum Purpose {
     Wizard(WizardPurpose),
     /// Settings.
     Settings(SettingsPurpose),
+    /// Operator administration.
+    Admin(AdminPurpose),
 }
 
 /// Something a view asks of the shell; handled after the frame is drawn.

@@ -542,4 +542,18 @@ catalogue! {
     CurrentPassword => "当前密码", "Current password";
     NewPassword => "新密码", "New password";
     SetPassword => "设置新密码", "Set the new password";
+    AreaAdmin => "操作员管理", "Operators";
+    NewOperator => "新建操作员（首次登录须自行改密）", "New operator (must choose their own password at first login)";
+    DisplayName => "显示名称", "Display name";
+    InitialPassword => "初始密码", "First password";
+    CreateOperator => "创建操作员", "Create operator";
+    AdminDone => "已完成并记入审计日志", "Done, and written to the audit log";
+    OperatorStateDisabled => "已停用", "Disabled";
+    OperatorStateLocked => "已锁定", "Locked";
+    OperatorStateMustChange => "待改密", "Must change password";
+    EnableOperator => "启用", "Enable";
+    DisableOperator => "停用", "Disable";
+    UnlockOperator => "解锁", "Unlock";
+    RequireNewPassword => "要求改密", "Require new password";
+    ChangeRole => "更改角色", "Change role";
 }

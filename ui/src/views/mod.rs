@@ -5,6 +5,7 @@ pub mod audit;
 pub mod force_unbind;
 pub mod login;
 pub mod lookup;
+pub mod operators;
 pub mod password;
 pub mod recycled;
 pub mod settings;

@@ -203,10 +203,39 @@ fn admin_command(args: &[String]) -> Result<String, String> {
     Ok(format!("administrator {username} created in {}", service::redact_database_url(&url)))
 }
 
+/// `ops-console migrate --database-url URL [--app-role NAME]`: the database
+/// owner migrates a shared PostgreSQL database and grants the application role
+/// desktops connect as (no DDL, no writes to the audit tables). Desktops never
+/// migrate a shared database themselves.
+fn migrate_command(args: &[String]) -> Result<String, String> {
+    let usage = "usage: ops-console migrate --database-url postgres://OWNER@HOST/DB [--app-role NAME]";
+    let mut url = std::env::var("OPS_CONSOLE_DATABASE_URL").ok().filter(|s| !s.is_empty());
+    let mut app_role = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let value = rest.next().cloned().ok_or_else(|| format!("{arg} needs a value\n{usage}"))?;
+        match arg.as_str() {
+            "--database-url" => url = Some(value),
+            "--app-role" => app_role = Some(value),
+            other => return Err(format!("unknown option {other}\n{usage}")),
+        }
+    }
+    let url = url.filter(|u| u.starts_with("postgres")).ok_or_else(|| usage.to_owned())?;
+    let version = tauri::async_runtime::block_on(store::migrate_postgres(&url, app_role.as_deref()))
+        .map_err(|e| e.to_string())?;
+    let granted = app_role.map(|r| format!(", role {r} granted")).unwrap_or_default();
+    Ok(format!("{} at schema version {version}{granted}", service::redact_database_url(&url)))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("admin") {
-        match admin_command(&args[1..]) {
+    let command = match args.first().map(String::as_str) {
+        Some("admin") => Some(admin_command(&args[1..])),
+        Some("migrate") => Some(migrate_command(&args[1..])),
+        _ => None,
+    };
+    if let Some(outcome) = command {
+        match outcome {
             Ok(done) => {
                 println!("{done}");
                 return;

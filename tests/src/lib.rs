@@ -18,8 +18,11 @@ pub enum Db {
 
 /// A database that lives as long as this value (the SQLite directory is removed on drop).
 pub struct TestDb {
-    /// The URL to open.
+    /// The URL desktops open. On PostgreSQL this connects as the database's own
+    /// application role (no DDL, no writes to the audit tables), as deployed.
     pub url: String,
+    /// The owner's URL, for tests that play a DBA (dropping a guard, tampering).
+    pub owner_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -37,19 +40,32 @@ impl TestDb {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite:{}", dir.path().join("test.db").display());
-                Self { url, _dir: Some(dir) }
+                Self { owner_url: url.clone(), url, _dir: Some(dir) }
             }
             Db::Postgres => {
                 let admin = pg_admin_url();
                 let name = format!("t_{}", uuid::Uuid::now_v7().simple());
                 let pool = sqlx::PgPool::connect(&admin).await.unwrap();
                 sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+                let role = format!("{name}_app");
+                sqlx::query(&format!("CREATE ROLE {role} LOGIN")).execute(&pool).await.unwrap();
                 pool.close().await;
                 let (base, _) = admin.rsplit_once('/').unwrap();
-                Self { url: format!("{base}/{name}"), _dir: None }
+                let owner_url = format!("{base}/{name}");
+                // The owner migrates and grants; desktops only check the version.
+                store::migrate_postgres(&owner_url, Some(&role)).await.unwrap();
+                let url = with_user(&owner_url, &role);
+                Self { url, owner_url, _dir: None }
             }
         }
     }
+}
+
+/// `url` with its user replaced (the test server trusts loopback connections).
+pub fn with_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
 }
 
 /// A fixed PII key for tests.

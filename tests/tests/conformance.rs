@@ -52,7 +52,7 @@ async fn migrates_and_reopens(db: Db) {
     let t = TestDb::new(db).await;
     let store = store::open(&t.url).await.unwrap();
     let info = store.info();
-    assert_eq!(info.schema_version, 3);
+    assert_eq!(info.schema_version, 4);
     assert_eq!(info.kind, if db == Db::Sqlite { "sqlite" } else { "postgres" });
     drop(store);
     // Opening an up-to-date database again applies nothing and keeps the data.
@@ -138,8 +138,8 @@ async fn audit_log_is_append_only_and_tampering_is_detected(db: Db) {
     } else {
         "DROP TRIGGER audit_log_no_change ON audit_log"
     };
-    raw_execute(&t.url, drop_guard).await.unwrap();
-    raw_execute(&t.url, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await.unwrap();
+    raw_execute(&t.owner_url, drop_guard).await.unwrap();
+    raw_execute(&t.owner_url, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").await.unwrap();
     let brk = verify_all(store.as_ref()).await.unwrap_err();
     assert_eq!(brk.seq, 3);
 }
@@ -157,8 +157,8 @@ async fn a_deleted_tail_is_caught_by_the_head(db: Db) {
     } else {
         "DROP TRIGGER audit_log_no_change ON audit_log"
     };
-    raw_execute(&t.url, drop_guard).await.unwrap();
-    raw_execute(&t.url, "DELETE FROM audit_log WHERE seq > 3").await.unwrap();
+    raw_execute(&t.owner_url, drop_guard).await.unwrap();
+    raw_execute(&t.owner_url, "DELETE FROM audit_log WHERE seq > 3").await.unwrap();
     let (head_seq, head_hash) = store.audit_head().await.unwrap();
     let mut verifier = domain::audit::ChainVerifier::default();
     for row in store.audit_after(0, 100).await.unwrap() {
@@ -240,9 +240,9 @@ async fn refuses_a_database_from_a_newer_console(db: Db) {
     let fake = "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
                 VALUES (9999, 'from the future', TRUE, X'00', 1)";
     let fake = if db == Db::Postgres { fake.replace("X'00'", "'\\x00'::bytea") } else { fake.to_owned() };
-    raw_execute(&t.url, &fake).await.unwrap();
+    raw_execute(&t.owner_url, &fake).await.unwrap();
     match store::open(&t.url).await {
-        Err(StoreError::TooNew { found, supported }) => assert_eq!((found, supported), (9999, 3)),
+        Err(StoreError::TooNew { found, supported }) => assert_eq!((found, supported), (9999, 4)),
         other => panic!("expected TooNew, got {:?}", other.map(|s| s.info())),
     }
 }

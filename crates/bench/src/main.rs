@@ -91,7 +91,9 @@ async fn fresh_url(kind: &str, dir: &std::path::Path) -> Result<String, String> 
             let _ = sqlx::query("DROP DATABASE IF EXISTS ops_bench").execute(&pool).await;
             sqlx::query("CREATE DATABASE ops_bench").execute(&pool).await.map_err(|e| e.to_string())?;
             let (base, _) = admin.rsplit_once('/').ok_or("bad OPS_TEST_PG_URL")?;
-            Ok(format!("{base}/ops_bench"))
+            let url = format!("{base}/ops_bench");
+            store::migrate_postgres(&url, None).await.map_err(|e| e.to_string())?;
+            Ok(url)
         }
         other => Err(format!("unknown database {other}")),
     }

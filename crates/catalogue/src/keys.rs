@@ -556,4 +556,5 @@ catalogue! {
     UnlockOperator => "解锁", "Unlock";
     RequireNewPassword => "要求改密", "Require new password";
     ChangeRole => "更改角色", "Change role";
+    DbNeedsMigration => "数据库结构版本（{found}）落后于本程序（{supported}）：请数据库管理员运行 ops-console migrate", "The database schema ({found}) is behind this console ({supported}): the database owner must run ops-console migrate";
 }

@@ -57,6 +57,9 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
         ApiError::DatabaseTooNew { found, supported } => {
             fill(t(T::DbTooNew), &[("found", found), ("supported", supported)])
         }
+        ApiError::DatabaseNeedsMigration { found, supported } => {
+            fill(t(T::DbNeedsMigration), &[("found", found), ("supported", supported)])
+        }
         ApiError::DatabaseCorrupt { path, reason } => {
             fill(t(T::DbCorrupt), &[("path", path), ("reason", reason)])
         }

@@ -35,6 +35,9 @@ pub fn store_error(e: StoreError) -> ApiError {
         StoreError::InvalidUrl(reason) => ApiError::InvalidDatabaseUrl { reason },
         StoreError::Unreachable { location, reason } => ApiError::DatabaseUnreachable { location, reason },
         StoreError::TooNew { found, supported } => ApiError::DatabaseTooNew { found, supported },
+        StoreError::NeedsMigration { found, supported } => {
+            ApiError::DatabaseNeedsMigration { found, supported }
+        }
         StoreError::Corrupt { path, reason } => ApiError::DatabaseCorrupt { path, reason },
         StoreError::NotFound(entity) => ApiError::NotFound { entity },
         StoreError::Conflict(conflict) => ApiError::Conflict { conflict },

@@ -6,6 +6,9 @@ pub enum StoreError {
     /// The URL cannot be used.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
+    /// An application role name that is not a plain identifier (it is spliced into GRANT).
+    #[error("application role {0:?}: use lower-case letters, digits and _ only")]
+    InvalidRoleName(String),
     /// Server or file could not be reached.
     #[error("database unreachable at {location}: {reason}")]
     Unreachable {
@@ -17,6 +20,14 @@ pub enum StoreError {
     /// Migrated by a newer console.
     #[error("database schema version {found} is newer than supported {supported}")]
     TooNew {
+        /// Newest applied migration.
+        found: i64,
+        /// Newest migration this build has.
+        supported: i64,
+    },
+    /// The shared database is behind this build: its owner must migrate it.
+    #[error("database schema version {found} needs migrating to {supported}")]
+    NeedsMigration {
         /// Newest applied migration.
         found: i64,
         /// Newest migration this build has.

@@ -75,6 +75,23 @@ fn search_condition(field: SearchField) -> &'static str {
     }
 }
 
+/// How an audit row is appended: SQLite writes the tables itself; PostgreSQL calls
+/// the owner's `SECURITY DEFINER` functions, because the application role may not
+/// touch the audit tables.
+impl SqliteStore {
+    const AUDIT_NEXT: &'static str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+    const AUDIT_WRITE: &'static str = "INSERT INTO audit_log (seq, id, at, actor, action, target, detail, \
+         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    const AUDIT_SET_HEAD: Option<&'static str> = Some("UPDATE audit_head SET hash = $1 WHERE id = 1");
+}
+
+impl PgStore {
+    const AUDIT_NEXT: &'static str = "SELECT seq, hash FROM audit_next()";
+    const AUDIT_WRITE: &'static str = "SELECT audit_write($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    /// `audit_write` moves the head itself.
+    const AUDIT_SET_HEAD: Option<&'static str> = None;
+}
+
 macro_rules! impl_store {
     ($store:ident, $db:ty) => {
         impl $store {
@@ -117,20 +134,14 @@ macro_rules! impl_store {
                 a: NewAudit,
             ) -> Result<AuditRecord> {
                 let at = truncate_micros(a.at);
-                let (seq, prev_hash): (i64, String) = sqlx::query_as(
-                    "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-                )
-                .fetch_one(&mut **tx)
-                .await?;
+                let (seq, prev_hash): (i64, String) =
+                    sqlx::query_as($store::AUDIT_NEXT).fetch_one(&mut **tx).await?;
                 let detail = a.detail.to_string();
                 let hash = chain_hash(
                     &prev_hash,
                     &canonical(seq, a.id, at, &a.actor, &a.action, &a.target, &detail),
                 );
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, id, at, actor, action, target, detail, prev_hash, hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
+                sqlx::query($store::AUDIT_WRITE)
                 .bind(seq)
                 .bind(a.id)
                 .bind(at)
@@ -142,10 +153,9 @@ macro_rules! impl_store {
                 .bind(&hash)
                 .execute(&mut **tx)
                 .await?;
-                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                    .bind(&hash)
-                    .execute(&mut **tx)
-                    .await?;
+                if let Some(set_head) = $store::AUDIT_SET_HEAD {
+                    sqlx::query(set_head).bind(&hash).execute(&mut **tx).await?;
+                }
                 Ok(AuditRecord {
                     seq,
                     id: a.id,

@@ -18,7 +18,7 @@ pub use case_rows::*;
 pub use cases::{CaseStore, Detection, Transition};
 pub use error::StoreError;
 pub use imp::{PgStore, SqliteStore};
-pub use open::{open, redact_url};
+pub use open::{migrate_postgres, open, redact_url};
 pub use rows::*;
 
 use async_trait::async_trait;

@@ -111,9 +111,58 @@ async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
         .connect_with(opts)
         .await
         .map_err(|e| StoreError::Unreachable { location: location.clone(), reason: e.to_string() })?;
-    let version = migrate(&PG_MIGRATIONS, &pool).await?;
-    let info = DatabaseInfo { kind: "postgres".into(), location, schema_version: version };
+    // Desktops do not migrate a shared database (their role may not): the owner
+    // runs `ops-console migrate`. Here the schema must be exactly this build's.
+    let supported = PG_MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(None);
+    match found.unwrap_or(0) {
+        found if found > supported => return Err(StoreError::TooNew { found, supported }),
+        found if found < supported => return Err(StoreError::NeedsMigration { found, supported }),
+        _ => {}
+    }
+    let info = DatabaseInfo { kind: "postgres".into(), location, schema_version: supported };
     Ok(Arc::new(PgStore::new(pool, info)))
+}
+
+/// Migrates a PostgreSQL database as its owner (the DBA's `ops-console migrate`),
+/// and, given an application role, grants it what desktops need and nothing more:
+/// the ordinary tables, reading the audit tables, and the two audit functions — no
+/// DDL (it owns nothing), no writes to the audit tables, no `TRUNCATE`.
+pub async fn migrate_postgres(url: &str, app_role: Option<&str>) -> Result<i64> {
+    let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+        .connect_with(opts)
+        .await
+        .map_err(|e| StoreError::Unreachable { location: redact_url(url), reason: e.to_string() })?;
+    let version = migrate(&PG_MIGRATIONS, &pool).await?;
+    if let Some(role) = app_role {
+        let valid = role.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(StoreError::InvalidRoleName(role.to_owned()));
+        }
+        for grant in [
+            format!("GRANT USAGE ON SCHEMA public TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+            format!(
+                "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, _sqlx_migrations FROM {role}"
+            ),
+            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+            format!("GRANT EXECUTE ON FUNCTION audit_next() TO {role}"),
+            format!(
+                "GRANT EXECUTE ON FUNCTION audit_write(BIGINT, UUID, TIMESTAMPTZ, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT) TO {role}"
+            ),
+        ] {
+            sqlx::query(&grant).execute(&pool).await?;
+        }
+    }
+    pool.close().await;
+    Ok(version)
 }
 
 /// Runs pending migrations; refuses a database that has migrations this build lacks.

@@ -380,6 +380,14 @@ pub enum ApiError {
         /// The newest migration this build knows.
         supported: i64,
     },
+    /// The shared database is behind this console: its owner runs `ops-console migrate`.
+    #[error("database schema version {found} needs migrating to {supported}")]
+    DatabaseNeedsMigration {
+        /// The newest migration in the database.
+        found: i64,
+        /// The newest migration this build knows.
+        supported: i64,
+    },
     /// The SQLite file is not a database or is damaged.
     #[error("database file {path} is damaged or not a database: {reason}")]
     DatabaseCorrupt {

@@ -88,6 +88,12 @@ pub async fn raw_execute(url: &str, sql: &str) -> Result<u64, sqlx::Error> {
     }
 }
 
+/// One text value from raw SQL on a PostgreSQL test database.
+pub async fn scalar_text(url: &str, sql: &str) -> String {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+}
+
 /// One integer from raw SQL on the test database (for assertions the store has no method for).
 pub async fn scalar(url: &str, sql: &str) -> i64 {
     if url.starts_with("sqlite:") {

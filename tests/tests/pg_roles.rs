@@ -9,7 +9,7 @@ use chrono::Utc;
 use domain::audit::ChainVerifier;
 use e2e::{Db, TestDb, raw_execute};
 use serde_json::json;
-use store::{NewAudit, StoreError};
+use store::{NewAudit, RoleProblem, StoreError};
 
 async fn app_db_with_rows() -> TestDb {
     let t = TestDb::new(Db::Postgres).await;
@@ -97,9 +97,115 @@ async fn a_desktop_does_not_migrate_a_shared_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_a_plain_role_name_is_granted() {
+async fn migrate_grants_only_to_a_role_of_its_own() {
     let t = TestDb::new(Db::Postgres).await;
-    let outcome = store::migrate_postgres(&t.owner_url, Some("x; DROP TABLE operators")).await;
-    assert!(matches!(outcome, Err(StoreError::InvalidRoleName(_))), "{outcome:?}");
+    let cases = [
+        ("x; DROP TABLE operators", RoleProblem::NotPlainName),
+        ("public", RoleProblem::Reserved),
+        ("pg_monitor", RoleProblem::Reserved),
+        ("no_such_role_here", RoleProblem::Missing),
+        ("postgres", RoleProblem::Privileged),
+    ];
+    for (role, expected) in cases {
+        match store::migrate_postgres(&t.owner_url, Some(role)).await {
+            Err(StoreError::UnsuitableRole { problem, .. }) => assert_eq!(problem, expected, "{role}"),
+            other => panic!("{role}: expected {expected:?}, got {other:?}"),
+        }
+    }
     assert_eq!(e2e::scalar(&t.url, "SELECT COUNT(*) FROM operators").await, 0);
+    // PUBLIC got nothing on the tables or the functions.
+    let public_rights = "SELECT COUNT(*) FROM information_schema.role_table_grants WHERE grantee = 'PUBLIC' \
+                         AND table_schema = 'public'";
+    assert_eq!(e2e::scalar(&t.owner_url, public_rights).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_roles_rights_are_exactly_these() {
+    let t = app_db_with_rows().await;
+    let role = e2e::scalar_text(&t.url, "SELECT current_user::text").await;
+    let right = |table: &str, privilege: &str| {
+        format!("SELECT has_table_privilege('{role}', 'public.{table}', '{privilege}')::int::bigint")
+    };
+    for (table, privilege, expected) in [
+        ("audit_log", "SELECT", 1),
+        ("audit_log", "INSERT", 0),
+        ("audit_log", "UPDATE", 0),
+        ("audit_log", "DELETE", 0),
+        ("audit_log", "TRUNCATE", 0),
+        ("audit_head", "UPDATE", 0),
+        ("_sqlx_migrations", "INSERT", 0),
+        ("operators", "UPDATE", 1),
+        ("operators", "TRUNCATE", 0),
+        ("operators", "TRIGGER", 0),
+        ("operators", "REFERENCES", 0),
+    ] {
+        assert_eq!(
+            e2e::scalar(&t.owner_url, &right(table, privilege)).await,
+            expected,
+            "{table} {privilege}"
+        );
+    }
+    let create = format!("SELECT has_schema_privilege('{role}', 'public', 'CREATE')::int::bigint");
+    assert_eq!(e2e::scalar(&t.owner_url, &create).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_table_does_not_stand_in_for_the_audit_head() {
+    // The role may create temporary tables (screening uses one); the functions must
+    // still read and move the real head.
+    let t = app_db_with_rows().await;
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&t.url).await.unwrap();
+    for setup in [
+        "CREATE TEMP TABLE audit_head (id INT, seq BIGINT, hash TEXT)",
+        "CREATE TEMP TABLE audit_log (LIKE public.audit_log)",
+        "INSERT INTO audit_head VALUES (1, 500, 'x')",
+    ] {
+        sqlx::query(setup).execute(&mut conn).await.unwrap();
+    }
+    let forged =
+        "SELECT public.audit_write(500, gen_random_uuid(), now(), 'admin', 'forged', 't', '{}', 'x', 'y')";
+    match sqlx::query(forged).execute(&mut conn).await {
+        Err(sqlx::Error::Database(e)) => assert!(e.message().contains("out of order"), "{}", e.message()),
+        other => panic!("the forged append ran: {other:?}"),
+    }
+    assert_eq!(e2e::scalar(&t.url, "SELECT COUNT(*) FROM audit_log WHERE seq = 500").await, 0);
+    assert_eq!(e2e::scalar(&t.url, "SELECT seq FROM audit_head").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_falls_out_of_order_while_waiting_does_not_move_the_head() {
+    use sqlx::{Connection, Row};
+    let t = app_db_with_rows().await;
+    // The attacker burns number 4, keeping the head's hash in hand.
+    let mut attacker = sqlx::PgConnection::connect(&t.url).await.unwrap();
+    let burned =
+        sqlx::query("SELECT seq, hash FROM public.audit_next()").fetch_one(&mut attacker).await.unwrap();
+    let (seq4, hash3): (i64, String) = (burned.get(0), burned.get(1));
+    // A desktop appends number 5 and has not committed yet.
+    let mut desktop = sqlx::PgConnection::connect(&t.url).await.unwrap();
+    let mut tx = desktop.begin().await.unwrap();
+    let next = sqlx::query("SELECT seq, hash FROM public.audit_next()").fetch_one(&mut *tx).await.unwrap();
+    let (seq5, prev): (i64, String) = (next.get(0), next.get(1));
+    assert_eq!((seq4, seq5, prev.as_str()), (4, 5, hash3.as_str()));
+    sqlx::query("SELECT public.audit_write($1, gen_random_uuid(), now(), 'cs1', 'a', 't', '{}', $2, 'H5')")
+        .bind(seq5)
+        .bind(&prev)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // The attacker's write for number 4 was in order when it started; it waits
+    // for the desktop's lock, and must then fail rather than overwrite the head.
+    let url = t.url.clone();
+    let forged = tokio::spawn(async move {
+        let sql = format!(
+            "SELECT public.audit_write({seq4}, gen_random_uuid(), now(), 'mallory', 'x', 't', '{{}}', '{hash3}', 'EVIL')"
+        );
+        raw_execute(&url, &sql).await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tx.commit().await.unwrap();
+    assert!(forged.await.unwrap().is_err());
+    assert_eq!(e2e::scalar_text(&t.url, "SELECT hash FROM audit_head").await, "H5");
+    assert_eq!(e2e::scalar(&t.url, "SELECT COUNT(*) FROM audit_log WHERE actor = 'mallory'").await, 0);
 }

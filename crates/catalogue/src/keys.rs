@@ -556,5 +556,6 @@ catalogue! {
     UnlockOperator => "解锁", "Unlock";
     RequireNewPassword => "要求改密", "Require new password";
     ChangeRole => "更改角色", "Change role";
+    DbNeedsTls => "数据库服务器 {host} 在另一台机器上：地址须加 ?sslmode=verify-full（私有证书机构另加 sslrootcert=证书文件）", "The database server {host} is on another machine: add ?sslmode=verify-full to the URL (and sslrootcert=FILE for a private CA)";
     DbNeedsMigration => "数据库结构版本（{found}）落后于本程序（{supported}）：请数据库管理员运行 ops-console migrate", "The database schema ({found}) is behind this console ({supported}): the database owner must run ops-console migrate";
 }

@@ -57,6 +57,7 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
         ApiError::DatabaseTooNew { found, supported } => {
             fill(t(T::DbTooNew), &[("found", found), ("supported", supported)])
         }
+        ApiError::DatabaseNeedsTls { host } => fill(t(T::DbNeedsTls), &[("host", host)]),
         ApiError::DatabaseNeedsMigration { found, supported } => {
             fill(t(T::DbNeedsMigration), &[("found", found), ("supported", supported)])
         }

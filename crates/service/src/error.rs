@@ -35,6 +35,7 @@ pub fn store_error(e: StoreError) -> ApiError {
         StoreError::InvalidUrl(reason) => ApiError::InvalidDatabaseUrl { reason },
         StoreError::Unreachable { location, reason } => ApiError::DatabaseUnreachable { location, reason },
         StoreError::TooNew { found, supported } => ApiError::DatabaseTooNew { found, supported },
+        StoreError::NeedsTls { host } => ApiError::DatabaseNeedsTls { host },
         StoreError::NeedsMigration { found, supported } => {
             ApiError::DatabaseNeedsMigration { found, supported }
         }

@@ -6,9 +6,20 @@ pub enum StoreError {
     /// The URL cannot be used.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
-    /// An application role name that is not a plain identifier (it is spliced into GRANT).
-    #[error("application role {0:?}: use lower-case letters, digits and _ only")]
-    InvalidRoleName(String),
+    /// A server on another machine named without `sslmode=verify-full`/`verify-ca`.
+    #[error("database server {host} is another machine: add ?sslmode=verify-full (and sslrootcert=PATH)")]
+    NeedsTls {
+        /// Host name or address.
+        host: String,
+    },
+    /// An application role `migrate` will not grant to.
+    #[error("application role {role:?}: {problem}")]
+    UnsuitableRole {
+        /// The name given.
+        role: String,
+        /// Why not.
+        problem: RoleProblem,
+    },
     /// Server or file could not be reached.
     #[error("database unreachable at {location}: {reason}")]
     Unreachable {
@@ -71,4 +82,24 @@ impl From<sqlx::Error> for StoreError {
 /// Whether a driver error is a uniqueness violation (SQLite 2067/1555, PostgreSQL 23505).
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Why `migrate` refuses an application role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RoleProblem {
+    /// Not a plain identifier (it is spliced into `GRANT`).
+    #[error("use lower-case letters, digits and _ only")]
+    NotPlainName,
+    /// `public` (every role) or a `pg_` system role.
+    #[error("public and pg_ roles stand for others; create a role of its own")]
+    Reserved,
+    /// No such role on the server.
+    #[error("no such role: create it first (CREATE ROLE … LOGIN PASSWORD …)")]
+    Missing,
+    /// A superuser or a role that bypasses row security ignores every grant.
+    #[error("a superuser or BYPASSRLS role ignores the grants")]
+    Privileged,
+    /// The owner itself, or a member of the owner's role, would keep owner rights.
+    #[error("it is the owner or a member of the owner's role")]
+    Owner,
 }

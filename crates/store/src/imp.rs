@@ -86,8 +86,8 @@ impl SqliteStore {
 }
 
 impl PgStore {
-    const AUDIT_NEXT: &'static str = "SELECT seq, hash FROM audit_next()";
-    const AUDIT_WRITE: &'static str = "SELECT audit_write($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    const AUDIT_NEXT: &'static str = "SELECT seq, hash FROM public.audit_next()";
+    const AUDIT_WRITE: &'static str = "SELECT public.audit_write($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     /// `audit_write` moves the head itself.
     const AUDIT_SET_HEAD: Option<&'static str> = None;
 }

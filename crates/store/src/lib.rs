@@ -16,7 +16,7 @@ mod rows;
 
 pub use case_rows::*;
 pub use cases::{CaseStore, Detection, Transition};
-pub use error::StoreError;
+pub use error::{RoleProblem, StoreError};
 pub use imp::{PgStore, SqliteStore};
 pub use open::{migrate_postgres, open, redact_url};
 pub use rows::*;

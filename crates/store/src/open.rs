@@ -1,10 +1,10 @@
 //! Opening a database from a URL, migrating it, and classifying what goes wrong.
 
-use crate::{PgStore, Result, SqliteStore, Store, StoreError};
+use crate::{PgStore, Result, RoleProblem, SqliteStore, Store, StoreError};
 use domain::model::DatabaseInfo;
 use sqlx::Connection;
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -93,9 +93,28 @@ fn create_private(path: &str) {
     let _ = path;
 }
 
+/// Parses a PostgreSQL URL and refuses one that would cross a network unverified:
+/// a server that is not on this machine needs `sslmode=verify-full` (or
+/// `verify-ca`), so passwords, PII and the audit trail never travel in clear
+/// and nobody in between can pose as the server. `sslrootcert=PATH` names a
+/// private CA; without it the public web roots are used.
+fn pg_options(url: &str) -> Result<PgConnectOptions> {
+    let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+    let host = opts.get_host();
+    let local = opts.get_socket().is_some()
+        || host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let verified = matches!(opts.get_ssl_mode(), PgSslMode::VerifyFull | PgSslMode::VerifyCa);
+    if !local && !verified {
+        return Err(StoreError::NeedsTls { host: host.to_owned() });
+    }
+    Ok(opts)
+}
+
 async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
     let location = redact_url(url);
-    let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+    let opts = pg_options(url)?;
     // One direct connection first: the pool would only say "timed out", while this
     // says "connection refused" or "password authentication failed".
     let unreachable = |reason: String| StoreError::Unreachable { location: location.clone(), reason };
@@ -132,7 +151,7 @@ async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
 /// the ordinary tables, reading the audit tables, and the two audit functions — no
 /// DDL (it owns nothing), no writes to the audit tables, no `TRUNCATE`.
 pub async fn migrate_postgres(url: &str, app_role: Option<&str>) -> Result<i64> {
-    let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+    let opts = pg_options(url)?;
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
@@ -141,28 +160,53 @@ pub async fn migrate_postgres(url: &str, app_role: Option<&str>) -> Result<i64> 
         .map_err(|e| StoreError::Unreachable { location: redact_url(url), reason: e.to_string() })?;
     let version = migrate(&PG_MIGRATIONS, &pool).await?;
     if let Some(role) = app_role {
-        let valid = role.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-            && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid {
-            return Err(StoreError::InvalidRoleName(role.to_owned()));
-        }
+        check_app_role(&pool, role).await?;
+        // One transaction: the role never holds, even briefly, the table-wide
+        // grant before the audit tables are taken back out of it.
+        let mut tx = pool.begin().await?;
         for grant in [
             format!("GRANT USAGE ON SCHEMA public TO {role}"),
             format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
             format!(
                 "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, _sqlx_migrations FROM {role}"
             ),
-            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
-            format!("GRANT EXECUTE ON FUNCTION audit_next() TO {role}"),
+            format!("GRANT EXECUTE ON FUNCTION public.audit_next() TO {role}"),
             format!(
-                "GRANT EXECUTE ON FUNCTION audit_write(BIGINT, UUID, TIMESTAMPTZ, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT) TO {role}"
+                "GRANT EXECUTE ON FUNCTION public.audit_write(BIGINT, UUID, TIMESTAMPTZ, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT) TO {role}"
             ),
         ] {
-            sqlx::query(&grant).execute(&pool).await?;
+            sqlx::query(&grant).execute(&mut *tx).await?;
         }
+        tx.commit().await?;
     }
     pool.close().await;
     Ok(version)
+}
+
+/// Refuses a role whose grants would mean nothing or would reach others.
+async fn check_app_role(pool: &sqlx::PgPool, role: &str) -> Result<()> {
+    let refuse = |problem| Err(StoreError::UnsuitableRole { role: role.to_owned(), problem });
+    let plain = role.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain {
+        return refuse(RoleProblem::NotPlainName);
+    }
+    if role == "public" || role.starts_with("pg_") {
+        return refuse(RoleProblem::Reserved);
+    }
+    let found: Option<(bool, bool, bool)> = sqlx::query_as(
+        "SELECT rolsuper OR rolbypassrls, rolname = current_user, pg_has_role(rolname, current_user, 'MEMBER') \
+         FROM pg_roles WHERE rolname = $1",
+    )
+    .bind(role)
+    .fetch_optional(pool)
+    .await?;
+    match found {
+        None => refuse(RoleProblem::Missing),
+        Some((true, _, _)) => refuse(RoleProblem::Privileged),
+        Some((_, is_owner, member)) if is_owner || member => refuse(RoleProblem::Owner),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Runs pending migrations; refuses a database that has migrations this build lacks.

@@ -380,6 +380,12 @@ pub enum ApiError {
         /// The newest migration this build knows.
         supported: i64,
     },
+    /// A PostgreSQL server on another machine named without a verified TLS mode.
+    #[error("database server {host} needs sslmode=verify-full")]
+    DatabaseNeedsTls {
+        /// The server's host name or address.
+        host: String,
+    },
     /// The shared database is behind this console: its owner runs `ops-console migrate`.
     #[error("database schema version {found} needs migrating to {supported}")]
     DatabaseNeedsMigration {

@@ -147,9 +147,15 @@ fn init_logging(data_dir: &std::path::Path) {
 fn gateway_setup(opts: &Options) -> Result<GatewaySetup, ApiError> {
     match (std::env::var("OPS_CONSOLE_CARRIER_URL"), std::env::var("OPS_CONSOLE_BANK_URL")) {
         (Ok(carrier), Ok(bank)) => {
-            let keyed = |config: HttpConfig, var: &str| match std::env::var(var) {
-                Ok(key) if !key.is_empty() => config.with_api_key(key),
-                _ => config,
+            // A private CA, when the gateways' certificates are not from a public one.
+            let ca_file =
+                std::env::var_os("OPS_CONSOLE_GATEWAY_CA").filter(|v| !v.is_empty()).map(PathBuf::from);
+            let keyed = |config: HttpConfig, var: &str| {
+                let config = HttpConfig { ca_file: ca_file.clone(), ..config };
+                match std::env::var(var) {
+                    Ok(key) if !key.is_empty() => config.with_api_key(key),
+                    _ => config,
+                }
             };
             Ok(GatewaySetup::Http {
                 carrier: keyed(HttpConfig::new(carrier), "OPS_CONSOLE_CARRIER_API_KEY"),

@@ -43,6 +43,7 @@ fn config(endpoint: &str) -> HttpConfig {
         backoff_ms: 10,
         max_per_second: 0,
         api_key: None,
+        ca_file: None,
     }
 }
 
@@ -210,4 +211,103 @@ async fn a_keyed_gateway_refuses_requests_without_the_key() {
     let right = HttpCarrierGateway::new(config(&endpoint).with_api_key("k-2026-secret")).unwrap();
     assert_eq!(right.twice_tel(&reissued.phone, since).await.unwrap(), TwiceTelAnswer::Reassigned);
     assert!(!format!("{:?}", config(&endpoint).with_api_key("k-2026-secret")).contains("k-2026-secret"));
+}
+
+/// The test CA and server certificate `./dev test` makes (`OPS_TEST_TLS_DIR`).
+fn tls_dir() -> std::path::PathBuf {
+    std::env::var_os("OPS_TEST_TLS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        panic!("OPS_TEST_TLS_DIR is not set: run the tests through `./dev test`, which makes a test CA")
+    })
+}
+
+/// A TLS front for the simulator on 127.0.0.1 with the test server certificate
+/// (for 127.0.0.1), passing the decrypted bytes to the plain simulator.
+async fn tls_front(backend: std::net::SocketAddr) -> std::net::SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = tls_dir();
+    let certs: Vec<_> =
+        CertificateDer::pem_file_iter(dir.join("server.crt")).unwrap().collect::<Result<_, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let config =
+        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A failed handshake (the client refused our certificate) just ends here.
+                if let Ok(mut tls) = acceptor.accept(tcp).await
+                    && let Ok(mut plain) = tokio::net::TcpStream::connect(backend).await
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_gateways_are_verified_against_the_configured_ca() {
+    let f = fixture().await;
+    let backend: std::net::SocketAddr = f.endpoint.trim_start_matches("http://").parse().unwrap();
+    let front = tls_front(backend).await;
+    let reissued = record(&f, "reissued");
+    let since = reissued.entry_at - Duration::days(1);
+    let dir = tls_dir();
+    let with_ca = |endpoint: String, ca: &str| HttpConfig {
+        ca_file: Some(dir.join(ca)),
+        retries: 0,
+        ..config(&endpoint)
+    };
+
+    // The whole protocol over HTTPS, the server proven by the private CA.
+    let verified = HttpCarrierGateway::new(with_ca(format!("https://{front}"), "ca.pem")).unwrap();
+    assert_eq!(verified.twice_tel(&reissued.phone, since).await.unwrap(), TwiceTelAnswer::Reassigned);
+
+    // Someone in between with a certificate from another CA, the right certificate
+    // under another name, or no private CA (the public roots do not know the test
+    // CA): the handshake fails, nothing is sent.
+    for (endpoint, ca) in [
+        (format!("https://{front}"), Some("other-ca.pem")),
+        (format!("https://localhost:{}", front.port()), Some("ca.pem")),
+        (format!("https://{front}"), None),
+    ] {
+        let cfg = match ca {
+            Some(ca) => with_ca(endpoint.clone(), ca),
+            None => HttpConfig { retries: 0, ..config(&endpoint) },
+        };
+        let r = HttpCarrierGateway::new(cfg).unwrap().twice_tel(&reissued.phone, since).await;
+        assert!(matches!(r, Err(GatewayError::Connect { .. })), "{endpoint} {ca:?}: {r:?}");
+    }
+}
+
+#[test]
+fn plain_http_only_to_this_machine_and_the_ca_file_must_hold_certificates() {
+    for refused in ["http://10.0.0.7:8080", "http://carrier.example.com", "ftp://127.0.0.1/", "not a url"] {
+        let r = HttpCarrierGateway::new(config(refused));
+        assert!(matches!(r, Err(GatewayError::NeedsTls { .. })), "{refused}: {:?}", r.err());
+        assert!(matches!(HttpBankGateway::new(config(refused)), Err(GatewayError::NeedsTls { .. })));
+    }
+    for allowed in
+        ["http://127.0.0.1:7301", "http://localhost:7301", "http://[::1]:7301", "https://carrier.example.com"]
+    {
+        assert!(HttpCarrierGateway::new(config(allowed)).is_ok(), "{allowed}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("ca.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    for ca in [garbage, dir.path().join("missing.pem")] {
+        let cfg = HttpConfig { ca_file: Some(ca.clone()), ..config("https://carrier.example.com") };
+        assert!(matches!(HttpCarrierGateway::new(cfg), Err(GatewayError::BadCaFile { .. })), "{ca:?}");
+    }
 }

@@ -112,6 +112,16 @@ async fn migrate_grants_only_to_a_role_of_its_own() {
             other => panic!("{role}: expected {expected:?}, got {other:?}"),
         }
     }
+    // A role that writes every table through pg_write_all_data survives the REVOKE:
+    // refused, and the grants rolled back.
+    let wide = format!("{}_wide", t.url.rsplit('/').next().unwrap());
+    raw_execute(&t.owner_url, &format!("CREATE ROLE {wide} LOGIN IN ROLE pg_write_all_data")).await.unwrap();
+    match store::migrate_postgres(&t.owner_url, Some(&wide)).await {
+        Err(StoreError::UnsuitableRole { problem, .. }) => assert_eq!(problem, RoleProblem::KeepsWriteRights),
+        other => panic!("expected KeepsWriteRights, got {other:?}"),
+    }
+    let granted = format!("SELECT has_table_privilege('{wide}', 'public.operators', 'SELECT')::int::bigint");
+    assert_eq!(e2e::scalar(&t.owner_url, &granted).await, 0);
     assert_eq!(e2e::scalar(&t.url, "SELECT COUNT(*) FROM operators").await, 0);
     // PUBLIC got nothing on the tables or the functions.
     let public_rights = "SELECT COUNT(*) FROM information_schema.role_table_grants WHERE grantee = 'PUBLIC' \

@@ -340,6 +340,8 @@ catalogue! {
     GwHttp => "返回 HTTP 错误 {status}", "answered HTTP error {status}";
     GwRejected => "拒绝了请求（{code}）", "refused the request ({code})";
     GwProtocol => "应答格式不符合协议", "answered outside the protocol";
+    GwNeedsTls => "地址 {endpoint} 在另一台机器上，须用 https", "{endpoint} is on another machine: it must be https";
+    GwBadCaFile => "证书机构文件 {path} 无法读取为 PEM 证书", "the CA file {path} cannot be read as PEM certificates";
     PermCustomerView => "客户查询", "customer lookup";
     PermPiiReveal => "查看敏感信息", "reveal sensitive data";
     PermAuditView => "审计日志", "audit log";

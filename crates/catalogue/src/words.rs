@@ -239,6 +239,8 @@ pub fn gateway_text(service: GatewayService, p: &GatewayProblem, lang: Lang) -> 
         GatewayProblem::Http { status } => fill(&t(T::GwHttp), &[("status", status)]),
         GatewayProblem::Rejected { code } => fill(&t(T::GwRejected), &[("code", code)]),
         GatewayProblem::Protocol => t(T::GwProtocol),
+        GatewayProblem::NeedsTls { endpoint } => fill(&t(T::GwNeedsTls), &[("endpoint", endpoint)]),
+        GatewayProblem::BadCaFile { path } => fill(&t(T::GwBadCaFile), &[("path", path)]),
     };
     let service = match service {
         GatewayService::Carrier => t(T::ServiceCarrier),

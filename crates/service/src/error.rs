@@ -82,6 +82,8 @@ pub(crate) fn gateway_error(service: GatewayService, e: GatewayError) -> Service
         GatewayError::Http { status, .. } => GatewayProblem::Http { status },
         GatewayError::Rejected { code, .. } => GatewayProblem::Rejected { code },
         GatewayError::Protocol(_) => GatewayProblem::Protocol,
+        GatewayError::NeedsTls { endpoint } => GatewayProblem::NeedsTls { endpoint },
+        GatewayError::BadCaFile { path, .. } => GatewayProblem::BadCaFile { path },
     };
     // The code only: a service's own message may echo the card or ID number it was sent.
     tracing::warn!(%service, %problem, "gateway call failed");

@@ -49,6 +49,20 @@ pub enum GatewayError {
     /// The answer did not follow the protocol.
     #[error("unexpected answer: {0}")]
     Protocol(String),
+    /// Plain HTTP to another machine (or another scheme): refused before any request.
+    #[error("{endpoint}: only https may leave this machine")]
+    NeedsTls {
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// The private CA file cannot be used.
+    #[error("CA file {path}: {reason}")]
+    BadCaFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Carrier services.
@@ -196,6 +210,8 @@ pub struct HttpConfig {
     pub max_per_second: u32,
     /// Sent as [`API_KEY_HEADER`] on every request; never logged.
     pub api_key: Option<String>,
+    /// A private CA (PEM) to trust *instead of* the public web roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -207,6 +223,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("backoff_ms", &self.backoff_ms)
             .field("max_per_second", &self.max_per_second)
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -221,6 +238,7 @@ impl HttpConfig {
             backoff_ms: 200,
             max_per_second: 20,
             api_key: None,
+            ca_file: None,
         }
     }
 
@@ -228,6 +246,23 @@ impl HttpConfig {
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
         self
+    }
+}
+
+/// Customer data leaves this machine only over verified HTTPS: plain `http` is
+/// for a gateway (or the simulator) on loopback.
+fn require_tls_off_this_machine(endpoint: &str) -> Result<(), GatewayError> {
+    let refused = || GatewayError::NeedsTls { endpoint: endpoint.to_owned() };
+    let url = reqwest::Url::parse(endpoint).map_err(|_| refused())?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback { Ok(()) } else { Err(refused()) }
+        }
+        _ => Err(refused()),
     }
 }
 
@@ -240,10 +275,24 @@ struct HttpClient {
 
 impl HttpClient {
     fn new(config: HttpConfig) -> Result<Self, GatewayError> {
-        let client =
-            reqwest::Client::builder().timeout(Duration::from_millis(config.timeout_ms)).build().map_err(
-                |e| GatewayError::Connect { endpoint: config.endpoint.clone(), reason: e.to_string() },
-            )?;
+        require_tls_off_this_machine(&config.endpoint)?;
+        // reqwest is built without a bundled crypto provider; rustls uses ring (as
+        // sqlx does). Installing twice is harmless: the first one stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_millis(config.timeout_ms));
+        if let Some(path) = &config.ca_file {
+            let bad = |reason: String| GatewayError::BadCaFile { path: path.display().to_string(), reason };
+            let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(bad("no certificate in the file".into()));
+            }
+            builder = builder.tls_certs_only(certs);
+        }
+        let client = builder.build().map_err(|e| GatewayError::Connect {
+            endpoint: config.endpoint.clone(),
+            reason: e.to_string(),
+        })?;
         Ok(Self { config, client, next_slot: Mutex::new(Instant::now()) })
     }
 

@@ -96,9 +96,13 @@ pub enum RoleProblem {
     /// No such role on the server.
     #[error("no such role: create it first (CREATE ROLE … LOGIN PASSWORD …)")]
     Missing,
-    /// A superuser or a role that bypasses row security ignores every grant.
-    #[error("a superuser or BYPASSRLS role ignores the grants")]
+    /// A superuser, BYPASSRLS, CREATEROLE or REPLICATION role: grants do not bound it.
+    #[error("a superuser, BYPASSRLS, CREATEROLE or REPLICATION role is not bounded by grants")]
     Privileged,
+    /// After the grants it could still write the audit tables or create objects
+    /// (e.g. through pg_write_all_data or an old PUBLIC grant on the schema).
+    #[error("it could still write the audit tables or create objects in public; revoke that first")]
+    KeepsWriteRights,
     /// The owner itself, or a member of the owner's role, would keep owner rights.
     #[error("it is the owner or a member of the owner's role")]
     Owner,

@@ -94,10 +94,9 @@ fn create_private(path: &str) {
 }
 
 /// Parses a PostgreSQL URL and refuses one that would cross a network unverified:
-/// a server that is not on this machine needs `sslmode=verify-full` (or
-/// `verify-ca`), so passwords, PII and the audit trail never travel in clear
+/// a server that is not on this machine needs `sslmode=verify-full`, so passwords, PII and the audit trail never travel in clear
 /// and nobody in between can pose as the server. `sslrootcert=PATH` names a
-/// private CA; without it the public web roots are used.
+/// private CA (trusted in addition to the public web roots).
 fn pg_options(url: &str) -> Result<PgConnectOptions> {
     let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
     let host = opts.get_host();
@@ -105,7 +104,9 @@ fn pg_options(url: &str) -> Result<PgConnectOptions> {
         || host.starts_with('/')
         || host.eq_ignore_ascii_case("localhost")
         || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    let verified = matches!(opts.get_ssl_mode(), PgSslMode::VerifyFull | PgSslMode::VerifyCa);
+    // Not `verify-ca`: sqlx adds `sslrootcert` to the public web roots, and without
+    // the name check any public certificate would pass.
+    let verified = matches!(opts.get_ssl_mode(), PgSslMode::VerifyFull);
     if !local && !verified {
         return Err(StoreError::NeedsTls { host: host.to_owned() });
     }
@@ -177,6 +178,23 @@ pub async fn migrate_postgres(url: &str, app_role: Option<&str>) -> Result<i64> 
         ] {
             sqlx::query(&grant).execute(&mut *tx).await?;
         }
+        // Rights that come from elsewhere (pg_write_all_data, an old PUBLIC grant on
+        // the schema) survive a REVOKE: check what the role can do in the end.
+        let keeps: bool = sqlx::query_scalar(
+            "SELECT has_table_privilege($1, 'public.audit_log', 'INSERT, UPDATE, DELETE, TRUNCATE') \
+                 OR has_table_privilege($1, 'public.audit_head', 'INSERT, UPDATE, DELETE, TRUNCATE') \
+                 OR has_table_privilege($1, 'public._sqlx_migrations', 'INSERT, UPDATE, DELETE, TRUNCATE') \
+                 OR has_schema_privilege($1, 'public', 'CREATE')",
+        )
+        .bind(role)
+        .fetch_one(&mut *tx)
+        .await?;
+        if keeps {
+            return Err(StoreError::UnsuitableRole {
+                role: role.to_owned(),
+                problem: RoleProblem::KeepsWriteRights,
+            });
+        }
         tx.commit().await?;
     }
     pool.close().await;
@@ -195,7 +213,7 @@ async fn check_app_role(pool: &sqlx::PgPool, role: &str) -> Result<()> {
         return refuse(RoleProblem::Reserved);
     }
     let found: Option<(bool, bool, bool)> = sqlx::query_as(
-        "SELECT rolsuper OR rolbypassrls, rolname = current_user, pg_has_role(rolname, current_user, 'MEMBER') \
+        "SELECT rolsuper OR rolbypassrls OR rolcreaterole OR rolreplication, rolname = current_user, pg_has_role(rolname, current_user, 'MEMBER') \
          FROM pg_roles WHERE rolname = $1",
     )
     .bind(role)

@@ -291,6 +291,18 @@ pub enum GatewayProblem {
     /// The answer did not follow the protocol.
     #[error("unexpected answer")]
     Protocol,
+    /// A plain-HTTP endpoint on another machine: only HTTPS may leave this one.
+    #[error("{endpoint} needs https")]
+    NeedsTls {
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// The configured CA file cannot be read as PEM certificates.
+    #[error("CA file {path} unusable")]
+    BadCaFile {
+        /// The file.
+        path: String,
+    },
 }
 
 /// The one error type that crosses IPC. The UI translates it by variant.

@@ -286,8 +286,12 @@ async fn https_gateways_are_verified_against_the_configured_ca() {
             Some(ca) => with_ca(endpoint.clone(), ca),
             None => HttpConfig { retries: 0, ..config(&endpoint) },
         };
-        let r = HttpCarrierGateway::new(cfg).unwrap().twice_tel(&reissued.phone, since).await;
-        assert!(matches!(r, Err(GatewayError::Connect { .. })), "{endpoint} {ca:?}: {r:?}");
+        match HttpCarrierGateway::new(cfg).unwrap().twice_tel(&reissued.phone, since).await {
+            Err(GatewayError::Connect { reason, .. }) => {
+                assert!(reason.to_lowercase().contains("certificate"), "{endpoint} {ca:?}: {reason}")
+            }
+            other => panic!("{endpoint} {ca:?}: expected a certificate failure, got {other:?}"),
+        }
     }
 }
 
@@ -310,4 +314,48 @@ fn plain_http_only_to_this_machine_and_the_ca_file_must_hold_certificates() {
         let cfg = HttpConfig { ca_file: Some(ca.clone()), ..config("https://carrier.example.com") };
         assert!(matches!(HttpCarrierGateway::new(cfg), Err(GatewayError::BadCaFile { .. })), "{ca:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed_with_the_key_and_the_data() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Where a redirect would send the request: it must see no connection at all.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere_addr = elsewhere.local_addr().unwrap();
+    let reached = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = reached.clone();
+    tokio::spawn(async move {
+        while elsewhere.accept().await.is_ok() {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    // A gateway that answers every request with 307 to there.
+    let gateway = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway_addr = gateway.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = gateway.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = tcp.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{elsewhere_addr}/steal\r\nContent-Length: 0\r\n\r\n"
+            );
+            let _ = tcp.write_all(answer.as_bytes()).await;
+        }
+    });
+    let cfg = HttpConfig { retries: 0, ..config(&format!("http://{gateway_addr}")).with_api_key("k-secret") };
+    let r = HttpCarrierGateway::new(cfg).unwrap().twice_tel("13800000000", Utc::now()).await;
+    assert!(matches!(r, Err(GatewayError::Http { status: 307, .. })), "{r:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(reached.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn endpoint_credentials_stay_out_of_errors_and_debug() {
+    let endpoint = "http://ops:pa55word@10.0.0.7:8080/api?token=t0ken";
+    let Err(GatewayError::NeedsTls { endpoint: shown }) = HttpCarrierGateway::new(config(endpoint)) else {
+        panic!("expected NeedsTls");
+    };
+    assert_eq!(shown, "http://10.0.0.7:8080/api");
+    let debug = format!("{:?}", config(endpoint));
+    assert!(!debug.contains("pa55word") && !debug.contains("t0ken") && !debug.contains("ops:"), "{debug}");
 }

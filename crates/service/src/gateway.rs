@@ -217,7 +217,7 @@ pub struct HttpConfig {
 impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpConfig")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &shown_endpoint(&self.endpoint))
             .field("timeout_ms", &self.timeout_ms)
             .field("retries", &self.retries)
             .field("backoff_ms", &self.backoff_ms)
@@ -252,7 +252,7 @@ impl HttpConfig {
 /// Customer data leaves this machine only over verified HTTPS: plain `http` is
 /// for a gateway (or the simulator) on loopback.
 fn require_tls_off_this_machine(endpoint: &str) -> Result<(), GatewayError> {
-    let refused = || GatewayError::NeedsTls { endpoint: endpoint.to_owned() };
+    let refused = || GatewayError::NeedsTls { endpoint: shown_endpoint(endpoint) };
     let url = reqwest::Url::parse(endpoint).map_err(|_| refused())?;
     match url.scheme() {
         "https" => Ok(()),
@@ -266,9 +266,37 @@ fn require_tls_off_this_machine(endpoint: &str) -> Result<(), GatewayError> {
     }
 }
 
+/// `endpoint` without user, password or query, fit for errors and logs.
+fn shown_endpoint(endpoint: &str) -> String {
+    match reqwest::Url::parse(endpoint) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.to_string()
+        }
+        Err(_) => "(unparsable URL)".to_owned(),
+    }
+}
+
+/// An error with its causes: reqwest's own text ("error sending request") hides
+/// the useful part (e.g. "invalid peer certificate: UnknownIssuer").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// The shared HTTP machinery of both clients.
 struct HttpClient {
     config: HttpConfig,
+    /// The endpoint as errors and logs show it: no user, password or query.
+    shown: String,
     client: reqwest::Client,
     next_slot: Mutex<Instant>,
 }
@@ -279,7 +307,14 @@ impl HttpClient {
         // reqwest is built without a bundled crypto provider; rustls uses ring (as
         // sqlx does). Installing twice is harmless: the first one stays.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_millis(config.timeout_ms));
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.timeout_ms))
+            // A redirect would carry the key and the customer's data to wherever it
+            // points, past the rule above: a gateway that redirects is an error.
+            .redirect(reqwest::redirect::Policy::none())
+            // No HTTP(S)_PROXY from the environment: it would see loopback traffic in clear.
+            .no_proxy()
+            .https_only(config.endpoint.starts_with("https:"));
         if let Some(path) = &config.ca_file {
             let bad = |reason: String| GatewayError::BadCaFile { path: path.display().to_string(), reason };
             let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
@@ -289,11 +324,11 @@ impl HttpClient {
             }
             builder = builder.tls_certs_only(certs);
         }
-        let client = builder.build().map_err(|e| GatewayError::Connect {
-            endpoint: config.endpoint.clone(),
-            reason: e.to_string(),
-        })?;
-        Ok(Self { config, client, next_slot: Mutex::new(Instant::now()) })
+        let shown = shown_endpoint(&config.endpoint);
+        let client = builder
+            .build()
+            .map_err(|e| GatewayError::Connect { endpoint: shown.clone(), reason: with_causes(&e) })?;
+        Ok(Self { config, shown, client, next_slot: Mutex::new(Instant::now()) })
     }
 
     /// Waits for this request's slot under the rate limit.
@@ -342,15 +377,12 @@ impl HttpClient {
                 if e.is_timeout() {
                     GatewayError::Timeout { timeout_ms: self.config.timeout_ms, attempts: attempt }
                 } else {
-                    GatewayError::Connect { endpoint: self.config.endpoint.clone(), reason: e.to_string() }
+                    GatewayError::Connect { endpoint: self.shown.clone(), reason: with_causes(&e) }
                 }
             })?;
             let status = response.status();
             if !status.is_success() {
-                return Err(GatewayError::Http {
-                    status: status.as_u16(),
-                    endpoint: self.config.endpoint.clone(),
-                });
+                return Err(GatewayError::Http { status: status.as_u16(), endpoint: self.shown.clone() });
             }
             let envelope: Envelope<T> =
                 response.json().await.map_err(|e| GatewayError::Protocol(e.to_string()))?;

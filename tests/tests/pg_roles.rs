@@ -219,3 +219,30 @@ async fn a_write_that_falls_out_of_order_while_waiting_does_not_move_the_head() 
     assert_eq!(e2e::scalar_text(&t.url, "SELECT hash FROM audit_head").await, "H5");
     assert_eq!(e2e::scalar(&t.url, "SELECT COUNT(*) FROM audit_log WHERE actor = 'mallory'").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_superuser_owner_migrates_and_its_application_role_is_bounded() {
+    // As deployed: the database belongs to an ordinary role, not to a superuser.
+    let admin = e2e::pg_admin_url();
+    let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let (owner, app) = (format!("{name}_own"), format!("{name}_app"));
+    raw_execute(&admin, &format!("CREATE ROLE {owner} LOGIN")).await.unwrap();
+    raw_execute(&admin, &format!("CREATE ROLE {app} LOGIN")).await.unwrap();
+    raw_execute(&admin, &format!("CREATE DATABASE {name} OWNER {owner}")).await.unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let owner_url = e2e::with_user(&format!("{base}/{name}"), &owner);
+    let app_url = e2e::with_user(&owner_url, &app);
+    assert_eq!(store::migrate_postgres(&owner_url, Some(&app)).await.unwrap(), 4);
+    let store = store::open(&app_url).await.unwrap();
+    store.append_audit(NewAudit::new(Utc::now(), "tester", "a", "t", json!({}))).await.unwrap();
+    for sql in [
+        "TRUNCATE audit_log",
+        "UPDATE audit_head SET seq = 0",
+        "DROP TRIGGER audit_log_no_change ON audit_log",
+    ] {
+        assert!(raw_execute(&app_url, sql).await.is_err(), "{sql}");
+    }
+    // The owner can, by design: that is what checkpoints kept outside are for.
+    assert!(raw_execute(&owner_url, "ALTER TABLE operators ADD COLUMN owner_can TEXT").await.is_ok());
+    assert_eq!(e2e::scalar(&app_url, "SELECT seq FROM audit_head").await, 1);
+}

@@ -39,9 +39,11 @@ macro_rules! catalogue {
     };
 }
 
+mod error_words;
 mod keys;
 mod words;
 
+pub use error_words::*;
 pub use keys::T;
 pub use words::*;
 

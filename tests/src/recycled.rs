@@ -30,21 +30,26 @@ pub struct World {
     pub dir: std::path::PathBuf,
 }
 
-pub async fn world(db: Db, users: usize) -> World {
-    let t = TestDb::new(db).await;
-    let store = store::open(&t.url).await.unwrap();
+/// Services on the database at `url` with the simulator as carrier and bank over
+/// HTTP (no rate limit); evidence goes under `dir`.
+pub async fn recycled_services(url: &str, dir: &std::path::Path) -> Services {
+    let store = store::open(url).await.unwrap();
     let sim = Simulator::new(store.clone(), vault());
     let addr = sim.serve(0).await.unwrap();
-    let endpoint = format!("http://{addr}");
-    let dir = tempfile::tempdir().unwrap();
-    let mut fast = HttpConfig::new(endpoint);
+    let mut fast = HttpConfig::new(format!("http://{addr}"));
     fast.max_per_second = 0;
     let workflow = Workflow::new(
         Some(HttpCarrierGateway::new(fast.clone()).unwrap()),
         Some(HttpBankGateway::new(fast).unwrap()),
-        dir.path().join("evidence"),
+        dir.join("evidence"),
     );
-    let s = Services::new(store, vault(), domain::auth::LoginPolicy::default()).with_workflow(workflow);
+    Services::new(store, vault(), domain::auth::LoginPolicy::default()).with_workflow(workflow)
+}
+
+pub async fn world(db: Db, users: usize) -> World {
+    let t = TestDb::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let s = recycled_services(&t.url, dir.path()).await;
     seed::ensure_demo_operators(&s, t0()).await.unwrap();
     let (_, _, records) = seed::generate_into(&s, seed::DEMO_SEED, users, seed::demo_anchor()).await.unwrap();
     let path = dir.path().to_owned();

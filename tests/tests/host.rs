@@ -196,7 +196,68 @@ async fn a_real_database_never_gets_the_simulator(db: Db) {
     );
 }
 
+/// A DBA reading `customers` learns no digit of an ID number: the birth date and
+/// last four used to be kept in clear (12 of 18 digits).
+async fn id_numbers_keep_no_clear_digits(db: Db) {
+    let t = TestDb::new(db).await;
+    let evidence = tempfile::tempdir().unwrap();
+    drop(Host::open(&t.url, vault(), options(evidence.path()), Utc::now()).await);
+    for column in ["id_last4", "birth_date"] {
+        let read = e2e::raw_execute(&t.url, &format!("SELECT {column} FROM customers")).await;
+        assert!(read.is_err(), "customers.{column} still exists");
+    }
+    let store = store::open(&t.url).await.unwrap();
+    assert!(store.customers_without_last4_hash(10).await.unwrap().is_empty(), "demo rows lack the hash");
+    let sample = store.sealed_id_sample().await.unwrap().unwrap();
+    let id_number = vault().open(&sample).unwrap();
+    let row = sqlx_row_text(&t.url, &sample).await;
+    for clear in [&id_number[6..14], &id_number[14..], &id_number[..]] {
+        assert!(!row.contains(clear), "{clear} stored in clear: {row}");
+    }
+
+    // Rows from before the hash (an upgraded database) get it at the next start,
+    // and search by the last four finds them.
+    e2e::raw_execute(&t.url, "UPDATE customers SET id_last4_hash = NULL").await.unwrap();
+    assert!(!store.customers_without_last4_hash(10).await.unwrap().is_empty());
+    let host = Host::open(&t.url, vault(), options(evidence.path()), Utc::now()).await;
+    assert!(store.customers_without_last4_hash(10).await.unwrap().is_empty());
+    let login = Request::Login { username: "cs1".into(), password: DEMO_PASSWORD.into() };
+    host.handle(login, Utc::now()).await.unwrap();
+    let search = Request::SearchCustomers { query: id_number[14..].to_owned() };
+    let Ok(Response::Customers(hits)) = host.handle(search, Utc::now()).await else { panic!() };
+    let masked = domain::mask::id_number(&id_number);
+    let candidates: Vec<_> = hits
+        .iter()
+        .filter(|h| h.id_number_masked.as_deref() == Some(masked.as_str()))
+        .map(|h| h.id)
+        .collect();
+    assert!(!candidates.is_empty(), "search by the last four lost {masked}: {hits:?}");
+    // The tree still shows the birth year, read from the sealed number.
+    let mut years = Vec::new();
+    for customer_id in candidates {
+        let tree = host.handle(Request::CustomerTree { customer_id }, Utc::now()).await;
+        let Ok(Response::CustomerTree(tree)) = tree else { panic!("{tree:?}") };
+        years.push(tree.birth_year);
+    }
+    assert!(years.contains(&id_number[6..10].parse().ok()), "{years:?}");
+}
+
+/// Every column of the customer whose sealed ID number is `sealed`, as one text.
+async fn sqlx_row_text(url: &str, sealed: &str) -> String {
+    let sql = format!(
+        "SELECT name || '|' || COALESCE(id_number_hash, '') || '|' || COALESCE(id_last4_hash, '') \
+         FROM customers WHERE id_number_enc = '{sealed}'"
+    );
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap()
+    } else {
+        e2e::scalar_text(url, &sql).await
+    }
+}
+
 on_both_databases!(
+    id_numbers_keep_no_clear_digits,
     the_first_desktop_cannot_record_a_wrong_key,
     demo_operators_left_in_a_real_database_are_locked,
     a_real_database_never_gets_the_simulator,

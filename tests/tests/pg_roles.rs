@@ -83,7 +83,9 @@ async fn a_desktop_does_not_migrate_a_shared_database() {
     let (base, _) = admin.rsplit_once('/').unwrap();
     let url = format!("{base}/{name}");
     match store::open(&url).await {
-        Err(StoreError::NeedsMigration { found, supported }) => assert_eq!((found, supported), (0, 4)),
+        Err(StoreError::NeedsMigration { found, supported }) => {
+            assert_eq!((found, supported), (0, store::schema_version()))
+        }
         other => panic!("expected NeedsMigration, got {:?}", other.map(|s| s.info())),
     }
     assert_eq!(
@@ -92,8 +94,8 @@ async fn a_desktop_does_not_migrate_a_shared_database() {
         0
     );
     // The owner migrates; then it opens.
-    assert_eq!(store::migrate_postgres(&url, None).await.unwrap(), 4);
-    assert_eq!(store::open(&url).await.unwrap().info().schema_version, 4);
+    assert_eq!(store::migrate_postgres(&url, None).await.unwrap(), store::schema_version());
+    assert_eq!(store::open(&url).await.unwrap().info().schema_version, store::schema_version());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,7 +234,7 @@ async fn a_non_superuser_owner_migrates_and_its_application_role_is_bounded() {
     let (base, _) = admin.rsplit_once('/').unwrap();
     let owner_url = e2e::with_user(&format!("{base}/{name}"), &owner);
     let app_url = e2e::with_user(&owner_url, &app);
-    assert_eq!(store::migrate_postgres(&owner_url, Some(&app)).await.unwrap(), 4);
+    assert_eq!(store::migrate_postgres(&owner_url, Some(&app)).await.unwrap(), store::schema_version());
     let store = store::open(&app_url).await.unwrap();
     store.append_audit(NewAudit::new(Utc::now(), "tester", "a", "t", json!({}))).await.unwrap();
     for sql in [

@@ -17,7 +17,7 @@ async fn verify_full_with_the_servers_ca_connects_encrypted() {
     let t = TestDb::new(Db::Postgres).await;
     let url = format!("{}?sslmode=verify-full&sslrootcert={}", t.url, ca("OPS_TEST_PG_CA"));
     let store = store::open(&url).await.unwrap();
-    assert_eq!(store.info().schema_version, 4);
+    assert_eq!(store.info().schema_version, store::schema_version());
     assert_eq!(
         e2e::scalar(&url, "SELECT COUNT(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl").await,
         1

@@ -49,6 +49,7 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
         ApiError::DatabaseCorrupt { path, reason } => {
             fill(t(T::DbCorrupt), &[("path", path), ("reason", reason)])
         }
+        ApiError::DatabaseBusy => t(T::DbBusy).to_owned(),
         ApiError::Database { message } => fill(t(T::DbError), &[("message", message)]),
         ApiError::PiiKeyMismatch => t(T::PiiKeyMismatch).to_owned(),
         ApiError::OperatorDisabled => t(T::OperatorDisabled).to_owned(),

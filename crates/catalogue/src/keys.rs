@@ -23,6 +23,7 @@ catalogue! {
     DbInvalidUrl => "数据库地址无效：{reason}", "Invalid database URL: {reason}";
     DbUnreachable => "无法连接数据库 {location}：{reason}", "Cannot reach database {location}: {reason}";
     DbTooNew => "数据库版本（{found}）比本程序支持的版本（{supported}）新，请升级运营台", "Database schema {found} is newer than this console supports ({supported}); please upgrade";
+    DbBusy => "数据库正忙：另一台桌面正在写入（例如导入运营商文件）。本次操作未生效，请稍后重试。", "The database is busy: another desktop is writing (e.g. importing a carrier file). Nothing was changed; try again shortly.";
     DbCorrupt => "数据库文件 {path} 已损坏或不是数据库：{reason}", "Database file {path} is damaged or not a database: {reason}";
     DbError => "数据库错误：{message}", "Database error: {message}";
     Unavailable => "后台不可用：{message}", "Backend unavailable: {message}";

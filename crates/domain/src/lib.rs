@@ -82,6 +82,7 @@ pub mod auth;
 pub mod card;
 pub mod cases;
 pub mod id_number;
+pub mod ledger;
 pub mod mask;
 pub mod model;
 pub mod money;

@@ -4,6 +4,7 @@ use crate::error::{Result, invalid, not_found};
 use crate::services::Services;
 use chrono::{DateTime, Utc};
 use domain::card::bank_name;
+use domain::id_number::IdNumber;
 use domain::mask;
 use domain::model::{
     AccountView, BankCardView, CustomerSummary, CustomerTree, PhoneBindingView, PiiTarget, SearchField,
@@ -30,7 +31,8 @@ impl Services {
         let term = match field {
             SearchField::Phone => Phone::parse(query).map(String::from).unwrap_or_default(),
             SearchField::Email => query.trim().to_lowercase(),
-            SearchField::IdLast4 => query.trim().to_uppercase(),
+            // Only a keyed hash of the last four is stored.
+            SearchField::IdLast4 => self.vault.id_last4_hash(query.trim()),
             SearchField::UserId | SearchField::Nickname => query.trim().to_owned(),
         };
         let hits = self.store.search_customers(field, &term, SEARCH_LIMIT).await?;
@@ -50,9 +52,15 @@ impl Services {
         let sealed = c.id_number_enc.as_deref()?;
         Some(match self.vault.open(sealed) {
             Ok(id) => mask::id_number(&id),
-            // Wrong key: still show what we know without decrypting.
-            Err(_) => format!("*************{}", c.id_last4.as_deref().unwrap_or("????")),
+            // Unreadable (a start-up key check makes this rare): say so by shape.
+            Err(_) => "*".repeat(18),
         })
+    }
+
+    /// The birth year, read from the sealed ID number (no clear date is stored).
+    fn birth_year(&self, c: &CustomerRow) -> Option<i32> {
+        let id = self.vault.open(c.id_number_enc.as_deref()?).ok()?;
+        birth_year(IdNumber::parse(&id).ok()?.birth_date())
     }
 
     pub(crate) async fn customer_tree(&self, customer_id: Uuid) -> Result<CustomerTree> {
@@ -111,7 +119,7 @@ impl Services {
             id: rec.customer.id,
             name_masked: mask::name(&rec.customer.name),
             id_number_masked: self.id_number_masked(&rec.customer),
-            birth_year: birth_year(rec.customer.birth_date),
+            birth_year: self.birth_year(&rec.customer),
             real_name_verified: rec.customer.real_name_verified,
             created_at: rec.customer.created_at,
             users,

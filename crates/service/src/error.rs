@@ -42,6 +42,7 @@ pub fn store_error(e: StoreError) -> ApiError {
         StoreError::Corrupt { path, reason } => ApiError::DatabaseCorrupt { path, reason },
         StoreError::NotFound(entity) => ApiError::NotFound { entity },
         StoreError::Conflict(conflict) => ApiError::Conflict { conflict },
+        StoreError::Busy => ApiError::DatabaseBusy,
         other => ApiError::Database { message: other.to_string() },
     }
 }

@@ -78,6 +78,7 @@ impl Host {
     ) -> Result<Services, ApiError> {
         let store = store::open(database_url).await.map_err(crate::error::store_error)?;
         check_pii_key(store.as_ref(), &vault, now).await?;
+        fill_last4_hashes(store.as_ref(), &vault).await?;
         let services = Services::new(store.clone(), vault.clone(), LoginPolicy::default());
         let demo = match options.demo_users {
             Some(users) => seed::seed_demo_if_empty(&services, users, now).await?,
@@ -177,6 +178,29 @@ async fn check_pii_key(
             );
             store.swap_setting(KEY_CHECK, None, &check, audit).await.map_err(crate::error::store_error)
         }
+    }
+}
+
+/// Rows written before the last-four hash existed get it from their sealed ID
+/// number (only a desktop holds the key). Runs once per database in practice: later
+/// starts find nothing to do.
+async fn fill_last4_hashes(store: &dyn store::Store, vault: &PiiVault) -> Result<(), ApiError> {
+    const BATCH: u32 = 5_000;
+    loop {
+        let rows = store.customers_without_last4_hash(BATCH).await.map_err(crate::error::store_error)?;
+        let hashes: Vec<(uuid::Uuid, String)> = rows
+            .iter()
+            .filter_map(|(id, sealed)| Some((*id, vault.id_number_last4_hash(&vault.open(sealed).ok()?))))
+            .collect();
+        // Every row of the batch must be hashable, or the loop would never end; the
+        // key check before this makes an unopenable row a damaged one.
+        if hashes.len() < rows.len() {
+            return Err(ApiError::PiiKeyMismatch);
+        }
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        store.set_last4_hashes(&hashes).await.map_err(crate::error::store_error)?;
     }
 }
 

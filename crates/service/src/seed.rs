@@ -217,10 +217,7 @@ impl<'a> Generator<'a> {
                 name: self.name(),
                 id_number_enc: id_number.as_deref().map(|id| self.vault.seal(id)),
                 id_number_hash: id_number.as_deref().map(|id| self.vault.keyed_hash(id)),
-                id_last4: id_number.as_deref().map(|id| id[14..].to_owned()),
-                birth_date: id_number
-                    .as_deref()
-                    .and_then(|id| chrono::NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").ok()),
+                id_last4_hash: id_number.as_deref().map(|id| self.vault.id_number_last4_hash(id)),
                 real_name_verified: verified,
                 created_at,
             };

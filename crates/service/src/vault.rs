@@ -85,6 +85,18 @@ impl PiiVault {
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// Keyed hash of an ID number's last four characters, for search by them
+    /// (uppercase `X`). Prefixed, so it can never equal another field's hash.
+    pub fn id_last4_hash(&self, last4: &str) -> String {
+        self.keyed_hash(&format!("id_last4:{}", last4.to_uppercase()))
+    }
+
+    /// [`id_last4_hash`](Self::id_last4_hash) of a whole ID number.
+    pub fn id_number_last4_hash(&self, id_number: &str) -> String {
+        let tail = id_number.char_indices().rev().nth(3).map_or(id_number, |(at, _)| &id_number[at..]);
+        self.id_last4_hash(tail)
+    }
 }
 
 #[cfg(test)]

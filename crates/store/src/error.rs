@@ -58,6 +58,10 @@ pub enum StoreError {
     /// Nothing with that id.
     #[error("{0} not found")]
     NotFound(Entity),
+    /// Another connection holds the lock longer than this one waits (SQLite's busy
+    /// timeout, PostgreSQL's lock timeout) or every pooled connection is in use.
+    #[error("database busy")]
+    Busy,
     /// A stored value could not be understood.
     #[error("bad stored data: {0}")]
     Data(String),
@@ -69,11 +73,23 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// SQLITE_BUSY (5) / SQLITE_LOCKED (6) with their extended codes, PostgreSQL
+/// `lock_not_available` (55P03).
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    match db.code().as_deref() {
+        Some("55P03") => true,
+        Some(code) => code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)),
+        None => false,
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             // A stored value this build cannot read: name the column, never echo the value.
             sqlx::Error::ColumnDecode { index, .. } => StoreError::Data(format!("column {index}")),
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
+            sqlx::Error::Database(db) if is_busy(db.as_ref()) => StoreError::Busy,
             other => StoreError::Sqlx(other),
         }
     }

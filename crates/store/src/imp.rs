@@ -71,7 +71,7 @@ fn search_condition(field: SearchField) -> &'static str {
         SearchField::UserId => "c.id IN (SELECT customer_id FROM users WHERE id = $1)",
         SearchField::Email => "c.id IN (SELECT customer_id FROM users WHERE email = $1)",
         SearchField::Nickname => "c.id IN (SELECT customer_id FROM users WHERE nickname = $1)",
-        SearchField::IdLast4 => "c.id_last4 = $1",
+        SearchField::IdLast4 => "c.id_last4_hash = $1",
     }
 }
 
@@ -305,6 +305,29 @@ macro_rules! impl_store {
                 .await?)
             }
 
+            async fn customers_without_last4_hash(&self, limit: u32) -> Result<Vec<(Uuid, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, id_number_enc FROM customers \
+                     WHERE id_number_enc IS NOT NULL AND id_last4_hash IS NULL LIMIT $1",
+                )
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_last4_hashes(&self, hashes: &[(Uuid, String)]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for (id, hash) in hashes {
+                    sqlx::query("UPDATE customers SET id_last4_hash = $2 WHERE id = $1 AND id_last4_hash IS NULL")
+                        .bind(id)
+                        .bind(hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn audit_head(&self) -> Result<(i64, String)> {
                 Ok(sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?)
             }
@@ -347,8 +370,8 @@ macro_rules! impl_store {
                 let n = INSERT_CHUNK_ROWS;
                 Self::insert_chunked(
                     &mut tx,
-                    "INSERT INTO customers (id, name, id_number_enc, id_number_hash, id_last4, \
-                     birth_date, real_name_verified, created_at) ",
+                    "INSERT INTO customers (id, name, id_number_enc, id_number_hash, \
+                     id_last4_hash, real_name_verified, created_at) ",
                     n,
                     &b.customers,
                     |mut q, c: &CustomerRow| {
@@ -356,8 +379,7 @@ macro_rules! impl_store {
                             .push_bind(&c.name)
                             .push_bind(&c.id_number_enc)
                             .push_bind(&c.id_number_hash)
-                            .push_bind(&c.id_last4)
-                            .push_bind(c.birth_date)
+                            .push_bind(&c.id_last4_hash)
                             .push_bind(c.real_name_verified)
                             .push_bind(c.created_at);
                     },

@@ -18,7 +18,7 @@ pub use case_rows::*;
 pub use cases::{CaseStore, Detection, Transition};
 pub use error::{RoleProblem, StoreError};
 pub use imp::{PgStore, SqliteStore};
-pub use open::{migrate_postgres, open, redact_url};
+pub use open::{migrate_postgres, open, redact_url, schema_version, sqlite_schema_version};
 pub use rows::*;
 
 use async_trait::async_trait;
@@ -92,6 +92,14 @@ pub trait Store: CaseStore + Send + Sync + 'static {
 
     /// One sealed ID number, if any customer has one (to prove a key opens the data).
     async fn sealed_id_sample(&self) -> Result<Option<String>>;
+
+    /// Customers whose sealed ID number has no last-four hash yet (rows written
+    /// before the hash existed), at most `limit`: `(id, sealed ID number)`.
+    async fn customers_without_last4_hash(&self, limit: u32) -> Result<Vec<(Uuid, String)>>;
+
+    /// Records last-four hashes computed by the desktop (which holds the key);
+    /// leaves a hash another desktop wrote first.
+    async fn set_last4_hashes(&self, hashes: &[(Uuid, String)]) -> Result<()>;
 
     /// One customer row.
     async fn customer(&self, customer_id: Uuid) -> Result<Option<CustomerRow>>;

@@ -13,6 +13,17 @@ use std::time::Duration;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static PG_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The schema version this build reads and writes (both databases have the same
+/// numbered migrations; a test checks they agree).
+pub fn schema_version() -> i64 {
+    PG_MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// The SQLite schema version, which must equal [`schema_version`].
+pub fn sqlite_schema_version() -> i64 {
+    SQLITE_MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// How long to wait for PostgreSQL before saying it is unreachable.
 const CONNECT_TIMEOUT_MS: u64 = 5_000;
 
@@ -133,7 +144,7 @@ async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
         .map_err(|e| StoreError::Unreachable { location: location.clone(), reason: e.to_string() })?;
     // Desktops do not migrate a shared database (their role may not): the owner
     // runs `ops-console migrate`. Here the schema must be exactly this build's.
-    let supported = PG_MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0);
+    let supported = schema_version();
     let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
         .fetch_one(&pool)
         .await

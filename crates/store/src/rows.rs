@@ -1,7 +1,7 @@
 //! Rows as stored. PII columns hold what the schema says (encrypted ID numbers,
 //! hashed cards); masking happens in the service layer.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::model::SearchField;
 use uuid::Uuid;
 
@@ -71,10 +71,8 @@ pub struct CustomerRow {
     pub id_number_enc: Option<String>,
     /// Keyed hash of the ID number.
     pub id_number_hash: Option<String>,
-    /// Last 4 of the ID number.
-    pub id_last4: Option<String>,
-    /// Birth date.
-    pub birth_date: Option<NaiveDate>,
+    /// Keyed hash of the ID number's last four (search); no clear digits are stored.
+    pub id_last4_hash: Option<String>,
     /// Real-name verified.
     pub real_name_verified: bool,
     /// Created.

@@ -414,6 +414,10 @@ pub enum ApiError {
         /// The driver's reason.
         reason: String,
     },
+    /// Another desktop holds the database's write lock longer than a desktop
+    /// waits (e.g. it is importing a large carrier file): nothing was changed.
+    #[error("database busy: another desktop is writing")]
+    DatabaseBusy,
     /// Any other storage failure.
     #[error("database error: {message}")]
     Database {

@@ -9,6 +9,7 @@ use crate::views::operators::OperatorsView;
 use crate::views::password::PasswordView;
 use crate::views::recycled::RecycledView;
 use crate::views::settings::SettingsView;
+use crate::views::vam::VamView;
 use crate::views::{audit::AuditView, login::LoginView, lookup::LookupView};
 use domain::auth::{OperatorInfo, Permission, Role};
 use domain::model::DatabaseInfo;
@@ -106,6 +107,7 @@ struct Views {
     audit: AuditView,
     settings: SettingsView,
     operators: OperatorsView,
+    vam: VamView,
 }
 
 /// The whole console UI. Owns view state only; all data comes from the [`Backend`].
@@ -254,6 +256,7 @@ impl OpsApp {
             Area::Audit => views.audit.ui(ui, &mut ctx),
             Area::Admin => views.operators.ui(ui, &mut ctx),
             Area::Settings => views.settings.ui(ui, &mut ctx),
+            Area::Virtual => views.vam.ui(ui, &mut ctx),
             other => not_built_ui(ui, lang, other.title()),
         });
     }
@@ -323,6 +326,7 @@ impl OpsApp {
             (Purpose::Audit(p), reply) => views.audit.on_reply(p, reply, outbox),
             (Purpose::Settings(p), reply) => views.settings.on_reply(p, reply, outbox),
             (Purpose::Admin(p), reply) => views.operators.on_reply(p, reply, outbox),
+            (Purpose::Vam(p), reply) => views.vam.on_reply(p, reply, outbox),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::views::lookup::LookupPurpose;
 use crate::views::operators::AdminPurpose;
 use crate::views::recycled::RecycledPurpose;
 use crate::views::settings::SettingsPurpose;
+use crate::views::vam::VamPurpose;
 use domain::Request;
 use domain::auth::{OperatorInfo, Permission, Role};
 use domain::cases::CaseRowView;
@@ -42,6 +43,8 @@ pub enum Purpose {
     Settings(SettingsPurpose),
     /// Operator administration.
     Admin(AdminPurpose),
+    /// The virtual sub-account area.
+    Vam(VamPurpose),
 }
 
 /// Something a view asks of the shell; handled after the frame is drawn.
@@ -91,6 +94,10 @@ pub struct Abilities {
     pub force_unbind: bool,
     /// Reveal masked personal data (with a reason).
     pub reveal: bool,
+    /// Operate virtual sub-accounts (credit, freeze, transfer, interest, close).
+    pub vam_operate: bool,
+    /// Approve another operator's virtual sub-account operation.
+    pub vam_approve: bool,
     /// Keyboard shortcuts on (the operator's setting, not the role).
     pub keyboard: bool,
 }
@@ -103,6 +110,8 @@ impl Abilities {
             approve: role.allows(Permission::RecycledApprove),
             force_unbind: role.allows(Permission::ForceUnbind),
             reveal: role.allows(Permission::PiiReveal),
+            vam_operate: role.allows(Permission::VirtualAccountOperate),
+            vam_approve: role.allows(Permission::VirtualAccountApprove),
             keyboard: false,
         }
     }

@@ -72,6 +72,8 @@ pub fn permission_text(p: Permission) -> T {
         Permission::SuspenseResolve => T::PermSuspenseResolve,
         Permission::SuspenseApprove => T::PermSuspenseApprove,
         Permission::VirtualAccountView => T::PermVirtualAccountView,
+        Permission::VirtualAccountOperate => T::PermVirtualAccountOperate,
+        Permission::VirtualAccountApprove => T::PermVirtualAccountApprove,
         Permission::OperatorManage => T::PermOperatorManage,
     }
 }
@@ -136,6 +138,9 @@ pub fn problem_text(p: &InputProblem, lang: Lang) -> String {
         InputProblem::Csv { detail } => fill(&t(T::ProblemCsv), &[("detail", detail)]),
         InputProblem::Unreadable { detail } => fill(&t(T::ProblemUnreadable), &[("detail", detail)]),
         InputProblem::NotAFile => t(T::ProblemNotAFile),
+        InputProblem::Amount => t(T::ProblemAmount),
+        InputProblem::VirtualNumber { .. } => t(T::ProblemVirtualNumber),
+        InputProblem::DateRange => t(T::ProblemDateRange),
         InputProblem::WeakPassword { rule } => match rule {
             domain::auth::PasswordRule::TooShort => {
                 fill(&t(T::ProblemPasswordShort), &[("n", &domain::auth::MIN_PASSWORD_CHARS)])
@@ -182,6 +187,11 @@ pub fn entity_text(e: Entity) -> T {
         Entity::ImportJob => T::EntityImportJob,
         Entity::Wizard => T::EntityWizard,
         Entity::Phone => T::EntityPhone,
+        Entity::PhysicalAccount => T::EntityPhysicalAccount,
+        Entity::SubAccount => T::EntitySubAccount,
+        Entity::Transfer => T::EntityTransfer,
+        Entity::Hold => T::EntityHold,
+        Entity::Proposal => T::EntityProposal,
     }
 }
 
@@ -210,6 +220,59 @@ pub fn conflict_text(c: &Conflict, lang: Lang) -> String {
         Conflict::OwnAccount => t(T::ConflictOwnAccount),
         Conflict::Expired => t(T::ConflictExpired),
         Conflict::Exists { entity } => fill(&t(T::ConflictExists), &[("entity", &t(entity_text(*entity)))]),
+        Conflict::InsufficientFunds => t(T::ConflictInsufficientFunds),
+        Conflict::AccountStatus { status } => {
+            fill(&t(T::ConflictAccountStatus), &[("status", &t(virtual_status(*status)))])
+        }
+        Conflict::KeyReused => t(T::ConflictKeyReused),
+        Conflict::AlreadyReversed => t(T::ConflictAlreadyReversed),
+        Conflict::ProposalDecided => t(T::ConflictProposalDecided),
+        Conflict::StalePreview => t(T::ConflictStalePreview),
+        Conflict::CloseBlocked { blockers } => {
+            let list: Vec<String> = blockers.iter().map(|b| close_blocker_text(b, lang)).collect();
+            fill(&t(T::ConflictCloseBlocked), &[("blockers", &list.join(lang_separator(lang)))])
+        }
+        Conflict::OtherPhysicalAccount => t(T::ConflictOtherPhysical),
+    }
+}
+
+/// Words for a sub-account status.
+pub fn virtual_status(status: domain::ledger::VirtualStatus) -> T {
+    use domain::ledger::VirtualStatus as S;
+    match status {
+        S::Active => T::VStatusActive,
+        S::Frozen => T::VStatusFrozen,
+        S::Closing => T::VStatusClosing,
+        S::Closed => T::VStatusClosed,
+        S::Quarantined => T::VStatusQuarantined,
+    }
+}
+
+/// One reason a sub-account cannot close, with its figures.
+pub fn close_blocker_text(b: &domain::ledger::CloseBlocker, lang: Lang) -> String {
+    use domain::ledger::CloseBlocker as B;
+    let t = |k: T| k.text(lang).to_owned();
+    let yuan = |minor: i64| domain::money::Cny::from_minor(minor).to_string();
+    match b {
+        B::NonZeroBalance { balance_minor } => {
+            fill(&t(T::BlockerNonZero), &[("amount", &yuan(*balance_minor))])
+        }
+        B::ActiveHolds { count, held_minor } => {
+            fill(&t(T::BlockerHolds), &[("count", count), ("amount", &yuan(*held_minor))])
+        }
+        B::PendingCredits { count } => fill(&t(T::BlockerPendingCredits), &[("count", count)]),
+        B::OpenChildren { count } => fill(&t(T::BlockerOpenChildren), &[("count", count)]),
+        B::UnallocatedInterest { interest_minor } => {
+            fill(&t(T::BlockerInterest), &[("amount", &yuan(*interest_minor))])
+        }
+    }
+}
+
+/// Between items of a list in running text.
+fn lang_separator(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "；",
+        Lang::En => "; ",
     }
 }
 

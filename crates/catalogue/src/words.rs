@@ -422,3 +422,141 @@ pub fn audit_target_text(target: &str, lang: Lang) -> String {
     let id = uuid::Uuid::parse_str(id).map_or_else(|_| id.to_owned(), domain::cases::short_id);
     if id.is_empty() { key.text(lang).to_owned() } else { format!("{} {id}", key.text(lang)) }
 }
+
+// ---------------------------------------------------------------------------
+// 虚拟子账户 (virtual sub-accounts): the ledger's codes and the area's outcomes.
+// ---------------------------------------------------------------------------
+
+/// The bank that keeps a physical account.
+pub fn bank_text(b: domain::ledger::Bank) -> T {
+    use domain::ledger::Bank;
+    match b {
+        Bank::Mybank => T::VamBankMybank,
+        Bank::Czbank => T::VamBankCzbank,
+        Bank::Cmb => T::VamBankCmb,
+    }
+}
+
+/// What a virtual sub-account is for.
+pub fn virtual_purpose(p: domain::ledger::VirtualPurpose) -> T {
+    use domain::ledger::VirtualPurpose;
+    match p {
+        VirtualPurpose::UserWallet => T::VamPurposeWallet,
+        VirtualPurpose::OrderEscrow => T::VamPurposeEscrow,
+        VirtualPurpose::BidDeposit => T::VamPurposeBid,
+        VirtualPurpose::Internal => T::VamPurposeInternal,
+    }
+}
+
+/// Who holds a virtual sub-account.
+pub fn owner_kind(k: domain::ledger::OwnerKind) -> T {
+    use domain::ledger::OwnerKind;
+    match k {
+        OwnerKind::Customer => T::VamOwnerCustomer,
+        OwnerKind::User => T::VamOwnerUser,
+        OwnerKind::Merchant => T::VamOwnerMerchant,
+        OwnerKind::Internal => T::VamOwnerInternal,
+    }
+}
+
+/// A hold's state.
+pub fn hold_status(s: domain::ledger::HoldStatus) -> T {
+    use domain::ledger::HoldStatus;
+    match s {
+        HoldStatus::Pending => T::VamHoldPending,
+        HoldStatus::Posted => T::VamHoldPosted,
+        HoldStatus::Voided => T::VamHoldVoided,
+        HoldStatus::Expired => T::VamHoldExpired,
+    }
+}
+
+/// Why a transfer was posted (an entry's kind).
+pub fn transfer_kind(k: domain::ledger::TransferKind) -> T {
+    use domain::ledger::TransferKind;
+    match k {
+        TransferKind::CreditIn => T::VamKindCreditIn,
+        TransferKind::UnidentifiedIn => T::VamKindUnidentifiedIn,
+        TransferKind::InternalTransfer => T::VamKindInternal,
+        TransferKind::Sweep => T::VamKindSweep,
+        TransferKind::HoldPost => T::VamKindHoldPost,
+        TransferKind::Interest => T::VamKindInterest,
+        TransferKind::Refund => T::VamKindRefund,
+        TransferKind::Reversal => T::VamKindReversal,
+        TransferKind::Opening => T::VamKindOpening,
+    }
+}
+
+/// Why a credit could not go to the number it names.
+pub fn unidentified_reason(r: domain::vam::UnidentifiedReason) -> T {
+    use domain::vam::UnidentifiedReason;
+    match r {
+        UnidentifiedReason::UnknownNumber => T::VamUnknownNumber,
+        UnidentifiedReason::BadCheckDigit => T::VamBadCheckDigit,
+        UnidentifiedReason::Closed => T::VamNumberClosed,
+        UnidentifiedReason::CreditBlocked => T::VamCreditBlocked,
+        UnidentifiedReason::OtherAccount => T::VamOtherAccount,
+    }
+}
+
+/// What happened to one bank credit notice.
+pub fn credit_outcome_text(o: &domain::vam::CreditOutcome, lang: Lang) -> String {
+    use domain::vam::CreditOutcome;
+    let outcome = match o {
+        CreditOutcome::Credited { .. } => T::VamCreditCredited.text(lang).to_owned(),
+        CreditOutcome::Unidentified { reason } => {
+            fill(T::VamCreditUnidentified.text(lang), &[("reason", &unidentified_reason(*reason).text(lang))])
+        }
+        CreditOutcome::Repeat => T::VamCreditRepeat.text(lang).to_owned(),
+    };
+    fill(T::VamCreditResult.text(lang), &[("outcome", &outcome)])
+}
+
+/// A virtual sub-account operation as a checker reads it: what, how much, which
+/// accounts (ledger ids by their tail, as the audit log shows ids).
+pub fn vam_operation_text(op: &domain::api::VamOperation, lang: Lang) -> String {
+    use domain::api::VamOperation;
+    use domain::cases::short_id;
+    use domain::money::Cny;
+    let t = |k: T| k.text(lang);
+    let money = |d| Cny(d).to_string();
+    match op {
+        VamOperation::Open { owner_kind: kind, owner_name, purpose, .. } => fill(
+            t(T::VamOpOpen),
+            &[
+                ("owner", owner_name),
+                ("kind", &t(owner_kind(*kind))),
+                ("purpose", &t(virtual_purpose(*purpose))),
+            ],
+        ),
+        VamOperation::ManualCredit { number, amount, bank_ref, payer, .. } => fill(
+            t(T::VamOpManualCredit),
+            &[("amount", &money(*amount)), ("number", number), ("payer", payer), ("bank_ref", bank_ref)],
+        ),
+        VamOperation::Transfer { from, to, amount, memo } => fill(
+            t(T::VamOpTransfer),
+            &[
+                ("amount", &money(*amount)),
+                ("from", &short_id(from.0)),
+                ("to", &short_id(to.0)),
+                ("memo", memo),
+            ],
+        ),
+        VamOperation::Sweep { account, amount } => {
+            fill(t(T::VamOpSweep), &[("amount", &money(*amount)), ("account", &short_id(account.0))])
+        }
+        VamOperation::Freeze { account, amount, reason, .. } => fill(
+            t(T::VamOpFreeze),
+            &[("amount", &money(*amount)), ("account", &short_id(account.0)), ("reason", reason)],
+        ),
+        VamOperation::Release { hold, amount } => {
+            fill(t(T::VamOpRelease), &[("amount", &money(*amount)), ("hold", &short_id(hold.0))])
+        }
+        VamOperation::PostInterest { from, to, interest, .. } => {
+            fill(t(T::VamOpPostInterest), &[("amount", &money(*interest)), ("from", from), ("to", to)])
+        }
+        VamOperation::Reverse { transfer, reason } => {
+            fill(t(T::VamOpReverse), &[("transfer", &short_id(transfer.0)), ("reason", reason)])
+        }
+        VamOperation::Close { account } => fill(t(T::VamOpClose), &[("account", &short_id(account.0))]),
+    }
+}

@@ -30,6 +30,10 @@ pub enum Permission {
     SuspenseApprove,
     /// Inspect virtual sub-accounts.
     VirtualAccountView,
+    /// Operate virtual sub-accounts: open, credit, freeze, transfer, interest, close.
+    VirtualAccountOperate,
+    /// Approve another operator's virtual sub-account operation (four-eyes checker).
+    VirtualAccountApprove,
     /// Create operators, reset passwords, unlock.
     OperatorManage,
 }
@@ -84,7 +88,9 @@ impl Role {
         use Permission::*;
         match self {
             Role::CsAgent => &[CustomerView, PiiReveal, RecycledReview, ForceUnbind, VirtualAccountView],
-            Role::FinanceReviewer => &[CustomerView, SuspenseView, SuspenseResolve, VirtualAccountView],
+            Role::FinanceReviewer => {
+                &[CustomerView, SuspenseView, SuspenseResolve, VirtualAccountView, VirtualAccountOperate]
+            }
             Role::Supervisor => &[
                 CustomerView,
                 PiiReveal,
@@ -95,6 +101,8 @@ impl Role {
                 SuspenseResolve,
                 SuspenseApprove,
                 VirtualAccountView,
+                VirtualAccountOperate,
+                VirtualAccountApprove,
             ],
             Role::Auditor => &[CustomerView, AuditView, VirtualAccountView, SuspenseView],
             Role::Admin => &[OperatorManage, AuditView],

@@ -88,5 +88,9 @@ pub mod model;
 pub mod money;
 pub mod phone;
 pub mod recycle;
+pub mod vam;
 
-pub use api::{ApiError, Conflict, Entity, InputProblem, RecycledRequest, Request, Response};
+pub use api::{
+    ApiError, Conflict, Entity, GatewayService, InputProblem, RecycledRequest, Request, Response,
+    VamOperation, VamRequest,
+};

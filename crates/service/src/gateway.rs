@@ -86,6 +86,62 @@ pub trait CarrierGateway: Send + Sync {
 pub trait BankGateway: Send + Sync {
     /// Name, ID number, card number and reserved phone against the issuing bank.
     async fn four_elements(&self, req: &FourElementRequest) -> Result<FourElementAnswer, GatewayError>;
+    /// Credit notices of a physical account after `cursor` (idempotent: the same
+    /// cursor gives the same page).
+    async fn credits(&self, req: &CreditsRequest) -> Result<CreditPage, GatewayError>;
+    /// The bank's balance of a physical account (fen).
+    async fn balance(&self, req: &BalanceRequest) -> Result<BankBalance, GatewayError>;
+}
+
+/// `POST /bank/v1/credits`: notices since a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditsRequest {
+    /// The physical account.
+    pub account_number: String,
+    /// From after this cursor; `None` from the start.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// A credit to a physical account, addressed to a virtual number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditNotice {
+    /// The bank's reference (unique per account).
+    pub bank_ref: String,
+    /// The payee number the payer used (physical number + suffix + check digit).
+    pub payee_number: String,
+    /// Amount (fen).
+    pub amount_minor: i64,
+    /// Payer name.
+    pub payer_name: String,
+    /// When the bank booked it.
+    pub booked_at: DateTime<Utc>,
+    /// `credit` or `interest` (the bank's own interest to the physical account).
+    pub kind: String,
+}
+
+/// A page of notices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditPage {
+    /// The notices, oldest first.
+    pub notices: Vec<CreditNotice>,
+    /// Cursor after the last notice (the request's when there are none).
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /bank/v1/balance`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceRequest {
+    /// The physical account.
+    pub account_number: String,
+}
+
+/// The bank's balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankBalance {
+    /// Fen.
+    pub balance_minor: i64,
 }
 
 /// A number's tenure.
@@ -465,5 +521,13 @@ impl HttpBankGateway {
 impl BankGateway for HttpBankGateway {
     async fn four_elements(&self, req: &FourElementRequest) -> Result<FourElementAnswer, GatewayError> {
         self.0.post("/bank/v1/four-elements", req).await
+    }
+
+    async fn credits(&self, req: &CreditsRequest) -> Result<CreditPage, GatewayError> {
+        self.0.post("/bank/v1/credits", req).await
+    }
+
+    async fn balance(&self, req: &BalanceRequest) -> Result<BankBalance, GatewayError> {
+        self.0.post("/bank/v1/balance", req).await
     }
 }

@@ -97,6 +97,14 @@ impl Host {
                 getrandom_fill(&mut key);
                 let key = hex::encode(key);
                 let sim = Simulator::with_api_key(store, vault, key.clone());
+                // The simulated bank holds what the ledger booked plus the demo's
+                // notices not fetched yet.
+                for (number, booked_minor, pending) in services.vam().demo_bank().await? {
+                    sim.open_bank_account(&number, booked_minor);
+                    for notice in pending {
+                        sim.bank_credit(&number, notice);
+                    }
+                }
                 let addr = sim.serve(0).await.map_err(|e| ApiError::Unavailable {
                     message: format!("carrier/bank simulator could not start: {e}"),
                 })?;

@@ -17,6 +17,7 @@ pub mod recycle;
 pub mod seed;
 mod services;
 pub mod simulator;
+pub mod vam;
 mod vault;
 
 pub use error::ServiceError;

@@ -557,6 +557,8 @@ pub async fn seed_demo_if_empty(
         .await?;
         tracing::info!(customers, users, cases = report.cases_opened, "seeded demo data");
     }
+    // Also for demo databases made before the ledger existed.
+    services.vam().seed_demo(demo_anchor()).await?;
     Ok(true)
 }
 

@@ -65,6 +65,7 @@ pub struct Services {
     /// Failed logins of names that are no operator, so they lock like real ones.
     pub(crate) unknown_logins: crate::login::UnknownLogins,
     recycled: RecycledService,
+    vam: crate::vam::VamService,
 }
 
 impl Services {
@@ -72,15 +73,23 @@ impl Services {
     /// [`Services::with_workflow`] gives them.
     pub fn new(store: Arc<dyn Store>, vault: PiiVault, policy: LoginPolicy) -> Self {
         let evidence_dir = std::env::temp_dir().join("ops-console-evidence");
-        let recycled =
-            RecycledService::new(store.clone(), vault.clone(), Workflow::new(None, None, evidence_dir));
-        Self { store, vault, policy, unknown_logins: Default::default(), recycled }
+        let workflow = Workflow::new(None, None, evidence_dir);
+        let vam = crate::vam::VamService::new(store.clone(), None, workflow.export_dir());
+        let recycled = RecycledService::new(store.clone(), vault.clone(), workflow);
+        Self { store, vault, policy, unknown_logins: Default::default(), recycled, vam }
     }
 
     /// Replaces the recycled-number workflow's gateways and evidence folder.
     pub fn with_workflow(mut self, workflow: Workflow) -> Self {
+        self.vam = crate::vam::VamService::new(self.store.clone(), workflow.bank(), workflow.export_dir());
         self.recycled = RecycledService::new(self.store.clone(), self.vault.clone(), workflow);
         self
+    }
+
+    /// The virtual sub-account service (demo seeding and the simulated bank; its
+    /// requests pass the dispatcher like every other).
+    pub fn vam(&self) -> &crate::vam::VamService {
+        &self.vam
     }
 
     /// The recycled-number service. Crate-private: its requests must pass the
@@ -190,6 +199,10 @@ impl Services {
                 // A request with a permission has passed `authorize`, which returned the operator.
                 let op = operator.ok_or(ApiError::NotLoggedIn)?;
                 self.recycled.handle(&op, r, now).await
+            }
+            Request::Vam(r) => {
+                let op = operator.ok_or(ApiError::NotLoggedIn)?;
+                self.vam.handle(&op, r, now).await
             }
         }
     }

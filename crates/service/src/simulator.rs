@@ -42,6 +42,15 @@ pub struct Simulator {
     api_key: Option<String>,
     /// Injected faults.
     pub faults: Arc<Faults>,
+    /// The bank's side of physical accounts: balance and credit feed.
+    bank_accounts: parking_lot::Mutex<std::collections::BTreeMap<String, SimBankAccount>>,
+}
+
+/// A physical account as the simulated bank keeps it.
+#[derive(Debug, Default)]
+struct SimBankAccount {
+    balance_minor: i64,
+    feed: Vec<crate::gateway::CreditNotice>,
 }
 
 fn field(matches: bool) -> FieldMatch {
@@ -51,12 +60,64 @@ fn field(matches: bool) -> FieldMatch {
 impl Simulator {
     /// A simulator answering from `store` (cards are compared through `vault`'s keyed hash).
     pub fn new(store: Arc<dyn Store>, vault: PiiVault) -> Arc<Self> {
-        Arc::new(Self { store, vault, api_key: None, faults: Arc::default() })
+        Arc::new(Self {
+            store,
+            vault,
+            api_key: None,
+            faults: Arc::default(),
+            bank_accounts: Default::default(),
+        })
     }
 
     /// A simulator that answers only requests carrying `key` (401 otherwise).
     pub fn with_api_key(store: Arc<dyn Store>, vault: PiiVault, key: impl Into<String>) -> Arc<Self> {
-        Arc::new(Self { store, vault, api_key: Some(key.into()), faults: Arc::default() })
+        Arc::new(Self {
+            store,
+            vault,
+            api_key: Some(key.into()),
+            faults: Arc::default(),
+            bank_accounts: Default::default(),
+        })
+    }
+
+    /// Opens (or resets) a physical account at the simulated bank with a balance.
+    pub fn open_bank_account(&self, number: &str, balance_minor: i64) {
+        self.bank_accounts
+            .lock()
+            .insert(number.to_owned(), SimBankAccount { balance_minor, feed: Vec::new() });
+    }
+
+    /// The bank books a credit to a physical account: its balance grows and the
+    /// notice waits in the feed for the console's next poll.
+    pub fn bank_credit(&self, number: &str, notice: crate::gateway::CreditNotice) {
+        let mut accounts = self.bank_accounts.lock();
+        let account = accounts.entry(number.to_owned()).or_default();
+        account.balance_minor += notice.amount_minor;
+        account.feed.push(notice);
+    }
+
+    fn credits(&self, req: &crate::gateway::CreditsRequest) -> Envelope<crate::gateway::CreditPage> {
+        let accounts = self.bank_accounts.lock();
+        let Some(account) = accounts.get(&req.account_number) else { return unknown_account() };
+        let from =
+            req.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(account.feed.len());
+        let to = (from + req.limit.clamp(1, 500) as usize).min(account.feed.len());
+        let page = crate::gateway::CreditPage {
+            notices: account.feed[from..to].to_vec(),
+            next_cursor: Some(to.to_string()),
+        };
+        Envelope { code: codes::OK.into(), message: None, data: Some(page) }
+    }
+
+    fn bank_balance(&self, req: &crate::gateway::BalanceRequest) -> Envelope<crate::gateway::BankBalance> {
+        match self.bank_accounts.lock().get(&req.account_number) {
+            Some(a) => Envelope {
+                code: codes::OK.into(),
+                message: None,
+                data: Some(crate::gateway::BankBalance { balance_minor: a.balance_minor }),
+            },
+            None => unknown_account(),
+        }
     }
 
     async fn twice_tel(&self, phone: &str, since: DateTime<Utc>) -> Result<Envelope<TwiceTelData>, String> {
@@ -208,6 +269,14 @@ impl Simulator {
                 let data = self.four_elements(&req).await.map_err(internal)?;
                 json(&Envelope { code: codes::OK.into(), message: None, data: Some(data) })
             }
+            "/bank/v1/credits" => {
+                let req: crate::gateway::CreditsRequest = serde_json::from_slice(body).map_err(bad)?;
+                json(&self.credits(&req))
+            }
+            "/bank/v1/balance" => {
+                let req: crate::gateway::BalanceRequest = serde_json::from_slice(body).map_err(bad)?;
+                json(&self.bank_balance(&req))
+            }
             _ => Err((StatusCode::NOT_FOUND, format!("no such endpoint {path}"))),
         }
     }
@@ -275,4 +344,9 @@ fn invalid(message: &str) -> String {
 
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, (StatusCode, String)> {
     serde_json::to_vec(value).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// The bank does not keep that account.
+fn unknown_account<T>() -> Envelope<T> {
+    Envelope { code: "ACCOUNT_NOT_FOUND".into(), message: Some("no such account".into()), data: None }
 }

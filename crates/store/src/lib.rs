@@ -13,6 +13,7 @@ mod error;
 mod imp;
 mod open;
 mod rows;
+mod vam;
 
 pub use case_rows::*;
 pub use cases::{CaseStore, Detection, Transition};
@@ -20,6 +21,7 @@ pub use error::{RoleProblem, StoreError};
 pub use imp::{PgStore, SqliteStore};
 pub use open::{migrate_postgres, open, redact_url, schema_version, sqlite_schema_version};
 pub use rows::*;
+pub use vam::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,7 +35,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Storage operations of the console. Implemented by [`SqliteStore`] and [`PgStore`];
 /// the conformance suite in `tests/` runs against both.
 #[async_trait]
-pub trait Store: CaseStore + Send + Sync + 'static {
+pub trait Store: CaseStore + VamStore + Send + Sync + 'static {
     /// What this store is attached to.
     fn info(&self) -> DatabaseInfo;
 

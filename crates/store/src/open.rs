@@ -182,6 +182,8 @@ pub async fn migrate_postgres(url: &str, app_role: Option<&str>) -> Result<i64> 
             format!(
                 "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_log, audit_head, _sqlx_migrations FROM {role}"
             ),
+            // The ledger is append-only: entries are inserted, never changed.
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON transfers, transfer_lines FROM {role}"),
             format!("GRANT EXECUTE ON FUNCTION public.audit_next() TO {role}"),
             format!(
                 "GRANT EXECUTE ON FUNCTION public.audit_write(BIGINT, UUID, TIMESTAMPTZ, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT) TO {role}"
@@ -195,6 +197,8 @@ pub async fn migrate_postgres(url: &str, app_role: Option<&str>) -> Result<i64> 
             "SELECT has_table_privilege($1, 'public.audit_log', 'INSERT, UPDATE, DELETE, TRUNCATE') \
                  OR has_table_privilege($1, 'public.audit_head', 'INSERT, UPDATE, DELETE, TRUNCATE') \
                  OR has_table_privilege($1, 'public._sqlx_migrations', 'INSERT, UPDATE, DELETE, TRUNCATE') \
+                 OR has_table_privilege($1, 'public.transfers', 'UPDATE, DELETE, TRUNCATE') \
+                 OR has_table_privilege($1, 'public.transfer_lines', 'UPDATE, DELETE, TRUNCATE') \
                  OR has_schema_privilege($1, 'public', 'CREATE')",
         )
         .bind(role)

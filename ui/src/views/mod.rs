@@ -9,6 +9,7 @@ pub mod operators;
 pub mod password;
 pub mod recycled;
 pub mod settings;
+pub mod vam;
 
 use chrono::{DateTime, FixedOffset, Utc};
 

@@ -97,6 +97,18 @@ pub enum InputProblem {
     /// The path names a folder or device.
     #[error("not a file")]
     NotAFile,
+    /// Not an amount the ledger takes: zero or less, finer than one fen, or too large.
+    #[error("not a positive amount in fen")]
+    Amount,
+    /// Not a virtual number of this physical account.
+    #[error("not a virtual number: {why}")]
+    VirtualNumber {
+        /// Why.
+        why: crate::ledger::NumberProblem,
+    },
+    /// The end date is before the start, or the range is too long.
+    #[error("bad date range")]
+    DateRange,
     /// More items than one request may carry.
     #[error("at most {max}")]
     TooMany {
@@ -208,6 +220,36 @@ pub enum Conflict {
         /// What kind of record.
         entity: Entity,
     },
+    /// Not enough available money on the account (balance − holds).
+    #[error("insufficient available balance")]
+    InsufficientFunds,
+    /// The sub-account does not allow this now (closed, frozen for debits…).
+    #[error("sub-account is {status}")]
+    AccountStatus {
+        /// Its status.
+        status: crate::ledger::VirtualStatus,
+    },
+    /// An idempotency key was used before for a different request.
+    #[error("idempotency key used for another request")]
+    KeyReused,
+    /// The transfer was reversed already.
+    #[error("already reversed")]
+    AlreadyReversed,
+    /// The proposal was decided already.
+    #[error("proposal already decided")]
+    ProposalDecided,
+    /// The preview is out of date (entries posted since): preview again.
+    #[error("preview out of date")]
+    StalePreview,
+    /// The sub-account cannot close yet: every blocker.
+    #[error("cannot close: {} blockers", blockers.len())]
+    CloseBlocked {
+        /// What stands in the way.
+        blockers: Vec<crate::ledger::CloseBlocker>,
+    },
+    /// The two accounts belong to different physical accounts (money would have to move between banks).
+    #[error("accounts of different physical accounts")]
+    OtherPhysicalAccount,
 }
 
 /// What kind of record a `NotFound` or `Exists` is about.
@@ -241,6 +283,21 @@ pub enum Entity {
     /// A phone in a batch.
     #[error("phone")]
     Phone,
+    /// A physical bank account.
+    #[error("physical account")]
+    PhysicalAccount,
+    /// A virtual sub-account (or ledger account).
+    #[error("sub-account")]
+    SubAccount,
+    /// A transfer.
+    #[error("transfer")]
+    Transfer,
+    /// A hold.
+    #[error("hold")]
+    Hold,
+    /// A proposal waiting for a checker.
+    #[error("proposal")]
+    Proposal,
 }
 
 /// Which external service a gateway error is about.

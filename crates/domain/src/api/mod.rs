@@ -5,10 +5,12 @@
 mod admin;
 mod errors;
 mod recycled;
+mod vam;
 
 pub use admin::AdminRequest;
 pub use errors::{ApiError, Conflict, Entity, GatewayProblem, GatewayService, InputProblem};
 pub use recycled::RecycledRequest;
+pub use vam::{VamOperation, VamRequest};
 
 use crate::audit::{AuditCheckpoint, AuditRecord, AuditVerification};
 use crate::auth::{OperatorInfo, OperatorView, Permission};
@@ -71,6 +73,8 @@ pub enum Request {
     Recycled(RecycledRequest),
     /// Operator administration (administrators).
     Admin(AdminRequest),
+    /// A virtual sub-account (虚拟子账户) request.
+    Vam(VamRequest),
     /// The logged-in operator changes their own password.
     ChangePassword {
         /// The current password.
@@ -99,6 +103,7 @@ impl Request {
             }
             Request::Recycled(r) => Some(r.permission()),
             Request::Admin(_) => Some(Permission::OperatorManage),
+            Request::Vam(r) => Some(r.permission()),
             // Needs a session (checked by the dispatcher), but no permission.
             Request::ChangePassword { .. } => None,
         }
@@ -124,6 +129,7 @@ impl Request {
             Request::AuditCheckpoint => "audit_checkpoint",
             Request::Recycled(r) => r.name(),
             Request::Admin(r) => r.name(),
+            Request::Vam(r) => r.name(),
             Request::ChangePassword { .. } => "change_password",
         }
     }
@@ -195,6 +201,35 @@ pub enum Response {
     QueueViews(Vec<SavedView>),
     /// The carrier's answer to `CheckCarrier` (also added to the case's evidence).
     CarrierChecked(TwiceTelAnswer),
+    /// Physical accounts.
+    PhysicalAccounts(Vec<crate::vam::PhysicalAccountView>),
+    /// A page of tree nodes.
+    VirtualTree(crate::vam::TreePage),
+    /// One sub-account.
+    SubAccount(Box<crate::vam::SubAccountDetail>),
+    /// A page of entries.
+    Entries(crate::vam::EntryPage),
+    /// End-of-day balances.
+    BalanceSeries(Vec<crate::vam::DayBalanceView>),
+    /// A file written.
+    Exported {
+        /// Where.
+        path: String,
+        /// Rows.
+        rows: u64,
+    },
+    /// What a bank poll did.
+    Polled(crate::vam::PollSummary),
+    /// A proof.
+    Proof(crate::vam::ProofView),
+    /// An interest preview.
+    InterestPreview(crate::vam::InterestPreviewView),
+    /// Close blockers (empty: may close).
+    CloseCheck(Vec<crate::ledger::CloseBlocker>),
+    /// What an operation did.
+    Vam(crate::vam::VamOutcome),
+    /// Operations waiting for a checker.
+    VamProposals(Vec<crate::vam::VamProposalView>),
     /// Evidence pack written.
     Evidence {
         /// SHA-256 of the JSON (also in the audit log).

@@ -54,6 +54,16 @@ impl Workflow {
     ) -> Self {
         Self { carrier, bank, evidence_dir }
     }
+
+    /// The bank gateway (the virtual sub-account area polls it too).
+    pub(crate) fn bank(&self) -> Option<Arc<dyn BankGateway>> {
+        self.bank.clone()
+    }
+
+    /// Where files for the operator go: next to the evidence folder.
+    pub(crate) fn export_dir(&self) -> PathBuf {
+        self.evidence_dir.parent().map_or_else(|| self.evidence_dir.join("exports"), |p| p.join("exports"))
+    }
 }
 
 /// The recycled-number service: owns its store handle, vault, gateways, import

@@ -1,0 +1,552 @@
+//! Virtual sub-accounts (虚拟子账户) through the services, on both databases: the
+//! demo ledger adds up, bank credits land by suffix (unknown ones in 待识别入账),
+//! holds and transfers respect available balances, four-eyes above the threshold,
+//! interest allocates exactly and reverses, closing lists every blocker, the
+//! ledger is append-only, and concurrent postings lose nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::auth::Permission;
+use domain::ledger::{AccountId, CloseBlocker, OwnerKind, TransferKind, VirtualPurpose, VirtualStatus};
+use domain::vam::{CreditOutcome, EntryFilter, PhysicalAccountView, VamOutcome, VirtualNodeView};
+use domain::{ApiError, Conflict, Request, Response, VamOperation, VamRequest};
+use e2e::{Db, TestDb, on_both_databases, vault};
+use rust_decimal::Decimal;
+use service::gateway::{CreditNotice, HttpBankGateway, HttpConfig};
+use service::seed::{self, DEMO_PASSWORD};
+use service::simulator::Simulator;
+use service::{Services, Session, Workflow};
+use std::sync::Arc;
+use uuid::Uuid;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap()
+}
+
+struct Bench {
+    _db: TestDb,
+    _dir: tempfile::TempDir,
+    s: Services,
+    sim: Arc<Simulator>,
+    url: String,
+}
+
+/// Demo operators, 200 demo users and the demo ledger; the simulated bank holds
+/// what the ledger booked and the demo's waiting notices.
+async fn bench(db: Db) -> Bench {
+    let t = TestDb::new(db).await;
+    let store = store::open(&t.url).await.unwrap();
+    let sim = Simulator::new(store.clone(), vault());
+    let addr = sim.clone().serve(0).await.unwrap();
+    let mut fast = HttpConfig::new(format!("http://{addr}"));
+    fast.max_per_second = 0;
+    let dir = tempfile::tempdir().unwrap();
+    let workflow =
+        Workflow::new(None, Some(HttpBankGateway::new(fast).unwrap()), dir.path().join("evidence"));
+    let s = Services::new(store, vault(), domain::auth::LoginPolicy::default()).with_workflow(workflow);
+    seed::ensure_demo_operators(&s, now()).await.unwrap();
+    seed::generate_into(&s, seed::DEMO_SEED, 200, seed::demo_anchor()).await.unwrap();
+    s.vam().seed_demo(seed::demo_anchor()).await.unwrap();
+    for (number, booked, pending) in s.vam().demo_bank().await.unwrap() {
+        sim.open_bank_account(&number, booked);
+        for notice in pending {
+            sim.bank_credit(&number, notice);
+        }
+    }
+    let url = t.url.clone();
+    Bench { _db: t, _dir: dir, s, sim, url }
+}
+
+async fn login(s: &Services, user: &str) -> Session {
+    let session = Session::default();
+    let req = Request::Login { username: user.into(), password: DEMO_PASSWORD.into() };
+    s.handle(&session, req, now()).await.unwrap();
+    session
+}
+
+async fn call(s: &Services, session: &Session, req: VamRequest) -> Result<Response, ApiError> {
+    s.handle(session, Request::Vam(req), now()).await
+}
+
+async fn physicals(b: &Bench, session: &Session) -> Vec<PhysicalAccountView> {
+    let Response::PhysicalAccounts(list) = call(&b.s, session, VamRequest::PhysicalAccounts).await.unwrap()
+    else {
+        panic!()
+    };
+    list
+}
+
+/// Every node under a physical account, walking the tree page by page.
+async fn all_nodes(b: &Bench, session: &Session, physical_id: Uuid) -> Vec<VirtualNodeView> {
+    let mut out = Vec::new();
+    let mut parents = vec![None];
+    while let Some(parent) = parents.pop() {
+        let mut after = None;
+        loop {
+            let req = VamRequest::Tree { physical_id, parent, after: after.clone(), limit: 7 };
+            let Response::VirtualTree(page) = call(&b.s, session, req).await.unwrap() else { panic!() };
+            for n in &page.nodes {
+                if n.child_count > 0 {
+                    parents.push(Some(n.id));
+                }
+            }
+            out.extend(page.nodes);
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    out
+}
+
+async fn node(b: &Bench, session: &Session, account: AccountId) -> VirtualNodeView {
+    let Response::SubAccount(d) = call(&b.s, session, VamRequest::SubAccount { account }).await.unwrap()
+    else {
+        panic!()
+    };
+    d.node
+}
+
+async fn proof(b: &Bench, session: &Session, physical_id: Uuid) -> domain::vam::ProofView {
+    let Response::Proof(p) = call(&b.s, session, VamRequest::Proof { physical_id }).await.unwrap() else {
+        panic!()
+    };
+    p
+}
+
+/// Fen as the yuan the screens carry.
+fn fen(minor: i64) -> Decimal {
+    Decimal::new(minor, 2)
+}
+
+fn wallet(nodes: &[VirtualNodeView]) -> &VirtualNodeView {
+    nodes.iter().find(|n| n.purpose == VirtualPurpose::UserWallet && n.own_balance > fen(10_000)).unwrap()
+}
+
+async fn the_demo_ledger_adds_up(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let list = physicals(&b, &fin1).await;
+    assert_eq!(list.len(), 3);
+    for p in &list {
+        let nodes = all_nodes(&b, &fin1, p.id).await;
+        assert_eq!(nodes.len() as i64, p.virtual_count, "{p:?}");
+        // The invariant: the physical account = Σ own balances + suspense + internal.
+        let own: Decimal = nodes.iter().map(|n| n.own_balance).sum();
+        assert_eq!(own, p.virtual_total);
+        assert_eq!(p.ledger_balance, p.virtual_total + p.suspense_balance + p.internal_balance);
+        // A parent's subtree = own + Σ children's subtrees.
+        for parent in nodes.iter().filter(|n| n.child_count > 0) {
+            let children: Decimal =
+                nodes.iter().filter(|n| n.parent == Some(parent.id)).map(|n| n.subtree_balance).sum();
+            assert_eq!(parent.subtree_balance, parent.own_balance + children);
+        }
+        let pr = proof(&b, &fin1, p.id).await;
+        assert!(pr.holds, "{pr:?}");
+        assert_eq!((pr.replay_breaks, pr.rollup_breaks), (0, 0));
+        assert_eq!(pr.unexplained, Some(Decimal::ZERO), "the bank's balance is explained: {pr:?}");
+    }
+    // The platform account has unidentified credits and interest waiting, and the
+    // bank holds credits the console has not fetched yet.
+    let mybank = &list[0];
+    assert!(mybank.suspense_balance > Decimal::ZERO);
+    let pr = proof(&b, &fin1, mybank.id).await;
+    assert!(pr.credits_in_transit > Decimal::ZERO && pr.unallocated_interest > Decimal::ZERO, "{pr:?}");
+    // A customer-service agent sees the tree but cannot operate.
+    let cs1 = login(&b.s, "cs1").await;
+    assert_eq!(physicals(&b, &cs1).await.len(), 3);
+    let r = call(&b.s, &cs1, VamRequest::PollCredits { physical_id: mybank.id }).await;
+    assert_eq!(r, Err(ApiError::Forbidden { permission: Permission::VirtualAccountOperate }));
+}
+
+async fn credits_land_by_suffix_and_unknown_ones_in_suspense(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let target = wallet(&nodes);
+    let full_number = b.s.store().virtual_node(target.id.0).await.unwrap().unwrap().number;
+    let notice = |bank_ref: &str, payee: &str, amount_minor| CreditNotice {
+        bank_ref: bank_ref.into(),
+        payee_number: payee.into(),
+        amount_minor,
+        payer_name: "测试付款人".into(),
+        booked_at: now(),
+        kind: "credit".into(),
+    };
+    let physical_number = b.s.store().physical(p.id).await.unwrap().unwrap().number;
+    b.sim.bank_credit(&physical_number, notice("T-1", &full_number, 12_345));
+    b.sim.bank_credit(&physical_number, notice("T-2", &format!("{physical_number}7777770"), 500));
+    // The bank sends the same notice twice: it is booked once.
+    b.sim.bank_credit(&physical_number, notice("T-1", &full_number, 12_345));
+    let before = node(&b, &fin1, target.id).await;
+    let Response::Polled(summary) =
+        call(&b.s, &fin1, VamRequest::PollCredits { physical_id: p.id }).await.unwrap()
+    else {
+        panic!()
+    };
+    // The demo's two waiting notices (one known, one unknown) came too.
+    assert_eq!((summary.credited, summary.unidentified, summary.repeated), (2, 2, 1), "{summary:?}");
+    let after = node(&b, &fin1, target.id).await;
+    assert_eq!(after.own_balance - before.own_balance, fen(12_345));
+    let again = physicals(&b, &fin1).await.remove(0);
+    assert_eq!(again.suspense_balance - p.suspense_balance, fen(500 + 12_300));
+    // A second poll finds nothing new; the bank's balance is now fully explained.
+    let Response::Polled(second) =
+        call(&b.s, &fin1, VamRequest::PollCredits { physical_id: p.id }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((second.credited, second.unidentified), (0, 0));
+    let pr = proof(&b, &fin1, p.id).await;
+    // The bank counted the duplicate twice; the ledger once: the drift names it.
+    assert_eq!(pr.unexplained, Some(fen(12_345)), "{pr:?}");
+    assert_eq!(pr.invariant_difference, Decimal::ZERO);
+    // The credit is in the sub-account's entries with its running balance.
+    let req =
+        VamRequest::Entries { account: target.id, filter: EntryFilter::default(), before: None, limit: 5 };
+    let Response::Entries(page) = call(&b.s, &fin1, req).await.unwrap() else { panic!() };
+    assert_eq!(page.entries[0].kind, TransferKind::CreditIn);
+    assert_eq!(page.entries[0].amount, fen(12_345));
+    assert_eq!(page.entries[0].balance_after, after.own_balance);
+    // A manual credit always waits for a checker; the checker's approval books it.
+    let manual = VamOperation::ManualCredit {
+        physical_id: p.id,
+        number: full_number.clone(),
+        amount: fen(100),
+        bank_ref: "MANUAL-0001".into(),
+        payer: "柜面补录".into(),
+    };
+    let Response::Vam(VamOutcome::Proposed { proposal_id }) =
+        call(&b.s, &fin1, VamRequest::Do(manual)).await.unwrap()
+    else {
+        panic!()
+    };
+    let sup1 = login(&b.s, "sup1").await;
+    let approve = VamRequest::Approve { proposal_id, approve: true };
+    let r = call(&b.s, &sup1, approve.clone()).await.unwrap();
+    assert_eq!(r, Response::Vam(VamOutcome::Credit(CreditOutcome::Credited { account: target.id })));
+    assert_eq!(node(&b, &fin1, target.id).await.own_balance, after.own_balance + fen(100));
+    let r = call(&b.s, &sup1, approve).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::ProposalDecided }));
+}
+
+async fn holds_and_transfers_respect_available_and_four_eyes(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let from = wallet(&nodes).clone();
+    let to =
+        nodes.iter().find(|n| n.purpose == VirtualPurpose::UserWallet && n.id != from.id).unwrap().clone();
+    let held = from.own_balance - fen(1_000);
+    let freeze =
+        VamOperation::Freeze {
+            account: from.id, amount: held, reason: "司法冻结".into(), expires_at: None
+        };
+    let Response::Vam(VamOutcome::Posted { id: hold_id }) =
+        call(&b.s, &fin1, VamRequest::Do(freeze)).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(node(&b, &fin1, from.id).await.available, fen(1_000));
+    // More than is available: refused, nothing moves.
+    let too_much =
+        VamOperation::Transfer { from: from.id, to: to.id, amount: fen(1_001), memo: "测试".into() };
+    let r = call(&b.s, &fin1, VamRequest::Do(too_much)).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::InsufficientFunds }));
+    assert_eq!(node(&b, &fin1, from.id).await.own_balance, from.own_balance);
+    // Release part of the hold, then the transfer fits.
+    let release = VamOperation::Release { hold: domain::ledger::HoldId(hold_id), amount: fen(500) };
+    call(&b.s, &fin1, VamRequest::Do(release)).await.unwrap();
+    assert_eq!(node(&b, &fin1, from.id).await.available, fen(1_500));
+    let ok = VamOperation::Transfer { from: from.id, to: to.id, amount: fen(1_500), memo: "测试".into() };
+    call(&b.s, &fin1, VamRequest::Do(ok)).await.unwrap();
+    assert_eq!(node(&b, &fin1, to.id).await.own_balance, to.own_balance + fen(1_500));
+    // Above the threshold a transfer waits for a supervisor, never its maker.
+    let big_to = nodes.iter().find(|n| n.purpose == VirtualPurpose::Internal).unwrap();
+    let platform_before = node(&b, &fin1, big_to.id).await;
+    let big =
+        VamOperation::Transfer { from: to.id, to: big_to.id, amount: fen(6_000_000), memo: "大额".into() };
+    let Response::Vam(VamOutcome::Proposed { proposal_id }) =
+        call(&b.s, &fin1, VamRequest::Do(big)).await.unwrap()
+    else {
+        panic!()
+    };
+    let r = call(&b.s, &fin1, VamRequest::Approve { proposal_id, approve: true }).await;
+    assert_eq!(r, Err(ApiError::Forbidden { permission: Permission::VirtualAccountApprove }));
+    let sup1 = login(&b.s, "sup1").await;
+    // The wallet cannot pay ¥60,000: the approval is refused and changes nothing.
+    let r = call(&b.s, &sup1, VamRequest::Approve { proposal_id, approve: true }).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::InsufficientFunds }));
+    let Response::VamProposals(pending) = call(&b.s, &sup1, VamRequest::Proposals).await.unwrap() else {
+        panic!()
+    };
+    assert!(pending.iter().any(|x| x.id == proposal_id), "still pending after a refused posting");
+    call(&b.s, &sup1, VamRequest::Approve { proposal_id, approve: false }).await.unwrap();
+    assert_eq!(node(&b, &fin1, big_to.id).await.own_balance, platform_before.own_balance);
+    // A supervisor's own proposal needs the other supervisor.
+    let small = VamOperation::Sweep { account: to.id, amount: fen(6_000_000) };
+    let Response::Vam(VamOutcome::Proposed { proposal_id }) =
+        call(&b.s, &sup1, VamRequest::Do(small)).await.unwrap()
+    else {
+        panic!()
+    };
+    let r = call(&b.s, &sup1, VamRequest::Approve { proposal_id, approve: true }).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker }));
+    let pr = proof(&b, &fin1, p.id).await;
+    assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
+}
+
+async fn interest_allocates_exactly_and_reverses(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let (from, to) =
+        (NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 10, 31).unwrap());
+    let interest = fen(12_345);
+    let req = VamRequest::InterestPreview { physical_id: p.id, from, to, interest };
+    let Response::InterestPreview(preview) = call(&b.s, &fin1, req.clone()).await.unwrap() else { panic!() };
+    assert_eq!(preview.allocated, interest, "every fen allocated");
+    assert!(preview.account_count > 1);
+    let Response::InterestPreview(again) = call(&b.s, &fin1, req).await.unwrap() else { panic!() };
+    assert_eq!(again, preview, "same input, same allocation");
+    let before: Vec<_> = all_nodes(&b, &fin1, p.id).await;
+    // A stale digest is refused.
+    let stale = VamOperation::PostInterest { physical_id: p.id, from, to, interest, digest: "0".repeat(32) };
+    let r = call(&b.s, &fin1, VamRequest::Do(stale)).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::StalePreview }));
+    let post =
+        VamOperation::PostInterest { physical_id: p.id, from, to, interest, digest: preview.digest.clone() };
+    let Response::Vam(VamOutcome::Posted { id }) = call(&b.s, &fin1, VamRequest::Do(post)).await.unwrap()
+    else {
+        panic!()
+    };
+    let after = all_nodes(&b, &fin1, p.id).await;
+    let gained: Decimal = after.iter().map(|n| n.own_balance).sum::<Decimal>()
+        - before.iter().map(|n| n.own_balance).sum::<Decimal>();
+    assert_eq!(gained, interest);
+    let listed = preview.lines.iter().find(|l| l.share > Decimal::ZERO).unwrap();
+    let was = before.iter().find(|n| n.id == listed.account).unwrap().own_balance;
+    let now_ = after.iter().find(|n| n.id == listed.account).unwrap().own_balance;
+    assert_eq!(now_ - was, listed.share);
+    assert_eq!(physicals(&b, &fin1).await[0].internal_balance, p.internal_balance - interest);
+    // The reversal restores every balance; a second reversal is refused.
+    let reverse =
+        VamOperation::Reverse { transfer: domain::ledger::TransferId(id), reason: "期间选错".into() };
+    call(&b.s, &fin1, VamRequest::Do(reverse.clone())).await.unwrap();
+    let restored = all_nodes(&b, &fin1, p.id).await;
+    for n in &before {
+        let r = restored.iter().find(|x| x.id == n.id).unwrap();
+        assert_eq!(r.own_balance, n.own_balance, "{}", n.number);
+    }
+    let r = call(&b.s, &fin1, VamRequest::Do(reverse)).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::AlreadyReversed }));
+    let pr = proof(&b, &fin1, p.id).await;
+    assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
+}
+
+async fn closing_lists_every_blocker_then_closes(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let cmb = physicals(&b, &fin1).await.remove(2);
+    let nodes = all_nodes(&b, &fin1, cmb.id).await;
+    let bidder = nodes.iter().find(|n| n.purpose == VirtualPurpose::BidDeposit).unwrap().clone();
+    let freeze = VamOperation::Freeze {
+        account: bidder.id,
+        amount: fen(10_000),
+        reason: "评标期间".into(),
+        expires_at: None,
+    };
+    let Response::Vam(VamOutcome::Posted { id: hold }) =
+        call(&b.s, &fin1, VamRequest::Do(freeze)).await.unwrap()
+    else {
+        panic!()
+    };
+    let Response::CloseCheck(blockers) =
+        call(&b.s, &fin1, VamRequest::CloseCheck { account: bidder.id }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        blockers,
+        vec![
+            CloseBlocker::NonZeroBalance { balance_minor: 5_000_000 },
+            CloseBlocker::ActiveHolds { count: 1, held_minor: 10_000 },
+        ]
+    );
+    let close = VamRequest::Do(VamOperation::Close { account: bidder.id });
+    let r = call(&b.s, &fin1, close.clone()).await.unwrap();
+    assert_eq!(r, Response::Vam(VamOutcome::Blocked { blockers }));
+    // The tender closes: release, refund the deposit to the main account, close.
+    call(
+        &b.s,
+        &fin1,
+        VamRequest::Do(VamOperation::Release { hold: domain::ledger::HoldId(hold), amount: fen(10_000) }),
+    )
+    .await
+    .unwrap();
+    // ¥50,000 is at the threshold: the refund waits for a supervisor.
+    let refund = VamOperation::Sweep { account: bidder.id, amount: fen(5_000_000) };
+    let Response::Vam(VamOutcome::Proposed { proposal_id }) =
+        call(&b.s, &fin1, VamRequest::Do(refund)).await.unwrap()
+    else {
+        panic!()
+    };
+    let sup2 = login(&b.s, "sup2").await;
+    call(&b.s, &sup2, VamRequest::Approve { proposal_id, approve: true }).await.unwrap();
+    assert_eq!(call(&b.s, &fin1, close).await.unwrap(), Response::Vam(VamOutcome::Closed));
+    assert_eq!(node(&b, &fin1, bidder.id).await.status, VirtualStatus::Closed);
+    assert_eq!(
+        e2e::scalar(&b.url, "SELECT COUNT(*) FROM outbox WHERE topic = 'virtual_account.closed'").await,
+        1
+    );
+    // Another bidder does not get the closed number before its quarantine ends.
+    let open = VamOperation::Open {
+        physical_id: cmb.id,
+        parent: bidder.parent,
+        owner_kind: OwnerKind::Merchant,
+        owner_id: None,
+        owner_name: "新投标人丁公司".into(),
+        purpose: VirtualPurpose::BidDeposit,
+    };
+    let Response::Vam(VamOutcome::Posted { id }) = call(&b.s, &fin1, VamRequest::Do(open)).await.unwrap()
+    else {
+        panic!()
+    };
+    let new = node(&b, &fin1, AccountId(id)).await;
+    assert_ne!(new.number, bidder.number);
+    let pr = proof(&b, &fin1, cmb.id).await;
+    assert!(pr.holds, "{pr:?}");
+}
+
+async fn the_ledger_is_append_only(db: Db) {
+    let b = bench(db).await;
+    for sql in [
+        "UPDATE transfer_lines SET amount_minor = amount_minor + 1",
+        "DELETE FROM transfer_lines",
+        "UPDATE transfers SET memo = 'x'",
+        "DELETE FROM transfers",
+    ] {
+        assert!(e2e::raw_execute(&b.url, sql).await.is_err(), "{sql} was allowed");
+    }
+    assert!(e2e::scalar(&b.url, "SELECT COUNT(*) FROM transfer_lines").await > 0);
+}
+
+async fn concurrent_postings_lose_nothing(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let nodes: Vec<_> = all_nodes(&b, &fin1, p.id)
+        .await
+        .into_iter()
+        .filter(|n| n.purpose == VirtualPurpose::UserWallet)
+        .collect();
+    let physical = b.s.store().physical(p.id).await.unwrap().unwrap();
+    let store = b.s.store().clone();
+    let mut tasks = Vec::new();
+    for task in 0..8_usize {
+        let store = store.clone();
+        let nodes = nodes.clone();
+        let asset = physical.asset_account;
+        tasks.push(tokio::spawn(async move {
+            let mut posted = 0_i64;
+            for i in 0..40_usize {
+                let to = &nodes[(task * 7 + i * 3) % nodes.len()];
+                let t = store::NewTransferRow {
+                    id: Uuid::now_v7(),
+                    kind: TransferKind::CreditIn,
+                    idempotency_key: format!("load:{task}:{i}"),
+                    reverses: None,
+                    physical_id: p.id,
+                    memo: String::new(),
+                    posted_by: "load".into(),
+                    posted_at: now() + Duration::seconds(i as i64),
+                    lines: vec![(asset, 100), (to.id.0, -100)],
+                };
+                let audit = store::NewAudit::new(now(), "load", "vam.credit", "load", serde_json::json!({}));
+                loop {
+                    match store.post_transfer(&t, store::PostWith::default(), audit.clone()).await {
+                        Ok(store::PostOutcome::New(_)) => {
+                            posted += 100;
+                            break;
+                        }
+                        Ok(store::PostOutcome::Repeat(_)) => break,
+                        // SQLite under eight writers: a busy answer means "try again".
+                        Err(store::StoreError::Busy) => tokio::task::yield_now().await,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            posted
+        }));
+    }
+    // The same key sent by five tasks at once posts once.
+    let mut same = Vec::new();
+    for _ in 0..5 {
+        let store = store.clone();
+        let (asset, to) = (physical.asset_account, nodes[0].id.0);
+        same.push(tokio::spawn(async move {
+            let t = store::NewTransferRow {
+                id: Uuid::now_v7(),
+                kind: TransferKind::CreditIn,
+                idempotency_key: "once".into(),
+                reverses: None,
+                physical_id: p.id,
+                memo: String::new(),
+                posted_by: "load".into(),
+                posted_at: now(),
+                lines: vec![(asset, 7), (to, -7)],
+            };
+            let audit = store::NewAudit::new(now(), "load", "vam.credit", "once", serde_json::json!({}));
+            loop {
+                match store.post_transfer(&t, store::PostWith::default(), audit.clone()).await {
+                    Err(store::StoreError::Busy) => tokio::task::yield_now().await,
+                    other => return other.unwrap(),
+                }
+            }
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    let mut ids = Vec::new();
+    let mut new = 0;
+    for task in same {
+        let outcome = task.await.unwrap();
+        new += usize::from(matches!(outcome, store::PostOutcome::New(_)));
+        ids.push(outcome.id());
+    }
+    assert_eq!(new, 1, "one posting for one key");
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "every sender gets the first transfer's id");
+    let after = physicals(&b, &fin1).await.remove(0);
+    assert_eq!(after.ledger_balance - p.ledger_balance, fen(total + 7));
+    assert_eq!(after.virtual_total - p.virtual_total, fen(total + 7));
+    let pr = proof(&b, &fin1, p.id).await;
+    assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
+    let _ = &b.sim;
+    let mut verifier = domain::audit::ChainVerifier::default();
+    let (head_seq, head_hash) = store.audit_head().await.unwrap();
+    let mut after_seq = 0;
+    loop {
+        let rows = store.audit_after(after_seq, 1000).await.unwrap();
+        let Some(last) = rows.last() else { break };
+        after_seq = last.seq;
+        for row in &rows {
+            verifier.push(row).unwrap();
+        }
+    }
+    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
+}
+
+on_both_databases!(
+    the_demo_ledger_adds_up,
+    credits_land_by_suffix_and_unknown_ones_in_suspense,
+    holds_and_transfers_respect_available_and_four_eyes,
+    interest_allocates_exactly_and_reverses,
+    closing_lists_every_blocker_then_closes,
+    the_ledger_is_append_only,
+    concurrent_postings_lose_nothing,
+);

@@ -80,6 +80,10 @@ impl CustomerData {
         strings.extend(domain::card::KNOWN_BINS.iter().map(|(_, bank, _)| (*bank).to_owned()));
         strings.extend(CARRIERS_AND_PROVINCES.iter().map(|s| (*s).to_owned()));
         strings.extend(seed::DEMO_OPERATORS.iter().map(|(_, name, _)| (*name).to_owned()));
+        // Physical accounts' purposes and sub-account owners are data too.
+        strings
+            .extend(service::vam::demo::PHYSICAL.iter().map(|(_, _, purpose, _, _)| (*purpose).to_owned()));
+        strings.extend(service::vam::demo::OWNER_NAMES.iter().map(|s| (*s).to_owned()));
         strings.extend(typed.iter().map(|s| (*s).to_owned()));
         // Longest first, so a bank name goes before a province inside it.
         strings.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
@@ -498,12 +502,38 @@ fn walk(
     h.get_by_label_contains(&prefix(T::ChainOk));
     check(h, "audit log: chain verified");
 
-    // The areas not built yet (an auditor sees both).
-    for area in [T::AreaSuspense, T::AreaVirtual] {
-        press(h, l(area));
-        h.get_by_label(l(T::NotBuiltYet));
-        check(h, &format!("not built yet: {}", l(area)));
-    }
+    // The area not built yet.
+    press(h, l(T::AreaSuspense));
+    h.get_by_label(l(T::NotBuiltYet));
+    check(h, &format!("not built yet: {}", l(T::AreaSuspense)));
+    // Virtual sub-accounts, read-only for an auditor: accounts, tree, a proof.
+    press(h, l(T::AreaVirtual));
+    h.get_by_label(l(T::VamPhysicalHeading));
+    check(h, "virtual sub-accounts: physical accounts and tree");
+    press(h, l(T::VamProve));
+    check(h, "virtual sub-accounts: proof");
+    log_out(h, lang);
+
+    // A finance reviewer's forms: fetch credits, interest preview, a sub-account.
+    log_in(h, lang, "fin1", DEMO_PASSWORD);
+    press(h, l(T::AreaVirtual));
+    press(h, l(T::VamPoll));
+    check(h, "virtual sub-accounts: credits fetched");
+    press(h, l(T::VamInterest));
+    clear_and_type(h, l(T::VamInterestFrom), "2026-08-01");
+    clear_and_type(h, l(T::VamInterestTo), "2026-10-31");
+    clear_and_type(h, l(T::VamInterestAmount), "1.00");
+    press(h, l(T::VamPreview));
+    check(h, "virtual sub-accounts: interest preview");
+    press(h, l(T::VamManualCredit));
+    check(h, "virtual sub-accounts: manual credit form");
+    let expand = h
+        .query_all(egui_kittest::kittest::By::new().role(Role::Button))
+        .find(|n| n.accesskit_node().label().is_some_and(|t| t.starts_with(&prefix(T::VamExpand))))
+        .expect("a node to expand");
+    expand.click();
+    h.run();
+    check(h, "virtual sub-accounts: tree expanded");
     log_out(h, lang);
 
     // Operator administration, with an answer on screen (refused: a weak password).

@@ -43,7 +43,8 @@ fn agent_searches_opens_and_reveals_with_audit(db: Db) {
     h.get_by_label("退出登录");
     h.get_by_label("虚拟子账户").click();
     h.run();
-    h.get_by_label("此功能尚未开放，将在后续版本中提供。");
+    h.get_by_label("物理账户");
+    assert!(h.query_by_label("拉取银行入账").is_none(), "an agent only looks");
     h.get_by_label("客户查询").click();
     h.run();
 

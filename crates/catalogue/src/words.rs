@@ -392,6 +392,21 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "sms_unblock.check_failed" => T::ActSmsUnblockCheckFailed,
         "sms_unblock.request" => T::ActSmsUnblockRequest,
         "audit.checkpoint" => T::ActAuditCheckpoint,
+        "demo.bank_notices" => T::ActDemoBankNotices,
+        "vam.physical" => T::ActVamPhysical,
+        "vam.open" => T::ActVamOpen,
+        "vam.credit" => T::ActVamCredit,
+        "vam.transfer" => T::ActVamTransfer,
+        "vam.sweep" => T::ActVamSweep,
+        "vam.freeze" => T::ActVamFreeze,
+        "vam.release" => T::ActVamRelease,
+        "vam.interest" => T::ActVamInterest,
+        "vam.reverse" => T::ActVamReverse,
+        "vam.close" => T::ActVamClose,
+        "vam.propose" => T::ActVamPropose,
+        "vam.reject" => T::ActVamReject,
+        "vam.proof" => T::ActVamProof,
+        "vam.export" => T::ActVamExport,
         other => return other.to_owned(),
     };
     key.text(lang).to_owned()
@@ -417,6 +432,11 @@ pub fn audit_target_text(target: &str, lang: Lang) -> String {
         "audit" => T::TgtAudit,
         "id_number" => T::TgtIdNumber,
         "email" => T::TgtEmail,
+        "account" => T::TgtSubAccount,
+        "hold" => T::TgtHold,
+        "transfer" => T::TgtTransfer,
+        "proposal" => T::TgtProposal,
+        "physical" => T::TgtPhysical,
         _ => return target.to_owned(),
     };
     let id = uuid::Uuid::parse_str(id).map_or_else(|_| id.to_owned(), domain::cases::short_id);

@@ -330,7 +330,7 @@ impl VamService {
         let mut postings = Vec::with_capacity(lines.len() + 1);
         postings.push((physical.interest_account, interest_minor));
         postings.extend(lines.iter().filter(|l| l.share_minor > 0).map(|l| (l.account.0, -l.share_minor)));
-        let memo = format!("利息分配 {from}~{to}");
+        let memo = format!("{from}~{to}");
         let t = self.transfer(TransferKind::Interest, &key, physical_id, &memo, actor, now, postings);
         let detail = json!({ "from": from, "to": to, "interest_minor": interest_minor, "accounts": lines.len(),
                              "approved": approval.is_some() });

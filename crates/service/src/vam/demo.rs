@@ -24,6 +24,20 @@ pub const PHYSICAL: [(Bank, &str, &str, bool, u8); 3] = [
     (Bank::Cmb, "755912345610801", "投标保证金专户", false, 4),
 ];
 
+/// Names of the demo's merchant and internal owners (data, in Chinese in both languages).
+pub const OWNER_NAMES: &[&str] = &[
+    "平台运营",
+    "杭州核心企业有限公司",
+    "杭州甲商贸有限公司",
+    "宁波乙供应链有限公司",
+    "2026年11月工程招标",
+    "投标人甲建设公司",
+    "投标人乙工程公司",
+    "投标人丙集团",
+    "采购方",
+    "网商银行",
+];
+
 /// Settings key of the demo's waiting notices.
 const WAITING_KEY: &str = "vam.demo_waiting_notices";
 

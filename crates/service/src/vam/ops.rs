@@ -179,7 +179,7 @@ impl VamService {
                 let physical = self.physical_row(row.physical_id).await?;
                 let lines = vec![(row.id, amount), (physical.main_account, -amount)];
                 let t =
-                    self.transfer(TransferKind::Sweep, &key_base, row.physical_id, "归集", actor, now, lines);
+                    self.transfer(TransferKind::Sweep, &key_base, row.physical_id, "", actor, now, lines);
                 self.post(t, with, "vam.sweep", json!({ "account": row.id, "amount_minor": amount })).await
             }
             VamOperation::Freeze { account, amount, reason, expires_at } => {
@@ -344,6 +344,8 @@ impl VamService {
             .filter(|c| !matches!(c.status, VirtualStatus::Closed | VirtualStatus::Quarantined))
             .count();
         let totals = self.store.physical_totals(row.physical_id).await?;
+        // Only an account that has held money can be owed part of the interest.
+        let had_money = !self.store.entries(row.id, None, None, None, None, 1).await?.is_empty();
         let facts = CloseFacts {
             balance_minor: row.own_minor(),
             active_holds: u32::try_from(active.len()).unwrap_or(u32::MAX),
@@ -352,7 +354,7 @@ impl VamService {
             open_children: u32::try_from(open_children).unwrap_or(u32::MAX),
             // Interest credited by the bank and not yet allocated may be partly this
             // account's: allocate the period first.
-            unallocated_interest_minor: totals.interest_minor.max(0),
+            unallocated_interest_minor: if had_money { totals.interest_minor.max(0) } else { 0 },
         };
         Ok(close_blockers(&facts))
     }

@@ -541,7 +541,215 @@ async fn concurrent_postings_lose_nothing(db: Db) {
     assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
 }
 
+/// Lowers the approval threshold (a configurable amount) for a test.
+async fn threshold(b: &Bench, minor: i64) {
+    let audit = store::NewAudit::new(now(), "test", "setting", "vam", serde_json::json!({}));
+    b.s.store().put_setting(service::vam::THRESHOLD_KEY, &minor.to_string(), audit).await.unwrap();
+}
+
+/// Attacks an auditor found, each shown failing.
+async fn the_interest_pool_cannot_be_overspent_by_parallel_postings(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let pool = b.s.store().physical_totals(p.id).await.unwrap().interest_minor;
+    assert_eq!(pool, 12_345);
+    // Two periods, each within the pool, together beyond it, posted at once.
+    let periods = [((2026, 8, 1), (2026, 8, 31)), ((2026, 9, 1), (2026, 9, 30))];
+    let mut posts = Vec::new();
+    for ((fy, fm, fd), (ty, tm, td)) in periods {
+        let (from, to) =
+            (NaiveDate::from_ymd_opt(fy, fm, fd).unwrap(), NaiveDate::from_ymd_opt(ty, tm, td).unwrap());
+        let req = VamRequest::InterestPreview { physical_id: p.id, from, to, interest: fen(10_000) };
+        let Response::InterestPreview(preview) = call(&b.s, &fin1, req).await.unwrap() else { panic!() };
+        posts.push(VamOperation::PostInterest {
+            physical_id: p.id,
+            from,
+            to,
+            interest: fen(10_000),
+            digest: preview.digest,
+        });
+    }
+    let (a, c) = tokio::join!(
+        call(&b.s, &fin1, VamRequest::Do(posts[0].clone())),
+        call(&b.s, &fin1, VamRequest::Do(posts[1].clone()))
+    );
+    let refused = [&a, &c]
+        .iter()
+        .filter(|r| **r == &Err(ApiError::Conflict { conflict: Conflict::InsufficientFunds }))
+        .count();
+    assert_eq!(refused, 1, "{a:?} {c:?}");
+    assert_eq!(b.s.store().physical_totals(p.id).await.unwrap().interest_minor, 2_345);
+    assert!(proof(&b, &fin1, p.id).await.holds);
+    // The store itself refuses a posting that would take the pool below zero
+    // (whatever the service checked before).
+    let physical = b.s.store().physical(p.id).await.unwrap().unwrap();
+    let wallet_id =
+        all_nodes(&b, &fin1, p.id).await.iter().find(|n| n.purpose == VirtualPurpose::UserWallet).unwrap().id;
+    let t = store::NewTransferRow {
+        id: Uuid::now_v7(),
+        kind: TransferKind::Interest,
+        idempotency_key: "drain".into(),
+        reverses: None,
+        physical_id: p.id,
+        memo: String::new(),
+        posted_by: "fin1".into(),
+        posted_at: now(),
+        lines: vec![(physical.interest_account, 2_346), (wallet_id.0, -2_346)],
+    };
+    let audit = store::NewAudit::new(now(), "fin1", "vam.interest", "drain", serde_json::json!({}));
+    let r = b.s.store().post_transfer(&t, store::PostWith::default(), audit).await;
+    assert!(matches!(r, Err(store::StoreError::Conflict(Conflict::InsufficientFunds))), "{r:?}");
+    assert_eq!(b.s.store().physical_totals(p.id).await.unwrap().interest_minor, 2_345);
+}
+
+async fn a_credit_racing_a_close_never_leaves_money_in_a_closed_account(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let physical = b.s.store().physical(p.id).await.unwrap().unwrap();
+    for round in 0..12 {
+        let open = VamOperation::Open {
+            physical_id: p.id,
+            parent: None,
+            owner_kind: OwnerKind::Internal,
+            owner_id: None,
+            owner_name: format!("临时账户{round}"),
+            purpose: VirtualPurpose::Internal,
+        };
+        let Response::Vam(VamOutcome::Posted { id }) = call(&b.s, &fin1, VamRequest::Do(open)).await.unwrap()
+        else {
+            panic!()
+        };
+        let store = b.s.store().clone();
+        let credit = async move {
+            let t = store::NewTransferRow {
+                id: Uuid::now_v7(),
+                kind: TransferKind::CreditIn,
+                idempotency_key: format!("race:{round}"),
+                reverses: None,
+                physical_id: p.id,
+                memo: String::new(),
+                posted_by: "bank".into(),
+                posted_at: now(),
+                lines: vec![(physical.asset_account, 100), (id, -100)],
+            };
+            let audit = store::NewAudit::new(now(), "bank", "vam.credit", "race", serde_json::json!({}));
+            store.post_transfer(&t, store::PostWith::default(), audit).await
+        };
+        let close = call(&b.s, &fin1, VamRequest::Do(VamOperation::Close { account: AccountId(id) }));
+        let (credited, closed) = tokio::join!(credit, close);
+        let row = b.s.store().virtual_node(id).await.unwrap().unwrap();
+        if row.status == VirtualStatus::Closed {
+            assert_eq!(row.own_minor(), 0, "round {round}: closed with money ({credited:?}, {closed:?})");
+        } else {
+            assert!(credited.is_ok(), "round {round}: neither happened");
+        }
+    }
+    let pr = proof(&b, &fin1, p.id).await;
+    assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
+}
+
+async fn splitting_an_amount_does_not_dodge_the_checker(db: Db) {
+    let b = bench(db).await;
+    threshold(&b, 1_000).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let from = wallet(&nodes).clone();
+    let to = nodes.iter().find(|n| n.purpose == VirtualPurpose::Internal).unwrap().clone();
+    let piece =
+        || VamOperation::Transfer { from: from.id, to: to.id, amount: fen(600), memo: "拆分".into() };
+    let first = call(&b.s, &fin1, VamRequest::Do(piece())).await.unwrap();
+    assert!(matches!(first, Response::Vam(VamOutcome::Posted { .. })), "{first:?}");
+    // ¥6 + ¥6 reaches the ¥10 threshold: the second piece waits for a checker.
+    let second = call(&b.s, &fin1, VamRequest::Do(piece())).await.unwrap();
+    assert!(matches!(second, Response::Vam(VamOutcome::Proposed { .. })), "{second:?}");
+    // Lifting a freeze at the threshold needs a checker too.
+    let freeze = VamOperation::Freeze {
+        account: from.id,
+        amount: fen(2_000),
+        reason: "冻结".into(),
+        expires_at: None,
+    };
+    let Response::Vam(VamOutcome::Posted { id: hold }) =
+        call(&b.s, &fin1, VamRequest::Do(freeze)).await.unwrap()
+    else {
+        panic!()
+    };
+    let release = VamOperation::Release { hold: domain::ledger::HoldId(hold), amount: fen(2_000) };
+    let r = call(&b.s, &fin1, VamRequest::Do(release)).await.unwrap();
+    assert!(matches!(r, Response::Vam(VamOutcome::Proposed { .. })), "{r:?}");
+    assert_eq!(node(&b, &fin1, from.id).await.held, fen(2_000));
+}
+
+async fn a_bank_reference_books_once_however_it_is_typed(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let sup1 = login(&b.s, "sup1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let target = wallet(&nodes);
+    let number = b.s.store().virtual_node(target.id.0).await.unwrap().unwrap().number;
+    let manual = VamOperation::ManualCredit {
+        physical_id: p.id,
+        number: number.clone(),
+        amount: fen(5_000),
+        bank_ref: " ref-2026-a ".into(),
+        payer: "柜面".into(),
+    };
+    let Response::Vam(VamOutcome::Proposed { proposal_id }) =
+        call(&b.s, &fin1, VamRequest::Do(manual)).await.unwrap()
+    else {
+        panic!()
+    };
+    call(&b.s, &sup1, VamRequest::Approve { proposal_id, approve: true }).await.unwrap();
+    let booked = node(&b, &fin1, target.id).await.own_balance;
+    // The bank then sends the same credit under its own spelling: booked once.
+    let physical_number = b.s.store().physical(p.id).await.unwrap().unwrap().number;
+    b.sim.bank_credit(
+        &physical_number,
+        CreditNotice {
+            bank_ref: "REF-2026-A".into(),
+            payee_number: number.clone(),
+            amount_minor: 5_000,
+            payer_name: "柜面".into(),
+            booked_at: now(),
+            kind: "credit".into(),
+        },
+    );
+    let Response::Polled(summary) =
+        call(&b.s, &fin1, VamRequest::PollCredits { physical_id: p.id }).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(summary.repeated, 1, "{summary:?}");
+    assert_eq!(node(&b, &fin1, target.id).await.own_balance, booked);
+    // The same reference with another amount is refused, never absorbed.
+    b.sim.bank_credit(
+        &physical_number,
+        CreditNotice {
+            bank_ref: "ref-2026-a".into(),
+            payee_number: number,
+            amount_minor: 9_999,
+            payer_name: "柜面".into(),
+            booked_at: now(),
+            kind: "credit".into(),
+        },
+    );
+    let r = call(&b.s, &fin1, VamRequest::PollCredits { physical_id: p.id }).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::KeyReused }));
+    // A date far away is a clear input error, not a crash.
+    let far = NaiveDate::from_ymd_opt(262_000, 12, 31).unwrap();
+    let r = call(&b.s, &fin1, VamRequest::BalanceSeries { account: target.id, from: far, to: far }).await;
+    assert!(matches!(r, Err(ApiError::InvalidInput { .. })), "{r:?}");
+}
+
 on_both_databases!(
+    the_interest_pool_cannot_be_overspent_by_parallel_postings,
+    a_credit_racing_a_close_never_leaves_money_in_a_closed_account,
+    splitting_an_amount_does_not_dodge_the_checker,
+    a_bank_reference_books_once_however_it_is_typed,
     the_demo_ledger_adds_up,
     credits_land_by_suffix_and_unknown_ones_in_suspense,
     holds_and_transfers_respect_available_and_four_eyes,

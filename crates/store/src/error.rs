@@ -74,10 +74,12 @@ pub enum StoreError {
 }
 
 /// SQLITE_BUSY (5) / SQLITE_LOCKED (6) with their extended codes, PostgreSQL
-/// `lock_not_available` (55P03).
+/// `lock_not_available` (55P03), `deadlock_detected` (40P01), `serialization_failure` (40001).
 fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
     match db.code().as_deref() {
-        Some("55P03") => true,
+        // Lock not available, a deadlock victim, a serialization failure: the
+        // transaction was rolled back and may simply be tried again.
+        Some("55P03" | "40P01" | "40001") => true,
         Some(code) => code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)),
         None => false,
     }

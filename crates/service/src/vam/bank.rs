@@ -14,7 +14,7 @@ use domain::vam::{
 use domain::{ApiError, Conflict, GatewayService, InputProblem};
 use rust_decimal::Decimal;
 use serde_json::json;
-use store::{BankCreditRow, NewAudit, PostOutcome, PostWith, ProposalGuard, StoreError};
+use store::{BankCreditRow, NewAudit, PostOutcome, PostWith, ProposalGuard};
 use uuid::Uuid;
 
 /// Notices fetched per page.
@@ -41,9 +41,16 @@ impl VamService {
         now: DateTime<Utc>,
     ) -> Result<CreditOutcome> {
         let physical = self.physical_row(physical_id).await?;
-        if notice.amount_minor <= 0 {
+        if notice.amount_minor <= 0 || notice.amount_minor > super::MAX_AMOUNT_MINOR {
             return Err(invalid("amount", InputProblem::Amount));
         }
+        // One reference, however it was typed or sent: trimmed, upper case, bounded.
+        let bank_ref = notice.bank_ref.trim().to_uppercase();
+        if bank_ref.is_empty() || bank_ref.chars().count() > 64 {
+            return Err(invalid("bank_ref", InputProblem::Required));
+        }
+        // Booked on the bank's day (interest counts from it), never in the future.
+        let booked_at = notice.booked_at.min(now);
         let (kind, target, outcome) = if notice.kind == "interest" {
             let account = physical.interest_account;
             (TransferKind::Interest, account, CreditOutcome::Credited { account: AccountId(account) })
@@ -68,19 +75,19 @@ impl VamService {
         };
         let mut t = self.transfer(
             kind,
-            &notice.bank_ref,
+            &bank_ref,
             physical_id,
-            &format!("{} {}", notice.payer_name, notice.bank_ref),
+            &bank_ref,
             actor,
-            now,
+            booked_at,
             vec![(physical.asset_account, notice.amount_minor), (target, -notice.amount_minor)],
         );
         // One key per bank reference, whatever the notice was booked as.
-        t.idempotency_key = format!("bank:{physical_id}:{}", notice.bank_ref);
+        t.idempotency_key = format!("bank:{physical_id}:{bank_ref}");
         let credit = BankCreditRow {
             id: Uuid::now_v7(),
             physical_id,
-            bank_ref: notice.bank_ref.clone(),
+            bank_ref: bank_ref.clone(),
             number: notice.payee_number.clone(),
             amount_minor: notice.amount_minor,
             payer: notice.payer_name.clone(),
@@ -91,14 +98,14 @@ impl VamService {
             account_id,
         };
         let with = PostWith { approval, credit: Some(credit), cursor: cursor.map(|c| (physical_id, c)) };
-        let detail = json!({ "bank_ref": notice.bank_ref, "amount_minor": notice.amount_minor,
+        let detail = json!({ "bank_ref": bank_ref, "amount_minor": notice.amount_minor,
                              "outcome": outcome_code, "reason": reason, "account": account_id });
         let audit = NewAudit::new(now, actor, "vam.credit", format!("transfer:{}", t.id), detail);
         match self.store.post_transfer(&t, with, audit).await {
             Ok(PostOutcome::New(_)) => Ok(outcome),
-            Ok(PostOutcome::Repeat(_)) | Err(StoreError::Conflict(Conflict::KeyReused)) => {
-                Ok(CreditOutcome::Repeat)
-            }
+            Ok(PostOutcome::Repeat(_)) => Ok(CreditOutcome::Repeat),
+            // The same reference with another amount or account is never absorbed
+            // silently: the poll stops here and says so.
             Err(e) => Err(e.into()),
         }
     }
@@ -291,7 +298,9 @@ impl VamService {
         to: NaiveDate,
         interest: Decimal,
     ) -> Result<(i64, Vec<domain::ledger::InterestLine>)> {
-        if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
+        // Only ended days: today's balance is not final.
+        let today = domain::ledger::business_date(Utc::now());
+        if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS || to >= today {
             return Err(invalid("to", InputProblem::DateRange));
         }
         let interest_minor = amount_minor("interest", interest)?;
@@ -334,7 +343,14 @@ impl VamService {
         let t = self.transfer(TransferKind::Interest, &key, physical_id, &memo, actor, now, postings);
         let detail = json!({ "from": from, "to": to, "interest_minor": interest_minor, "accounts": lines.len(),
                              "approved": approval.is_some() });
-        self.post(t, PostWith { approval, ..PostWith::default() }, "vam.interest", detail).await
+        match self
+            .post_outcome(t, PostWith { approval, ..PostWith::default() }, "vam.interest", detail)
+            .await?
+        {
+            PostOutcome::New(id) => Ok(VamOutcome::Posted { id }),
+            // This very allocation was posted before.
+            PostOutcome::Repeat(_) => Err(conflict(Conflict::Exists { entity: domain::Entity::Transfer })),
+        }
     }
 }
 

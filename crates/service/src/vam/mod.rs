@@ -32,7 +32,7 @@ pub const MAX_THRESHOLD_MINOR: i64 = 100_000_000;
 /// Days a closed number waits before another owner may get it.
 pub const QUARANTINE_DAYS: u32 = 180;
 /// Largest single amount (¥10 billion), far inside `i64` fen.
-const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000;
+pub(crate) const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000;
 
 /// The virtual sub-account service.
 pub struct VamService {

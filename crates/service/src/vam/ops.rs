@@ -30,12 +30,24 @@ impl VamService {
         now: DateTime<Utc>,
     ) -> Result<VamOutcome> {
         let amount = self.check(&operation).await?;
+        let threshold = self.threshold_minor().await?;
         let needs_checker = match &operation {
             VamOperation::ManualCredit { .. } => true,
+            // What the maker moved today counts too: splitting an amount below
+            // the threshold does not dodge the checker.
             VamOperation::Transfer { .. }
             | VamOperation::Sweep { .. }
             | VamOperation::PostInterest { .. }
-            | VamOperation::Reverse { .. } => amount >= self.threshold_minor().await?,
+            | VamOperation::Reverse { .. } => {
+                let today = domain::ledger::business_date(now);
+                let since = today
+                    .and_hms_opt(0, 0, 0)
+                    .map(|t| t.and_utc() - chrono::Duration::hours(8))
+                    .unwrap_or(now);
+                amount.saturating_add(self.store.maker_total_since(&op.username, since).await?) >= threshold
+            }
+            // Lifting a large freeze is as consequential as moving the money.
+            VamOperation::Release { .. } => amount >= threshold,
             _ => false,
         };
         if needs_checker {
@@ -178,8 +190,7 @@ impl VamService {
                 let row = self.node(account).await?;
                 let physical = self.physical_row(row.physical_id).await?;
                 let lines = vec![(row.id, amount), (physical.main_account, -amount)];
-                let t =
-                    self.transfer(TransferKind::Sweep, &key_base, row.physical_id, "", actor, now, lines);
+                let t = self.transfer(TransferKind::Sweep, &key_base, row.physical_id, "", actor, now, lines);
                 self.post(t, with, "vam.sweep", json!({ "account": row.id, "amount_minor": amount })).await
             }
             VamOperation::Freeze { account, amount, reason, expires_at } => {
@@ -192,7 +203,13 @@ impl VamService {
                     remaining_minor: 0,
                     status: domain::ledger::HoldStatus::Pending,
                     reason: reason.trim().to_owned(),
-                    expires_at: expires_at.filter(|e| *e > now),
+                    expires_at: match expires_at {
+                        // An expiry in the past or beyond ten years is a typing mistake.
+                        Some(e) if e <= now || e > now + chrono::Duration::days(3660) => {
+                            return Err(invalid("expires_at", InputProblem::DateRange));
+                        }
+                        other => other,
+                    },
                     placed_by: actor.to_owned(),
                     placed_at: now,
                 };
@@ -206,9 +223,9 @@ impl VamService {
                 let amount = amount_minor("amount", amount)?;
                 let row = self.store.hold(hold.0).await?.ok_or_else(|| not_found(Entity::Hold))?;
                 self.store.expire_holds(row.account_id, now).await?;
-                let detail = json!({ "account": row.account_id, "amount_minor": amount });
+                let detail = json!({ "account": row.account_id, "amount_minor": amount, "approved": approval.is_some() });
                 let audit = NewAudit::new(now, actor, "vam.release", format!("hold:{}", hold.0), detail);
-                self.store.release_hold(hold.0, amount, now, audit).await?;
+                self.store.release_hold(hold.0, amount, now, approval.as_ref(), audit).await?;
                 Ok(VamOutcome::Posted { id: hold.0 })
             }
             VamOperation::PostInterest { physical_id, from, to, interest, digest } => {
@@ -297,7 +314,7 @@ impl VamService {
     }
 
     /// [`post`](Self::post), telling a new posting from a repeated key.
-    async fn post_outcome(
+    pub(crate) async fn post_outcome(
         &self,
         t: NewTransferRow,
         with: PostWith,

@@ -174,6 +174,7 @@ impl VamService {
         limit: u32,
     ) -> Result<EntryPage> {
         let limit = limit.clamp(1, MAX_PAGE);
+        let suffix_len = self.suffix_len(self.node(account).await?.physical_id).await?;
         let rows = self
             .store
             .entries(
@@ -188,20 +189,30 @@ impl VamService {
         let next_before =
             (rows.len() == limit as usize).then(|| rows.last().map(|r| TransferId(r.transfer_id))).flatten();
         // Sub-accounts are liabilities: a credit (negative line) grows them.
-        let entries = rows
-            .into_iter()
-            .map(|r| EntryView {
-                transfer_id: TransferId(r.transfer_id),
-                at: r.posted_at,
-                kind: r.kind,
-                amount: yuan(-r.amount_minor),
-                balance_after: yuan(-r.running_minor),
-                counterparty: r.counterparty.unwrap_or_default(),
-                reverses: r.reverses.map(TransferId),
-                reversed: r.reversed,
-                memo: r.memo,
-            })
-            .collect();
+        let entries =
+            rows.into_iter()
+                .map(|r| EntryView {
+                    transfer_id: TransferId(r.transfer_id),
+                    at: r.posted_at,
+                    kind: r.kind,
+                    amount: yuan(-r.amount_minor),
+                    balance_after: yuan(-r.running_minor),
+                    // Another sub-account's number, masked like every number on screen.
+                    counterparty: r
+                        .counterparty
+                        .map(|c| {
+                            if c.bytes().all(|b| b.is_ascii_digit()) {
+                                mask_virtual(&c, suffix_len)
+                            } else {
+                                c
+                            }
+                        })
+                        .unwrap_or_default(),
+                    reverses: r.reverses.map(TransferId),
+                    reversed: r.reversed,
+                    memo: r.memo,
+                })
+                .collect();
         Ok(EntryPage { entries, next_before })
     }
 
@@ -211,7 +222,8 @@ impl VamService {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<DayBalanceView>> {
-        if to < from || (to - from).num_days() > MAX_SERIES_DAYS {
+        let sane = |d: NaiveDate| (2000..=2200).contains(&chrono::Datelike::year(&d));
+        if to < from || (to - from).num_days() > MAX_SERIES_DAYS || !sane(from) || !sane(to) {
             return Err(invalid("to", InputProblem::DateRange));
         }
         let (opening, days) =
@@ -279,8 +291,9 @@ impl VamService {
 /// Quotes a CSV field that needs it; a leading formula character is neutralised
 /// (the file is opened in spreadsheets).
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
-    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
+    let text =
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
 fn io_error(e: &std::io::Error) -> crate::error::ServiceError {
@@ -310,5 +323,7 @@ mod tests {
         assert_eq!(mask_virtual("62284800123456780000427", 6), "6228************0000427");
         assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("x\r=HYPERLINK(1)"), "\"x\r=HYPERLINK(1)\"");
+        assert_eq!(csv_field("\t=1"), "'\t=1");
     }
 }

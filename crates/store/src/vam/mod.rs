@@ -453,12 +453,14 @@ pub trait VamStore: Send + Sync {
     async fn day_sums(&self, account: Uuid, from_day: i32, to_day: i32) -> Result<(i64, Vec<(i32, i64)>)>;
     /// Places a hold if the available balance allows (one statement).
     async fn place_hold(&self, h: &HoldRow, audit: NewAudit) -> Result<()>;
-    /// Releases `amount_minor` of a pending hold (all of it voids the hold).
+    /// Releases `amount_minor` of a pending hold (all of it voids the hold), taking
+    /// a checker's approval in the same transaction when given.
     async fn release_hold(
         &self,
         hold: Uuid,
         amount_minor: i64,
         now: DateTime<Utc>,
+        approval: Option<&ProposalGuard>,
         audit: NewAudit,
     ) -> Result<()>;
     /// Ends pending holds of `account` whose time ran out.
@@ -514,6 +516,9 @@ pub trait VamStore: Send + Sync {
     async fn set_credit_cursor(&self, physical_id: Uuid, cursor: &str) -> Result<()>;
     /// The first `limit` customers (id, name), for demo wallets.
     async fn customer_sample(&self, limit: u32) -> Result<Vec<(Uuid, String)>>;
+    /// Σ debits (fen) of transfers `actor` posted since `since` that move money
+    /// between accounts (transfers, sweeps, reversals, interest).
+    async fn maker_total_since(&self, actor: &str, since: DateTime<Utc>) -> Result<i64>;
     /// Whether a credit notice with this bank reference is booked.
     async fn credit_booked(&self, physical_id: Uuid, bank_ref: &str) -> Result<bool>;
 }
@@ -612,9 +617,10 @@ macro_rules! delegate_vam {
                 hold: Uuid,
                 amount_minor: i64,
                 now: DateTime<Utc>,
+                approval: Option<&ProposalGuard>,
                 audit: NewAudit,
             ) -> Result<()> {
-                sql::$m::release_hold(self, hold, amount_minor, now, audit).await
+                sql::$m::release_hold(self, hold, amount_minor, now, approval, audit).await
             }
             async fn expire_holds(&self, account: Uuid, now: DateTime<Utc>) -> Result<u64> {
                 sql::$m::expire_holds(self, account, now).await
@@ -686,6 +692,9 @@ macro_rules! delegate_vam {
             }
             async fn customer_sample(&self, limit: u32) -> Result<Vec<(Uuid, String)>> {
                 sql::$m::customer_sample(self, limit).await
+            }
+            async fn maker_total_since(&self, actor: &str, since: DateTime<Utc>) -> Result<i64> {
+                sql::$m::maker_total_since(self, actor, since).await
             }
             async fn credit_booked(&self, physical_id: Uuid, bank_ref: &str) -> Result<bool> {
                 sql::$m::credit_booked(self, physical_id, bank_ref).await

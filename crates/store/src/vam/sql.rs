@@ -19,6 +19,11 @@ macro_rules! node_select {
     };
 }
 
+// Bit 256 of `ledger_accounts.flags` marks a closed sub-account, in the same row
+// every posting updates: a posting racing a close re-reads it after the close
+// commits (a check on `virtual_accounts` in a subquery would read the statement's
+// old snapshot on PostgreSQL). The SQL spells it `256`.
+
 /// A closed-number or frozen-account guard for `UPDATE ledger_accounts … WHERE id = $1`,
 /// given the line's growth as `$5`.
 macro_rules! status_guard {
@@ -486,6 +491,16 @@ macro_rules! vam_sql {
                         }
                     }
                     if row.sharded {
+                        // Internal pools and suspense never go below zero. Debits of
+                        // them (rare: allocations, resolutions) serialise on the ledger
+                        // row; credits (the hot path) do not touch it.
+                        let guarded = grows < 0 && matches!(row.role.as_str(), "main" | "interest" | "suspense");
+                        if guarded {
+                            sqlx::query("UPDATE ledger_accounts SET held_minor = held_minor WHERE id = $1")
+                                .bind(account)
+                                .execute(&mut **tx)
+                                .await?;
+                        }
                         sqlx::query(
                             "INSERT INTO balance_shards (account_id, shard, debits_minor, credits_minor) \
                              VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, shard) DO UPDATE SET \
@@ -498,11 +513,23 @@ macro_rules! vam_sql {
                         .bind(credit)
                         .execute(&mut **tx)
                         .await?;
+                        if guarded {
+                            let left: i64 = sqlx::query_scalar(
+                                "SELECT CAST(COALESCE(SUM(credits_minor - debits_minor), 0) AS BIGINT) \
+                                 FROM balance_shards WHERE account_id = $1",
+                            )
+                            .bind(account)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                            if left < 0 {
+                                return Err(conflict(Conflict::InsufficientFunds));
+                            }
+                        }
                         continue;
                     }
                     let flags = u32::try_from(row.flags)
                         .ok()
-                        .and_then(|b| AccountFlags::from_bits(b).ok())
+                        .and_then(|b| AccountFlags::from_bits(b & 0xff).ok())
                         .unwrap_or(AccountFlags::CUSTOMER);
                     if (flags.credit_only && *amount > 0) || (flags.debit_only && *amount < 0) {
                         return Err(conflict(Conflict::InsufficientFunds));
@@ -515,13 +542,15 @@ macro_rules! vam_sql {
                     let sql = if row.kind.is_debit_normal() {
                         concat!(
                             "UPDATE ledger_accounts SET debits_minor = debits_minor + $2, credits_minor = credits_minor + $3 \
-                             WHERE id = $1 AND ($4 = 0 OR debits_minor - credits_minor - held_minor + $5 >= 0)",
+                             WHERE id = $1 AND (flags & 256) = 0 \
+                             AND ($4 = 0 OR debits_minor - credits_minor - held_minor + $5 >= 0)",
                             status_guard!()
                         )
                     } else {
                         concat!(
                             "UPDATE ledger_accounts SET debits_minor = debits_minor + $2, credits_minor = credits_minor + $3 \
-                             WHERE id = $1 AND ($4 = 0 OR credits_minor - debits_minor - held_minor + $5 >= 0)",
+                             WHERE id = $1 AND (flags & 256) = 0 \
+                             AND ($4 = 0 OR credits_minor - debits_minor - held_minor + $5 >= 0)",
                             status_guard!()
                         )
                     };
@@ -549,7 +578,7 @@ macro_rules! vam_sql {
                         b.push_bind(*id).push_bind(*debit).push_bind(*credit);
                     });
                     qb.push(
-                        ") AS d WHERE ledger_accounts.id = d.column1 AND NOT EXISTS (SELECT 1 FROM virtual_accounts v \
+                        ") AS d WHERE ledger_accounts.id = d.column1 AND (ledger_accounts.flags & 256) = 0 AND NOT EXISTS (SELECT 1 FROM virtual_accounts v \
                          WHERE v.id = d.column1 AND v.status IN ('closed', 'quarantined', 'closing'))",
                     );
                     let n = qb.build().execute(&mut **tx).await?.rows_affected();
@@ -726,10 +755,14 @@ macro_rules! vam_sql {
                 hold: Uuid,
                 amount_minor: i64,
                 now: DateTime<Utc>,
+                approval: Option<&ProposalGuard>,
                 audit: NewAudit,
             ) -> Result<()> {
                 let mut tx = s.pool.begin().await?;
                 let now = truncate_micros(now);
+                if let Some(guard) = approval {
+                    approve_tx(&mut tx, guard, true).await?;
+                }
                 let account: Option<Uuid> = sqlx::query_scalar(
                     "UPDATE holds SET remaining_minor = remaining_minor - $2, \
                      status = CASE WHEN remaining_minor = $2 THEN 'voided' ELSE status END, updated_at = $3 \
@@ -755,6 +788,12 @@ macro_rules! vam_sql {
             pub(crate) async fn expire_holds(s: &$store, account: Uuid, now: DateTime<Utc>) -> Result<u64> {
                 let now = truncate_micros(now);
                 let mut tx = s.pool.begin().await?;
+                // SQLite: take the write lock before reading (a read-then-write
+                // transaction can fail to upgrade under another writer).
+                sqlx::query("UPDATE ledger_accounts SET held_minor = held_minor WHERE id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
                 let released: Vec<i64> = sqlx::query_scalar(
                     "UPDATE holds SET status = 'expired', updated_at = $2 WHERE account_id = $1 AND status = 'pending' \
                      AND expires_at IS NOT NULL AND expires_at <= $2 RETURNING remaining_minor",
@@ -764,11 +803,15 @@ macro_rules! vam_sql {
                 .fetch_all(&mut *tx)
                 .await?;
                 if !released.is_empty() {
+                    let total: i64 = released.iter().sum();
                     sqlx::query("UPDATE ledger_accounts SET held_minor = held_minor - $2 WHERE id = $1")
                         .bind(account)
-                        .bind(released.iter().sum::<i64>())
+                        .bind(total)
                         .execute(&mut *tx)
                         .await?;
+                    let detail = serde_json::json!({ "holds": released.len(), "released_minor": total });
+                    let audit = NewAudit::new(now, "system", "vam.hold_expired", format!("account:{account}"), detail);
+                    $store::append_audit_tx(&mut tx, audit).await?;
                 }
                 tx.commit().await?;
                 Ok(released.len() as u64)
@@ -803,6 +846,19 @@ macro_rules! vam_sql {
             ) -> Result<()> {
                 let mut tx = s.pool.begin().await?;
                 let at = truncate_micros(now);
+                // The ledger row first: it is the row postings update, so a close and a
+                // posting serialise on it, and whichever comes second sees the other.
+                let emptied = sqlx::query(
+                    "UPDATE ledger_accounts SET flags = flags | 256 WHERE id = $1 AND (flags & 256) = 0 \
+                     AND debits_minor = credits_minor AND held_minor = 0",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if emptied != 1 {
+                    return Err(conflict(Conflict::Changed));
+                }
                 let number: Option<String> = sqlx::query_scalar(concat!(
                     "UPDATE virtual_accounts SET status = 'closed', closed_at = $2, reusable_from = $3 \
                      WHERE id = $1 AND status NOT IN ",
@@ -961,7 +1017,8 @@ macro_rules! vam_sql {
                     "SELECT l.account_id, CAST(SUM(CASE WHEN l.business_day < $2 THEN -l.amount_minor * ($3 - $2 + 1) \
                        ELSE -l.amount_minor * ($3 - l.business_day + 1) END) AS BIGINT) AS product \
                      FROM transfer_lines l JOIN ledger_accounts a ON a.id = l.account_id \
-                     WHERE a.physical_id = $1 AND a.role = 'virtual' AND l.business_day <= $3 \
+                     WHERE a.physical_id = $1 AND a.role = 'virtual' AND (a.flags & 256) = 0 \
+                     AND l.business_day <= $3 \
                      GROUP BY l.account_id ORDER BY l.account_id",
                 )
                 .bind(physical_id)
@@ -985,6 +1042,19 @@ macro_rules! vam_sql {
                     .bind(i64::from(limit))
                     .fetch_all(&s.pool)
                     .await?)
+            }
+
+            pub(crate) async fn maker_total_since(s: &$store, actor: &str, since: DateTime<Utc>) -> Result<i64> {
+                Ok(sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT) FROM transfers t \
+                     JOIN transfer_lines l ON l.transfer_id = t.id \
+                     WHERE t.posted_by = $1 AND t.posted_at >= $2 AND l.amount_minor > 0 \
+                     AND t.kind IN ('internal_transfer', 'sweep', 'reversal', 'interest')",
+                )
+                .bind(actor)
+                .bind(truncate_micros(since))
+                .fetch_one(&s.pool)
+                .await?)
             }
 
             pub(crate) async fn credit_booked(s: &$store, physical_id: Uuid, bank_ref: &str) -> Result<bool> {

@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout)]
 
 mod frame;
+mod ledger;
 mod recycled;
 
 use chrono::Utc;
@@ -24,6 +25,9 @@ struct Options {
     lines: usize,
     cases: usize,
     frames: usize,
+    /// Ledger: sub-accounts and credits.
+    accounts: usize,
+    entries: usize,
     databases: Vec<String>,
     /// Which figures: search, screening, queue, frames.
     parts: Vec<String>,
@@ -36,6 +40,8 @@ fn parse() -> Result<Options, String> {
         lines: 1_000_000,
         cases: 1_000_000,
         frames: 600,
+        accounts: 1_000_000,
+        entries: 2_000_000,
         databases: vec!["sqlite".into(), "postgres".into()],
         parts: ["search", "screening", "queue", "frames"].map(String::from).to_vec(),
     };
@@ -50,9 +56,11 @@ fn parse() -> Result<Options, String> {
             "--cases" => o.cases = v()?.parse().map_err(|e| format!("--cases: {e}"))?,
             "--frames" => o.frames = v()?.parse().map_err(|e| format!("--frames: {e}"))?,
             "--parts" => o.parts = v()?.split(',').map(str::to_owned).collect(),
+            "--accounts" => o.accounts = v()?.parse().map_err(|e| format!("--accounts: {e}"))?,
+            "--entries" => o.entries = v()?.parse().map_err(|e| format!("--entries: {e}"))?,
             other => {
                 return Err(format!(
-                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --db sqlite|postgres --parts search,screening,queue,frames"
+                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --accounts N --entries N --db sqlite|postgres --parts search,screening,queue,frames,ledger"
                 ));
             }
         }
@@ -158,6 +166,9 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
     }
     if part("queue") {
         recycled::queue(kind, &url, &services, &bound, o.cases, o.queries / 4).await?;
+    }
+    if part("ledger") {
+        ledger::ledger(kind, &url, &services, o.accounts, o.entries, o.queries / 4).await?;
     }
     if kind == "sqlite" && part("frames") {
         // The UI benchmark owns its runtime: run it off this one.

@@ -153,8 +153,22 @@ async fn the_demo_ledger_adds_up(db: Db) {
     assert!(mybank.suspense_balance > Decimal::ZERO);
     let pr = proof(&b, &fin1, mybank.id).await;
     assert!(pr.credits_in_transit > Decimal::ZERO && pr.unallocated_interest > Decimal::ZERO, "{pr:?}");
-    // A customer-service agent sees the tree but cannot operate.
+    // A customer-service agent sees the tree but cannot operate, and finds a
+    // customer's sub-accounts in the three-tier lookup ("where is my money").
     let cs1 = login(&b.s, "cs1").await;
+    let owned = all_nodes(&b, &fin1, mybank.id)
+        .await
+        .into_iter()
+        .find(|n| n.owner.kind == OwnerKind::Customer)
+        .unwrap();
+    let customer_id = owned.owner.id.unwrap();
+    let Response::CustomerTree(tree) =
+        b.s.handle(&cs1, Request::CustomerTree { customer_id }, now()).await.unwrap()
+    else {
+        panic!()
+    };
+    let shown = tree.virtual_accounts.iter().find(|v| v.id == owned.id).expect("the wallet in the lookup");
+    assert_eq!((shown.own_balance, &shown.number), (owned.own_balance, &owned.number));
     assert_eq!(physicals(&b, &cs1).await.len(), 3);
     let r = call(&b.s, &cs1, VamRequest::PollCredits { physical_id: mybank.id }).await;
     assert_eq!(r, Err(ApiError::Forbidden { permission: Permission::VirtualAccountOperate }));

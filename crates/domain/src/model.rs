@@ -81,6 +81,10 @@ pub struct CustomerTree {
     pub users: Vec<UserNode>,
     /// Bound bank cards (any of the customer's users).
     pub cards: Vec<BankCardView>,
+    /// Virtual sub-accounts held by the customer or any of its users, with balances
+    /// ("where is my money").
+    #[serde(default)]
+    pub virtual_accounts: Vec<crate::vam::VirtualNodeView>,
 }
 
 /// One login identity.

@@ -115,7 +115,11 @@ impl Services {
                 status: k.status.clone(),
             })
             .collect();
+        let mut owners: Vec<Uuid> = vec![rec.customer.id];
+        owners.extend(rec.users.iter().map(|u| u.id));
+        let virtual_accounts = self.vam().owned_by(&owners).await?;
         Ok(CustomerTree {
+            virtual_accounts,
             id: rec.customer.id,
             name_masked: mask::name(&rec.customer.name),
             id_number_masked: self.id_number_masked(&rec.customer),

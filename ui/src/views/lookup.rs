@@ -152,6 +152,7 @@ impl LookupView {
             });
         }
         cards_ui(ui, lang, tree);
+        virtual_accounts_ui(ui, lang, tree);
         if let Some(target) = open_dialog {
             self.reveal_dialog =
                 Some(RevealDialog { target, reason: String::new(), error: None, focused: false });
@@ -283,6 +284,30 @@ fn cards_ui(ui: &mut egui::Ui, lang: Lang, tree: &CustomerTree) {
             }
         });
     }
+}
+
+/// The customer's virtual sub-accounts: where their money is.
+fn virtual_accounts_ui(ui: &mut egui::Ui, lang: Lang, tree: &CustomerTree) {
+    if tree.virtual_accounts.is_empty() {
+        return;
+    }
+    ui.add_space(6.0);
+    ui.strong(T::AreaVirtual.text(lang));
+    egui::Grid::new("virtual_accounts").striped(true).num_columns(5).show(ui, |ui| {
+        for h in [T::VamColVirtualNumber, T::VamPurposeLabel, T::VamColOwn, T::VamColHeld, T::VamColAvailable]
+        {
+            ui.strong(h.text(lang));
+        }
+        ui.end_row();
+        for v in &tree.virtual_accounts {
+            ui.monospace(&v.number);
+            ui.label(catalogue::virtual_purpose(v.purpose).text(lang));
+            ui.monospace(Cny(v.own_balance).to_string());
+            ui.monospace(Cny(v.held).to_string());
+            ui.monospace(Cny(v.available).to_string());
+            ui.end_row();
+        }
+    });
 }
 
 fn matched_text(field: SearchField) -> T {

@@ -133,6 +133,18 @@ impl VamService {
         Ok(TreePage { nodes, next_after: None })
     }
 
+    /// Sub-accounts held by any of `owners` (a customer and its users), for the
+    /// customer lookup.
+    pub(crate) async fn owned_by(&self, owners: &[Uuid]) -> Result<Vec<VirtualNodeView>> {
+        // The empty number matches nothing; only the owner ids select.
+        let rows = self.store.search_virtual("", owners, 200).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows.iter().filter(|r| r.owner_id.is_some_and(|o| owners.contains(&o))) {
+            out.push(Self::node_view(r, self.suffix_len(r.physical_id).await?));
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn node(&self, account: AccountId) -> Result<VirtualRow> {
         self.store.virtual_node(account.0).await?.ok_or_else(|| not_found(Entity::SubAccount))
     }

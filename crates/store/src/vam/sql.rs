@@ -284,8 +284,9 @@ macro_rules! vam_sql {
             ) -> Result<Vec<VirtualRow>> {
                 let mut qb = sqlx::QueryBuilder::<$db>::new(node_select!());
                 qb.push("WHERE (v.number = ").push_bind(number_like.to_owned());
-                // A typed suffix (with or without its check digit) finds the number too.
-                if !number_like.is_empty() {
+                // A typed suffix (with or without its check digit) finds the number too;
+                // at least four digits, or it would match half the tree.
+                if number_like.chars().count() >= 4 {
                     qb.push(" OR v.number LIKE ").push_bind(format!("%{number_like}"));
                     qb.push(" OR v.number LIKE ").push_bind(format!("%{number_like}_"));
                     qb.push(" OR v.owner_name = ").push_bind(number_like.to_owned());

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::auth::Permission;
 use domain::ledger::{AccountId, CloseBlocker, OwnerKind, TransferKind, VirtualPurpose, VirtualStatus};
 use domain::vam::{CreditOutcome, EntryFilter, PhysicalAccountView, VamOutcome, VirtualNodeView};
-use domain::{ApiError, Conflict, Request, Response, VamOperation, VamRequest};
+use domain::{ApiError, Conflict, InputProblem, Request, Response, VamOperation, VamRequest};
 use e2e::{Db, TestDb, on_both_databases, vault};
 use rust_decimal::Decimal;
 use service::gateway::{CreditNotice, HttpBankGateway, HttpConfig};
@@ -759,7 +759,85 @@ async fn a_bank_reference_books_once_however_it_is_typed(db: Db) {
     assert!(matches!(r, Err(ApiError::InvalidInput { .. })), "{r:?}");
 }
 
+/// Random operation sequences through the services (seeded, so a failure
+/// repeats): after every step the invariant holds, every stored total equals the
+/// replay of its entries, subtrees roll up, and no available balance is negative.
+async fn random_operations_keep_the_ledger_whole(db: Db) {
+    let b = bench(db).await;
+    threshold(&b, 100_000_000).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(1);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let mut numbers = std::collections::HashMap::new();
+    for n in &nodes {
+        numbers.insert(n.id, b.s.store().virtual_node(n.id.0).await.unwrap().unwrap().number);
+    }
+    let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |below: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % below.max(1)
+    };
+    let mut posted = Vec::new();
+    let mut holds = Vec::new();
+    for step in 0..60 {
+        let a = nodes[next(nodes.len() as u64) as usize].id;
+        let c = nodes[next(nodes.len() as u64) as usize].id;
+        let amount = fen(1 + next(300_000) as i64);
+        let op = match next(6) {
+            0 => VamOperation::ManualCredit {
+                physical_id: p.id,
+                number: numbers[&a].clone(),
+                amount,
+                bank_ref: format!("RANDOM-{step}"),
+                payer: "随机".into(),
+            },
+            1 | 2 => VamOperation::Transfer { from: a, to: c, amount, memo: "随机".into() },
+            3 => VamOperation::Freeze { account: a, amount, reason: "随机".into(), expires_at: None },
+            4 if !holds.is_empty() => {
+                VamOperation::Release { hold: holds[next(holds.len() as u64) as usize], amount: fen(1) }
+            }
+            _ if !posted.is_empty() => VamOperation::Reverse {
+                transfer: posted[next(posted.len() as u64) as usize],
+                reason: "随机".into(),
+            },
+            _ => VamOperation::Sweep { account: a, amount },
+        };
+        match call(&b.s, &fin1, VamRequest::Do(op.clone())).await {
+            Ok(Response::Vam(VamOutcome::Posted { id })) => match op {
+                VamOperation::Freeze { .. } => holds.push(domain::ledger::HoldId(id)),
+                VamOperation::Transfer { .. } | VamOperation::Sweep { .. } => {
+                    posted.push(domain::ledger::TransferId(id))
+                }
+                _ => {}
+            },
+            Ok(Response::Vam(VamOutcome::Proposed { proposal_id })) => {
+                let sup1 = login(&b.s, "sup1").await;
+                let _ = call(&b.s, &sup1, VamRequest::Approve { proposal_id, approve: true }).await;
+            }
+            Ok(other) => panic!("step {step}: {other:?}"),
+            // Refusals (too little available, already reversed, a released hold, the
+            // same account on both sides) change nothing.
+            Err(ApiError::Conflict { .. }) => {}
+            Err(ApiError::InvalidInput { field, problem: InputProblem::SameAccount }) if field == "to" => {}
+            Err(e) => panic!("step {step}: {op:?} -> {e:?}"),
+        }
+        let pr = proof(&b, &fin1, p.id).await;
+        assert_eq!(
+            (pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks),
+            (Decimal::ZERO, 0, 0),
+            "step {step} after {op:?}"
+        );
+        for n in all_nodes(&b, &fin1, p.id).await {
+            assert!(n.available >= Decimal::ZERO, "step {step}: {} available {}", n.number, n.available);
+        }
+    }
+    assert!(!posted.is_empty() && !holds.is_empty(), "the sequence exercised postings and holds");
+}
+
 on_both_databases!(
+    random_operations_keep_the_ledger_whole,
     the_interest_pool_cannot_be_overspent_by_parallel_postings,
     a_credit_racing_a_close_never_leaves_money_in_a_closed_account,
     splitting_an_amount_does_not_dodge_the_checker,

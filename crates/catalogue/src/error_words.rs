@@ -141,6 +141,7 @@ pub fn problem_text(p: &InputProblem, lang: Lang) -> String {
         InputProblem::Amount => t(T::ProblemAmount),
         InputProblem::VirtualNumber { .. } => t(T::ProblemVirtualNumber),
         InputProblem::DateRange => t(T::ProblemDateRange),
+        InputProblem::SameAccount => t(T::ProblemSameAccount),
         InputProblem::WeakPassword { rule } => match rule {
             domain::auth::PasswordRule::TooShort => {
                 fill(&t(T::ProblemPasswordShort), &[("n", &domain::auth::MIN_PASSWORD_CHARS)])

@@ -48,6 +48,7 @@ catalogue! {
     BlockerInterest => "有未分配利息（{amount}）", "unallocated interest ({amount})";
     ProblemAmount => "金额须大于零、最多两位小数", "The amount must be above zero with at most two decimals";
     ProblemVirtualNumber => "不是本实体账户的虚拟账号（位数、前缀或校验位不符）", "Not a virtual number of this physical account (length, prefix or check digit)";
+    ProblemSameAccount => "转出和转入是同一个子账户", "The sub-account is on both sides of the transfer";
     ProblemDateRange => "日期区间不对：结束早于开始，或超过一年", "Bad date range: the end is before the start, or longer than a year";
     ActDemoBankNotices => "演示：银行待拉取来账", "demo: bank notices waiting";
     ActVamPhysical => "登记实体账户", "physical account registered";

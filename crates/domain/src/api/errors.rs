@@ -106,6 +106,9 @@ pub enum InputProblem {
         /// Why.
         why: crate::ledger::NumberProblem,
     },
+    /// The same account on both sides of a transfer.
+    #[error("the same account on both sides")]
+    SameAccount,
     /// The end date is before the start, or the range is too long.
     #[error("bad date range")]
     DateRange,

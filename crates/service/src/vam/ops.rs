@@ -18,6 +18,9 @@ use store::{
 };
 use uuid::Uuid;
 
+/// Levels of a virtual tree (platform → anchor → merchant → … → bidder).
+const MAX_DEPTH: i32 = 8;
+
 /// Shortest reason for a freeze, a reversal or a memo.
 const MIN_REASON_CHARS: usize = 2;
 
@@ -73,7 +76,13 @@ impl VamService {
     /// (fen) for the threshold.
     async fn check(&self, operation: &VamOperation) -> Result<i64> {
         Ok(match operation {
-            VamOperation::Open { owner_kind, owner_id, owner_name, .. } => {
+            VamOperation::Open { owner_kind, owner_id, owner_name, parent, .. } => {
+                // Every posting updates each ancestor's subtree total: keep trees shallow.
+                if let Some(parent) = parent
+                    && self.node(*parent).await?.depth + 1 >= MAX_DEPTH
+                {
+                    return Err(invalid("parent", InputProblem::TooMany { max: MAX_DEPTH as usize }));
+                }
                 match owner_kind {
                     OwnerKind::Customer | OwnerKind::User if owner_id.is_none() => {
                         return Err(invalid("owner_id", InputProblem::Required));
@@ -87,7 +96,10 @@ impl VamService {
                 require_chars("bank_ref", bank_ref, 4)?;
                 amount_minor("amount", *amount)?
             }
-            VamOperation::Transfer { amount, memo, .. } => {
+            VamOperation::Transfer { amount, memo, from, to } => {
+                if from == to {
+                    return Err(invalid("to", InputProblem::SameAccount));
+                }
                 require_chars("memo", memo, MIN_REASON_CHARS)?;
                 amount_minor("amount", *amount)?
             }

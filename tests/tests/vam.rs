@@ -836,7 +836,37 @@ async fn random_operations_keep_the_ledger_whole(db: Db) {
     assert!(!posted.is_empty() && !holds.is_empty(), "the sequence exercised postings and holds");
 }
 
+async fn a_tender_refunds_every_deposit_in_one_action(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let cmb = physicals(&b, &fin1).await.remove(2);
+    let nodes = all_nodes(&b, &fin1, cmb.id).await;
+    let tender = nodes.iter().find(|n| n.parent.is_none()).unwrap().clone();
+    let bidders: Vec<_> = nodes.iter().filter(|n| n.purpose == VirtualPurpose::BidDeposit).cloned().collect();
+    assert_eq!(bidders.len(), 3);
+    let settle = VamRequest::Do(VamOperation::SettleTender { tender: tender.id });
+    // ¥150,000 leaves the bank: a supervisor approves it.
+    let Response::Vam(VamOutcome::Proposed { proposal_id }) = call(&b.s, &fin1, settle).await.unwrap() else {
+        panic!()
+    };
+    let sup1 = login(&b.s, "sup1").await;
+    let r = call(&b.s, &sup1, VamRequest::Approve { proposal_id, approve: true }).await.unwrap();
+    let Response::Vam(VamOutcome::Posted { id }) = r else { panic!("{r:?}") };
+    let (kind, _, lines) = b.s.store().transfer_lines(id).await.unwrap().unwrap();
+    assert_eq!(kind, TransferKind::Refund);
+    assert_eq!(lines.len(), 4, "one transfer: three deposits and the bank");
+    for bidder in &bidders {
+        let after = node(&b, &fin1, bidder.id).await;
+        assert_eq!((after.status, after.own_balance), (VirtualStatus::Closed, Decimal::ZERO));
+    }
+    let after = physicals(&b, &fin1).await.remove(2);
+    assert_eq!(cmb.ledger_balance - after.ledger_balance, fen(15_000_000));
+    let pr = proof(&b, &fin1, cmb.id).await;
+    assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
+}
+
 on_both_databases!(
+    a_tender_refunds_every_deposit_in_one_action,
     random_operations_keep_the_ledger_whole,
     the_interest_pool_cannot_be_overspent_by_parallel_postings,
     a_credit_racing_a_close_never_leaves_money_in_a_closed_account,

@@ -403,6 +403,7 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "vam.interest" => T::ActVamInterest,
         "vam.reverse" => T::ActVamReverse,
         "vam.close" => T::ActVamClose,
+        "vam.settle_tender" => T::ActVamSettleTender,
         "vam.propose" => T::ActVamPropose,
         "vam.reject" => T::ActVamReject,
         "vam.proof" => T::ActVamProof,
@@ -578,5 +579,8 @@ pub fn vam_operation_text(op: &domain::api::VamOperation, lang: Lang) -> String 
             fill(t(T::VamOpReverse), &[("transfer", &short_id(transfer.0)), ("reason", reason)])
         }
         VamOperation::Close { account } => fill(t(T::VamOpClose), &[("account", &short_id(account.0))]),
+        VamOperation::SettleTender { tender } => {
+            fill(t(T::VamOpSettleTender), &[("account", &short_id(tender.0))])
+        }
     }
 }

@@ -104,6 +104,13 @@ pub enum VamOperation {
         /// Account.
         account: AccountId,
     },
+    /// Close a tender: refund every bidder's deposit (with the interest it earned)
+    /// out of the physical account in one transfer, then close their sub-accounts,
+    /// whose numbers return to the pool after the quarantine.
+    SettleTender {
+        /// The tender's node (the bid-deposit sub-accounts are its children).
+        tender: AccountId,
+    },
 }
 
 impl VamOperation {
@@ -119,6 +126,7 @@ impl VamOperation {
             Self::PostInterest { .. } => "post_interest",
             Self::Reverse { .. } => "reverse",
             Self::Close { .. } => "close",
+            Self::SettleTender { .. } => "settle_tender",
         }
     }
 }

@@ -41,7 +41,8 @@ impl VamService {
             VamOperation::Transfer { .. }
             | VamOperation::Sweep { .. }
             | VamOperation::PostInterest { .. }
-            | VamOperation::Reverse { .. } => {
+            | VamOperation::Reverse { .. }
+            | VamOperation::SettleTender { .. } => {
                 let today = domain::ledger::business_date(now);
                 let since = today
                     .and_hms_opt(0, 0, 0)
@@ -121,6 +122,10 @@ impl VamService {
                 lines.iter().filter(|(_, a)| *a > 0).map(|(_, a)| *a).sum()
             }
             VamOperation::Close { .. } => 0,
+            VamOperation::SettleTender { tender } => {
+                let node = self.node(*tender).await?;
+                self.bidders(node.physical_id, tender.0).await?.iter().map(|b| b.own_minor()).sum()
+            }
         })
     }
 
@@ -275,6 +280,7 @@ impl VamService {
                     PostOutcome::Repeat(_) => Err(conflict(Conflict::AlreadyReversed)),
                 }
             }
+            VamOperation::SettleTender { tender } => self.settle_tender(actor, tender, approval, now).await,
             VamOperation::Close { account } => {
                 let blockers = self.close_check(account).await?;
                 if !blockers.is_empty() {
@@ -288,6 +294,74 @@ impl VamService {
                 Ok(VamOutcome::Closed)
             }
         }
+    }
+
+    /// The live bid-deposit sub-accounts under a tender.
+    async fn bidders(&self, physical_id: Uuid, tender: Uuid) -> Result<Vec<store::VirtualRow>> {
+        Ok(self
+            .store
+            .virtual_children(physical_id, Some(tender), None, 1000)
+            .await?
+            .into_iter()
+            .filter(|c| c.purpose == domain::ledger::VirtualPurpose::BidDeposit)
+            .filter(|c| !matches!(c.status, VirtualStatus::Closed | VirtualStatus::Quarantined))
+            .collect())
+    }
+
+    /// Refunds every bidder of a tender in one transfer (money leaves the
+    /// physical account), then closes their sub-accounts. Refused while any bidder
+    /// has a hold: nothing is refunded.
+    async fn settle_tender(
+        &self,
+        actor: &str,
+        tender: AccountId,
+        approval: Option<ProposalGuard>,
+        now: DateTime<Utc>,
+    ) -> Result<VamOutcome> {
+        let node = self.node(tender).await?;
+        let physical = self.physical_row(node.physical_id).await?;
+        let bidders = self.bidders(node.physical_id, tender.0).await?;
+        let mut blockers = Vec::new();
+        for b in &bidders {
+            if b.held_minor > 0 {
+                blockers.push(CloseBlocker::ActiveHolds { count: 1, held_minor: b.held_minor });
+            }
+        }
+        if !blockers.is_empty() {
+            return Ok(VamOutcome::Blocked { blockers });
+        }
+        let mut lines: Vec<(Uuid, i64)> =
+            bidders.iter().filter(|b| b.own_minor() > 0).map(|b| (b.id, b.own_minor())).collect();
+        let total: i64 = lines.iter().map(|(_, m)| m).sum();
+        let mut transfer_id = None;
+        if total > 0 {
+            lines.push((physical.asset_account, -total));
+            let key =
+                approval.as_ref().map_or_else(|| Uuid::now_v7().to_string(), |g| g.proposal_id.to_string());
+            let t = self.transfer(TransferKind::Refund, &key, node.physical_id, "", actor, now, lines);
+            let detail = json!({ "tender": tender.0, "bidders": bidders.len(), "refunded_minor": total,
+                                 "approved": approval.is_some() });
+            let VamOutcome::Posted { id } = self
+                .post(t, PostWith { approval, ..PostWith::default() }, "vam.settle_tender", detail)
+                .await?
+            else {
+                return Err(crate::error::data_error("refund"));
+            };
+            transfer_id = Some(id);
+        }
+        let reusable_from =
+            domain::ledger::reusable_from(domain::ledger::business_date(now), QUARANTINE_DAYS);
+        for b in &bidders {
+            let audit = NewAudit::new(
+                now,
+                actor,
+                "vam.close",
+                format!("account:{}", b.id),
+                json!({ "tender": tender.0 }),
+            );
+            self.store.close_virtual(b.id, now, reusable_from, audit).await?;
+        }
+        Ok(transfer_id.map_or(VamOutcome::Closed, |id| VamOutcome::Posted { id }))
     }
 
     #[allow(clippy::too_many_arguments)]

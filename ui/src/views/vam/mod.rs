@@ -106,6 +106,8 @@ pub enum OpKind {
     Reverse,
     /// 销户.
     Close,
+    /// 结束招标.
+    SettleTender,
 }
 
 impl OpKind {
@@ -120,6 +122,7 @@ impl OpKind {
             OpKind::PostInterest => T::VamDoneInterest,
             OpKind::Reverse => T::VamDoneReverse,
             OpKind::Close => T::VamDoneClose,
+            OpKind::SettleTender => T::VamDoneSettle,
         }
     }
 }
@@ -252,9 +255,12 @@ impl VamView {
         match kind {
             OpKind::Open => self.tree.open = None,
             OpKind::ManualCredit | OpKind::PostInterest => self.forms.clear(),
-            OpKind::Transfer | OpKind::Sweep | OpKind::Freeze | OpKind::Release | OpKind::Close => {
-                self.sub.clear_forms()
-            }
+            OpKind::Transfer
+            | OpKind::Sweep
+            | OpKind::Freeze
+            | OpKind::Release
+            | OpKind::Close
+            | OpKind::SettleTender => self.sub.clear_forms(),
             OpKind::Reverse => self.entries.reverse = None,
         }
         self.refresh_all(outbox);

@@ -220,6 +220,13 @@ impl VamView {
             if ctx.abilities.vam_operate && ui.button(T::VamClose.text(lang)).clicked() {
                 self.act(ctx.outbox, OpKind::Close, VamOperation::Close { account });
             }
+            // A tender's node: its bidders' deposits go back in one action.
+            if ctx.abilities.vam_operate
+                && detail.node.child_count > 0
+                && ui.button(T::VamSettleTender.text(lang)).clicked()
+            {
+                self.act(ctx.outbox, OpKind::SettleTender, VamOperation::SettleTender { tender: account });
+            }
         });
     }
 

@@ -865,7 +865,39 @@ async fn a_tender_refunds_every_deposit_in_one_action(db: Db) {
     assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
 }
 
+async fn order_escrow_pays_out_of_its_hold_never_above_it(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let cz = physicals(&b, &fin1).await.remove(1);
+    let nodes = all_nodes(&b, &fin1, cz.id).await;
+    let escrow = nodes.iter().find(|n| n.purpose == VirtualPurpose::OrderEscrow).unwrap().clone();
+    let merchant = nodes.iter().find(|n| Some(n.id) == escrow.parent).unwrap().clone();
+    let Response::SubAccount(detail) =
+        call(&b.s, &fin1, VamRequest::SubAccount { account: escrow.id }).await.unwrap()
+    else {
+        panic!()
+    };
+    let hold = detail.holds[0].clone();
+    // Part of the hold goes to the merchant; the hold shrinks by as much.
+    let part = VamOperation::PostHold { hold: hold.id, amount: fen(10_000), to: merchant.id };
+    call(&b.s, &fin1, VamRequest::Do(part)).await.unwrap();
+    let after = node(&b, &fin1, escrow.id).await;
+    assert_eq!(after.own_balance, escrow.own_balance - fen(10_000));
+    assert_eq!(after.held, escrow.held - fen(10_000));
+    assert_eq!(after.available, escrow.available, "paying out of a hold leaves the available balance");
+    assert_eq!(node(&b, &fin1, merchant.id).await.own_balance, merchant.own_balance + fen(10_000));
+    // Never above what the hold still reserves.
+    let remaining = hold.remaining - fen(10_000);
+    let too_much = VamOperation::PostHold { hold: hold.id, amount: remaining + fen(1), to: merchant.id };
+    let r = call(&b.s, &fin1, VamRequest::Do(too_much)).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::InsufficientFunds }));
+    assert_eq!(node(&b, &fin1, escrow.id).await.own_balance, after.own_balance);
+    let pr = proof(&b, &fin1, cz.id).await;
+    assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
+}
+
 on_both_databases!(
+    order_escrow_pays_out_of_its_hold_never_above_it,
     a_tender_refunds_every_deposit_in_one_action,
     random_operations_keep_the_ledger_whole,
     the_interest_pool_cannot_be_overspent_by_parallel_postings,

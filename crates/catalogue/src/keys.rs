@@ -74,6 +74,9 @@ catalogue! {
     VamSettleTender => "结束招标：退还保证金并销户", "Close the tender: refund deposits and close";
     VamDoneSettle => "已退还保证金并销户", "Deposits refunded and sub-accounts closed";
     ActVamSettleTender => "结束招标退还保证金", "tender closed, deposits refunded";
+    VamOpPostHold => "冻结划转 {amount}（冻结 {hold} → 子账户 {to}）", "Pay {amount} out of hold {hold} to sub-account {to}";
+    ActVamPostHold => "冻结资金划转", "held funds paid out";
+    VamPostHoldTo => "划转给 {number}", "Pay it to {number}";
     DbBusy => "数据库正忙：另一台桌面正在写入（例如导入运营商文件）。本次操作未生效，请稍后重试。", "The database is busy: another desktop is writing (e.g. importing a carrier file). Nothing was changed; try again shortly.";
     DbCorrupt => "数据库文件 {path} 已损坏或不是数据库：{reason}", "Database file {path} is damaged or not a database: {reason}";
     DbError => "数据库错误：{message}", "Database error: {message}";

@@ -404,6 +404,7 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "vam.reverse" => T::ActVamReverse,
         "vam.close" => T::ActVamClose,
         "vam.settle_tender" => T::ActVamSettleTender,
+        "vam.post_hold" => T::ActVamPostHold,
         "vam.propose" => T::ActVamPropose,
         "vam.reject" => T::ActVamReject,
         "vam.proof" => T::ActVamProof,
@@ -579,6 +580,10 @@ pub fn vam_operation_text(op: &domain::api::VamOperation, lang: Lang) -> String 
             fill(t(T::VamOpReverse), &[("transfer", &short_id(transfer.0)), ("reason", reason)])
         }
         VamOperation::Close { account } => fill(t(T::VamOpClose), &[("account", &short_id(account.0))]),
+        VamOperation::PostHold { hold, amount, to } => fill(
+            t(T::VamOpPostHold),
+            &[("amount", &money(*amount)), ("hold", &short_id(hold.0)), ("to", &short_id(to.0))],
+        ),
         VamOperation::SettleTender { tender } => {
             fill(t(T::VamOpSettleTender), &[("account", &short_id(tender.0))])
         }

@@ -79,6 +79,17 @@ pub enum VamOperation {
         /// How much of what remains.
         amount: Decimal,
     },
+    /// Pay part (or all) of a hold out to another sub-account of the same physical
+    /// account (e.g. order escrow to the merchant, or back to the main account):
+    /// the hold shrinks by what is paid, never below zero.
+    PostHold {
+        /// The hold.
+        hold: HoldId,
+        /// How much of what it reserves.
+        amount: Decimal,
+        /// Who receives it.
+        to: AccountId,
+    },
     /// Post an interest allocation as previewed.
     PostInterest {
         /// Physical account.
@@ -123,6 +134,7 @@ impl VamOperation {
             Self::Sweep { .. } => "sweep",
             Self::Freeze { .. } => "freeze",
             Self::Release { .. } => "release",
+            Self::PostHold { .. } => "post_hold",
             Self::PostInterest { .. } => "post_interest",
             Self::Reverse { .. } => "reverse",
             Self::Close { .. } => "close",

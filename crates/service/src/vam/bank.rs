@@ -97,7 +97,8 @@ impl VamService {
             reason: reason.clone(),
             account_id,
         };
-        let with = PostWith { approval, credit: Some(credit), cursor: cursor.map(|c| (physical_id, c)) };
+        let with =
+            PostWith { approval, credit: Some(credit), cursor: cursor.map(|c| (physical_id, c)), hold: None };
         let detail = json!({ "bank_ref": bank_ref, "amount_minor": notice.amount_minor,
                              "outcome": outcome_code, "reason": reason, "account": account_id });
         let audit = NewAudit::new(now, actor, "vam.credit", format!("transfer:{}", t.id), detail);

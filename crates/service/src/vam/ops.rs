@@ -40,6 +40,7 @@ impl VamService {
             // the threshold does not dodge the checker.
             VamOperation::Transfer { .. }
             | VamOperation::Sweep { .. }
+            | VamOperation::PostHold { .. }
             | VamOperation::PostInterest { .. }
             | VamOperation::Reverse { .. }
             | VamOperation::SettleTender { .. } => {
@@ -104,9 +105,9 @@ impl VamService {
                 require_chars("memo", memo, MIN_REASON_CHARS)?;
                 amount_minor("amount", *amount)?
             }
-            VamOperation::Sweep { amount, .. } | VamOperation::Release { amount, .. } => {
-                amount_minor("amount", *amount)?
-            }
+            VamOperation::Sweep { amount, .. }
+            | VamOperation::Release { amount, .. }
+            | VamOperation::PostHold { amount, .. } => amount_minor("amount", *amount)?,
             VamOperation::Freeze { amount, reason, .. } => {
                 require_chars("reason", reason, MIN_REASON_CHARS)?;
                 amount_minor("amount", *amount)?
@@ -281,6 +282,28 @@ impl VamService {
                 }
             }
             VamOperation::SettleTender { tender } => self.settle_tender(actor, tender, approval, now).await,
+            VamOperation::PostHold { hold, amount, to } => {
+                let amount = amount_minor("amount", amount)?;
+                let h = self.store.hold(hold.0).await?.ok_or_else(|| not_found(Entity::Hold))?;
+                // More than the hold reserves (the store re-checks it in the posting).
+                if amount > h.remaining_minor {
+                    return Err(conflict(Conflict::InsufficientFunds));
+                }
+                let (from, to) = (self.node(AccountId(h.account_id)).await?, self.node(to).await?);
+                if from.physical_id != to.physical_id {
+                    return Err(conflict(Conflict::OtherPhysicalAccount));
+                }
+                if from.id == to.id {
+                    return Err(invalid("to", InputProblem::SameAccount));
+                }
+                let lines = vec![(from.id, amount), (to.id, -amount)];
+                let t =
+                    self.transfer(TransferKind::HoldPost, &key_base, from.physical_id, "", actor, now, lines);
+                let detail = json!({ "hold": hold.0, "from": from.id, "to": to.id, "amount_minor": amount,
+                                     "approved": approval.is_some() });
+                let with = PostWith { hold: Some((hold.0, amount)), ..with };
+                self.post(t, with, "vam.post_hold", detail).await
+            }
             VamOperation::Close { account } => {
                 let blockers = self.close_check(account).await?;
                 if !blockers.is_empty() {

@@ -312,6 +312,9 @@ pub struct PostWith {
     pub credit: Option<BankCreditRow>,
     /// A new bank cursor for the physical account.
     pub cursor: Option<(Uuid, String)>,
+    /// Part of a pending hold this transfer pays out (`hold`, fen): the hold
+    /// shrinks by it (posted when nothing remains) before the debit is checked.
+    pub hold: Option<(Uuid, i64)>,
 }
 
 /// One line on an account with the balance after it.

@@ -412,6 +412,30 @@ macro_rules! vam_sql {
                 if let Some(guard) = &with.approval {
                     approve_tx(&mut tx, guard, true).await?;
                 }
+                if let Some((hold, amount)) = with.hold {
+                    // Never above what the hold still reserves; the money it frees is
+                    // the money the lines then move.
+                    let account: Option<Uuid> = sqlx::query_scalar(
+                        "UPDATE holds SET remaining_minor = remaining_minor - $2, \
+                         status = CASE WHEN remaining_minor = $2 THEN 'posted' ELSE status END, updated_at = $3 \
+                         WHERE id = $1 AND status = 'pending' AND $2 > 0 AND remaining_minor >= $2 \
+                         AND (expires_at IS NULL OR expires_at > $3) RETURNING account_id",
+                    )
+                    .bind(hold)
+                    .bind(amount)
+                    .bind(at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(account) = account else { return Err(conflict(Conflict::Changed)) };
+                    if !t.lines.iter().any(|(a, m)| *a == account && *m == amount) {
+                        return Err(conflict(Conflict::Changed));
+                    }
+                    sqlx::query("UPDATE ledger_accounts SET held_minor = held_minor - $2 WHERE id = $1")
+                        .bind(account)
+                        .bind(amount)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 apply_lines(&mut tx, t, at).await?;
                 if let Some(c) = &with.credit {
                     sqlx::query(

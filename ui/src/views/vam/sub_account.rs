@@ -171,14 +171,28 @@ impl VamView {
                 ui.end_row();
             }
         });
+        let target = self.sub.transfer.target.clone();
         let Some(form) = &mut self.sub.release else { return };
-        let (mut submit, mut cancel) = (false, false);
+        let (mut submit, mut cancel, mut pay) = (false, false, false);
         ui.horizontal(|ui| {
             ui.label(fill(T::VamReleasing.text(lang), &[("n", &form.line)]));
             labelled_text_edit_ui(ui, T::VamReleaseAmount.text(lang), &mut form.amount, false);
             submit = ui.button(T::VamConfirmRelease.text(lang)).clicked();
+            // 划转: the held money goes to the sub-account picked with 设为转入方.
+            if let Some((_, number)) = &target {
+                pay = ui.button(fill(T::VamPostHoldTo.text(lang), &[("number", number)])).clicked();
+            }
             cancel = ui.button(T::VamCancelRelease.text(lang)).clicked();
         });
+        if pay && let (Some(form), Some((to, _))) = (&self.sub.release, &target) {
+            match parse_amount(&form.amount) {
+                Some(amount) => {
+                    let op = VamOperation::PostHold { hold: form.hold, amount, to: *to };
+                    self.act(ctx.outbox, OpKind::Release, op);
+                }
+                None => self.refuse(Problem::Amount(T::VamReleaseAmount)),
+            }
+        }
         if cancel {
             self.sub.release = None;
         }

@@ -322,21 +322,26 @@ impl VamService {
         Ok((interest_minor, preview.lines))
     }
 
-    /// Posts the allocation: the pool pays each account its share, in one transfer.
+    /// Posts the allocation that was previewed (`previewed` is its digest; entries
+    /// posted since change it, and the posting is refused): the pool pays each
+    /// account its share, in one transfer.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn post_interest(
         &self,
         actor: &str,
         physical_id: Uuid,
-        from: NaiveDate,
-        to: NaiveDate,
+        (from, to): (NaiveDate, NaiveDate),
         interest: Decimal,
+        previewed: &str,
         approval: Option<ProposalGuard>,
         now: DateTime<Utc>,
     ) -> Result<VamOutcome> {
         let physical = self.physical_row(physical_id).await?;
         let (interest_minor, lines) = self.allocation(physical_id, from, to, interest).await?;
         let key = digest(physical_id, from, to, interest_minor, &lines);
+        if key != previewed {
+            return Err(conflict(Conflict::StalePreview));
+        }
         let mut postings = Vec::with_capacity(lines.len() + 1);
         postings.push((physical.interest_account, interest_minor));
         postings.extend(lines.iter().filter(|l| l.share_minor > 0).map(|l| (l.account.0, -l.share_minor)));

@@ -247,11 +247,7 @@ impl VamService {
                 Ok(VamOutcome::Posted { id: hold.0 })
             }
             VamOperation::PostInterest { physical_id, from, to, interest, digest } => {
-                let preview = self.interest_preview(physical_id, from, to, interest).await?;
-                if preview.digest != digest {
-                    return Err(conflict(Conflict::StalePreview));
-                }
-                self.post_interest(actor, physical_id, from, to, interest, approval, now).await
+                self.post_interest(actor, physical_id, (from, to), interest, &digest, approval, now).await
             }
             VamOperation::Reverse { transfer, reason } => {
                 let (kind, physical_id, lines) = self

@@ -1,3 +1,8 @@
 -- What one operator moved today without a checker (four-eyes cannot be dodged by
 -- splitting an amount below the threshold).
 CREATE INDEX transfers_posted_by ON transfers (posted_by, posted_at);
+-- Lines by account with their day and amount: the replay of every account's
+-- totals, day-weighted balances for interest and the balance chart read the index
+-- alone (an account's entry page sorts its few lines by time).
+DROP INDEX transfer_lines_account;
+CREATE INDEX transfer_lines_account ON transfer_lines (account_id, business_day, amount_minor);

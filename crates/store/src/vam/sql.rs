@@ -261,19 +261,37 @@ macro_rules! vam_sql {
                 after: Option<&str>,
                 limit: u32,
             ) -> Result<Vec<VirtualRow>> {
-                let sql = concat!(
-                    node_select!(),
-                    "WHERE v.physical_id = $1 AND ((CAST($2 AS TEXT) IS NULL AND v.parent_id IS NULL) OR v.parent_id = $3) \
-                     AND ($4 IS NULL OR v.number > $4) ORDER BY v.number LIMIT $5"
-                );
-                Ok(sqlx::query_as(sql)
-                    .bind(physical_id)
-                    .bind(parent.map(|p| p.to_string()))
-                    .bind(parent)
-                    .bind(after)
-                    .bind(i64::from(limit))
-                    .fetch_all(&s.pool)
-                    .await?)
+                // One plain range per shape, so the (physical_id, parent_id, number)
+                // index serves the page: no OR, no NULL tests on parameters.
+                let after = after.unwrap_or("");
+                let rows = match parent {
+                    None => {
+                        sqlx::query_as(concat!(
+                            node_select!(),
+                            "WHERE v.physical_id = $1 AND v.parent_id IS NULL AND v.number > $2 \
+                             ORDER BY v.number LIMIT $3"
+                        ))
+                        .bind(physical_id)
+                        .bind(after)
+                        .bind(i64::from(limit))
+                        .fetch_all(&s.pool)
+                        .await?
+                    }
+                    Some(parent) => {
+                        sqlx::query_as(concat!(
+                            node_select!(),
+                            "WHERE v.physical_id = $1 AND v.parent_id = $2 AND v.number > $3 \
+                             ORDER BY v.number LIMIT $4"
+                        ))
+                        .bind(physical_id)
+                        .bind(parent)
+                        .bind(after)
+                        .bind(i64::from(limit))
+                        .fetch_all(&s.pool)
+                        .await?
+                    }
+                };
+                Ok(rows)
             }
 
             pub(crate) async fn search_virtual(
@@ -997,8 +1015,7 @@ macro_rules! vam_sql {
                      LEFT JOIN (SELECT l.account_id, \
                                   CAST(SUM(CASE WHEN l.amount_minor > 0 THEN l.amount_minor ELSE 0 END) AS BIGINT) AS d, \
                                   CAST(SUM(CASE WHEN l.amount_minor < 0 THEN -l.amount_minor ELSE 0 END) AS BIGINT) AS c \
-                                FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id \
-                                WHERE t.physical_id = $1 GROUP BY l.account_id) r ON r.account_id = a.id \
+                                FROM transfer_lines l GROUP BY l.account_id) r ON r.account_id = a.id \
                      LEFT JOIN (SELECT b.account_id, CAST(SUM(b.debits_minor) AS BIGINT) AS d, \
                                   CAST(SUM(b.credits_minor) AS BIGINT) AS c \
                                 FROM balance_shards b GROUP BY b.account_id) h ON h.account_id = a.id \
@@ -1039,12 +1056,14 @@ macro_rules! vam_sql {
                 // EOD balance × days, as Σ over lines: a line before the period counts
                 // every day of it; a line inside counts from its day to the end.
                 Ok(sqlx::query_as(
-                    "SELECT l.account_id, CAST(SUM(CASE WHEN l.business_day < $2 THEN -l.amount_minor * ($3 - $2 + 1) \
-                       ELSE -l.amount_minor * ($3 - l.business_day + 1) END) AS BIGINT) AS product \
-                     FROM transfer_lines l JOIN ledger_accounts a ON a.id = l.account_id \
+                    "SELECT a.id, p.product FROM ( \
+                       SELECT l.account_id, CAST(SUM(CASE WHEN l.business_day < $2 \
+                         THEN -l.amount_minor * ($3 - $2 + 1) \
+                         ELSE -l.amount_minor * ($3 - l.business_day + 1) END) AS BIGINT) AS product \
+                       FROM transfer_lines l WHERE l.business_day <= $3 GROUP BY l.account_id) p \
+                     JOIN ledger_accounts a ON a.id = p.account_id \
                      WHERE a.physical_id = $1 AND a.role = 'virtual' AND (a.flags & 256) = 0 \
-                     AND l.business_day <= $3 \
-                     GROUP BY l.account_id ORDER BY l.account_id",
+                     ORDER BY a.id",
                 )
                 .bind(physical_id)
                 .bind(from_day)

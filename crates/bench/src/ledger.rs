@@ -351,5 +351,41 @@ pub async fn ledger(
         (20 * per_writer) as f64 / secs,
         if proof.holds { "holds, no lost update" } else { "BROKEN" }
     );
+
+    // The bound: every posting appends to the one audit chain, whose head row is
+    // held from the append to the commit. The same 20 writers appending audit rows
+    // alone, with nothing else in their transactions:
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for writer in 0..20_usize {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_writer {
+                let audit = store::NewAudit::new(
+                    Utc::now(),
+                    "bench",
+                    "bench.audit",
+                    format!("{writer}:{i}"),
+                    serde_json::json!({}),
+                );
+                loop {
+                    match store.append_audit(audit.clone()).await {
+                        Ok(_) => break,
+                        Err(store::StoreError::Busy) => {}
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+            }
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await.map_err(err)??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{kind}: reference, audit appends alone from 20 writers: {:.0} appends/s",
+        (20 * per_writer) as f64 / secs
+    );
     Ok(())
 }

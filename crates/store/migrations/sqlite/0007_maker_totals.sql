@@ -1,5 +1,8 @@
 -- What one operator moved today without a checker (four-eyes cannot be dodged by
 -- splitting an amount below the threshold).
+-- A transfer's size (Σ of its debits) on its own row, so that sum never reads
+-- the lines (an interest allocation has a million).
+ALTER TABLE transfers ADD COLUMN amount_minor BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX transfers_posted_by ON transfers (posted_by, posted_at);
 -- Lines by account with their day and amount: the replay of every account's
 -- totals, day-weighted balances for interest and the balance chart read the index

@@ -398,7 +398,7 @@ macro_rules! vam_sql {
                 // waits for the first posting to commit, then finds it.
                 let inserted = sqlx::query(
                     "INSERT INTO transfers (id, kind, idempotency_key, body_hash, reverses, physical_id, memo, \
-                     posted_by, posted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     posted_by, posted_at, amount_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                      ON CONFLICT (idempotency_key) DO NOTHING",
                 )
                 .bind(t.id)
@@ -410,6 +410,7 @@ macro_rules! vam_sql {
                 .bind(&t.memo)
                 .bind(&t.posted_by)
                 .bind(at)
+                .bind(t.lines.iter().map(|(_, m)| (*m).max(0)).sum::<i64>())
                 .execute(&mut *tx)
                 .await;
                 let inserted = match inserted {
@@ -1090,10 +1091,9 @@ macro_rules! vam_sql {
 
             pub(crate) async fn maker_total_since(s: &$store, actor: &str, since: DateTime<Utc>) -> Result<i64> {
                 Ok(sqlx::query_scalar(
-                    "SELECT CAST(COALESCE(SUM(l.amount_minor), 0) AS BIGINT) FROM transfers t \
-                     JOIN transfer_lines l ON l.transfer_id = t.id \
-                     WHERE t.posted_by = $1 AND t.posted_at >= $2 AND l.amount_minor > 0 \
-                     AND t.kind IN ('internal_transfer', 'sweep', 'reversal', 'interest')",
+                    "SELECT CAST(COALESCE(SUM(t.amount_minor), 0) AS BIGINT) FROM transfers t \
+                     WHERE t.posted_by = $1 AND t.posted_at >= $2 \
+                     AND t.kind IN ('internal_transfer', 'sweep', 'reversal', 'interest', 'hold_post', 'refund')",
                 )
                 .bind(actor)
                 .bind(truncate_micros(since))

@@ -468,17 +468,14 @@ async fn concurrent_postings_lose_nothing(db: Db) {
             let mut posted = 0_i64;
             for i in 0..40_usize {
                 let to = &nodes[(task * 7 + i * 3) % nodes.len()];
-                let t = store::NewTransferRow {
-                    id: Uuid::now_v7(),
-                    kind: TransferKind::CreditIn,
-                    idempotency_key: format!("load:{task}:{i}"),
-                    reverses: None,
-                    physical_id: p.id,
-                    memo: String::new(),
-                    posted_by: "load".into(),
-                    posted_at: now() + Duration::seconds(i as i64),
-                    lines: vec![(asset, 100), (to.id.0, -100)],
-                };
+                let t = transfer_row(
+                    TransferKind::CreditIn,
+                    format!("load:{task}:{i}"),
+                    p.id,
+                    "load",
+                    now() + Duration::seconds(i as i64),
+                    vec![(asset, 100), (to.id.0, -100)],
+                );
                 let audit = store::NewAudit::new(now(), "load", "vam.credit", "load", serde_json::json!({}));
                 loop {
                     match store.post_transfer(&t, store::PostWith::default(), audit.clone()).await {
@@ -502,17 +499,8 @@ async fn concurrent_postings_lose_nothing(db: Db) {
         let store = store.clone();
         let (asset, to) = (physical.asset_account, nodes[0].id.0);
         same.push(tokio::spawn(async move {
-            let t = store::NewTransferRow {
-                id: Uuid::now_v7(),
-                kind: TransferKind::CreditIn,
-                idempotency_key: "once".into(),
-                reverses: None,
-                physical_id: p.id,
-                memo: String::new(),
-                posted_by: "load".into(),
-                posted_at: now(),
-                lines: vec![(asset, 7), (to, -7)],
-            };
+            let t =
+                transfer_row(TransferKind::CreditIn, "once", p.id, "load", now(), vec![(asset, 7), (to, -7)]);
             let audit = store::NewAudit::new(now(), "load", "vam.credit", "once", serde_json::json!({}));
             loop {
                 match store.post_transfer(&t, store::PostWith::default(), audit.clone()).await {
@@ -553,6 +541,29 @@ async fn concurrent_postings_lose_nothing(db: Db) {
         }
     }
     assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
+}
+
+/// A transfer posted straight to the store (what another desktop, or the bank
+/// feed, writes), for races and load.
+fn transfer_row(
+    kind: TransferKind,
+    key: impl Into<String>,
+    physical_id: Uuid,
+    by: &str,
+    at: DateTime<Utc>,
+    lines: Vec<(Uuid, i64)>,
+) -> store::NewTransferRow {
+    store::NewTransferRow {
+        id: Uuid::now_v7(),
+        kind,
+        idempotency_key: key.into(),
+        reverses: None,
+        physical_id,
+        memo: String::new(),
+        posted_by: by.to_owned(),
+        posted_at: at,
+        lines,
+    }
 }
 
 /// Lowers the approval threshold (a configurable amount) for a test.
@@ -600,17 +611,14 @@ async fn the_interest_pool_cannot_be_overspent_by_parallel_postings(db: Db) {
     let physical = b.s.store().physical(p.id).await.unwrap().unwrap();
     let wallet_id =
         all_nodes(&b, &fin1, p.id).await.iter().find(|n| n.purpose == VirtualPurpose::UserWallet).unwrap().id;
-    let t = store::NewTransferRow {
-        id: Uuid::now_v7(),
-        kind: TransferKind::Interest,
-        idempotency_key: "drain".into(),
-        reverses: None,
-        physical_id: p.id,
-        memo: String::new(),
-        posted_by: "fin1".into(),
-        posted_at: now(),
-        lines: vec![(physical.interest_account, 2_346), (wallet_id.0, -2_346)],
-    };
+    let t = transfer_row(
+        TransferKind::Interest,
+        "drain",
+        p.id,
+        "fin1",
+        now(),
+        vec![(physical.interest_account, 2_346), (wallet_id.0, -2_346)],
+    );
     let audit = store::NewAudit::new(now(), "fin1", "vam.interest", "drain", serde_json::json!({}));
     let r = b.s.store().post_transfer(&t, store::PostWith::default(), audit).await;
     assert!(matches!(r, Err(store::StoreError::Conflict(Conflict::InsufficientFunds))), "{r:?}");
@@ -637,17 +645,14 @@ async fn a_credit_racing_a_close_never_leaves_money_in_a_closed_account(db: Db) 
         };
         let store = b.s.store().clone();
         let credit = async move {
-            let t = store::NewTransferRow {
-                id: Uuid::now_v7(),
-                kind: TransferKind::CreditIn,
-                idempotency_key: format!("race:{round}"),
-                reverses: None,
-                physical_id: p.id,
-                memo: String::new(),
-                posted_by: "bank".into(),
-                posted_at: now(),
-                lines: vec![(physical.asset_account, 100), (id, -100)],
-            };
+            let t = transfer_row(
+                TransferKind::CreditIn,
+                format!("race:{round}"),
+                p.id,
+                "bank",
+                now(),
+                vec![(physical.asset_account, 100), (id, -100)],
+            );
             let audit = store::NewAudit::new(now(), "bank", "vam.credit", "race", serde_json::json!({}));
             store.post_transfer(&t, store::PostWith::default(), audit).await
         };

@@ -358,6 +358,37 @@ macro_rules! vam_sql {
                 Ok(out)
             }
 
+            /// Takes `amount` out of a pending, unexpired hold (never more than it still
+            /// reserves; `emptied` is its status when nothing remains) and out of its
+            /// account's held total. Returns the account.
+            async fn take_from_hold(
+                tx: &mut Tx<'_>,
+                hold: Uuid,
+                amount: i64,
+                emptied: &str,
+                now: DateTime<Utc>,
+            ) -> Result<Uuid> {
+                let account: Option<Uuid> = sqlx::query_scalar(
+                    "UPDATE holds SET remaining_minor = remaining_minor - $2, \
+                     status = CASE WHEN remaining_minor = $2 THEN $4 ELSE status END, updated_at = $3 \
+                     WHERE id = $1 AND status = 'pending' AND $2 > 0 AND remaining_minor >= $2 \
+                     AND (expires_at IS NULL OR expires_at > $3) RETURNING account_id",
+                )
+                .bind(hold)
+                .bind(amount)
+                .bind(now)
+                .bind(emptied)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(account) = account else { return Err(conflict(Conflict::Changed)) };
+                sqlx::query("UPDATE ledger_accounts SET held_minor = held_minor - $2 WHERE id = $1")
+                    .bind(account)
+                    .bind(amount)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(account)
+            }
+
             /// Takes a checker's approval: pending, and not the checker's own.
             async fn approve_tx(tx: &mut Tx<'_>, g: &ProposalGuard, approve: bool) -> Result<()> {
                 let n = sqlx::query(
@@ -432,28 +463,11 @@ macro_rules! vam_sql {
                     approve_tx(&mut tx, guard, true).await?;
                 }
                 if let Some((hold, amount)) = with.hold {
-                    // Never above what the hold still reserves; the money it frees is
-                    // the money the lines then move.
-                    let account: Option<Uuid> = sqlx::query_scalar(
-                        "UPDATE holds SET remaining_minor = remaining_minor - $2, \
-                         status = CASE WHEN remaining_minor = $2 THEN 'posted' ELSE status END, updated_at = $3 \
-                         WHERE id = $1 AND status = 'pending' AND $2 > 0 AND remaining_minor >= $2 \
-                         AND (expires_at IS NULL OR expires_at > $3) RETURNING account_id",
-                    )
-                    .bind(hold)
-                    .bind(amount)
-                    .bind(at)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some(account) = account else { return Err(conflict(Conflict::Changed)) };
+                    // The money the hold frees is the money the lines then move.
+                    let account = take_from_hold(&mut tx, hold, amount, "posted", at).await?;
                     if !t.lines.iter().any(|(a, m)| *a == account && *m == amount) {
                         return Err(conflict(Conflict::Changed));
                     }
-                    sqlx::query("UPDATE ledger_accounts SET held_minor = held_minor - $2 WHERE id = $1")
-                        .bind(account)
-                        .bind(amount)
-                        .execute(&mut *tx)
-                        .await?;
                 }
                 apply_lines(&mut tx, t, at).await?;
                 if let Some(c) = &with.credit {
@@ -807,23 +821,7 @@ macro_rules! vam_sql {
                 if let Some(guard) = approval {
                     approve_tx(&mut tx, guard, true).await?;
                 }
-                let account: Option<Uuid> = sqlx::query_scalar(
-                    "UPDATE holds SET remaining_minor = remaining_minor - $2, \
-                     status = CASE WHEN remaining_minor = $2 THEN 'voided' ELSE status END, updated_at = $3 \
-                     WHERE id = $1 AND status = 'pending' AND $2 > 0 AND remaining_minor >= $2 \
-                     AND (expires_at IS NULL OR expires_at > $3) RETURNING account_id",
-                )
-                .bind(hold)
-                .bind(amount_minor)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(account) = account else { return Err(conflict(Conflict::Changed)) };
-                sqlx::query("UPDATE ledger_accounts SET held_minor = held_minor - $2 WHERE id = $1")
-                    .bind(account)
-                    .bind(amount_minor)
-                    .execute(&mut *tx)
-                    .await?;
+                take_from_hold(&mut tx, hold, amount_minor, "voided", now).await?;
                 $store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())

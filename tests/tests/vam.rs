@@ -460,13 +460,13 @@ async fn concurrent_postings_lose_nothing(db: Db) {
     let physical = b.s.store().physical(p.id).await.unwrap().unwrap();
     let store = b.s.store().clone();
     let mut tasks = Vec::new();
-    for task in 0..8_usize {
+    for task in 0..20_usize {
         let store = store.clone();
         let nodes = nodes.clone();
         let asset = physical.asset_account;
         tasks.push(tokio::spawn(async move {
             let mut posted = 0_i64;
-            for i in 0..40_usize {
+            for i in 0..100_usize {
                 let to = &nodes[(task * 7 + i * 3) % nodes.len()];
                 let t = transfer_row(
                     TransferKind::CreditIn,
@@ -484,7 +484,7 @@ async fn concurrent_postings_lose_nothing(db: Db) {
                             break;
                         }
                         Ok(store::PostOutcome::Repeat(_)) => break,
-                        // SQLite under eight writers: a busy answer means "try again".
+                        // Twenty writers on SQLite: a busy answer means "try again".
                         Err(store::StoreError::Busy) => tokio::task::yield_now().await,
                         Err(e) => panic!("{e}"),
                     }

@@ -94,7 +94,7 @@ impl VamView {
     /// The table; the account whose number was clicked.
     fn physical_table_ui(&self, ui: &mut egui::Ui, lang: Lang, list: &[PhysicalAccountView]) -> Option<Uuid> {
         let mut clicked = None;
-        egui::Grid::new("vam_physical").striped(true).num_columns(9).show(ui, |ui| {
+        egui::Grid::new("vam_physical").striped(true).num_columns(10).show(ui, |ui| {
             for key in [
                 T::Bank,
                 T::VamColNumber,
@@ -103,6 +103,7 @@ impl VamView {
                 T::VamColLedger,
                 T::VamColVirtualTotal,
                 T::VamColSuspense,
+                T::VamColInternal,
                 T::VamColCount,
                 T::VamColInvariant,
             ] {
@@ -119,6 +120,7 @@ impl VamView {
                 ui.label(yuan(p.ledger_balance));
                 ui.label(yuan(p.virtual_total));
                 ui.label(yuan(p.suspense_balance));
+                ui.label(yuan(p.internal_balance));
                 ui.label(p.virtual_count.to_string());
                 match &p.last_proof {
                     None => {

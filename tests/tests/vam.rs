@@ -744,7 +744,19 @@ async fn a_bank_reference_books_once_however_it_is_typed(db: Db) {
     };
     assert_eq!(summary.repeated, 1, "{summary:?}");
     assert_eq!(node(&b, &fin1, target.id).await.own_balance, booked);
-    // The same reference with another amount is refused, never absorbed.
+    // The same reference with another amount is refused, never absorbed, and the
+    // page it came in is booked whole or not at all.
+    b.sim.bank_credit(
+        &physical_number,
+        CreditNotice {
+            bank_ref: "REF-2026-B".into(),
+            payee_number: number.clone(),
+            amount_minor: 1_000,
+            payer_name: "柜面".into(),
+            booked_at: now(),
+            kind: "credit".into(),
+        },
+    );
     b.sim.bank_credit(
         &physical_number,
         CreditNotice {
@@ -758,6 +770,8 @@ async fn a_bank_reference_books_once_however_it_is_typed(db: Db) {
     );
     let r = call(&b.s, &fin1, VamRequest::PollCredits { physical_id: p.id }).await;
     assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::KeyReused }));
+    assert!(!b.s.store().credit_booked(p.id, "REF-2026-B").await.unwrap(), "half a page was booked");
+    assert_eq!(node(&b, &fin1, target.id).await.own_balance, booked);
     // A date far away is a clear input error, not a crash.
     let far = NaiveDate::from_ymd_opt(262_000, 12, 31).unwrap();
     let r = call(&b.s, &fin1, VamRequest::BalanceSeries { account: target.id, from: far, to: far }).await;

@@ -40,6 +40,26 @@ impl VamService {
         cursor: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<CreditOutcome> {
+        let (t, with, audit, outcome) =
+            self.credit_posting(actor, physical_id, notice, approval, cursor, now).await?;
+        // The same reference with another amount or account is never absorbed
+        // silently: `KeyReused` comes back as an error.
+        Ok(match self.store.post_transfer(&t, with, audit).await? {
+            PostOutcome::New(_) => outcome,
+            PostOutcome::Repeat(_) => CreditOutcome::Repeat,
+        })
+    }
+
+    /// The posting a notice makes, and what it will do if it is new.
+    async fn credit_posting(
+        &self,
+        actor: &str,
+        physical_id: Uuid,
+        notice: &CreditNotice,
+        approval: Option<ProposalGuard>,
+        cursor: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(store::NewTransferRow, PostWith, NewAudit, CreditOutcome)> {
         let physical = self.physical_row(physical_id).await?;
         if notice.amount_minor <= 0 || notice.amount_minor > super::MAX_AMOUNT_MINOR {
             return Err(invalid("amount", InputProblem::Amount));
@@ -102,13 +122,7 @@ impl VamService {
         let detail = json!({ "bank_ref": bank_ref, "amount_minor": notice.amount_minor,
                              "outcome": outcome_code, "reason": reason, "account": account_id });
         let audit = NewAudit::new(now, actor, "vam.credit", format!("transfer:{}", t.id), detail);
-        match self.store.post_transfer(&t, with, audit).await {
-            Ok(PostOutcome::New(_)) => Ok(outcome),
-            Ok(PostOutcome::Repeat(_)) => Ok(CreditOutcome::Repeat),
-            // The same reference with another amount or account is never absorbed
-            // silently: the poll stops here and says so.
-            Err(e) => Err(e.into()),
-        }
+        Ok((t, with, audit, outcome))
     }
 
     /// The live sub-account a payee number names, or why it cannot take the credit.
@@ -157,19 +171,29 @@ impl VamService {
             };
             let page = bank.credits(&req).await.map_err(|e| gateway_error(GatewayService::Bank, e))?;
             let count = page.notices.len();
+            // A page is booked in one transaction, the cursor moving with it: all of
+            // it lands or none does, and a poll retried after a failure starts here.
+            let mut batch = Vec::with_capacity(count);
+            let mut expected = Vec::with_capacity(count);
             for (i, notice) in page.notices.iter().enumerate() {
-                // The cursor moves with the page's last notice, in its transaction.
                 let cursor = if i + 1 == count { page.next_cursor.clone() } else { None };
-                match self.book_credit(actor, physical_id, notice, None, cursor.clone(), now).await? {
-                    CreditOutcome::Credited { .. } => summary.credited += 1,
-                    CreditOutcome::Unidentified { .. } => summary.unidentified += 1,
-                    CreditOutcome::Repeat => {
-                        summary.repeated += 1;
-                        if let Some(c) = cursor {
-                            self.store.set_credit_cursor(physical_id, &c).await?;
-                        }
-                    }
+                let (t, with, audit, outcome) =
+                    self.credit_posting(actor, physical_id, notice, None, cursor, now).await?;
+                batch.push((t, with, audit));
+                expected.push(outcome);
+            }
+            let outcomes =
+                if batch.is_empty() { Vec::new() } else { self.store.post_transfers(batch).await? };
+            for (outcome, expected) in outcomes.iter().zip(expected) {
+                match (outcome, expected) {
+                    (PostOutcome::Repeat(_), _) | (_, CreditOutcome::Repeat) => summary.repeated += 1,
+                    (PostOutcome::New(_), CreditOutcome::Credited { .. }) => summary.credited += 1,
+                    (PostOutcome::New(_), CreditOutcome::Unidentified { .. }) => summary.unidentified += 1,
                 }
+            }
+            // A last notice booked before (its posting skipped) still moves the cursor.
+            if let (Some(PostOutcome::Repeat(_)), Some(c)) = (outcomes.last(), &page.next_cursor) {
+                self.store.set_credit_cursor(physical_id, c).await?;
             }
             if count < PAGE as usize {
                 return Ok(summary);

@@ -440,6 +440,12 @@ pub trait VamStore: Send + Sync {
     /// Posts a transfer with its audit row (and `with`) in one transaction.
     async fn post_transfer(&self, t: &NewTransferRow, with: PostWith, audit: NewAudit)
     -> Result<PostOutcome>;
+    /// Posts several transfers in one transaction (all or none), each with its
+    /// audit row; a repeated key is skipped and answers the first transfer's id.
+    async fn post_transfers(
+        &self,
+        batch: Vec<(NewTransferRow, PostWith, NewAudit)>,
+    ) -> Result<Vec<PostOutcome>>;
     /// A transfer's lines (account, amount) and kind.
     async fn transfer_lines(&self, id: Uuid) -> Result<Option<(TransferKind, Uuid, Vec<(Uuid, i64)>)>>;
     /// Entries of an account, newest first, older than `before`.
@@ -586,6 +592,12 @@ macro_rules! delegate_vam {
                 audit: NewAudit,
             ) -> Result<PostOutcome> {
                 sql::$m::post_transfer(self, t, with, audit).await
+            }
+            async fn post_transfers(
+                &self,
+                batch: Vec<(NewTransferRow, PostWith, NewAudit)>,
+            ) -> Result<Vec<PostOutcome>> {
+                sql::$m::post_transfers(self, batch).await
             }
             async fn transfer_lines(
                 &self,

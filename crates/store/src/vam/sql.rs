@@ -423,6 +423,34 @@ macro_rules! vam_sql {
                 audit: NewAudit,
             ) -> Result<PostOutcome> {
                 let mut tx = s.pool.begin().await?;
+                let outcome = post_in_tx(&mut tx, t, with, audit).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            /// Several postings in one transaction (a page of bank notices): all land,
+            /// each with its audit row, or none does. A repeated key is skipped.
+            pub(crate) async fn post_transfers(
+                s: &$store,
+                batch: Vec<(NewTransferRow, PostWith, NewAudit)>,
+            ) -> Result<Vec<PostOutcome>> {
+                let mut tx = s.pool.begin().await?;
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for (t, with, audit) in batch {
+                    outcomes.push(post_in_tx(&mut tx, &t, with, audit).await?);
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            /// One posting inside `tx`. A repeated key with the same body writes
+            /// nothing and answers the first transfer's id.
+            async fn post_in_tx(
+                tx: &mut Tx<'_>,
+                t: &NewTransferRow,
+                with: PostWith,
+                audit: NewAudit,
+            ) -> Result<PostOutcome> {
                 let at = truncate_micros(t.posted_at);
                 let body = t.body_hash();
                 // The first statement writes (SQLite takes its lock here); a repeated key
@@ -442,7 +470,7 @@ macro_rules! vam_sql {
                 .bind(&t.posted_by)
                 .bind(at)
                 .bind(t.lines.iter().map(|(_, m)| (*m).max(0)).sum::<i64>())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await;
                 let inserted = match inserted {
                     Err(e) if is_unique_violation(&e) && t.reverses.is_some() => {
@@ -454,22 +482,21 @@ macro_rules! vam_sql {
                     let (first, first_body): (Uuid, String) =
                         sqlx::query_as("SELECT id, body_hash FROM transfers WHERE idempotency_key = $1")
                             .bind(&t.idempotency_key)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut **tx)
                             .await?;
-                    tx.rollback().await?;
                     return if first_body == body { Ok(PostOutcome::Repeat(first)) } else { Err(conflict(Conflict::KeyReused)) };
                 }
                 if let Some(guard) = &with.approval {
-                    approve_tx(&mut tx, guard, true).await?;
+                    approve_tx(tx, guard, true).await?;
                 }
                 if let Some((hold, amount)) = with.hold {
                     // The money the hold frees is the money the lines then move.
-                    let account = take_from_hold(&mut tx, hold, amount, "posted", at).await?;
+                    let account = take_from_hold(tx, hold, amount, "posted", at).await?;
                     if !t.lines.iter().any(|(a, m)| *a == account && *m == amount) {
                         return Err(conflict(Conflict::Changed));
                     }
                 }
-                apply_lines(&mut tx, t, at).await?;
+                apply_lines(tx, t, at).await?;
                 if let Some(c) = &with.credit {
                     sqlx::query(
                         "INSERT INTO bank_credits (id, physical_id, bank_ref, number, amount_minor, payer, received_at, \
@@ -489,19 +516,18 @@ macro_rules! vam_sql {
                     .bind(c.account_id)
                     .bind(t.id)
                     .bind(at)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 }
                 if let Some((physical, cursor)) = &with.cursor {
                     sqlx::query("UPDATE physical_accounts SET credit_cursor = $2 WHERE id = $1")
                         .bind(physical)
                         .bind(cursor)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await?;
                 }
                 // Last: the audit head is locked only from here to the commit.
-                $store::append_audit_tx(&mut tx, audit).await?;
-                tx.commit().await?;
+                $store::append_audit_tx(tx, audit).await?;
                 Ok(PostOutcome::New(t.id))
             }
 

@@ -423,7 +423,11 @@ macro_rules! vam_sql {
                 audit: NewAudit,
             ) -> Result<PostOutcome> {
                 let mut tx = s.pool.begin().await?;
-                let outcome = post_in_tx(&mut tx, t, with, audit).await?;
+                let outcome = post_in_tx(&mut tx, t, with, shard_of(t.id)).await?;
+                if let PostOutcome::New(_) = outcome {
+                    // Last: the audit head is locked only from here to the commit.
+                    $store::append_audit_tx(&mut tx, audit).await?;
+                }
                 tx.commit().await?;
                 Ok(outcome)
             }
@@ -434,22 +438,46 @@ macro_rules! vam_sql {
                 s: &$store,
                 batch: Vec<(NewTransferRow, PostWith, NewAudit)>,
             ) -> Result<Vec<PostOutcome>> {
+                // One shard of each hot total for the whole batch (a batch holds its
+                // rows to the commit), and postings in account order, so concurrent
+                // batches take their locks in the same order.
+                let shard = batch.first().map_or(0, |(t, _, _)| shard_of(t.id));
+                let mut order: Vec<usize> = (0..batch.len()).collect();
+                order.sort_by_key(|&i| {
+                    let mut ids: Vec<Uuid> = batch[i].0.lines.iter().map(|(a, _)| *a).collect();
+                    ids.sort();
+                    ids
+                });
+                let mut slots: Vec<Option<(NewTransferRow, PostWith, NewAudit)>> = batch.into_iter().map(Some).collect();
+                let mut outcomes = vec![None; slots.len()];
+                let mut audits = Vec::new();
                 let mut tx = s.pool.begin().await?;
-                let mut outcomes = Vec::with_capacity(batch.len());
-                for (t, with, audit) in batch {
-                    outcomes.push(post_in_tx(&mut tx, &t, with, audit).await?);
+                for i in order {
+                    if let Some((t, with, audit)) = slots[i].take() {
+                        let outcome = post_in_tx(&mut tx, &t, with, shard).await?;
+                        if let PostOutcome::New(_) = outcome {
+                            audits.push(audit);
+                        }
+                        outcomes[i] = Some(outcome);
+                    }
+                }
+                // The audit rows last, together: the chain's head is held only for them
+                // and the commit, not for the whole page.
+                for audit in audits {
+                    $store::append_audit_tx(&mut tx, audit).await?;
                 }
                 tx.commit().await?;
-                Ok(outcomes)
+                Ok(outcomes.into_iter().flatten().collect())
             }
 
-            /// One posting inside `tx`. A repeated key with the same body writes
+            /// One posting inside `tx`, without its audit row (the caller appends it
+            /// when the posting is new). A repeated key with the same body writes
             /// nothing and answers the first transfer's id.
             async fn post_in_tx(
                 tx: &mut Tx<'_>,
                 t: &NewTransferRow,
                 with: PostWith,
-                audit: NewAudit,
+                shard: i32,
             ) -> Result<PostOutcome> {
                 let at = truncate_micros(t.posted_at);
                 let body = t.body_hash();
@@ -496,7 +524,7 @@ macro_rules! vam_sql {
                         return Err(conflict(Conflict::Changed));
                     }
                 }
-                apply_lines(tx, t, at).await?;
+                apply_lines(tx, t, at, shard).await?;
                 if let Some(c) = &with.credit {
                     sqlx::query(
                         "INSERT INTO bank_credits (id, physical_id, bank_ref, number, amount_minor, payer, received_at, \
@@ -526,15 +554,13 @@ macro_rules! vam_sql {
                         .execute(&mut **tx)
                         .await?;
                 }
-                // Last: the audit head is locked only from here to the commit.
-                $store::append_audit_tx(tx, audit).await?;
                 Ok(PostOutcome::New(t.id))
             }
 
             /// Moves every balance the transfer touches, checked in the same
             /// statements: own balances (flags, status), hot totals by shard, and the
             /// subtree totals of every ancestor.
-            async fn apply_lines(tx: &mut Tx<'_>, t: &NewTransferRow, at: DateTime<Utc>) -> Result<()> {
+            async fn apply_lines(tx: &mut Tx<'_>, t: &NewTransferRow, at: DateTime<Utc>, shard: i32) -> Result<()> {
                 let ids: Vec<Uuid> = t.lines.iter().map(|(id, _)| *id).collect();
                 let mut accounts: BTreeMap<Uuid, (LedgerAccountRow, Option<String>)> = BTreeMap::new();
                 for chunk in ids.chunks(1000) {
@@ -554,7 +580,6 @@ macro_rules! vam_sql {
                         accounts.insert(id, (LedgerAccountRow { id, physical_id, kind, role, flags, sharded }, path));
                     }
                 }
-                let shard = shard_of(t.id);
                 let day = business_day(t.posted_at);
                 let mut sorted = t.lines.clone();
                 sorted.sort();

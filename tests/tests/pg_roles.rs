@@ -55,6 +55,10 @@ async fn the_application_role_cannot_switch_off_or_rewrite_the_audit_log() {
         "DELETE FROM _sqlx_migrations",
         // The append function takes only the row the head has just numbered.
         "SELECT audit_write(1, gen_random_uuid(), now(), 'mallory', 'x', 't', '{}', 'bad', 'bad')",
+        // The batch form checks each row the same way (it appends through audit_write).
+        "SELECT audit_write_many(ARRAY[4, 5]::bigint[], ARRAY[gen_random_uuid(), gen_random_uuid()], \
+         ARRAY[now(), now()], ARRAY['m', 'm'], ARRAY['x', 'x'], ARRAY['t', 't'], ARRAY['{}', '{}'], \
+         ARRAY['bad', 'bad'], ARRAY['bad', 'bad'])",
     ];
     for sql in attacks {
         let outcome = raw_execute(&t.url, sql).await;

@@ -115,6 +115,24 @@ async fn proof(b: &Bench, session: &Session, physical_id: Uuid) -> domain::vam::
     p
 }
 
+/// The whole audit chain verifies against its head (pages of postings append
+/// their audit rows in one call on PostgreSQL).
+async fn assert_chain(b: &Bench) {
+    let store = b.s.store();
+    let mut verifier = domain::audit::ChainVerifier::default();
+    let (head_seq, head_hash) = store.audit_head().await.unwrap();
+    let mut after_seq = 0;
+    loop {
+        let rows = store.audit_after(after_seq, 1000).await.unwrap();
+        let Some(last) = rows.last() else { break };
+        after_seq = last.seq;
+        for row in &rows {
+            verifier.push(row).unwrap();
+        }
+    }
+    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
+}
+
 /// Fen as the yuan the screens carry.
 fn fen(minor: i64) -> Decimal {
     Decimal::new(minor, 2)
@@ -206,6 +224,9 @@ async fn credits_land_by_suffix_and_unknown_ones_in_suspense(db: Db) {
     assert_eq!(after.own_balance - before.own_balance, fen(12_345));
     let again = physicals(&b, &fin1).await.remove(0);
     assert_eq!(again.suspense_balance - p.suspense_balance, fen(500 + 12_300));
+    assert_chain(&b).await;
+    let credits = e2e::scalar(&b.url, "SELECT COUNT(*) FROM audit_log WHERE action = 'vam.credit'").await;
+    assert!(credits >= 5, "every booked notice has its audit row");
     // A second poll finds nothing new; the bank's balance is now fully explained.
     let Response::Polled(second) =
         call(&b.s, &fin1, VamRequest::PollCredits { physical_id: p.id }).await.unwrap()

@@ -92,6 +92,84 @@ impl PgStore {
     const AUDIT_SET_HEAD: Option<&'static str> = None;
 }
 
+impl SqliteStore {
+    /// Appends several audit rows inside `tx`, chained in order (row by row: SQLite
+    /// has no round trips to save).
+    pub(crate) async fn append_audits_tx(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        audits: Vec<NewAudit>,
+    ) -> Result<()> {
+        for a in audits {
+            Self::append_audit_tx(tx, a).await?;
+        }
+        Ok(())
+    }
+}
+
+impl PgStore {
+    /// Appends several audit rows inside `tx`, chained in order: the first is
+    /// numbered by `audit_next()`, the rest go in one call of `audit_write_many`
+    /// (migration 0008), which numbers and checks each exactly as a single append.
+    /// One round trip for a page instead of two per row while the head is locked.
+    pub(crate) async fn append_audits_tx(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        audits: Vec<NewAudit>,
+    ) -> Result<()> {
+        if audits.len() < 2 {
+            for a in audits {
+                Self::append_audit_tx(tx, a).await?;
+            }
+            return Ok(());
+        }
+        let (first_seq, mut prev_hash): (i64, String) =
+            sqlx::query_as(Self::AUDIT_NEXT).fetch_one(&mut **tx).await?;
+        let mut rows = AuditColumns::default();
+        for (i, a) in audits.into_iter().enumerate() {
+            let seq = first_seq + i as i64;
+            let at = truncate_micros(a.at);
+            let detail = a.detail.to_string();
+            let hash =
+                chain_hash(&prev_hash, &canonical(seq, a.id, at, &a.actor, &a.action, &a.target, &detail));
+            rows.seq.push(seq);
+            rows.id.push(a.id);
+            rows.at.push(at);
+            rows.actor.push(a.actor);
+            rows.action.push(a.action);
+            rows.target.push(a.target);
+            rows.detail.push(detail);
+            rows.prev.push(std::mem::replace(&mut prev_hash, hash.clone()));
+            rows.hash.push(hash);
+        }
+        sqlx::query("SELECT public.audit_write_many($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(rows.seq)
+            .bind(rows.id)
+            .bind(rows.at)
+            .bind(rows.actor)
+            .bind(rows.action)
+            .bind(rows.target)
+            .bind(rows.detail)
+            .bind(rows.prev)
+            .bind(rows.hash)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Audit rows as columns, for `audit_write_many`'s arrays.
+#[derive(Default)]
+struct AuditColumns {
+    seq: Vec<i64>,
+    id: Vec<Uuid>,
+    at: Vec<DateTime<Utc>>,
+    actor: Vec<String>,
+    action: Vec<String>,
+    target: Vec<String>,
+    detail: Vec<String>,
+    prev: Vec<String>,
+    hash: Vec<String>,
+}
+
 macro_rules! impl_store {
     ($store:ident, $db:ty) => {
         impl $store {

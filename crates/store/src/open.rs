@@ -188,6 +188,9 @@ pub async fn migrate_postgres(url: &str, app_role: Option<&str>) -> Result<i64> 
             format!(
                 "GRANT EXECUTE ON FUNCTION public.audit_write(BIGINT, UUID, TIMESTAMPTZ, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT) TO {role}"
             ),
+            format!(
+                "GRANT EXECUTE ON FUNCTION public.audit_write_many(BIGINT[], UUID[], TIMESTAMPTZ[], TEXT[], TEXT[], TEXT[], TEXT[], TEXT[], TEXT[]) TO {role}"
+            ),
         ] {
             sqlx::query(&grant).execute(&mut *tx).await?;
         }

@@ -463,9 +463,7 @@ macro_rules! vam_sql {
                 }
                 // The audit rows last, together: the chain's head is held only for them
                 // and the commit, not for the whole page.
-                for audit in audits {
-                    $store::append_audit_tx(&mut tx, audit).await?;
-                }
+                $store::append_audits_tx(&mut tx, audits).await?;
                 tx.commit().await?;
                 Ok(outcomes.into_iter().flatten().collect())
             }

@@ -136,7 +136,8 @@ fn visible_texts(h: &Harness<'_, OpsApp>) -> BTreeSet<String> {
 /// Latin words (runs of ≥ 2 ASCII letters) in `text` that are not allowed on a
 /// Chinese screen. Not words: customer data, the allowed terms, operator usernames,
 /// emails, paths and URLs (an ASCII run with `@` or `/`), and identifiers — any
-/// token with a digit: masked numbers (`139****3949`), ids and hashes, dates.
+/// token with a digit: masked numbers (`139****3949`), ids and hashes, dates — and
+/// short ids (a UUID's last 8 hex digits), which are sometimes all letters.
 fn latin_words(text: &str, data: &CustomerData) -> Vec<String> {
     let text = data.strip(text, LATIN_TERMS);
     let mut words = Vec::new();
@@ -145,7 +146,8 @@ fn latin_words(text: &str, data: &CustomerData) -> Vec<String> {
             continue;
         }
         for token in chunk.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
-            if token.bytes().any(|b| b.is_ascii_digit()) || OPERATORS.contains(&token) {
+            let short_id = token.len() == 8 && token.bytes().all(|b| b.is_ascii_hexdigit());
+            if short_id || token.bytes().any(|b| b.is_ascii_digit()) || OPERATORS.contains(&token) {
                 continue;
             }
             for word in token.split(|c: char| !c.is_ascii_alphabetic()) {

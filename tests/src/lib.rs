@@ -105,6 +105,23 @@ pub async fn scalar(url: &str, sql: &str) -> i64 {
     }
 }
 
+/// Verifies the whole audit chain against its head; returns the head's number.
+pub async fn assert_chain_verifies(store: &dyn store::Store) -> i64 {
+    let (head_seq, head_hash) = store.audit_head().await.unwrap();
+    let mut verifier = domain::audit::ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let rows = store.audit_after(after, 1000).await.unwrap();
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for row in &rows {
+            verifier.push(row).unwrap();
+        }
+    }
+    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
+    head_seq
+}
+
 /// Defines one `#[tokio::test]` per database for each listed async fn taking `Db`.
 #[macro_export]
 macro_rules! on_both_databases {

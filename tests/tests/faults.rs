@@ -6,8 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
-use domain::audit::ChainVerifier;
-use e2e::{Db, TestDb};
+use e2e::{Db, TestDb, assert_chain_verifies};
 use serde_json::json;
 use store::NewAudit;
 
@@ -31,14 +30,7 @@ async fn two_desktops_on_one_sqlite_file_keep_one_audit_chain() {
     for task in tasks {
         task.await.unwrap().unwrap();
     }
-    let (head_seq, head_hash) = second.audit_head().await.unwrap();
-    assert_eq!(head_seq, 80);
-    let mut verifier = ChainVerifier::default();
-    for row in first.audit_after(0, 1000).await.unwrap() {
-        verifier.push(&row).unwrap();
-    }
-    assert_eq!(verifier.verified_rows(), 80);
-    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
+    assert_eq!(assert_chain_verifies(first.as_ref()).await, 80);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,30 +47,7 @@ async fn a_postgresql_restart_is_survived_by_a_logged_in_desktop() {
     assert!(e2e::scalar(&e2e::pg_admin_url(), &cut).await >= 1, "the desktop held connections to cut");
     // The next action reconnects by itself and lands with its audit row.
     store.append_audit(NewAudit::new(Utc::now(), "tester", "after", "t", json!({}))).await.unwrap();
-    let (head_seq, head_hash) = store.audit_head().await.unwrap();
-    assert_eq!(head_seq, 2);
-    let mut verifier = ChainVerifier::default();
-    for row in store.audit_after(0, 10).await.unwrap() {
-        verifier.push(&row).unwrap();
-    }
-    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
-}
-
-/// Checks the whole audit chain against the head.
-async fn assert_chain_verifies(store: &dyn store::Store) -> i64 {
-    let (head_seq, head_hash) = store.audit_head().await.unwrap();
-    let mut verifier = ChainVerifier::default();
-    let mut after = 0;
-    loop {
-        let rows = store.audit_after(after, 1000).await.unwrap();
-        let Some(last) = rows.last() else { break };
-        after = last.seq;
-        for row in &rows {
-            verifier.push(row).unwrap();
-        }
-    }
-    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
-    head_seq
+    assert_eq!(assert_chain_verifies(store.as_ref()).await, 2);
 }
 
 /// A `fault_worker` process, started and logged in.

@@ -118,19 +118,7 @@ async fn proof(b: &Bench, session: &Session, physical_id: Uuid) -> domain::vam::
 /// The whole audit chain verifies against its head (pages of postings append
 /// their audit rows in one call on PostgreSQL).
 async fn assert_chain(b: &Bench) {
-    let store = b.s.store();
-    let mut verifier = domain::audit::ChainVerifier::default();
-    let (head_seq, head_hash) = store.audit_head().await.unwrap();
-    let mut after_seq = 0;
-    loop {
-        let rows = store.audit_after(after_seq, 1000).await.unwrap();
-        let Some(last) = rows.last() else { break };
-        after_seq = last.seq;
-        for row in &rows {
-            verifier.push(row).unwrap();
-        }
-    }
-    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
+    e2e::assert_chain_verifies(b.s.store().as_ref()).await;
 }
 
 /// Fen as the yuan the screens carry.
@@ -549,19 +537,7 @@ async fn concurrent_postings_lose_nothing(db: Db) {
     assert_eq!(after.virtual_total - p.virtual_total, fen(total + 7));
     let pr = proof(&b, &fin1, p.id).await;
     assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
-    let _ = &b.sim;
-    let mut verifier = domain::audit::ChainVerifier::default();
-    let (head_seq, head_hash) = store.audit_head().await.unwrap();
-    let mut after_seq = 0;
-    loop {
-        let rows = store.audit_after(after_seq, 1000).await.unwrap();
-        let Some(last) = rows.last() else { break };
-        after_seq = last.seq;
-        for row in &rows {
-            verifier.push(row).unwrap();
-        }
-    }
-    assert_eq!(verifier.finish(head_seq, &head_hash), Ok(()));
+    assert_chain(&b).await;
 }
 
 /// A transfer posted straight to the store (what another desktop, or the bank

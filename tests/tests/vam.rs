@@ -912,7 +912,41 @@ async fn order_escrow_pays_out_of_its_hold_never_above_it(db: Db) {
     assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
 }
 
+async fn previews_show_every_account_and_change_nothing(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let cmb = physicals(&b, &fin1).await.remove(2);
+    let nodes = all_nodes(&b, &fin1, cmb.id).await;
+    let tender = nodes.iter().find(|n| n.parent.is_none()).unwrap().clone();
+    let req = VamRequest::Preview(VamOperation::SettleTender { tender: tender.id });
+    let Response::OperationPreview(p) = call(&b.s, &fin1, req).await.unwrap() else { panic!() };
+    // Three deposits out, the bank balance down by as much, and a checker needed.
+    assert_eq!(p.lines.len(), 4);
+    let deposits: Decimal = p
+        .lines
+        .iter()
+        .filter(|l| matches!(l.account, domain::vam::PreviewAccount::SubAccount { .. }))
+        .map(|l| l.change)
+        .sum();
+    assert_eq!(deposits, fen(-15_000_000));
+    let bank =
+        p.lines.iter().find(|l| matches!(l.account, domain::vam::PreviewAccount::Pool { .. })).unwrap();
+    assert_eq!((bank.change, bank.before), (fen(-15_000_000), cmb.ledger_balance));
+    assert!(p.needs_checker && !p.short && p.blockers.is_empty(), "{p:?}");
+    for l in &p.lines {
+        assert_eq!(l.after, l.before + l.change);
+    }
+    // A sweep of more than is available is shown short, and nothing moved.
+    let bidder = nodes.iter().find(|n| n.purpose == VirtualPurpose::BidDeposit).unwrap();
+    let req =
+        VamRequest::Preview(VamOperation::Sweep { account: bidder.id, amount: bidder.own_balance + fen(1) });
+    let Response::OperationPreview(p) = call(&b.s, &fin1, req).await.unwrap() else { panic!() };
+    assert!(p.short, "{p:?}");
+    assert_eq!(physicals(&b, &fin1).await.remove(2), cmb);
+}
+
 on_both_databases!(
+    previews_show_every_account_and_change_nothing,
     order_escrow_pays_out_of_its_hold_never_above_it,
     a_tender_refunds_every_deposit_in_one_action,
     random_operations_keep_the_ledger_whole,

@@ -194,6 +194,10 @@ fn a_transfer_above_the_threshold_needs_a_supervisor(db: Db) {
     type_into(&mut h, "转入账户 ID", &internal.id.0.to_string());
     type_into(&mut h, "转账金额", "5.00");
     type_into(&mut h, "转账附言", "手续费");
+    // 预览 first: both accounts before and after, and that a checker is needed.
+    press(&mut h, "预览");
+    h.get_by_label("操作后");
+    h.get_by_label("此操作需要另一位复核人批准");
     press(&mut h, "确认转账");
     h.get_by_label_contains("等待另一位复核人批准");
     assert_eq!(

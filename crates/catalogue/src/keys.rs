@@ -77,6 +77,17 @@ catalogue! {
     VamOpPostHold => "冻结划转 {amount}（冻结 {hold} → 子账户 {to}）", "Pay {amount} out of hold {hold} to sub-account {to}";
     ActVamPostHold => "冻结资金划转", "held funds paid out";
     VamPostHoldTo => "划转给 {number}", "Pay it to {number}";
+    VamPreviewOp => "预览", "Preview";
+    VamColAccount => "账户", "Account";
+    VamColBefore => "操作前", "Before";
+    VamColChange => "变动", "Change";
+    VamColAfter => "操作后", "After";
+    VamPreviewShort => "可用余额不足：此操作会被拒绝", "Not enough available: this would be refused";
+    VamPreviewChecker => "此操作需要另一位复核人批准", "This operation waits for a second person's approval";
+    VamPoolAsset => "实体账户（银行存款）", "Physical account (bank balance)";
+    VamPoolMain => "平台主账户", "Platform main account";
+    VamPoolSuspense => "待识别入账", "Unidentified credits";
+    VamPoolInterest => "利息待分配", "Interest to allocate";
     DbBusy => "数据库正忙：另一台桌面正在写入（例如导入运营商文件）。本次操作未生效，请稍后重试。", "The database is busy: another desktop is writing (e.g. importing a carrier file). Nothing was changed; try again shortly.";
     DbCorrupt => "数据库文件 {path} 已损坏或不是数据库：{reason}", "Database file {path} is damaged or not a database: {reason}";
     DbError => "数据库错误：{message}", "Database error: {message}";

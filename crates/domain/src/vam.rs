@@ -339,3 +339,63 @@ pub enum VamOutcome {
         blockers: Vec<CloseBlocker>,
     },
 }
+
+stored_code! {
+    /// A physical account's own ledger accounts, as a preview names them.
+    pub enum PoolRole {
+        /// The asset mirror of the bank balance.
+        Asset => "asset",
+        /// The platform's own money in the physical account.
+        Main => "main",
+        /// 待识别入账.
+        Suspense => "suspense",
+        /// Interest credited, not yet allocated.
+        Interest => "interest",
+    }
+}
+
+/// Which account a preview line is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PreviewAccount {
+    /// A sub-account, by its (masked) number.
+    SubAccount {
+        /// The account.
+        id: AccountId,
+        /// Its number as shown.
+        number: String,
+    },
+    /// One of the physical account's own accounts.
+    Pool {
+        /// Which.
+        role: PoolRole,
+    },
+}
+
+/// One account an operation would change, before and after (on its normal side).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewLine {
+    /// The account.
+    pub account: PreviewAccount,
+    /// Balance now.
+    pub before: Decimal,
+    /// What the operation adds (negative: takes).
+    pub change: Decimal,
+    /// Balance after.
+    pub after: Decimal,
+    /// Available (balance − holds) after, for sub-accounts.
+    pub available_after: Option<Decimal>,
+}
+
+/// What an operation touching several accounts would do, without doing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationPreview {
+    /// Every account it changes.
+    pub lines: Vec<PreviewLine>,
+    /// Whether it would wait for a checker.
+    pub needs_checker: bool,
+    /// Whether a sub-account would be short (available below zero): it would be refused.
+    pub short: bool,
+    /// What stands in the way (a tender with a frozen deposit).
+    pub blockers: Vec<CloseBlocker>,
+}

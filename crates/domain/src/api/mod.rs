@@ -228,6 +228,8 @@ pub enum Response {
     CloseCheck(Vec<crate::ledger::CloseBlocker>),
     /// What an operation did.
     Vam(crate::vam::VamOutcome),
+    /// What an operation would do.
+    OperationPreview(crate::vam::OperationPreview),
     /// Operations waiting for a checker.
     VamProposals(Vec<crate::vam::VamProposalView>),
     /// Evidence pack written.

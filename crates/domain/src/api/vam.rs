@@ -225,6 +225,9 @@ pub enum VamRequest {
     },
     /// Do an operation (or propose it when it needs a checker).
     Do(VamOperation),
+    /// What an operation touching several accounts would change, without doing it
+    /// (transfer, sweep, hold payment, reversal, tender refund, manual credit).
+    Preview(VamOperation),
     /// Operations waiting for a checker.
     Proposals,
     /// A checker approves or rejects a proposal (never their own).
@@ -240,7 +243,7 @@ impl VamRequest {
     /// The permission it needs.
     pub fn permission(&self) -> Permission {
         match self {
-            Self::PollCredits { .. } | Self::Do(_) => Permission::VirtualAccountOperate,
+            Self::PollCredits { .. } | Self::Do(_) | Self::Preview(_) => Permission::VirtualAccountOperate,
             Self::Approve { .. } => Permission::VirtualAccountApprove,
             _ => Permission::VirtualAccountView,
         }
@@ -261,6 +264,7 @@ impl VamRequest {
             Self::InterestPreview { .. } => "vam_interest_preview",
             Self::CloseCheck { .. } => "vam_close_check",
             Self::Do(_) => "vam_do",
+            Self::Preview(_) => "vam_preview",
             Self::Proposals => "vam_proposals",
             Self::Approve { .. } => "vam_approve",
         }

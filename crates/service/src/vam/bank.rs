@@ -126,7 +126,7 @@ impl VamService {
     }
 
     /// The live sub-account a payee number names, or why it cannot take the credit.
-    async fn credit_target(
+    pub(crate) async fn credit_target(
         &self,
         physical: &store::PhysicalRow,
         number: &str,

@@ -83,6 +83,9 @@ impl VamService {
             }
             VamRequest::CloseCheck { account } => self.close_check(account).await.map(Response::CloseCheck),
             VamRequest::Do(operation) => self.operate(op, operation, now).await.map(Response::Vam),
+            VamRequest::Preview(operation) => {
+                self.preview(actor, operation, now).await.map(Response::OperationPreview)
+            }
             VamRequest::Proposals => self.proposals().await.map(Response::VamProposals),
             VamRequest::Approve { proposal_id, approve } => {
                 self.approve(op, proposal_id, approve, now).await.map(Response::Vam)

@@ -70,6 +70,8 @@ pub enum VamPurpose {
     Poll,
     /// Proof of a physical account.
     Proof,
+    /// What an operation would change.
+    Preview,
     /// Interest preview.
     InterestPreview,
     /// Close blockers.
@@ -322,6 +324,7 @@ impl WorkArea for VamView {
             (VamPurpose::InterestPreview, Response::InterestPreview(preview)) => {
                 self.forms.interest.preview = Some(preview)
             }
+            (VamPurpose::Preview, Response::OperationPreview(preview)) => self.sub.preview = Some(preview),
             (VamPurpose::CloseCheck(id), Response::CloseCheck(blockers)) if self.sub.selected == Some(id) => {
                 self.sub.close_check = Some(blockers)
             }

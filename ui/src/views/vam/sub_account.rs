@@ -60,6 +60,8 @@ pub(super) struct SubState {
     transfer: TransferForm,
     sweep: String,
     release: Option<ReleaseForm>,
+    /// What the form's operation would change (预览).
+    pub(super) preview: Option<domain::vam::OperationPreview>,
 }
 
 impl SubState {
@@ -70,6 +72,7 @@ impl SubState {
         self.transfer = TransferForm::default();
         self.sweep.clear();
         self.release = None;
+        self.preview = None;
     }
 
     /// 设为转入方: the node picked in the tree becomes the transfer's target.
@@ -279,7 +282,7 @@ impl VamView {
     fn transfer_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, account: AccountId) {
         let lang = ctx.lang;
         let form = &mut self.sub.transfer;
-        let mut submit = false;
+        let (mut submit, mut preview) = (false, false);
         ui.group(|ui| {
             let picked = form.target.as_ref().filter(|(id, _)| id.to_string() == form.to.trim());
             match picked {
@@ -289,9 +292,13 @@ impl VamView {
             labelled_text_edit_ui(ui, T::VamTransferTo.text(lang), &mut form.to, false);
             labelled_text_edit_ui(ui, T::VamTransferAmount.text(lang), &mut form.amount, false);
             labelled_text_edit_ui(ui, T::VamTransferMemo.text(lang), &mut form.memo, false);
-            submit = ui.button(T::VamConfirmTransfer.text(lang)).clicked();
+            ui.horizontal(|ui| {
+                preview = ui.button(T::VamPreviewOp.text(lang)).clicked();
+                submit = ui.button(T::VamConfirmTransfer.text(lang)).clicked();
+            });
         });
-        if !submit {
+        preview_ui(ui, lang, self.sub.preview.as_ref());
+        if !submit && !preview {
             return;
         }
         let form = &self.sub.transfer;
@@ -302,23 +309,76 @@ impl VamView {
             return self.refuse(Problem::Amount(T::VamTransferAmount));
         };
         let memo = form.memo.trim().to_owned();
-        self.act(ctx.outbox, OpKind::Transfer, VamOperation::Transfer { from: account, to, amount, memo });
+        let op = VamOperation::Transfer { from: account, to, amount, memo };
+        if preview {
+            send(ctx.outbox, VamPurpose::Preview, VamRequest::Preview(op));
+        } else {
+            self.act(ctx.outbox, OpKind::Transfer, op);
+        }
     }
 
     fn sweep_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>, account: AccountId) {
         let lang = ctx.lang;
-        let mut submit = false;
+        let (mut submit, mut preview) = (false, false);
         ui.group(|ui| {
             labelled_text_edit_ui(ui, T::VamSweepAmount.text(lang), &mut self.sub.sweep, false);
-            submit = ui.button(T::VamConfirmSweep.text(lang)).clicked();
+            ui.horizontal(|ui| {
+                preview = ui.button(T::VamPreviewOp.text(lang)).clicked();
+                submit = ui.button(T::VamConfirmSweep.text(lang)).clicked();
+            });
         });
-        if !submit {
+        preview_ui(ui, lang, self.sub.preview.as_ref());
+        if !submit && !preview {
             return;
         }
         match parse_amount(&self.sub.sweep) {
+            Some(amount) if preview => send(
+                ctx.outbox,
+                VamPurpose::Preview,
+                VamRequest::Preview(VamOperation::Sweep { account, amount }),
+            ),
             Some(amount) => self.act(ctx.outbox, OpKind::Sweep, VamOperation::Sweep { account, amount }),
             None => self.refuse(Problem::Amount(T::VamSweepAmount)),
         }
+    }
+}
+
+/// What an operation would change: each account before, change, after.
+fn preview_ui(ui: &mut egui::Ui, lang: Lang, preview: Option<&domain::vam::OperationPreview>) {
+    let Some(p) = preview else { return };
+    egui::Grid::new("vam_preview").striped(true).num_columns(4).show(ui, |ui| {
+        for key in [T::VamColAccount, T::VamColBefore, T::VamColChange, T::VamColAfter] {
+            ui.strong(key.text(lang));
+        }
+        ui.end_row();
+        for line in &p.lines {
+            match &line.account {
+                domain::vam::PreviewAccount::SubAccount { number, .. } => ui.monospace(number),
+                domain::vam::PreviewAccount::Pool { role } => ui.label(pool_role(*role).text(lang)),
+            };
+            ui.label(yuan(line.before));
+            ui.label(yuan(line.change));
+            ui.label(yuan(line.after));
+            ui.end_row();
+        }
+    });
+    if p.short {
+        ui.colored_label(ui.visuals().error_fg_color, T::VamPreviewShort.text(lang));
+    }
+    if p.needs_checker {
+        ui.label(T::VamPreviewChecker.text(lang));
+    }
+    blockers_ui(ui, lang, &p.blockers);
+}
+
+/// Words for a physical account's own accounts.
+fn pool_role(role: domain::vam::PoolRole) -> T {
+    use domain::vam::PoolRole as R;
+    match role {
+        R::Asset => T::VamPoolAsset,
+        R::Main => T::VamPoolMain,
+        R::Suspense => T::VamPoolSuspense,
+        R::Interest => T::VamPoolInterest,
     }
 }
 

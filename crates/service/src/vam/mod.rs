@@ -2,13 +2,14 @@
 //! checks the session and the permission, then hands a [`VamRequest`] here.
 //!
 //! Split by concern: `views` (lists, tree, entries, series, export), `ops` (every
-//! operation, four-eyes proposals and approval), `bank` (credit notices, proof,
+//! operation, four-eyes proposals and approval), `preview` (dry runs), `bank` (credit notices, proof,
 //! interest). Every posting goes through [`store::VamStore::post_transfer`], which
 //! checks balances in SQL and writes the audit row in the same transaction.
 
 mod bank;
 pub mod demo;
 mod ops;
+mod preview;
 mod views;
 
 use crate::error::{Result, invalid};

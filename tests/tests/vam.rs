@@ -945,7 +945,70 @@ async fn previews_show_every_account_and_change_nothing(db: Db) {
     assert_eq!(physicals(&b, &fin1).await.remove(2), cmb);
 }
 
+/// Postings sent at once are written in groups (one transaction for many): each is
+/// still judged on its own, in order, against what the earlier ones left. Thirty
+/// debits of a tenth of a wallet, from this desktop and another one on the same
+/// database, land exactly ten times; the rest are refused by name, with no audit row.
+async fn a_group_judges_each_posting_on_its_own(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let wallets: Vec<_> = all_nodes(&b, &fin1, p.id)
+        .await
+        .into_iter()
+        .filter(|n| n.purpose == VirtualPurpose::UserWallet && n.status == VirtualStatus::Active)
+        .collect();
+    let from = wallets.iter().max_by_key(|n| n.available).unwrap().clone();
+    let available = i64::try_from((from.available * Decimal::from(100)).trunc().mantissa()).unwrap();
+    assert!(available >= 10, "{from:?}");
+    let tenth = available / 10;
+    let other = store::open(&b.url).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..30_usize {
+        let store = if i % 2 == 0 { b.s.store().clone() } else { other.clone() };
+        let to = wallets.iter().filter(|n| n.id != from.id).nth(i % 5).unwrap().id.0;
+        let from = from.id.0;
+        tasks.push(tokio::spawn(async move {
+            let t = transfer_row(
+                TransferKind::InternalTransfer,
+                format!("tenth:{i}"),
+                p.id,
+                "fin1",
+                now(),
+                vec![(from, tenth), (to, -tenth)],
+            );
+            let audit =
+                store::NewAudit::new(now(), "fin1", "vam.tenth", format!("{i}"), serde_json::json!({}));
+            loop {
+                match store.post_transfer(&t, store::PostWith::default(), audit.clone()).await {
+                    Err(store::StoreError::Busy) => tokio::task::yield_now().await,
+                    other => return other,
+                }
+            }
+        }));
+    }
+    let mut landed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(store::PostOutcome::New(_)) => landed += 1,
+            Err(store::StoreError::Conflict(Conflict::InsufficientFunds)) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(landed, available / tenth, "every tenth that fits lands, none more");
+    let after = node(&b, &fin1, from.id).await;
+    assert_eq!(after.own_balance, from.own_balance - fen(landed * tenth));
+    assert!(after.available >= Decimal::ZERO);
+    let audited =
+        b.s.store().audit_page(None, 1_000).await.unwrap().iter().filter(|r| r.action == "vam.tenth").count();
+    assert_eq!(audited as i64, landed, "one audit row per posting that landed");
+    let pr = proof(&b, &fin1, p.id).await;
+    assert_eq!((pr.invariant_difference, pr.replay_breaks, pr.rollup_breaks), (Decimal::ZERO, 0, 0));
+    assert_chain(&b).await;
+}
+
 on_both_databases!(
+    a_group_judges_each_posting_on_its_own,
     previews_show_every_account_and_change_nothing,
     order_escrow_pays_out_of_its_hold_never_above_it,
     a_tender_refunds_every_deposit_in_one_action,

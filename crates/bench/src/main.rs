@@ -28,6 +28,8 @@ struct Options {
     /// Ledger: sub-accounts and credits.
     accounts: usize,
     entries: usize,
+    /// Ledger: postings per concurrent writer.
+    writes: usize,
     databases: Vec<String>,
     /// Which figures: search, screening, queue, frames.
     parts: Vec<String>,
@@ -42,6 +44,7 @@ fn parse() -> Result<Options, String> {
         frames: 600,
         accounts: 1_000_000,
         entries: 2_000_000,
+        writes: 10_000,
         databases: vec!["sqlite".into(), "postgres".into()],
         parts: ["search", "screening", "queue", "frames"].map(String::from).to_vec(),
     };
@@ -58,9 +61,10 @@ fn parse() -> Result<Options, String> {
             "--parts" => o.parts = v()?.split(',').map(str::to_owned).collect(),
             "--accounts" => o.accounts = v()?.parse().map_err(|e| format!("--accounts: {e}"))?,
             "--entries" => o.entries = v()?.parse().map_err(|e| format!("--entries: {e}"))?,
+            "--writes" => o.writes = v()?.parse().map_err(|e| format!("--writes: {e}"))?,
             other => {
                 return Err(format!(
-                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --accounts N --entries N --db sqlite|postgres --parts search,screening,queue,frames,ledger"
+                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --accounts N --entries N --writes N --db sqlite|postgres --parts search,screening,queue,frames,ledger"
                 ));
             }
         }
@@ -168,7 +172,7 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
         recycled::queue(kind, &url, &services, &bound, o.cases, o.queries / 4).await?;
     }
     if part("ledger") {
-        ledger::ledger(kind, &url, &services, o.accounts, o.entries, o.queries / 4).await?;
+        ledger::ledger(kind, &url, &services, o.accounts, o.entries, o.writes, o.queries / 4).await?;
     }
     if kind == "sqlite" && part("frames") {
         // The UI benchmark owns its runtime: run it off this one.

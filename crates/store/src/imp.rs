@@ -23,13 +23,17 @@ const INSERT_CHUNK_ROWS: usize = 1000;
 /// The embedded SQLite store (WAL, one writer at a time).
 pub struct SqliteStore {
     pub(crate) pool: Pool<Sqlite>,
-    info: DatabaseInfo,
+    pub(crate) info: DatabaseInfo,
+    /// The queue into this store's group committer of postings.
+    pub(crate) poster: crate::vam::Poster,
 }
 
 /// The shared PostgreSQL store.
 pub struct PgStore {
     pub(crate) pool: Pool<Postgres>,
-    info: DatabaseInfo,
+    pub(crate) info: DatabaseInfo,
+    /// The queue into this store's group committer of postings.
+    pub(crate) poster: crate::vam::Poster,
 }
 
 #[derive(FromRow)]
@@ -175,7 +179,7 @@ macro_rules! impl_store {
         impl $store {
             /// Wraps an open, migrated pool.
             pub(crate) fn new(pool: Pool<$db>, info: DatabaseInfo) -> Self {
-                Self { pool, info }
+                Self { pool, info, poster: crate::vam::Poster::default() }
             }
 
             /// The pool, for tests and benchmarks that need raw SQL.

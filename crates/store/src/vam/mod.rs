@@ -56,11 +56,13 @@ fn growth(kind: AccountKind, amount_minor: i64) -> i64 {
 
 // After the macros above, which they use.
 mod checks;
+mod group;
 mod holds;
 mod posting;
 mod rows;
 mod tree;
 
+pub(crate) use group::Poster;
 pub use rows::*;
 
 /// Storage of virtual sub-accounts and their ledger (a supertrait of [`crate::Store`]).
@@ -254,7 +256,7 @@ macro_rules! delegate_vam {
                 with: PostWith,
                 audit: NewAudit,
             ) -> Result<PostOutcome> {
-                posting::$m::post_transfer(self, t, with, audit).await
+                group::$m::post_transfer(self, t, with, audit).await
             }
             async fn post_transfers(
                 &self,

@@ -38,6 +38,25 @@ macro_rules! posting_sql {
                 s: &$store,
                 batch: Vec<(NewTransferRow, PostWith, NewAudit)>,
             ) -> Result<Vec<PostOutcome>> {
+                // Set-based when every posting lands or repeats; otherwise one by one
+                // below, which names the posting that failed the page.
+                let items: Vec<_> = batch.iter().map(|(t, w, a)| (t, w, a)).collect();
+                match crate::vam::group::$m::post_group(s, &items, true).await {
+                    Ok(Some(verdicts)) => {
+                        let outcomes: Vec<PostOutcome> = verdicts
+                            .into_iter()
+                            .filter_map(|v| match v {
+                                crate::vam::group::Verdict::Done(Ok(o)) => Some(o),
+                                _ => None,
+                            })
+                            .collect();
+                        if outcomes.len() == batch.len() {
+                            return Ok(outcomes);
+                        }
+                    }
+                    Ok(None) | Err(StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
                 // One shard of each hot total for the whole batch (a batch holds its
                 // rows to the commit), and postings in account order, so concurrent
                 // batches take their locks in the same order.

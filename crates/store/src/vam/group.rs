@@ -22,6 +22,10 @@ use tokio::sync::{mpsc, oneshot};
 /// Most postings one group takes.
 const MAX_GROUP: usize = 256;
 
+/// Groups in flight at once per desktop: two keep the database busy while the
+/// desktop judges the next group (more only wait on each other's locks).
+const COMMITTERS: usize = 1;
+
 /// One posting waiting for its group.
 pub(crate) struct Job {
     t: NewTransferRow,
@@ -30,13 +34,23 @@ pub(crate) struct Job {
     reply: oneshot::Sender<Result<PostOutcome>>,
 }
 
-/// The queue into a store's group committer, started on first use.
-pub(crate) type Poster = std::sync::OnceLock<mpsc::UnboundedSender<Job>>;
+/// The queue into a store's group committer, started on first use and again when
+/// the runtime that ran it has ended.
+pub(crate) type Poster = std::sync::Mutex<Option<mpsc::UnboundedSender<Job>>>;
 
 /// Whether a posting may be written in a group: reversals, approvals, hold payouts
 /// and large transfers take the one-by-one path.
 fn groupable(t: &NewTransferRow, with: &PostWith) -> bool {
-    t.reverses.is_none() && with.approval.is_none() && with.hold.is_none() && t.lines.len() <= 64
+    let mut accounts: Vec<Uuid> = t.lines.iter().map(|(a, _)| *a).collect();
+    accounts.sort();
+    accounts.dedup();
+    // An account twice in one transfer (the domain refuses it; the store's callers
+    // may not have asked) is judged line by line in SQL.
+    t.reverses.is_none()
+        && with.approval.is_none()
+        && with.hold.is_none()
+        && t.lines.len() <= 64
+        && accounts.len() == t.lines.len()
 }
 
 /// What the group decided for one posting.
@@ -46,6 +60,11 @@ pub(crate) enum Verdict {
     /// To be posted on its own after the group.
     Alone,
 }
+
+/// Kind, role and physical account of sharded accounts (which never change), by id.
+#[allow(clippy::type_complexity)]
+static SHARDED: std::sync::LazyLock<std::sync::Mutex<HashMap<Uuid, (Uuid, AccountKind, String)>>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// What a group needs to know of an account.
 struct Meta {
@@ -67,10 +86,14 @@ struct Bal {
 }
 
 /// Judges one posting against the balances the earlier postings of its group left,
-/// with the one-by-one path's rules and answers; an accepted posting moves `bals`.
+/// exactly as `apply_lines` would (lines in account order, the flag check first, a
+/// refusal named by the account's status unless it is active); an accepted posting
+/// moves `bals`.
 fn judge(t: &NewTransferRow, metas: &HashMap<Uuid, Meta>, bals: &mut HashMap<Uuid, Bal>) -> Verdict {
-    let mut moved: Vec<(Uuid, Bal)> = Vec::with_capacity(t.lines.len());
-    for (account, amount) in &t.lines {
+    let mut sorted = t.lines.clone();
+    sorted.sort_by_key(|(a, _)| (metas.get(a).is_some_and(|m| m.sharded), *a));
+    let mut moved: Vec<(Uuid, Bal)> = Vec::with_capacity(sorted.len());
+    for (account, amount) in &sorted {
         let Some(meta) = metas.get(account) else {
             return Verdict::Done(Err(StoreError::NotFound(Entity::SubAccount)));
         };
@@ -88,20 +111,6 @@ fn judge(t: &NewTransferRow, metas: &HashMap<Uuid, Meta>, bals: &mut HashMap<Uui
         let Some(bal) = bals.get(account).copied() else {
             return Verdict::Alone;
         };
-        let blocked = match meta.status {
-            Some(VirtualStatus::Closed | VirtualStatus::Quarantined) => true,
-            Some(VirtualStatus::Frozen) => grows < 0,
-            Some(VirtualStatus::Closing) => grows > 0,
-            _ => false,
-        };
-        if blocked || bal.flags & 256 != 0 {
-            return Verdict::Done(Err(match meta.status {
-                Some(status) if status != VirtualStatus::Active => {
-                    conflict(Conflict::AccountStatus { status })
-                }
-                _ => conflict(Conflict::InsufficientFunds),
-            }));
-        }
         let flags = u32::try_from(bal.flags)
             .ok()
             .and_then(|b| AccountFlags::from_bits(b & 0xff).ok())
@@ -109,16 +118,39 @@ fn judge(t: &NewTransferRow, metas: &HashMap<Uuid, Meta>, bals: &mut HashMap<Uui
         if (flags.credit_only && *amount > 0) || (flags.debit_only && *amount < 0) {
             return Verdict::Done(Err(conflict(Conflict::InsufficientFunds)));
         }
-        let balance =
-            if meta.kind.is_debit_normal() { bal.debits - bal.credits } else { bal.credits - bal.debits };
-        if flags.available_not_below_zero && grows < 0 && balance - bal.held + grows < 0 {
-            return Verdict::Done(Err(conflict(Conflict::InsufficientFunds)));
+        let blocked = match meta.status {
+            Some(VirtualStatus::Closed | VirtualStatus::Quarantined) => true,
+            Some(VirtualStatus::Frozen) => grows < 0,
+            Some(VirtualStatus::Closing) => grows > 0,
+            _ => false,
+        };
+        let balance = if meta.kind.is_debit_normal() {
+            bal.debits.checked_sub(bal.credits)
+        } else {
+            bal.credits.checked_sub(bal.debits)
+        };
+        let Some(available_after) =
+            balance.and_then(|b| b.checked_sub(bal.held)).and_then(|a| a.checked_add(grows))
+        else {
+            return Verdict::Alone;
+        };
+        let short = flags.available_not_below_zero && grows < 0 && available_after < 0;
+        if blocked || short || bal.flags & 256 != 0 {
+            return Verdict::Done(Err(match meta.status {
+                Some(status) if status != VirtualStatus::Active => {
+                    conflict(Conflict::AccountStatus { status })
+                }
+                _ => conflict(Conflict::InsufficientFunds),
+            }));
         }
         let mut after = bal;
-        if *amount > 0 {
-            after.debits += amount;
+        let sum = if *amount > 0 {
+            after.debits.checked_add(*amount).map(|d| after.debits = d)
         } else {
-            after.credits -= amount;
+            after.credits.checked_sub(*amount).map(|c| after.credits = c)
+        };
+        if sum.is_none() {
+            return Verdict::Alone;
         }
         moved.push((*account, after));
     }
@@ -135,25 +167,28 @@ struct Effects {
     subtree: BTreeMap<Uuid, i64>,
 }
 
-fn effects(accepted: &[&NewTransferRow], metas: &HashMap<Uuid, Meta>) -> Effects {
+/// `None` when a sum would overflow (the group then goes one by one, where SQL
+/// refuses it).
+fn effects(accepted: &[&NewTransferRow], metas: &HashMap<Uuid, Meta>) -> Option<Effects> {
     let mut e = Effects::default();
     for t in accepted {
         for (account, amount) in &t.lines {
             let Some(meta) = metas.get(account) else { continue };
-            let (debit, credit) = if *amount > 0 { (*amount, 0) } else { (0, -*amount) };
+            let (debit, credit) = if *amount > 0 { (*amount, 0) } else { (0, amount.checked_neg()?) };
             let slot = if meta.sharded { &mut e.hot } else { &mut e.own };
             let entry = slot.entry(*account).or_default();
-            entry.0 += debit;
-            entry.1 += credit;
+            entry.0 = entry.0.checked_add(debit)?;
+            entry.1 = entry.1.checked_add(credit)?;
             if let Some(path) = &meta.path {
                 for ancestor in parse_path(path) {
-                    *e.subtree.entry(ancestor).or_default() += growth(meta.kind, *amount);
+                    let total = e.subtree.entry(ancestor).or_default();
+                    *total = total.checked_add(growth(meta.kind, *amount))?;
                 }
             }
         }
     }
     e.subtree.retain(|_, a| *a != 0);
-    e
+    Some(e)
 }
 
 macro_rules! group_sql {
@@ -187,46 +222,61 @@ macro_rules! group_sql {
                 crate::vam::posting::$m::post_transfer(s, t, with, audit).await
             }
 
-            fn queue(s: &$store) -> Option<&mpsc::UnboundedSender<Job>> {
-                if s.poster.get().is_none() {
-                    let handle = tokio::runtime::Handle::try_current().ok()?;
-                    let (queue, jobs) = mpsc::unbounded_channel();
-                    if s.poster.set(queue).is_ok() {
-                        let own = $store::new(s.pool.clone(), s.info.clone());
-                        handle.spawn(committer(own, jobs));
+            fn queue(s: &$store) -> Option<mpsc::UnboundedSender<Job>> {
+                let mut poster = s.poster.lock().ok()?;
+                match poster.as_ref() {
+                    Some(queue) if !queue.is_closed() => Some(queue.clone()),
+                    _ => {
+                        let handle = tokio::runtime::Handle::try_current().ok()?;
+                        let (queue, jobs) = mpsc::unbounded_channel();
+                        let jobs = std::sync::Arc::new(tokio::sync::Mutex::new(jobs));
+                        for _ in 0..COMMITTERS {
+                            handle.spawn(committer($store::new(s.pool.clone(), s.info.clone()), jobs.clone()));
+                        }
+                        *poster = Some(queue.clone());
+                        Some(queue)
                     }
                 }
-                s.poster.get()
             }
 
             /// Takes every posting waiting (up to [`MAX_GROUP`]) and writes them as
-            /// one group, until the store is dropped.
-            async fn committer(s: $store, mut jobs: mpsc::UnboundedReceiver<Job>) {
-                while let Some(first) = jobs.recv().await {
-                    let mut group = vec![first];
-                    while group.len() < MAX_GROUP {
-                        match jobs.try_recv() {
-                            Ok(job) => group.push(job),
-                            Err(_) => break,
+            /// one group, until the store is dropped. [`COMMITTERS`] of these share
+            /// the queue, so one group is judged while another waits on the database.
+            async fn committer(s: $store, jobs: std::sync::Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
+                loop {
+                    let group = {
+                        let mut jobs = jobs.lock().await;
+                        let Some(first) = jobs.recv().await else { return };
+                        let mut group = vec![first];
+                        while group.len() < MAX_GROUP {
+                            match jobs.try_recv() {
+                                Ok(job) => group.push(job),
+                                Err(_) => break,
+                            }
                         }
-                    }
+                        group
+                    };
                     run_group(&s, group).await;
                 }
             }
 
             async fn run_group(s: &$store, jobs: Vec<Job>) {
-                // A key twice in one group: the later ones after the group, where
-                // they find the first.
+                // A caller that stopped waiting before its posting was judged gets
+                // nothing written, as when a one-by-one transaction is dropped.
+                let jobs: Vec<Job> = jobs.into_iter().filter(|j| !j.reply.is_closed()).collect();
+                // Arrival order is kept: the group ends before a key it already holds
+                // (the rest go one by one, and find the first).
                 let mut keys = HashSet::new();
-                let (group, later): (Vec<Job>, Vec<Job>) =
-                    jobs.into_iter().partition(|j| keys.insert(j.t.idempotency_key.clone()));
+                let cut = jobs.iter().position(|j| !keys.insert(j.t.idempotency_key.clone())).unwrap_or(jobs.len());
+                let mut group = jobs;
+                let rest = group.split_off(cut);
                 let items: Vec<(&NewTransferRow, &PostWith, &NewAudit)> =
                     group.iter().map(|j| (&j.t, &j.with, &j.audit)).collect();
                 let verdicts = match post_group(s, &items, false).await {
                     Ok(Some(verdicts)) => verdicts,
                     Ok(None) => Vec::new(),
                     Err(e) => {
-                        tracing::debug!(error = %e, size = items.len(), "group posting fell back to one by one");
+                        tracing::warn!(error = %e, size = items.len(), "a group of postings failed; posting them one by one");
                         Vec::new()
                     }
                 };
@@ -241,7 +291,7 @@ macro_rules! group_sql {
                         Some(Verdict::Alone) | None => alone.push(job),
                     }
                 }
-                for job in alone.into_iter().chain(later) {
+                for job in alone.into_iter().chain(rest) {
                     let outcome = crate::vam::posting::$m::post_transfer(s, &job.t, job.with, job.audit).await;
                     let _ = job.reply.send(outcome);
                 }
@@ -261,20 +311,37 @@ macro_rules! group_sql {
                     Some(begin) => s.pool.begin_with(begin).await?,
                     None => s.pool.begin().await?,
                 };
-                let earlier = keys_seen(&mut tx, items).await?;
                 let ids: BTreeSet<Uuid> = items.iter().flat_map(|(t, _, _)| t.lines.iter().map(|(a, _)| *a)).collect();
                 let ids: Vec<Uuid> = ids.into_iter().collect();
-                // Lock first, then read the rest, so what is read is at least as new
-                // as the locks.
-                let mut bals = lock_balances(&mut tx, &ids).await?;
-                let metas = metas(&mut tx, &ids).await?;
+                let (mut bals, mut metas) = lock_accounts(&mut tx, &ids).await?;
+                let rest: Vec<Uuid> = ids.iter().filter(|id| !metas.contains_key(id)).copied().collect();
+                metas.extend(sharded_metas(&mut tx, &rest).await?);
                 let mut verdicts = Vec::with_capacity(items.len());
                 for (t, _, _) in items {
-                    verdicts.push(match earlier.get(&t.idempotency_key) {
-                        Some((first, body)) if *body == t.body_hash() => Verdict::Done(Ok(PostOutcome::Repeat(*first))),
-                        Some(_) => Verdict::Done(Err(conflict(Conflict::KeyReused))),
-                        None => judge(t, &metas, &mut bals),
-                    });
+                    // After one that must go alone, the rest follow it, in order.
+                    if matches!(verdicts.last(), Some(Verdict::Alone)) {
+                        verdicts.push(Verdict::Alone);
+                        continue;
+                    }
+                    verdicts.push(judge(t, &metas, &mut bals));
+                }
+                // A refused posting may be a retry of one that landed: it answers as
+                // the first did. (A retry judged acceptable fails its insert below.)
+                let refused: Vec<usize> =
+                    (0..items.len()).filter(|&i| matches!(verdicts[i], Verdict::Done(Err(_)))).collect();
+                if !refused.is_empty() {
+                    let asked: Vec<&NewTransferRow> = refused.iter().map(|&i| items[i].0).collect();
+                    let earlier = keys_seen(&mut tx, &asked).await?;
+                    for i in refused {
+                        let t = items[i].0;
+                        if let Some((first, body)) = earlier.get(&t.idempotency_key) {
+                            verdicts[i] = Verdict::Done(if *body == t.body_hash() {
+                                Ok(PostOutcome::Repeat(*first))
+                            } else {
+                                Err(conflict(Conflict::KeyReused))
+                            });
+                        }
+                    }
                 }
                 let landed = |v: &Verdict| matches!(v, Verdict::Done(Ok(PostOutcome::New(_))));
                 if all_or_none && verdicts.iter().any(|v| !matches!(v, Verdict::Done(Ok(_)))) {
@@ -288,8 +355,17 @@ macro_rules! group_sql {
                 }
                 let transfers: Vec<&NewTransferRow> = accepted.iter().map(|&i| items[i].0).collect();
                 let shard = shard_of(transfers[0].id);
-                write_effects(&mut tx, &effects(&transfers, &metas), shard).await?;
-                write_transfers(&mut tx, &transfers).await?;
+                let Some(effects) = effects(&transfers, &metas) else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                if !write_transfers(&mut tx, &transfers).await? {
+                    // A key posted before (a retry) or meanwhile by another desktop:
+                    // one by one, where each finds its first posting.
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                write_effects(&mut tx, &effects, shard).await?;
                 let credits: Vec<(&BankCreditRow, &NewTransferRow)> =
                     accepted.iter().filter_map(|&i| items[i].1.credit.as_ref().map(|c| (c, items[i].0))).collect();
                 write_credits(&mut tx, &credits).await?;
@@ -313,18 +389,18 @@ macro_rules! group_sql {
                 Ok(Some(verdicts))
             }
 
-            /// Keys of `items` already posted: key → (first transfer, its body hash).
+            /// Keys of `transfers` already posted: key → (first transfer, its body hash).
             async fn keys_seen(
                 tx: &mut Tx<'_>,
-                items: &[(&NewTransferRow, &PostWith, &NewAudit)],
+                transfers: &[&NewTransferRow],
             ) -> Result<HashMap<String, (Uuid, String)>> {
                 let mut seen = HashMap::new();
-                for chunk in items.chunks(1000) {
+                for chunk in transfers.chunks(1000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "SELECT idempotency_key, id, body_hash FROM transfers WHERE idempotency_key IN (",
                     );
                     let mut list = qb.separated(", ");
-                    for (t, _, _) in chunk {
+                    for t in chunk {
                         list.push_bind(t.idempotency_key.clone());
                     }
                     qb.push(")");
@@ -334,45 +410,67 @@ macro_rules! group_sql {
                 Ok(seen)
             }
 
-            /// Locks the own-balance rows (not the sharded totals) in id order.
-            async fn lock_balances(tx: &mut Tx<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Bal>> {
-                let mut bals = HashMap::new();
+            /// Locks the own-balance rows (not the sharded totals) in id order and
+            /// reads them with what judging needs.
+            async fn lock_accounts(tx: &mut Tx<'_>, ids: &[Uuid]) -> Result<(HashMap<Uuid, Bal>, HashMap<Uuid, Meta>)> {
+                let (mut bals, mut metas) = (HashMap::new(), HashMap::new());
                 for chunk in ids.chunks(1000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT id, debits_minor, credits_minor, held_minor, flags FROM ledger_accounts \
-                         WHERE NOT sharded AND id IN (",
+                        "SELECT a.id, a.physical_id, a.kind, a.role, a.flags, a.debits_minor, a.credits_minor, \
+                         a.held_minor, v.path, v.status \
+                         FROM ledger_accounts a LEFT JOIN virtual_accounts v ON v.id = a.id \
+                         WHERE NOT a.sharded AND a.id IN (",
                     );
                     let mut list = qb.separated(", ");
                     for id in chunk {
                         list.push_bind(*id);
                     }
-                    qb.push(concat!(") ORDER BY id", $lock));
-                    let rows: Vec<(Uuid, i64, i64, i64, i32)> = qb.build_query_as().fetch_all(&mut **tx).await?;
-                    for (id, debits, credits, held, flags) in rows {
+                    qb.push(concat!(") ORDER BY a.id", $lock));
+                    #[allow(clippy::type_complexity)]
+                    let rows: Vec<(Uuid, Uuid, String, String, i32, i64, i64, i64, Option<String>, Option<String>)> =
+                        qb.build_query_as().fetch_all(&mut **tx).await?;
+                    for (id, physical_id, kind, role, flags, debits, credits, held, path, status) in rows {
+                        let kind = AccountKind::try_from(kind).map_err(|e| StoreError::Data(e.to_string()))?;
+                        let status = status.as_deref().and_then(VirtualStatus::parse);
                         bals.insert(id, Bal { debits, credits, held, flags });
+                        metas.insert(id, Meta { physical_id, kind, role, sharded: false, path, status });
                     }
                 }
-                Ok(bals)
+                Ok((bals, metas))
             }
 
-            async fn metas(tx: &mut Tx<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Meta>> {
+            /// What judging needs of sharded accounts (never locked by a group; their
+            /// kind, role and physical account never change, so they are cached).
+            async fn sharded_metas(tx: &mut Tx<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Meta>> {
                 let mut metas = HashMap::new();
-                for chunk in ids.chunks(1000) {
+                let mut missing = Vec::new();
+                if let Ok(cache) = SHARDED.lock() {
+                    for id in ids {
+                        match cache.get(id) {
+                            Some((physical_id, kind, role)) => {
+                                let meta = Meta { physical_id: *physical_id, kind: *kind, role: role.clone(), sharded: true, path: None, status: None };
+                                metas.insert(*id, meta);
+                            }
+                            None => missing.push(*id),
+                        }
+                    }
+                }
+                for chunk in missing.chunks(1000) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT a.id, a.physical_id, a.kind, a.role, a.sharded, v.path, v.status \
-                         FROM ledger_accounts a LEFT JOIN virtual_accounts v ON v.id = a.id WHERE a.id IN (",
+                        "SELECT id, physical_id, kind, role FROM ledger_accounts WHERE sharded AND id IN (",
                     );
                     let mut list = qb.separated(", ");
                     for id in chunk {
                         list.push_bind(*id);
                     }
                     qb.push(")");
-                    let rows: Vec<(Uuid, Uuid, String, String, bool, Option<String>, Option<String>)> =
-                        qb.build_query_as().fetch_all(&mut **tx).await?;
-                    for (id, physical_id, kind, role, sharded, path, status) in rows {
+                    let rows: Vec<(Uuid, Uuid, String, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    for (id, physical_id, kind, role) in rows {
                         let kind = AccountKind::try_from(kind).map_err(|e| StoreError::Data(e.to_string()))?;
-                        let status = status.as_deref().and_then(VirtualStatus::parse);
-                        metas.insert(id, Meta { physical_id, kind, role, sharded, path, status });
+                        if let Ok(mut cache) = SHARDED.lock() {
+                            cache.insert(id, (physical_id, kind, role.clone()));
+                        }
+                        metas.insert(id, Meta { physical_id, kind, role, sharded: true, path: None, status: None });
                     }
                 }
                 Ok(metas)
@@ -447,8 +545,11 @@ macro_rules! group_sql {
 
             /// The transfers and their lines. A key another desktop posted since
             /// `keys_seen` fails the group (which then goes one by one).
-            async fn write_transfers(tx: &mut Tx<'_>, transfers: &[&NewTransferRow]) -> Result<()> {
-                for chunk in transfers.chunks(500) {
+            async fn write_transfers(tx: &mut Tx<'_>, transfers: &[&NewTransferRow]) -> Result<bool> {
+                // By key, so two desktops inserting the same keys wait in one order.
+                let mut by_key = transfers.to_vec();
+                by_key.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
+                for chunk in by_key.chunks(500) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO transfers (id, kind, idempotency_key, body_hash, reverses, physical_id, memo, \
                          posted_by, posted_at, amount_minor) ",
@@ -468,7 +569,7 @@ macro_rules! group_sql {
                     qb.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id");
                     let inserted: Vec<(Uuid,)> = qb.build_query_as().fetch_all(&mut **tx).await?;
                     if inserted.len() != chunk.len() {
-                        return Err(conflict(Conflict::Changed));
+                        return Ok(false);
                     }
                 }
                 let lines: Vec<(&NewTransferRow, i32, Uuid, i64)> = transfers
@@ -494,7 +595,7 @@ macro_rules! group_sql {
                     });
                     qb.build().execute(&mut **tx).await?;
                 }
-                Ok(())
+                Ok(true)
             }
 
             async fn write_credits(tx: &mut Tx<'_>, credits: &[(&BankCreditRow, &NewTransferRow)]) -> Result<()> {
@@ -527,4 +628,4 @@ macro_rules! group_sql {
 }
 
 group_sql!(sqlite, SqliteStore, sqlx::Sqlite, Some("BEGIN IMMEDIATE"), "", false);
-group_sql!(pg, PgStore, sqlx::Postgres, None::<&'static str>, " FOR UPDATE", true);
+group_sql!(pg, PgStore, sqlx::Postgres, None::<&'static str>, " FOR UPDATE OF a", true);

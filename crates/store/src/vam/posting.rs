@@ -54,8 +54,9 @@ macro_rules! posting_sql {
                             return Ok(outcomes);
                         }
                     }
-                    Ok(None) | Err(StoreError::Conflict(_)) => {}
-                    Err(e) => return Err(e),
+                    // A group that failed (a deadlock with another desktop, a key it
+                    // posted meanwhile) is tried once more posting by posting.
+                    Ok(None) | Err(_) => {}
                 }
                 // One shard of each hot total for the whole batch (a batch holds its
                 // rows to the commit), and postings in account order, so concurrent
@@ -198,8 +199,10 @@ macro_rules! posting_sql {
                     }
                 }
                 let day = business_day(t.posted_at);
+                // Own balances first, then the sharded totals, each in account order:
+                // the order a group of postings locks them in too.
                 let mut sorted = t.lines.clone();
-                sorted.sort();
+                sorted.sort_by_key(|(a, _)| (accounts.get(a).is_some_and(|(row, _)| row.sharded), *a));
                 let mut subtree: BTreeMap<Uuid, i64> = BTreeMap::new();
                 let mut bulk: Vec<(Uuid, i64, i64)> = Vec::new();
                 for (account, amount) in &sorted {

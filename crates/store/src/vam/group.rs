@@ -36,7 +36,7 @@ pub(crate) struct Job {
 
 /// The queue into a store's group committer, started on first use and again when
 /// the runtime that ran it has ended.
-pub(crate) type Poster = std::sync::Mutex<Option<mpsc::UnboundedSender<Job>>>;
+pub(crate) type Poster = parking_lot::Mutex<Option<mpsc::UnboundedSender<Job>>>;
 
 /// Whether a posting may be written in a group: reversals, approvals, hold payouts
 /// and large transfers take the one-by-one path.
@@ -63,7 +63,7 @@ pub(crate) enum Verdict {
 
 /// Kind, role and physical account of sharded accounts (which never change), by id.
 #[allow(clippy::type_complexity)]
-static SHARDED: std::sync::LazyLock<std::sync::Mutex<HashMap<Uuid, (Uuid, AccountKind, String)>>> =
+static SHARDED: std::sync::LazyLock<parking_lot::Mutex<HashMap<Uuid, (Uuid, AccountKind, String)>>> =
     std::sync::LazyLock::new(Default::default);
 
 /// What a group needs to know of an account.
@@ -223,7 +223,7 @@ macro_rules! group_sql {
             }
 
             fn queue(s: &$store) -> Option<mpsc::UnboundedSender<Job>> {
-                let mut poster = s.poster.lock().ok()?;
+                let mut poster = s.poster.lock();
                 match poster.as_ref() {
                     Some(queue) if !queue.is_closed() => Some(queue.clone()),
                     _ => {
@@ -444,7 +444,8 @@ macro_rules! group_sql {
             async fn sharded_metas(tx: &mut Tx<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, Meta>> {
                 let mut metas = HashMap::new();
                 let mut missing = Vec::new();
-                if let Ok(cache) = SHARDED.lock() {
+                {
+                    let cache = SHARDED.lock();
                     for id in ids {
                         match cache.get(id) {
                             Some((physical_id, kind, role)) => {
@@ -467,9 +468,7 @@ macro_rules! group_sql {
                     let rows: Vec<(Uuid, Uuid, String, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
                     for (id, physical_id, kind, role) in rows {
                         let kind = AccountKind::try_from(kind).map_err(|e| StoreError::Data(e.to_string()))?;
-                        if let Ok(mut cache) = SHARDED.lock() {
-                            cache.insert(id, (physical_id, kind, role.clone()));
-                        }
+                        SHARDED.lock().insert(id, (physical_id, kind, role.clone()));
                         metas.insert(id, Meta { physical_id, kind, role, sharded: true, path: None, status: None });
                     }
                 }

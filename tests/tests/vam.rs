@@ -1033,7 +1033,56 @@ async fn a_group_judges_each_posting_on_its_own(db: Db) {
     assert_chain(&b).await;
 }
 
+/// The proof is not a formality: a balance edited behind the ledger's back (what a
+/// DBA with psql could do) shows as a replay break and an invariant difference, and
+/// a subtree total edited shows as a roll-up break; the proof then does not hold.
+async fn the_proof_finds_balances_edited_behind_its_back(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    assert!(proof(&b, &fin1, p.id).await.holds);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let leaf = nodes.iter().find(|n| n.child_count == 0 && n.parent.is_some()).unwrap();
+    let id = |id: Uuid| match db {
+        Db::Sqlite => format!("X'{}'", id.simple()),
+        Db::Postgres => format!("'{id}'"),
+    };
+    e2e::raw_execute(
+        &b.url,
+        &format!("UPDATE ledger_accounts SET credits_minor = credits_minor + 1 WHERE id = {}", id(leaf.id.0)),
+    )
+    .await
+    .unwrap();
+    let pr = proof(&b, &fin1, p.id).await;
+    assert!(!pr.holds, "{pr:?}");
+    assert_eq!(pr.replay_breaks, 1, "{pr:?}");
+    assert_eq!(pr.invariant_difference, fen(-1), "{pr:?}");
+    // The leaf's parent now disagrees with its children too.
+    assert_eq!(pr.rollup_breaks, 1, "{pr:?}");
+    e2e::raw_execute(
+        &b.url,
+        &format!("UPDATE ledger_accounts SET credits_minor = credits_minor - 1 WHERE id = {}", id(leaf.id.0)),
+    )
+    .await
+    .unwrap();
+    assert!(proof(&b, &fin1, p.id).await.holds);
+    let parent = leaf.parent.unwrap();
+    e2e::raw_execute(
+        &b.url,
+        &format!(
+            "INSERT INTO subtree_shards (account_id, shard, amount_minor) VALUES ({}, 15, 5) \
+             ON CONFLICT (account_id, shard) DO UPDATE SET amount_minor = subtree_shards.amount_minor + 5",
+            id(parent.0)
+        ),
+    )
+    .await
+    .unwrap();
+    let pr = proof(&b, &fin1, p.id).await;
+    assert!(!pr.holds && pr.rollup_breaks >= 1 && pr.replay_breaks == 0, "{pr:?}");
+}
+
 on_both_databases!(
+    the_proof_finds_balances_edited_behind_its_back,
     a_group_judges_each_posting_on_its_own,
     previews_show_every_account_and_change_nothing,
     order_escrow_pays_out_of_its_hold_never_above_it,

@@ -43,7 +43,7 @@ fn parse() -> Result<Options, String> {
         cases: 1_000_000,
         frames: 600,
         accounts: 1_000_000,
-        entries: 2_000_000,
+        entries: 10_000_000,
         writes: 10_000,
         databases: vec!["sqlite".into(), "postgres".into()],
         parts: ["search", "screening", "queue", "frames"].map(String::from).to_vec(),

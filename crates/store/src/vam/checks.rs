@@ -70,15 +70,19 @@ macro_rules! checks_sql {
 
             pub(crate) async fn rollup_breaks(s: &$store, physical_id: Uuid) -> Result<u32> {
                 let n: i64 = sqlx::query_scalar(
+                    // Σ children's subtrees per parent in one pass; a break is a parent
+                    // whose subtree extra differs from it, or a node with an extra and
+                    // no children.
                     "WITH extra AS (SELECT account_id, SUM(amount_minor) AS x FROM subtree_shards GROUP BY account_id), \
-                     node AS (SELECT v.id, v.parent_id, COALESCE(e.x, 0) AS extra, \
-                                (a.credits_minor - a.debits_minor) + COALESCE(e.x, 0) AS subtree \
+                     kids AS (SELECT v.parent_id, SUM(a.credits_minor - a.debits_minor + COALESCE(e.x, 0)) AS total \
                               FROM virtual_accounts v JOIN ledger_accounts a ON a.id = v.id \
-                              LEFT JOIN extra e ON e.account_id = v.id WHERE v.physical_id = $1), \
-                     kids AS (SELECT parent_id, SUM(subtree) AS total FROM node WHERE parent_id IS NOT NULL \
-                              GROUP BY parent_id) \
-                     SELECT COUNT(*) FROM node n LEFT JOIN kids k ON k.parent_id = n.id \
-                     WHERE n.extra <> COALESCE(k.total, 0)",
+                              LEFT JOIN extra e ON e.account_id = v.id \
+                              WHERE v.physical_id = $1 AND v.parent_id IS NOT NULL GROUP BY v.parent_id) \
+                     SELECT (SELECT COUNT(*) FROM kids k LEFT JOIN extra e ON e.account_id = k.parent_id \
+                             WHERE k.total <> COALESCE(e.x, 0)) \
+                          + (SELECT COUNT(*) FROM extra e JOIN virtual_accounts v ON v.id = e.account_id \
+                             WHERE v.physical_id = $1 AND e.x <> 0 \
+                             AND NOT EXISTS (SELECT 1 FROM kids k WHERE k.parent_id = e.account_id))",
                 )
                 .bind(physical_id)
                 .fetch_one(&s.pool)

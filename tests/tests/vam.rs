@@ -1081,7 +1081,63 @@ async fn the_proof_finds_balances_edited_behind_its_back(db: Db) {
     assert!(!pr.holds && pr.rollup_breaks >= 1 && pr.replay_breaks == 0, "{pr:?}");
 }
 
+/// The screen's request id makes an operation retry-safe: the same transfer sent
+/// twice at once (a double click) and again after a lost answer posts once; the id
+/// with another operation is refused; the same for a proposal, whose id another
+/// operator cannot claim.
+async fn a_repeated_request_posts_once(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let from = wallet(&nodes).clone();
+    let to =
+        nodes.iter().find(|n| n.purpose == VirtualPurpose::UserWallet && n.id != from.id).unwrap().clone();
+    let transfer = |amount: i64| VamOperation::Transfer {
+        from: from.id,
+        to: to.id,
+        amount: fen(amount),
+        memo: "重试".into(),
+    };
+    let request_id = Uuid::now_v7();
+    let once = || VamRequest::DoOnce { request_id, operation: transfer(100) };
+    let (a, c) = tokio::join!(call(&b.s, &fin1, once()), call(&b.s, &fin1, once()));
+    let again = call(&b.s, &fin1, once()).await;
+    let ids: Vec<Uuid> = [a, c, again]
+        .into_iter()
+        .map(|r| match r {
+            Ok(Response::Vam(VamOutcome::Posted { id })) => id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    assert_eq!(node(&b, &fin1, from.id).await.own_balance, from.own_balance - fen(100));
+    // A new request is a new transfer; the old id with another amount is refused.
+    let new = VamRequest::DoOnce { request_id: Uuid::now_v7(), operation: transfer(100) };
+    call(&b.s, &fin1, new).await.unwrap();
+    let r = call(&b.s, &fin1, VamRequest::DoOnce { request_id, operation: transfer(300) }).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::KeyReused }));
+    assert_eq!(node(&b, &fin1, from.id).await.own_balance, from.own_balance - fen(200));
+    // Above the threshold: one proposal however often it is sent.
+    threshold(&b, 1_000).await;
+    let request_id = Uuid::now_v7();
+    let big = || VamRequest::DoOnce { request_id, operation: transfer(5_000) };
+    let (a, c) = tokio::join!(call(&b.s, &fin1, big()), call(&b.s, &fin1, big()));
+    let again = call(&b.s, &fin1, big()).await;
+    for r in [a, c, again] {
+        assert_eq!(r, Ok(Response::Vam(VamOutcome::Proposed { proposal_id: request_id })));
+    }
+    let Response::VamProposals(pending) = call(&b.s, &fin1, VamRequest::Proposals).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(pending.iter().filter(|p| p.id == request_id).count(), 1);
+    let sup2 = login(&b.s, "sup2").await;
+    let r = call(&b.s, &sup2, big()).await;
+    assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::KeyReused }));
+}
+
 on_both_databases!(
+    a_repeated_request_posts_once,
     the_proof_finds_balances_edited_behind_its_back,
     a_group_judges_each_posting_on_its_own,
     previews_show_every_account_and_change_nothing,

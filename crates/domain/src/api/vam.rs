@@ -225,6 +225,15 @@ pub enum VamRequest {
     },
     /// Do an operation (or propose it when it needs a checker).
     Do(VamOperation),
+    /// The same, retry-safe: the screen keeps `request_id` until the operation is
+    /// confirmed, so a second click or a resend after a lost answer finds the first
+    /// posting (or proposal) instead of making another.
+    DoOnce {
+        /// Chosen by the screen (UUIDv7), per operation.
+        request_id: Uuid,
+        /// What to do.
+        operation: VamOperation,
+    },
     /// What an operation touching several accounts would change, without doing it
     /// (transfer, sweep, hold payment, reversal, tender refund, manual credit).
     Preview(VamOperation),
@@ -243,7 +252,9 @@ impl VamRequest {
     /// The permission it needs.
     pub fn permission(&self) -> Permission {
         match self {
-            Self::PollCredits { .. } | Self::Do(_) | Self::Preview(_) => Permission::VirtualAccountOperate,
+            Self::PollCredits { .. } | Self::Do(_) | Self::DoOnce { .. } | Self::Preview(_) => {
+                Permission::VirtualAccountOperate
+            }
             Self::Approve { .. } => Permission::VirtualAccountApprove,
             _ => Permission::VirtualAccountView,
         }
@@ -263,7 +274,7 @@ impl VamRequest {
             Self::Proof { .. } => "vam_proof",
             Self::InterestPreview { .. } => "vam_interest_preview",
             Self::CloseCheck { .. } => "vam_close_check",
-            Self::Do(_) => "vam_do",
+            Self::Do(_) | Self::DoOnce { .. } => "vam_do",
             Self::Preview(_) => "vam_preview",
             Self::Proposals => "vam_proposals",
             Self::Approve { .. } => "vam_approve",

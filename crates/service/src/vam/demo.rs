@@ -79,7 +79,7 @@ impl VamService {
             owner_name: owner.2.to_owned(),
             purpose,
         };
-        let VamOutcome::Posted { id } = self.execute("system", op, None, at).await? else {
+        let VamOutcome::Posted { id } = self.execute("system", op, None, None, at).await? else {
             return Err(crate::error::data_error("demo sub-account"));
         };
         let number = self.node(AccountId(id)).await?.number;
@@ -171,7 +171,7 @@ impl VamService {
                         memo: "好友转账".into(),
                     };
                     // Refused when the payer has too little: that is fine for a demo.
-                    let _ = self.execute("system", op, None, at).await;
+                    let _ = self.execute("system", op, None, None, at).await;
                 }
             }
         }
@@ -250,7 +250,7 @@ impl VamService {
                     reason: "订单托管：待收货确认".into(),
                     expires_at: None,
                 };
-                self.execute("system", freeze, None, at).await?;
+                self.execute("system", freeze, None, None, at).await?;
             }
         }
 

@@ -83,7 +83,10 @@ impl VamService {
                 self.interest_preview(physical_id, from, to, interest).await.map(Response::InterestPreview)
             }
             VamRequest::CloseCheck { account } => self.close_check(account).await.map(Response::CloseCheck),
-            VamRequest::Do(operation) => self.operate(op, operation, now).await.map(Response::Vam),
+            VamRequest::Do(operation) => self.operate(op, operation, None, now).await.map(Response::Vam),
+            VamRequest::DoOnce { request_id, operation } => {
+                self.operate(op, operation, Some(request_id), now).await.map(Response::Vam)
+            }
             VamRequest::Preview(operation) => {
                 self.preview(actor, operation, now).await.map(Response::OperationPreview)
             }

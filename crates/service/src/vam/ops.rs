@@ -30,15 +30,22 @@ impl VamService {
         &self,
         op: &OperatorInfo,
         operation: VamOperation,
+        request: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<VamOutcome> {
         let amount = self.check(&operation).await?;
         let needs_checker = self.needs_checker(&op.username, &operation, amount, now).await?;
         if needs_checker {
+            let stored =
+                serde_json::to_string(&operation).map_err(|_| crate::error::data_error("operation"))?;
+            if let Some(id) = request
+                && let Some(answer) = self.proposal_again(id, &op.username, &stored).await?
+            {
+                return answer;
+            }
             let proposal = ProposalRow {
-                id: Uuid::now_v7(),
-                operation: serde_json::to_string(&operation)
-                    .map_err(|_| crate::error::data_error("operation"))?,
+                id: request.unwrap_or_else(Uuid::now_v7),
+                operation: stored,
                 amount_minor: amount,
                 proposed_by: op.username.clone(),
                 proposed_at: now,
@@ -47,10 +54,35 @@ impl VamService {
             let detail = json!({ "operation": operation.name(), "amount_minor": amount });
             let audit =
                 NewAudit::new(now, &op.username, "vam.propose", format!("proposal:{}", proposal.id), detail);
-            self.store.insert_proposal(&proposal, audit).await?;
+            if let Err(e) = self.store.insert_proposal(&proposal, audit).await {
+                // The same request sent twice at once: the other one stored it.
+                if let Some(id) = request
+                    && let Some(answer) = self.proposal_again(id, &op.username, &proposal.operation).await?
+                {
+                    return answer;
+                }
+                return Err(e.into());
+            }
             return Ok(VamOutcome::Proposed { proposal_id: proposal.id });
         }
-        self.execute(&op.username, operation, None, now).await
+        self.execute(&op.username, operation, None, request, now).await
+    }
+
+    /// A request id seen before as a proposal: the same maker and operation get it
+    /// back; anyone or anything else is refused. `None` when there is none.
+    async fn proposal_again(
+        &self,
+        id: Uuid,
+        maker: &str,
+        stored: &str,
+    ) -> Result<Option<Result<VamOutcome>>> {
+        Ok(self.store.proposal(id).await?.map(|first| {
+            if first.proposed_by == maker && first.operation == stored {
+                Ok(VamOutcome::Proposed { proposal_id: id })
+            } else {
+                Err(conflict(Conflict::KeyReused))
+            }
+        }))
     }
 
     /// Whether `operation` (of `amount` fen, by `actor`) waits for a checker.
@@ -147,11 +179,17 @@ impl VamService {
         actor: &str,
         operation: VamOperation,
         approval: Option<ProposalGuard>,
+        request: Option<Uuid>,
         now: DateTime<Utc>,
     ) -> Result<VamOutcome> {
         let with = PostWith { approval: approval.clone(), ..PostWith::default() };
-        let key_base =
-            approval.as_ref().map_or_else(|| Uuid::now_v7().to_string(), |g| g.proposal_id.to_string());
+        // The posting's key: the approved proposal, the screen's request (scoped
+        // to the operator), or a fresh one.
+        let key_base = match (&approval, request) {
+            (Some(g), _) => g.proposal_id.to_string(),
+            (None, Some(r)) => format!("req:{actor}:{r}"),
+            (None, None) => Uuid::now_v7().to_string(),
+        };
         match operation {
             VamOperation::Open { physical_id, parent, owner_kind, owner_id, owner_name, purpose } => {
                 let owner_name = match (owner_kind, owner_id) {
@@ -288,7 +326,9 @@ impl VamService {
                     PostOutcome::Repeat(_) => Err(conflict(Conflict::AlreadyReversed)),
                 }
             }
-            VamOperation::SettleTender { tender } => self.settle_tender(actor, tender, approval, now).await,
+            VamOperation::SettleTender { tender } => {
+                self.settle_tender(actor, tender, approval, &key_base, now).await
+            }
             VamOperation::PostHold { hold, amount, to } => {
                 let amount = amount_minor("amount", amount)?;
                 let h = self.store.hold(hold.0).await?.ok_or_else(|| not_found(Entity::Hold))?;
@@ -346,6 +386,7 @@ impl VamService {
         actor: &str,
         tender: AccountId,
         approval: Option<ProposalGuard>,
+        key: &str,
         now: DateTime<Utc>,
     ) -> Result<VamOutcome> {
         let node = self.node(tender).await?;
@@ -366,9 +407,7 @@ impl VamService {
         let mut transfer_id = None;
         if total > 0 {
             lines.push((physical.asset_account, -total));
-            let key =
-                approval.as_ref().map_or_else(|| Uuid::now_v7().to_string(), |g| g.proposal_id.to_string());
-            let t = self.transfer(TransferKind::Refund, &key, node.physical_id, "", actor, now, lines);
+            let t = self.transfer(TransferKind::Refund, key, node.physical_id, "", actor, now, lines);
             let detail = json!({ "tender": tender.0, "bidders": bidders.len(), "refunded_minor": total,
                                  "approved": approval.is_some() });
             let VamOutcome::Posted { id } = self
@@ -535,6 +574,6 @@ impl VamService {
         }
         let operation: VamOperation =
             serde_json::from_str(&p.operation).map_err(|_| crate::error::data_error("proposal"))?;
-        self.execute(&op.username, operation, Some(guard), now).await
+        self.execute(&op.username, operation, Some(guard), None, now).await
     }
 }

@@ -202,6 +202,10 @@ pub struct VamView {
     notice: Option<Notice>,
     problem: Option<Problem>,
     error: Option<ApiError>,
+    /// The last operation sent and its request id, until it is confirmed: sending
+    /// the same operation again (a second click, a retry after an error) reuses the
+    /// id, so it cannot post twice.
+    sent: Option<(VamOperation, uuid::Uuid)>,
 }
 
 /// Queues a request of this area.
@@ -213,7 +217,12 @@ impl VamView {
     /// Sends an operation; its reply says what happened and refreshes the screen.
     fn act(&mut self, outbox: &mut Outbox, kind: OpKind, op: VamOperation) {
         self.clear_status();
-        send(outbox, VamPurpose::Do(kind), VamRequest::Do(op));
+        let request_id = match &self.sent {
+            Some((last, id)) if *last == op => *id,
+            _ => uuid::Uuid::now_v7(),
+        };
+        self.sent = Some((op.clone(), request_id));
+        send(outbox, VamPurpose::Do(kind), VamRequest::DoOnce { request_id, operation: op });
     }
 
     fn clear_status(&mut self) {
@@ -242,6 +251,8 @@ impl VamView {
 
     /// An operation's outcome: a notice, the form it came from emptied, a refresh.
     fn on_done(&mut self, kind: OpKind, outcome: VamOutcome, outbox: &mut Outbox) {
+        // Confirmed: the same operation typed again is a new one.
+        self.sent = None;
         self.notice = Some(match outcome {
             VamOutcome::Posted { .. } | VamOutcome::Closed => Notice::Done(kind),
             VamOutcome::Proposed { proposal_id } => Notice::Proposed(proposal_id),

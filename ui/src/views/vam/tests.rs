@@ -271,10 +271,31 @@ fn clicks_become_requests() {
     click(&mut h, "确认转账");
     let op =
         VamOperation::Transfer { from: PARENT, to: CHILD, amount: yuan_of(50_000), memo: "调拨".into() };
-    assert_eq!(
-        sent(&mut h).pop().unwrap(),
-        (Purpose::Vam(VamPurpose::Do(OpKind::Transfer)), Request::Vam(VamRequest::Do(op)))
-    );
+    let once = |sent: (Purpose, Request)| match sent {
+        (
+            Purpose::Vam(VamPurpose::Do(OpKind::Transfer)),
+            Request::Vam(VamRequest::DoOnce { request_id, operation }),
+        ) => {
+            assert_eq!(operation, op);
+            request_id
+        }
+        other => panic!("{other:?}"),
+    };
+    let first = once(sent(&mut h).pop().unwrap());
+    // A second click before the answer is the same request: it cannot post twice.
+    click(&mut h, "确认转账");
+    assert_eq!(once(sent(&mut h).pop().unwrap()), first);
+    // Once confirmed, the same transfer typed again is a new one.
+    let f = h.state_mut();
+    let outcome = VamOutcome::Posted { id: Uuid::from_u128(0x77) };
+    f.view.on_reply(VamPurpose::Do(OpKind::Transfer), Ok(Response::Vam(outcome)), &mut f.outbox);
+    h.run();
+    let _ = sent(&mut h);
+    click(&mut h, "设为转入方 5711****00025");
+    type_into(&mut h, "转账金额", "500");
+    type_into(&mut h, "转账附言", "调拨");
+    click(&mut h, "确认转账");
+    assert_ne!(once(sent(&mut h).pop().unwrap()), first);
 
     click(&mut h, "冻结资金");
     type_into(&mut h, "冻结金额", "12.5");
@@ -289,7 +310,9 @@ fn clicks_become_requests() {
         reason: "法院裁定".into(),
         expires_at: None,
     };
-    assert_eq!(sent(&mut h).pop().unwrap().1, Request::Vam(VamRequest::Do(op)));
+    assert!(
+        matches!(sent(&mut h).pop().unwrap().1, Request::Vam(VamRequest::DoOnce { operation, .. }) if operation == op)
+    );
 
     // A proposal, not a posting: the notice says it waits for a checker.
     let f = h.state_mut();
@@ -301,14 +324,18 @@ fn clicks_become_requests() {
     click(&mut h, "解冻第 1 笔");
     click(&mut h, "确认解冻");
     let op = VamOperation::Release { hold: HoldId(Uuid::from_u128(0x31)), amount: yuan_of(1_200) };
-    assert_eq!(sent(&mut h).pop().unwrap().1, Request::Vam(VamRequest::Do(op)));
+    assert!(
+        matches!(sent(&mut h).pop().unwrap().1, Request::Vam(VamRequest::DoOnce { operation, .. }) if operation == op)
+    );
 
     click(&mut h, "冲正第 1 行");
     type_into(&mut h, "冲正原因", "重复入账");
     click(&mut h, "确认冲正");
     let op =
         VamOperation::Reverse { transfer: TransferId(Uuid::from_u128(0x41)), reason: "重复入账".into() };
-    assert_eq!(sent(&mut h).pop().unwrap().1, Request::Vam(VamRequest::Do(op)));
+    assert!(
+        matches!(sent(&mut h).pop().unwrap().1, Request::Vam(VamRequest::DoOnce { operation, .. }) if operation == op)
+    );
 
     click(&mut h, "批准第 1 条");
     let approve = VamRequest::Approve { proposal_id: Uuid::from_u128(0x51), approve: true };

@@ -1118,6 +1118,25 @@ async fn a_repeated_request_posts_once(db: Db) {
     let r = call(&b.s, &fin1, VamRequest::DoOnce { request_id, operation: transfer(300) }).await;
     assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::KeyReused }));
     assert_eq!(node(&b, &fin1, from.id).await.own_balance, from.own_balance - fen(200));
+    // A freeze and a partial release sent twice at once happen once each.
+    let freeze = VamOperation::Freeze {
+        account: from.id,
+        amount: fen(50),
+        reason: "重复点击".into(),
+        expires_at: None,
+    };
+    let request_id = Uuid::now_v7();
+    let twice = || VamRequest::DoOnce { request_id, operation: freeze.clone() };
+    let (a, c) = tokio::join!(call(&b.s, &fin1, twice()), call(&b.s, &fin1, twice()));
+    assert_eq!(a, c);
+    let Ok(Response::Vam(VamOutcome::Posted { id: hold })) = a else { panic!("{a:?}") };
+    assert_eq!(node(&b, &fin1, from.id).await.held, from.held + fen(50));
+    let release = VamOperation::Release { hold: domain::ledger::HoldId(hold), amount: fen(20) };
+    let request_id = Uuid::now_v7();
+    let twice = || VamRequest::DoOnce { request_id, operation: release.clone() };
+    let (a, c) = tokio::join!(call(&b.s, &fin1, twice()), call(&b.s, &fin1, twice()));
+    assert!(a.is_ok() && a == c, "{a:?} {c:?}");
+    assert_eq!(node(&b, &fin1, from.id).await.held, from.held + fen(30));
     // Above the threshold: one proposal however often it is sent.
     threshold(&b, 1_000).await;
     let request_id = Uuid::now_v7();

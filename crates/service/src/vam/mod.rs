@@ -8,6 +8,7 @@
 
 mod bank;
 pub mod demo;
+mod once;
 mod ops;
 mod preview;
 mod views;
@@ -40,13 +41,14 @@ pub struct VamService {
     store: Arc<dyn Store>,
     bank: Option<Arc<dyn BankGateway>>,
     export_dir: PathBuf,
+    requests: once::RequestMemo,
 }
 
 impl VamService {
     /// A service over `store`, asking `bank` for credit notices and balances, writing
     /// exports to `export_dir`.
     pub fn new(store: Arc<dyn Store>, bank: Option<Arc<dyn BankGateway>>, export_dir: PathBuf) -> Self {
-        Self { store, bank, export_dir }
+        Self { store, bank, export_dir, requests: once::RequestMemo::default() }
     }
 
     /// Handles one request of an operator whose permission was checked.
@@ -85,7 +87,7 @@ impl VamService {
             VamRequest::CloseCheck { account } => self.close_check(account).await.map(Response::CloseCheck),
             VamRequest::Do(operation) => self.operate(op, operation, None, now).await.map(Response::Vam),
             VamRequest::DoOnce { request_id, operation } => {
-                self.operate(op, operation, Some(request_id), now).await.map(Response::Vam)
+                self.operate_once(op, request_id, operation, now).await.map(Response::Vam)
             }
             VamRequest::Preview(operation) => {
                 self.preview(actor, operation, now).await.map(Response::OperationPreview)

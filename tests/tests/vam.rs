@@ -1155,7 +1155,53 @@ async fn a_repeated_request_posts_once(db: Db) {
     assert_eq!(r, Err(ApiError::Conflict { conflict: Conflict::KeyReused }));
 }
 
+/// A request sent again from a restarted desktop (its memory of requests gone)
+/// after the maker's total crossed the threshold becomes a proposal; approving it
+/// does not move the money a second time, because both postings carry the
+/// request's key. And a request filed as a proposal stays that proposal.
+async fn a_request_posted_then_proposed_moves_money_once(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let p = physicals(&b, &fin1).await.remove(0);
+    let nodes = all_nodes(&b, &fin1, p.id).await;
+    let from = wallet(&nodes).clone();
+    let to =
+        nodes.iter().find(|n| n.purpose == VirtualPurpose::UserWallet && n.id != from.id).unwrap().clone();
+    threshold(&b, 1_000).await;
+    let op = VamOperation::Transfer { from: from.id, to: to.id, amount: fen(600), memo: "重发".into() };
+    let request_id = Uuid::now_v7();
+    let send = || VamRequest::DoOnce { request_id, operation: op.clone() };
+    let Ok(Response::Vam(VamOutcome::Posted { id: first })) = call(&b.s, &fin1, send()).await else {
+        panic!()
+    };
+    // The desktop restarts: a new service over the same database.
+    let restarted = Services::new(b.s.store().clone(), vault(), domain::auth::LoginPolicy::default());
+    let fin1_again = login(&restarted, "fin1").await;
+    let Ok(Response::Vam(VamOutcome::Proposed { proposal_id })) = call(&restarted, &fin1_again, send()).await
+    else {
+        panic!("600 + 600 fen crosses the 1,000 fen threshold: a proposal")
+    };
+    assert_eq!(proposal_id, request_id);
+    let sup1 = login(&b.s, "sup1").await;
+    let approved = call(&b.s, &sup1, VamRequest::Approve { proposal_id, approve: true }).await;
+    assert_eq!(
+        approved,
+        Ok(Response::Vam(VamOutcome::Posted { id: first })),
+        "the first transfer, not a second"
+    );
+    assert_eq!(node(&b, &fin1, from.id).await.own_balance, from.own_balance - fen(600));
+    let Response::VamProposals(pending) = call(&b.s, &sup1, VamRequest::Proposals).await.unwrap() else {
+        panic!()
+    };
+    assert!(pending.iter().all(|p| p.id != proposal_id), "approved, not left pending");
+    // Sent once more, the request is the proposal again, not a third posting.
+    let r = call(&restarted, &fin1_again, send()).await;
+    assert_eq!(r, Ok(Response::Vam(VamOutcome::Proposed { proposal_id })));
+    assert_eq!(node(&b, &fin1, from.id).await.own_balance, from.own_balance - fen(600));
+}
+
 on_both_databases!(
+    a_request_posted_then_proposed_moves_money_once,
     a_repeated_request_posts_once,
     the_proof_finds_balances_edited_behind_its_back,
     a_group_judges_each_posting_on_its_own,

@@ -34,15 +34,16 @@ impl VamService {
         now: DateTime<Utc>,
     ) -> Result<VamOutcome> {
         let amount = self.check(&operation).await?;
+        let stored = serde_json::to_string(&operation).map_err(|_| crate::error::data_error("operation"))?;
+        // A request filed as a proposal before stays that proposal, whatever the
+        // maker's total says now (it would otherwise post directly as well).
+        if let Some(id) = request
+            && let Some(answer) = self.proposal_again(id, &op.username, &stored).await?
+        {
+            return answer;
+        }
         let needs_checker = self.needs_checker(&op.username, &operation, amount, now).await?;
         if needs_checker {
-            let stored =
-                serde_json::to_string(&operation).map_err(|_| crate::error::data_error("operation"))?;
-            if let Some(id) = request
-                && let Some(answer) = self.proposal_again(id, &op.username, &stored).await?
-            {
-                return answer;
-            }
             let proposal = ProposalRow {
                 id: request.unwrap_or_else(Uuid::now_v7),
                 operation: stored,
@@ -65,7 +66,8 @@ impl VamService {
             }
             return Ok(VamOutcome::Proposed { proposal_id: proposal.id });
         }
-        self.execute(&op.username, operation, None, request, now).await
+        let key = request.map(|r| request_key(&op.username, r));
+        self.execute(&op.username, operation, None, key, now).await
     }
 
     /// A request id seen before as a proposal: the same maker and operation get it
@@ -179,17 +181,11 @@ impl VamService {
         actor: &str,
         operation: VamOperation,
         approval: Option<ProposalGuard>,
-        request: Option<Uuid>,
+        key: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<VamOutcome> {
         let with = PostWith { approval: approval.clone(), ..PostWith::default() };
-        // The posting's key: the approved proposal, the screen's request (scoped
-        // to the operator), or a fresh one.
-        let key_base = match (&approval, request) {
-            (Some(g), _) => g.proposal_id.to_string(),
-            (None, Some(r)) => format!("req:{actor}:{r}"),
-            (None, None) => Uuid::now_v7().to_string(),
-        };
+        let key_base = key.unwrap_or_else(|| Uuid::now_v7().to_string());
         match operation {
             VamOperation::Open { physical_id, parent, owner_kind, owner_id, owner_name, purpose } => {
                 let owner_name = match (owner_kind, owner_id) {
@@ -574,6 +570,16 @@ impl VamService {
         }
         let operation: VamOperation =
             serde_json::from_str(&p.operation).map_err(|_| crate::error::data_error("proposal"))?;
-        self.execute(&op.username, operation, Some(guard), None, now).await
+        // The same key as the maker's direct posting under this id would have: a
+        // request that was both posted and proposed (the maker's total crossed the
+        // threshold between two sends) moves the money once.
+        let key = request_key(&p.proposed_by, proposal_id);
+        self.execute(&op.username, operation, Some(guard), Some(key), now).await
     }
+}
+
+/// The posting key of an operator's request (or of a proposal, whose id is the
+/// maker's request id when it came from a screen).
+fn request_key(maker: &str, request: Uuid) -> String {
+    format!("req:{maker}:{request}")
 }

@@ -99,8 +99,14 @@ macro_rules! posting_sql {
             ) -> Result<PostOutcome> {
                 let at = truncate_micros(t.posted_at);
                 let body = t.body_hash();
-                // The first statement writes (SQLite takes its lock here); a repeated key
-                // waits for the first posting to commit, then finds it.
+                // The approval first (a write: SQLite takes its lock here): a proposal
+                // whose request was also posted directly is approved onto that posting
+                // (the key below finds it) instead of staying pending.
+                if let Some(guard) = &with.approval {
+                    crate::vam::holds::$m::approve_tx(tx, guard, true).await?;
+                }
+                // Otherwise the first statement writes; a repeated key waits for the
+                // first posting to commit, then finds it.
                 let inserted = sqlx::query(
                     "INSERT INTO transfers (id, kind, idempotency_key, body_hash, reverses, physical_id, memo, \
                      posted_by, posted_at, amount_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -131,9 +137,6 @@ macro_rules! posting_sql {
                             .fetch_one(&mut **tx)
                             .await?;
                     return if first_body == body { Ok(PostOutcome::Repeat(first)) } else { Err(conflict(Conflict::KeyReused)) };
-                }
-                if let Some(guard) = &with.approval {
-                    crate::vam::holds::$m::approve_tx(tx, guard, true).await?;
                 }
                 if let Some((hold, amount)) = with.hold {
                     // The money the hold frees is the money the lines then move.

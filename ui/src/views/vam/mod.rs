@@ -76,8 +76,8 @@ pub enum VamPurpose {
     InterestPreview,
     /// Close blockers.
     CloseCheck(AccountId),
-    /// An operation.
-    Do(OpKind),
+    /// An operation, with the request id it was sent under.
+    Do(OpKind, uuid::Uuid),
     /// Operations waiting for a checker.
     Proposals,
     /// A checker's verdict.
@@ -202,11 +202,14 @@ pub struct VamView {
     notice: Option<Notice>,
     problem: Option<Problem>,
     error: Option<ApiError>,
-    /// The last operation sent and its request id, until it is confirmed: sending
-    /// the same operation again (a second click, a retry after an error) reuses the
-    /// id, so it cannot post twice.
-    sent: Option<(VamOperation, uuid::Uuid)>,
+    /// Operations sent and not yet answered (or answered with an error), with their
+    /// request ids: sending one of them again (a second click, a retry) reuses its
+    /// id, so it cannot happen twice. The oldest go first beyond [`UNANSWERED`].
+    sent: Vec<(VamOperation, uuid::Uuid)>,
 }
+
+/// Operations remembered while unanswered.
+const UNANSWERED: usize = 16;
 
 /// Queues a request of this area.
 fn send(outbox: &mut Outbox, purpose: VamPurpose, request: VamRequest) {
@@ -217,12 +220,18 @@ impl VamView {
     /// Sends an operation; its reply says what happened and refreshes the screen.
     fn act(&mut self, outbox: &mut Outbox, kind: OpKind, op: VamOperation) {
         self.clear_status();
-        let request_id = match &self.sent {
-            Some((last, id)) if *last == op => *id,
-            _ => uuid::Uuid::now_v7(),
+        let request_id = match self.sent.iter().find(|(sent, _)| *sent == op) {
+            Some((_, id)) => *id,
+            None => {
+                let id = uuid::Uuid::now_v7();
+                if self.sent.len() >= UNANSWERED {
+                    self.sent.remove(0);
+                }
+                self.sent.push((op.clone(), id));
+                id
+            }
         };
-        self.sent = Some((op.clone(), request_id));
-        send(outbox, VamPurpose::Do(kind), VamRequest::DoOnce { request_id, operation: op });
+        send(outbox, VamPurpose::Do(kind, request_id), VamRequest::DoOnce { request_id, operation: op });
     }
 
     fn clear_status(&mut self) {
@@ -251,8 +260,6 @@ impl VamView {
 
     /// An operation's outcome: a notice, the form it came from emptied, a refresh.
     fn on_done(&mut self, kind: OpKind, outcome: VamOutcome, outbox: &mut Outbox) {
-        // Confirmed: the same operation typed again is a new one.
-        self.sent = None;
         self.notice = Some(match outcome {
             VamOutcome::Posted { .. } | VamOutcome::Closed => Notice::Done(kind),
             VamOutcome::Proposed { proposal_id } => Notice::Proposed(proposal_id),
@@ -339,8 +346,12 @@ impl WorkArea for VamView {
             (VamPurpose::CloseCheck(id), Response::CloseCheck(blockers)) if self.sub.selected == Some(id) => {
                 self.sub.close_check = Some(blockers)
             }
-            (VamPurpose::Do(kind), Response::Vam(outcome)) => self.on_done(kind, outcome, outbox),
-            (VamPurpose::Do(kind), _) => {
+            (VamPurpose::Do(kind, request_id), Response::Vam(outcome)) => {
+                // Answered: the same operation typed again is a new one.
+                self.sent.retain(|(_, id)| *id != request_id);
+                self.on_done(kind, outcome, outbox)
+            }
+            (VamPurpose::Do(kind, _), _) => {
                 self.notice = Some(Notice::Done(kind));
                 self.refresh_all(outbox);
             }

@@ -273,10 +273,10 @@ fn clicks_become_requests() {
         VamOperation::Transfer { from: PARENT, to: CHILD, amount: yuan_of(50_000), memo: "调拨".into() };
     let once = |sent: (Purpose, Request)| match sent {
         (
-            Purpose::Vam(VamPurpose::Do(OpKind::Transfer)),
+            Purpose::Vam(VamPurpose::Do(OpKind::Transfer, purpose_id)),
             Request::Vam(VamRequest::DoOnce { request_id, operation }),
         ) => {
-            assert_eq!(operation, op);
+            assert_eq!((operation, purpose_id), (op.clone(), request_id));
             request_id
         }
         other => panic!("{other:?}"),
@@ -288,14 +288,15 @@ fn clicks_become_requests() {
     // Once confirmed, the same transfer typed again is a new one.
     let f = h.state_mut();
     let outcome = VamOutcome::Posted { id: Uuid::from_u128(0x77) };
-    f.view.on_reply(VamPurpose::Do(OpKind::Transfer), Ok(Response::Vam(outcome)), &mut f.outbox);
+    f.view.on_reply(VamPurpose::Do(OpKind::Transfer, first), Ok(Response::Vam(outcome)), &mut f.outbox);
     h.run();
     let _ = sent(&mut h);
     click(&mut h, "设为转入方 5711****00025");
     type_into(&mut h, "转账金额", "500");
     type_into(&mut h, "转账附言", "调拨");
     click(&mut h, "确认转账");
-    assert_ne!(once(sent(&mut h).pop().unwrap()), first);
+    let second = once(sent(&mut h).pop().unwrap());
+    assert_ne!(second, first);
 
     click(&mut h, "冻结资金");
     type_into(&mut h, "冻结金额", "12.5");
@@ -310,14 +311,29 @@ fn clicks_become_requests() {
         reason: "法院裁定".into(),
         expires_at: None,
     };
-    assert!(
-        matches!(sent(&mut h).pop().unwrap().1, Request::Vam(VamRequest::DoOnce { operation, .. }) if operation == op)
-    );
+    let freeze_id = match sent(&mut h).pop().unwrap().1 {
+        Request::Vam(VamRequest::DoOnce { operation, request_id }) if operation == op => request_id,
+        other => panic!("{other:?}"),
+    };
+    // The answer to another operation does not forget this one's id.
+    let f = h.state_mut();
+    let outcome = VamOutcome::Posted { id: Uuid::from_u128(0x78) };
+    f.view.on_reply(VamPurpose::Do(OpKind::Transfer, second), Ok(Response::Vam(outcome)), &mut f.outbox);
+    h.run();
+    let _ = sent(&mut h);
+    click(&mut h, "冻结资金");
+    type_into(&mut h, "冻结金额", "12.5");
+    type_into(&mut h, "冻结原因", "法院裁定");
+    click(&mut h, "确认冻结");
+    assert!(matches!(
+        sent(&mut h).pop().unwrap().1,
+        Request::Vam(VamRequest::DoOnce { request_id, .. }) if request_id == freeze_id
+    ));
 
     // A proposal, not a posting: the notice says it waits for a checker.
     let f = h.state_mut();
     let outcome = VamOutcome::Proposed { proposal_id: Uuid::from_u128(0x99) };
-    f.view.on_reply(VamPurpose::Do(OpKind::Freeze), Ok(Response::Vam(outcome)), &mut f.outbox);
+    f.view.on_reply(VamPurpose::Do(OpKind::Freeze, freeze_id), Ok(Response::Vam(outcome)), &mut f.outbox);
     h.run();
     h.get_by_label_contains("等待另一位复核人批准");
 
@@ -345,7 +361,11 @@ fn clicks_become_requests() {
     let f = h.state_mut();
     let blocked =
         VamOutcome::Blocked { blockers: vec![CloseBlocker::NonZeroBalance { balance_minor: 1200 }] };
-    f.view.on_reply(VamPurpose::Do(OpKind::Close), Ok(Response::Vam(blocked)), &mut f.outbox);
+    f.view.on_reply(
+        VamPurpose::Do(OpKind::Close, Uuid::from_u128(0x79)),
+        Ok(Response::Vam(blocked)),
+        &mut f.outbox,
+    );
     h.run();
     h.get_by_label("不能销户，请先处理：");
     h.get_by_label("余额不为零（¥12.00）");

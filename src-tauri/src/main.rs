@@ -233,8 +233,233 @@ fn migrate_command(args: &[String]) -> Result<String, String> {
     Ok(format!("{} at schema version {version}{granted}", service::redact_database_url(&url)))
 }
 
+/// Exit codes of `statement` and `reconcile`, for scheduled jobs.
+mod exit {
+    /// Done (a dry run: every statement adds up and names a known account).
+    pub const OK: i32 = 0;
+    /// A dry run found a problem (does not add up, unknown account, findings).
+    pub const FINDINGS: i32 = 1;
+    /// Wrong arguments.
+    pub const USAGE: i32 = 2;
+    /// The file cannot be read or parsed (the error names where and why).
+    pub const BAD_FILE: i32 = 3;
+    /// Refused: a statement that does not add up, an unknown account, a closed day.
+    pub const REFUSED: i32 = 4;
+    /// Login or permission refused.
+    pub const DENIED: i32 = 5;
+    /// The database is not available.
+    pub const UNAVAILABLE: i32 = 6;
+}
+
+/// What a scheduled job's command needs: who it is and where the database is.
+struct JobOptions {
+    url: String,
+    data_dir: PathBuf,
+    user: Option<String>,
+    password_file: Option<PathBuf>,
+    json: bool,
+}
+
+impl JobOptions {
+    fn new() -> Self {
+        let data_dir =
+            std::env::var_os("OPS_CONSOLE_DATA_DIR").map(PathBuf::from).unwrap_or_else(default_data_dir);
+        Self {
+            url: std::env::var("OPS_CONSOLE_DATABASE_URL").ok().filter(|s| !s.is_empty()).unwrap_or_default(),
+            data_dir,
+            user: std::env::var("OPS_CONSOLE_SERVICE_USER").ok().filter(|s| !s.is_empty()),
+            password_file: std::env::var_os("OPS_CONSOLE_SERVICE_PASSWORD_FILE").map(PathBuf::from),
+            json: false,
+        }
+    }
+
+    /// Takes a shared option; `false` if `arg` is not one.
+    fn take(&mut self, arg: &str, value: &mut dyn FnMut() -> Result<String, String>) -> Result<bool, String> {
+        match arg {
+            "--database-url" => self.url = value()?,
+            "--data-dir" => self.data_dir = PathBuf::from(value()?),
+            "--user" => self.user = Some(value()?),
+            "--password-file" => self.password_file = Some(PathBuf::from(value()?)),
+            "--json" => self.json = true,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Opens the database, logs in as the service operator and runs `request`.
+    fn run(&self, request: domain::ReconRequest) -> Result<Response, (i32, ApiError)> {
+        let user = self.user.clone().ok_or((
+            exit::USAGE,
+            ApiError::InvalidInput { field: "user".into(), problem: domain::InputProblem::Required },
+        ))?;
+        let password = match &self.password_file {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                let problem = domain::InputProblem::Unreadable { detail: e.to_string() };
+                (exit::USAGE, ApiError::InvalidInput { field: "password_file".into(), problem })
+            })?,
+            None => {
+                let mut line = String::new();
+                let _ = std::io::stdin().read_line(&mut line);
+                line
+            }
+        };
+        let password = password.trim_end_matches(['\r', '\n']).to_owned();
+        let url = if self.url.is_empty() { default_database_url(&self.data_dir) } else { self.url.clone() };
+        let vault = load_or_create_vault(&self.data_dir).map_err(|message| (exit::UNAVAILABLE, ApiError::Unavailable { message }))?;
+        let options = HostOptions {
+            demo_users: None,
+            gateways: GatewaySetup::Offline,
+            evidence_dir: self.data_dir.join("evidence"),
+        };
+        tauri::async_runtime::block_on(async {
+            let host = Host::open(&url, vault, options, Utc::now()).await;
+            host.handle(Request::Login { username: user, password }, Utc::now())
+                .await
+                .map_err(|e| (exit::DENIED, e))?;
+            let reply = host.handle(Request::Recon(request), Utc::now()).await;
+            let _ = host.handle(Request::Logout, Utc::now()).await;
+            reply.map_err(|e| {
+                let code = match &e {
+                    ApiError::StatementFile { .. } | ApiError::InvalidInput { .. } => exit::BAD_FILE,
+                    ApiError::Conflict { .. } | ApiError::NotFound { .. } => exit::REFUSED,
+                    ApiError::Forbidden { .. } | ApiError::NotLoggedIn | ApiError::InvalidCredentials { .. } => exit::DENIED,
+                    _ => exit::UNAVAILABLE,
+                };
+                (code, e)
+            })
+        })
+    }
+
+    /// Prints an answer (JSON or words) and returns the exit code.
+    fn report(&self, outcome: Result<Response, (i32, ApiError)>, findings: impl Fn(&Response) -> bool) -> i32 {
+        let lang = catalogue::Lang::Zh;
+        match outcome {
+            Ok(reply) => {
+                if self.json {
+                    println!("{}", serde_json::to_string_pretty(&reply).unwrap_or_default());
+                } else {
+                    println!("{}", serde_json::to_string_pretty(&reply).unwrap_or_default());
+                }
+                if findings(&reply) { exit::FINDINGS } else { exit::OK }
+            }
+            Err((code, e)) => {
+                let message = catalogue::error_text(lang, &e);
+                if self.json {
+                    let body = serde_json::json!({ "error": e, "message": message, "exit": code });
+                    println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+                } else {
+                    eprintln!("{message}");
+                }
+                code
+            }
+        }
+    }
+}
+
+const JOB_ENV: &str = "env: OPS_CONSOLE_DATABASE_URL, OPS_CONSOLE_DATA_DIR, OPS_CONSOLE_SERVICE_USER, \
+                       OPS_CONSOLE_SERVICE_PASSWORD_FILE (else the password is read from standard input)";
+
+/// `ops-console statement import FILE [--account NUMBER] [--preset NAME] [--dry-run]
+/// [--acknowledge-difference] [--json]` as the service operator.
+fn statement_command(args: &[String]) -> i32 {
+    let usage = format!(
+        "usage: ops-console statement import FILE [--account NUMBER] [--preset cmb|icbc|mybank] [--dry-run] \
+         [--acknowledge-difference] [--json] [--user NAME] [--password-file FILE] [--database-url URL] [--data-dir DIR]\n{JOB_ENV}"
+    );
+    let mut opts = JobOptions::new();
+    let (mut file, mut account, mut preset, mut dry_run, mut acknowledge) = (None, None, None, false, false);
+    if args.first().map(String::as_str) != Some("import") {
+        eprintln!("{usage}");
+        return exit::USAGE;
+    }
+    let mut rest = args[1..].iter();
+    while let Some(arg) = rest.next() {
+        let mut value = || rest.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
+        let parsed = match arg.as_str() {
+            "--account" => value().map(|v| account = Some(v)),
+            "--preset" => value().map(|v| preset = Some(v)),
+            "--dry-run" => Ok(dry_run = true),
+            "--acknowledge-difference" => Ok(acknowledge = true),
+            other if !other.starts_with("--") && file.is_none() => Ok(file = Some(other.to_owned())),
+            other => match opts.take(other, &mut value) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(format!("unknown option {other}")),
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(message) = parsed {
+            eprintln!("{message}\n{usage}");
+            return exit::USAGE;
+        }
+    }
+    let Some(file) = file else {
+        eprintln!("{usage}");
+        return exit::USAGE;
+    };
+    // An absolute path: the backend reads it, whatever its working folder.
+    let path = std::fs::canonicalize(&file).map(|p| p.display().to_string()).unwrap_or(file);
+    let request = domain::ReconRequest::ImportStatement {
+        path,
+        account,
+        preset,
+        dry_run,
+        acknowledge_difference: acknowledge,
+    };
+    let outcome = opts.run(request);
+    opts.report(outcome, |reply| match reply {
+        Response::StatementImported(r) => {
+            r.dry_run && r.statements.iter().any(|s| !s.adds_up || !s.known_account || !s.findings.is_empty())
+        }
+        _ => false,
+    })
+}
+
+/// `ops-console reconcile run --date YYYY-MM-DD [--dry-run] [--json]` as the service operator.
+fn reconcile_command(args: &[String]) -> i32 {
+    let usage = format!(
+        "usage: ops-console reconcile run --date YYYY-MM-DD [--dry-run] [--json] [--user NAME] \
+         [--password-file FILE] [--database-url URL] [--data-dir DIR]\n{JOB_ENV}"
+    );
+    let mut opts = JobOptions::new();
+    let (mut day, mut dry_run) = (None, false);
+    if args.first().map(String::as_str) != Some("run") {
+        eprintln!("{usage}");
+        return exit::USAGE;
+    }
+    let mut rest = args[1..].iter();
+    while let Some(arg) = rest.next() {
+        let mut value = || rest.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
+        let parsed = match arg.as_str() {
+            "--date" => value().and_then(|v| {
+                chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map(|d| day = Some(d)).map_err(|e| format!("--date {v}: {e}"))
+            }),
+            "--dry-run" => Ok(dry_run = true),
+            other => match opts.take(other, &mut value) {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(format!("unknown option {other}")),
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(message) = parsed {
+            eprintln!("{message}\n{usage}");
+            return exit::USAGE;
+        }
+    }
+    let Some(day) = day else {
+        eprintln!("{usage}");
+        return exit::USAGE;
+    };
+    let outcome = opts.run(domain::ReconRequest::Reconcile { day, physical_id: None, dry_run });
+    opts.report(outcome, |_| false)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("statement") => std::process::exit(statement_command(&args[1..])),
+        Some("reconcile") => std::process::exit(reconcile_command(&args[1..])),
+        _ => {}
+    }
     let command = match args.first().map(String::as_str) {
         Some("admin") => Some(admin_command(&args[1..])),
         Some("migrate") => Some(migrate_command(&args[1..])),

@@ -2,13 +2,14 @@
 //! and the [`ShellCommand`]s views queue (handled after each frame is drawn).
 
 use crate::backend::{Backend, Reply};
-use crate::contract::{Abilities, Outbox, Purpose, ShellCommand, ViewCtx, WorkArea};
+use crate::contract::{Abilities, Outbox, PickTarget, Purpose, ShellCommand, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T};
 use crate::views::force_unbind::ForceUnbindView;
 use crate::views::operators::OperatorsView;
 use crate::views::password::PasswordView;
 use crate::views::recycled::RecycledView;
 use crate::views::settings::SettingsView;
+use crate::views::suspense::SuspenseView;
 use crate::views::vam::VamView;
 use crate::views::{audit::AuditView, login::LoginView, lookup::LookupView};
 use domain::auth::{OperatorInfo, Permission, Role};
@@ -108,6 +109,7 @@ struct Views {
     settings: SettingsView,
     operators: OperatorsView,
     vam: VamView,
+    suspense: SuspenseView,
 }
 
 /// The whole console UI. Owns view state only; all data comes from the [`Backend`].
@@ -128,6 +130,8 @@ pub struct OpsApp {
     views: Views,
     keyboard: bool,
     last_activity_secs: f64,
+    /// Where the next file picked in the desktop's dialog goes.
+    pick_target: PickTarget,
 }
 
 impl OpsApp {
@@ -149,6 +153,7 @@ impl OpsApp {
             views: Views::default(),
             keyboard: true,
             last_activity_secs: 0.0,
+            pick_target: PickTarget::default(),
         };
         let mut outbox = Outbox::default();
         outbox.send(Purpose::Status, Request::Status);
@@ -257,7 +262,7 @@ impl OpsApp {
             Area::Admin => views.operators.ui(ui, &mut ctx),
             Area::Settings => views.settings.ui(ui, &mut ctx),
             Area::Virtual => views.vam.ui(ui, &mut ctx),
-            other => not_built_ui(ui, lang, other.title()),
+            Area::Suspense => views.suspense.ui(ui, &mut ctx),
         });
     }
 
@@ -282,7 +287,10 @@ impl OpsApp {
             }
             ShellCommand::SetLang(lang) => self.lang = lang,
             ShellCommand::SetKeyboard(on) => self.keyboard = on,
-            ShellCommand::PickFile => self.backend.pick_file(),
+            ShellCommand::PickFile(target) => {
+                self.pick_target = target;
+                self.backend.pick_file();
+            }
         }
     }
 
@@ -292,7 +300,10 @@ impl OpsApp {
         let mut any = !replies.is_empty();
         if let Some(path) = self.backend.picked_file() {
             any = true;
-            self.views.recycled.set_import_path(path);
+            match self.pick_target {
+                PickTarget::CarrierFile => self.views.recycled.set_import_path(path),
+                PickTarget::Statement => self.views.suspense.set_statement_path(path),
+            }
         }
         for (id, reply) in replies {
             if let Some(purpose) = self.in_flight.remove(&id) {
@@ -327,6 +338,7 @@ impl OpsApp {
             (Purpose::Settings(p), reply) => views.settings.on_reply(p, reply, outbox),
             (Purpose::Admin(p), reply) => views.operators.on_reply(p, reply, outbox),
             (Purpose::Vam(p), reply) => views.vam.on_reply(p, reply, outbox),
+            (Purpose::Suspense(p), reply) => views.suspense.on_reply(p, reply, outbox),
         }
     }
 
@@ -399,10 +411,4 @@ fn startup_error_ui(ui: &mut egui::Ui, lang: Lang, err: &ApiError) {
         ui.add_space(8.0);
         ui.label(T::StartupHint.text(lang));
     });
-}
-
-fn not_built_ui(ui: &mut egui::Ui, lang: Lang, title: T) {
-    ui.heading(title.text(lang));
-    ui.add_space(8.0);
-    ui.label(T::NotBuiltYet.text(lang));
 }

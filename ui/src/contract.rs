@@ -14,6 +14,7 @@ use crate::views::lookup::LookupPurpose;
 use crate::views::operators::AdminPurpose;
 use crate::views::recycled::RecycledPurpose;
 use crate::views::settings::SettingsPurpose;
+use crate::views::suspense::SuspensePurpose;
 use crate::views::vam::VamPurpose;
 use domain::Request;
 use domain::auth::{OperatorInfo, Permission, Role};
@@ -45,6 +46,18 @@ pub enum Purpose {
     Admin(AdminPurpose),
     /// The virtual sub-account area.
     Vam(VamPurpose),
+    /// The suspense (挂账处理) area.
+    Suspense(SuspensePurpose),
+}
+
+/// Which field a file picked in the desktop's dialog lands in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PickTarget {
+    /// The recycled-number area's carrier-file import.
+    #[default]
+    CarrierFile,
+    /// The suspense area's statement import.
+    Statement,
 }
 
 /// Something a view asks of the shell; handled after the frame is drawn.
@@ -59,8 +72,8 @@ pub enum ShellCommand {
     SetLang(Lang),
     /// Turn keyboard shortcuts on or off.
     SetKeyboard(bool),
-    /// Open the desktop's file dialog; the path lands in the carrier-file import field.
-    PickFile,
+    /// Open the desktop's file dialog; the path lands in the field named by the target.
+    PickFile(PickTarget),
 }
 
 /// Requests and commands views want sent this frame.
@@ -98,6 +111,14 @@ pub struct Abilities {
     pub vam_operate: bool,
     /// Approve another operator's virtual sub-account operation.
     pub vam_approve: bool,
+    /// Work suspense items: claim, resolve, confirm or reverse matches, export.
+    pub suspense_resolve: bool,
+    /// Approve suspense resolutions (a loss, a write-off).
+    pub suspense_approve: bool,
+    /// Import bank and channel statements.
+    pub statement_import: bool,
+    /// Run a day's reconciliation.
+    pub reconcile_run: bool,
     /// Keyboard shortcuts on (the operator's setting, not the role).
     pub keyboard: bool,
 }
@@ -112,6 +133,10 @@ impl Abilities {
             reveal: role.allows(Permission::PiiReveal),
             vam_operate: role.allows(Permission::VirtualAccountOperate),
             vam_approve: role.allows(Permission::VirtualAccountApprove),
+            suspense_resolve: role.allows(Permission::SuspenseResolve),
+            suspense_approve: role.allows(Permission::SuspenseApprove),
+            statement_import: role.allows(Permission::StatementImport),
+            reconcile_run: role.allows(Permission::ReconcileRun),
             keyboard: false,
         }
     }

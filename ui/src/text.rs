@@ -8,11 +8,5 @@ pub use crate::i18n::error_text;
 
 /// The role's name in the catalogue.
 pub fn role_text(role: Role) -> T {
-    match role {
-        Role::CsAgent => T::RoleCsAgent,
-        Role::FinanceReviewer => T::RoleFinanceReviewer,
-        Role::Supervisor => T::RoleSupervisor,
-        Role::Auditor => T::RoleAuditor,
-        Role::Admin => T::RoleAdmin,
-    }
+    crate::i18n::role_name(role)
 }

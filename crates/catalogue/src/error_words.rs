@@ -56,6 +56,7 @@ pub fn error_text(lang: Lang, e: &ApiError) -> String {
         ApiError::PasswordChangeRequired => t(T::PasswordChangeRequired).to_owned(),
         ApiError::GatewaysMissing => t(T::GatewaysMissing).to_owned(),
         ApiError::Unavailable { message } => fill(t(T::Unavailable), &[("message", message)]),
+        ApiError::StatementFile { file, error } => crate::statement_error_text(file, error, lang),
     }
 }
 
@@ -75,6 +76,8 @@ pub fn permission_text(p: Permission) -> T {
         Permission::VirtualAccountOperate => T::PermVirtualAccountOperate,
         Permission::VirtualAccountApprove => T::PermVirtualAccountApprove,
         Permission::OperatorManage => T::PermOperatorManage,
+        Permission::StatementImport => T::PermStatementImport,
+        Permission::ReconcileRun => T::PermReconcileRun,
     }
 }
 
@@ -107,6 +110,14 @@ pub fn field_text(field: &str, lang: Lang) -> String {
         "password" => T::FieldNewPassword,
         "current_password" => T::FieldCurrentPassword,
         "older_than_hours" => T::FilterOlderHours,
+        "contract_ref" => T::FieldContractRef,
+        "reference" => T::FieldReference,
+        "number" => T::FieldNumber,
+        "items" => T::FieldItems,
+        "until" => T::FieldUntil,
+        "amount" => T::FieldAmount,
+        "fee" => T::FieldFee,
+        "preset" => T::FieldPreset,
         other => return other.to_owned(),
     };
     key.text(lang).to_owned()
@@ -160,6 +171,7 @@ pub fn problem_text(p: &InputProblem, lang: Lang) -> String {
         InputProblem::CannotWorkCases => t(T::ProblemCannotWorkCases),
         InputProblem::NotRealNameVerified => t(T::ProblemNotRealName),
         InputProblem::UseWizard => t(T::ProblemUseWizard),
+        InputProblem::UnknownChoice { text } => fill(&t(T::ProblemUnknownChoice), &[("text", text)]),
     }
 }
 
@@ -193,6 +205,10 @@ pub fn entity_text(e: Entity) -> T {
         Entity::Transfer => T::EntityTransfer,
         Entity::Hold => T::EntityHold,
         Entity::Proposal => T::EntityProposal,
+        Entity::SuspenseItem => T::EntitySuspenseItem,
+        Entity::StatementLine => T::EntityStatementLine,
+        Entity::Match => T::EntityMatch,
+        Entity::OurItem => T::EntityOurItem,
     }
 }
 
@@ -234,6 +250,29 @@ pub fn conflict_text(c: &Conflict, lang: Lang) -> String {
             fill(&t(T::ConflictCloseBlocked), &[("blockers", &list.join(lang_separator(lang)))])
         }
         Conflict::OtherPhysicalAccount => t(T::ConflictOtherPhysical),
+        Conflict::SuspenseStatus { status } => {
+            fill(&t(T::ConflictSuspenseStatus), &[("status", &t(crate::suspense_status(*status)))])
+        }
+        Conflict::ActionNotForKind { action, kind } => fill(
+            &t(T::ConflictActionNotForKind),
+            &[("action", &t(crate::action_kind(*action))), ("kind", &t(crate::suspense_kind(*kind)))],
+        ),
+        Conflict::AmountsDiffer { difference_minor } => fill(
+            &t(T::ConflictAmountsDiffer),
+            &[("amount", &domain::money::Cny::from_minor(*difference_minor))],
+        ),
+        Conflict::DayClosed { day } => fill(&t(T::ConflictDayClosed), &[("day", day)]),
+        Conflict::StatementDoesNotAddUp { statement_id, difference_minor } => fill(
+            &t(T::ConflictStatementDoesNotAddUp),
+            &[("id", statement_id), ("amount", &domain::money::Cny::from_minor(*difference_minor))],
+        ),
+        Conflict::ApprovalNeedsRole { role } => {
+            fill(&t(T::ConflictApprovalNeedsRole), &[("role", &t(crate::role_name(*role)))])
+        }
+        Conflict::UnknownAccount { account } => fill(&t(T::ConflictUnknownAccount), &[("account", account)]),
+        Conflict::MatchStatus { status } => {
+            fill(&t(T::ConflictMatchStatus), &[("status", &crate::match_status_code_text(status, lang))])
+        }
     }
 }
 

@@ -41,10 +41,12 @@ macro_rules! catalogue {
 
 mod error_words;
 mod keys;
+mod suspense_words;
 mod words;
 
 pub use error_words::*;
 pub use keys::T;
+pub use suspense_words::*;
 pub use words::*;
 
 /// The catalogue text for a stored code (account kind or status); unknown codes are

@@ -21,6 +21,19 @@ pub fn fmt_time(t: DateTime<Utc>) -> String {
     }
 }
 
+/// A role's name.
+pub fn role_name(role: domain::auth::Role) -> T {
+    use domain::auth::Role;
+    match role {
+        Role::CsAgent => T::RoleCsAgent,
+        Role::FinanceReviewer => T::RoleFinanceReviewer,
+        Role::Supervisor => T::RoleSupervisor,
+        Role::Auditor => T::RoleAuditor,
+        Role::Admin => T::RoleAdmin,
+        Role::ServiceOperator => T::RoleServiceOperator,
+    }
+}
+
 /// A case's state.
 pub fn case_status(s: CaseStatus) -> T {
     match s {
@@ -409,6 +422,21 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "vam.reject" => T::ActVamReject,
         "vam.proof" => T::ActVamProof,
         "vam.export" => T::ActVamExport,
+        "recon.demo_items" => T::ActReconDemoItems,
+        "recon.statement_import" => T::ActReconImport,
+        "recon.run" => T::ActReconRun,
+        "recon.unmatch_resent" => T::ActReconUnmatchResent,
+        "recon.claim" => T::ActReconClaim,
+        "recon.release" => T::ActReconRelease,
+        "recon.resolve" => T::ActReconResolve,
+        "recon.work" => T::ActReconWork,
+        "recon.propose" => T::ActReconPropose,
+        "recon.approve" => T::ActReconApprove,
+        "recon.reject" => T::ActReconReject,
+        "recon.confirm_match" => T::ActReconConfirmMatch,
+        "recon.unmatch" => T::ActReconUnmatch,
+        "recon.close_day" => T::ActReconCloseDay,
+        "recon.export" => T::ActReconExport,
         other => return other.to_owned(),
     };
     key.text(lang).to_owned()
@@ -439,6 +467,10 @@ pub fn audit_target_text(target: &str, lang: Lang) -> String {
         "transfer" => T::TgtTransfer,
         "proposal" => T::TgtProposal,
         "physical" => T::TgtPhysical,
+        "suspense" if id == "next" => return T::TgtSuspenseNext.text(lang).to_owned(),
+        "suspense" => T::TgtSuspense,
+        "match" => T::TgtMatch,
+        "report" => T::TgtReport,
         _ => return target.to_owned(),
     };
     let id = uuid::Uuid::parse_str(id).map_or_else(|_| id.to_owned(), domain::cases::short_id);

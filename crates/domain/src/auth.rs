@@ -36,6 +36,10 @@ pub enum Permission {
     VirtualAccountApprove,
     /// Create operators, reset passwords, unlock.
     OperatorManage,
+    /// Import bank and channel statements.
+    StatementImport,
+    /// Run reconciliation for a day, close a day.
+    ReconcileRun,
 }
 
 impl std::fmt::Display for Permission {
@@ -60,12 +64,15 @@ pub enum Role {
     Auditor,
     /// Operator administration; sees no PII.
     Admin,
+    /// The scheduled job that imports statements and runs reconciliation when
+    /// bank files arrive: no screens, no PII, no resolutions.
+    ServiceOperator,
 }
 
 impl Role {
     /// Every role, for listings and tests.
-    pub const ALL: [Role; 5] =
-        [Role::CsAgent, Role::FinanceReviewer, Role::Supervisor, Role::Auditor, Role::Admin];
+    pub const ALL: [Role; 6] =
+        [Role::CsAgent, Role::FinanceReviewer, Role::Supervisor, Role::Auditor, Role::Admin, Role::ServiceOperator];
 
     /// The stable name stored in the database.
     pub fn as_str(self) -> &'static str {
@@ -75,6 +82,7 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::ServiceOperator => "service_operator",
         }
     }
 
@@ -88,9 +96,16 @@ impl Role {
         use Permission::*;
         match self {
             Role::CsAgent => &[CustomerView, PiiReveal, RecycledReview, ForceUnbind, VirtualAccountView],
-            Role::FinanceReviewer => {
-                &[CustomerView, SuspenseView, SuspenseResolve, VirtualAccountView, VirtualAccountOperate]
-            }
+            Role::FinanceReviewer => &[
+                CustomerView,
+                SuspenseView,
+                SuspenseResolve,
+                SuspenseApprove,
+                StatementImport,
+                ReconcileRun,
+                VirtualAccountView,
+                VirtualAccountOperate,
+            ],
             Role::Supervisor => &[
                 CustomerView,
                 PiiReveal,
@@ -100,12 +115,15 @@ impl Role {
                 SuspenseView,
                 SuspenseResolve,
                 SuspenseApprove,
+                StatementImport,
+                ReconcileRun,
                 VirtualAccountView,
                 VirtualAccountOperate,
                 VirtualAccountApprove,
             ],
             Role::Auditor => &[CustomerView, AuditView, VirtualAccountView, SuspenseView],
             Role::Admin => &[OperatorManage, AuditView],
+            Role::ServiceOperator => &[StatementImport, ReconcileRun, SuspenseView],
         }
     }
 

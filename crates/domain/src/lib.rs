@@ -88,9 +88,12 @@ pub mod model;
 pub mod money;
 pub mod phone;
 pub mod recycle;
+pub mod recon;
+pub mod statement;
+pub mod suspense;
 pub mod vam;
 
 pub use api::{
-    ApiError, Conflict, Entity, GatewayService, InputProblem, RecycledRequest, Request, Response,
+    ApiError, Conflict, Entity, GatewayService, InputProblem, ReconRequest, RecycledRequest, Request, Response,
     VamOperation, VamRequest,
 };

@@ -23,6 +23,9 @@ pub enum GatewaySetup {
     /// The simulator if the database turns out to be a demo database; otherwise
     /// refuse to start (`ApiError::GatewaysMissing`).
     SimulatorForDemo,
+    /// No gateways: the command line's statement import and reconciliation,
+    /// which call neither carrier nor bank.
+    Offline,
     /// Real endpoints.
     Http {
         /// Carrier gateway.
@@ -87,7 +90,15 @@ impl Host {
         if !demo {
             seed::retire_demo_operators(&services, now).await?;
         }
+        if demo && options.demo_users.is_some() {
+            // Next to the evidence folder: the statements a person can import by hand.
+            let dir = options.evidence_dir.with_file_name("demo-statements");
+            services.recon().seed_demo(seed::demo_anchor(), &dir).await?;
+        }
         let (carrier, bank) = match &options.gateways {
+            GatewaySetup::Offline => {
+                return Ok(services.with_workflow(Workflow::new(None, None, options.evidence_dir.clone())));
+            }
             GatewaySetup::Http { carrier, bank } => (carrier.clone(), bank.clone()),
             GatewaySetup::SimulatorForDemo if !demo => return Err(ApiError::GatewaysMissing),
             GatewaySetup::Simulator | GatewaySetup::SimulatorForDemo => {

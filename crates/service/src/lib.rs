@@ -13,6 +13,7 @@ mod host;
 pub mod intake;
 mod login;
 mod password;
+pub mod recon;
 pub mod recycle;
 pub mod seed;
 mod services;

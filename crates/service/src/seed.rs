@@ -24,10 +24,12 @@ pub const DEMO_OPERATORS: &[(&str, &str, Role)] = &[
     ("cs1", "客服一号 王芳", Role::CsAgent),
     ("cs2", "客服二号 李强", Role::CsAgent),
     ("fin1", "财务复核 赵敏", Role::FinanceReviewer),
+    ("fin2", "财务复核 孙磊", Role::FinanceReviewer),
     ("sup1", "主管 陈静", Role::Supervisor),
     ("sup2", "主管 刘洋", Role::Supervisor),
     ("aud1", "稽核 周涛", Role::Auditor),
     ("admin", "系统管理员", Role::Admin),
+    ("svc1", "对账任务", Role::ServiceOperator),
 ];
 
 /// The demo operators' password (documented in the README; demo only).

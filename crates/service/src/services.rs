@@ -66,6 +66,7 @@ pub struct Services {
     pub(crate) unknown_logins: crate::login::UnknownLogins,
     recycled: RecycledService,
     vam: crate::vam::VamService,
+    recon: crate::recon::ReconService,
 }
 
 impl Services {
@@ -75,13 +76,15 @@ impl Services {
         let evidence_dir = std::env::temp_dir().join("ops-console-evidence");
         let workflow = Workflow::new(None, None, evidence_dir);
         let vam = crate::vam::VamService::new(store.clone(), None, workflow.export_dir());
+        let recon = crate::recon::ReconService::new(store.clone(), workflow.export_dir());
         let recycled = RecycledService::new(store.clone(), vault.clone(), workflow);
-        Self { store, vault, policy, unknown_logins: Default::default(), recycled, vam }
+        Self { store, vault, policy, unknown_logins: Default::default(), recycled, vam, recon }
     }
 
     /// Replaces the recycled-number workflow's gateways and evidence folder.
     pub fn with_workflow(mut self, workflow: Workflow) -> Self {
         self.vam = crate::vam::VamService::new(self.store.clone(), workflow.bank(), workflow.export_dir());
+        self.recon = crate::recon::ReconService::new(self.store.clone(), workflow.export_dir());
         self.recycled = RecycledService::new(self.store.clone(), self.vault.clone(), workflow);
         self
     }
@@ -90,6 +93,12 @@ impl Services {
     /// requests pass the dispatcher like every other).
     pub fn vam(&self) -> &crate::vam::VamService {
         &self.vam
+    }
+
+    /// The suspense and reconciliation service (demo seeding; its requests pass
+    /// the dispatcher like every other).
+    pub fn recon(&self) -> &crate::recon::ReconService {
+        &self.recon
     }
 
     /// The recycled-number service. Crate-private: its requests must pass the
@@ -203,6 +212,10 @@ impl Services {
             Request::Vam(r) => {
                 let op = operator.ok_or(ApiError::NotLoggedIn)?;
                 self.vam.handle(&op, r, now).await
+            }
+            Request::Recon(r) => {
+                let op = operator.ok_or(ApiError::NotLoggedIn)?;
+                self.recon.handle(&op, r, now).await
             }
         }
     }

@@ -12,6 +12,7 @@ mod cases;
 mod error;
 mod imp;
 mod open;
+mod recon;
 mod rows;
 mod vam;
 
@@ -20,6 +21,7 @@ pub use cases::{CaseStore, Detection, Transition};
 pub use error::{RoleProblem, StoreError};
 pub use imp::{PgStore, SqliteStore};
 pub use open::{migrate_postgres, open, redact_url, schema_version, sqlite_schema_version};
+pub use recon::*;
 pub use rows::*;
 pub use vam::*;
 
@@ -35,7 +37,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Storage operations of the console. Implemented by [`SqliteStore`] and [`PgStore`];
 /// the conformance suite in `tests/` runs against both.
 #[async_trait]
-pub trait Store: CaseStore + VamStore + Send + Sync + 'static {
+pub trait Store: CaseStore + VamStore + ReconStore + Send + Sync + 'static {
     /// What this store is attached to.
     fn info(&self) -> DatabaseInfo;
 

@@ -9,9 +9,10 @@ pub mod operators;
 pub mod password;
 pub mod recycled;
 pub mod settings;
+pub mod suspense;
 pub mod vam;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 /// Times are shown in Beijing time, as operators and carriers use it.
 pub fn fmt_time(t: DateTime<Utc>) -> String {
@@ -20,6 +21,25 @@ pub fn fmt_time(t: DateTime<Utc>) -> String {
         Some(beijing) => t.with_timezone(&beijing).format(FORMAT).to_string(),
         None => t.format(FORMAT).to_string(),
     }
+}
+
+/// Today's business date (Beijing).
+pub fn today() -> NaiveDate {
+    let now = now_utc();
+    FixedOffset::east_opt(8 * 3600).map_or(now.date_naive(), |b| now.with_timezone(&b).date_naive())
+}
+
+/// Now, by the clock the UI runs on.
+#[cfg(target_arch = "wasm32")]
+pub fn now_utc() -> DateTime<Utc> {
+    // chrono's clock is not available in the browser without its wasm feature.
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+}
+
+/// Now, by the clock the UI runs on.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now_utc() -> DateTime<Utc> {
+    Utc::now()
 }
 
 /// A label and a single-line text edit that automation can find by the label.

@@ -58,6 +58,12 @@ pub enum InputProblem {
     /// The file has no lines.
     #[error("empty file")]
     EmptyFile,
+    /// Not one of the names this field takes (a preset, a format).
+    #[error("unknown choice {text:?}")]
+    UnknownChoice {
+        /// What was given.
+        text: String,
+    },
     /// The bytes are not valid in the file's encoding.
     #[error("not valid {encoding}")]
     Encoding {
@@ -253,6 +259,59 @@ pub enum Conflict {
     /// The two accounts belong to different physical accounts (money would have to move between banks).
     #[error("accounts of different physical accounts")]
     OtherPhysicalAccount,
+    /// The suspense item is in a state that does not allow the action.
+    #[error("the item is {status}")]
+    SuspenseStatus {
+        /// Its state.
+        status: crate::suspense::SuspenseStatus,
+    },
+    /// The action does not resolve this kind of item.
+    #[error("{action} does not apply to {kind}")]
+    ActionNotForKind {
+        /// The action.
+        action: crate::suspense::ActionKind,
+        /// The item's kind.
+        kind: crate::suspense::SuspenseKind,
+    },
+    /// The amounts do not add up to the item's (the rest must be named, e.g. as a fee).
+    #[error("amounts differ by {difference_minor} fen")]
+    AmountsDiffer {
+        /// Item − Σ amounts given (fen).
+        difference_minor: i64,
+    },
+    /// The day is closed: nothing booked to it changes; book in the current period.
+    #[error("day {day} is closed")]
+    DayClosed {
+        /// The day.
+        day: chrono::NaiveDate,
+    },
+    /// The statement does not add up: store it only with an acknowledgement.
+    #[error("statement {statement_id} does not add up by {difference_minor} fen")]
+    StatementDoesNotAddUp {
+        /// The statement.
+        statement_id: String,
+        /// closing − (opening + entries), fen.
+        difference_minor: i64,
+    },
+    /// The approval must come from a role the operator does not have, or the
+    /// operator approved it already in another role.
+    #[error("this approval needs another person in the role {role:?}")]
+    ApprovalNeedsRole {
+        /// The role whose approval is missing.
+        role: crate::auth::Role,
+    },
+    /// The statement's account is not one of our physical accounts.
+    #[error("account {account} is not known")]
+    UnknownAccount {
+        /// The account as the file names it.
+        account: String,
+    },
+    /// The match is already reversed, or was only suggested.
+    #[error("the match is {status}")]
+    MatchStatus {
+        /// Its status (`suggested`, `confirmed`, `reversed`).
+        status: String,
+    },
 }
 
 /// What kind of record a `NotFound` or `Exists` is about.
@@ -301,6 +360,18 @@ pub enum Entity {
     /// A proposal waiting for a checker.
     #[error("proposal")]
     Proposal,
+    /// A suspense item.
+    #[error("suspense item")]
+    SuspenseItem,
+    /// A statement line.
+    #[error("statement line")]
+    StatementLine,
+    /// A match.
+    #[error("match")]
+    Match,
+    /// One of our items (expected payment, order, refund).
+    #[error("our item")]
+    OurItem,
 }
 
 /// Which external service a gateway error is about.
@@ -403,6 +474,14 @@ pub enum ApiError {
         field: String,
         /// What is wrong with it, as a code the UI translates.
         problem: InputProblem,
+    },
+    /// A statement file cannot be read: where, which field, why. Nothing was stored.
+    #[error("{file}: {error}")]
+    StatementFile {
+        /// The file's name (without its folder).
+        file: String,
+        /// Where and why.
+        error: crate::statement::StatementError,
     },
     /// Nothing with that id.
     #[error("{entity} not found")]

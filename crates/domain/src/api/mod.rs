@@ -4,12 +4,14 @@
 
 mod admin;
 mod errors;
+mod recon;
 mod recycled;
 mod vam;
 
 pub use admin::AdminRequest;
 pub use errors::{ApiError, Conflict, Entity, GatewayProblem, GatewayService, InputProblem};
 pub use recycled::RecycledRequest;
+pub use recon::ReconRequest;
 pub use vam::{VamOperation, VamRequest};
 
 use crate::audit::{AuditCheckpoint, AuditRecord, AuditVerification};
@@ -75,6 +77,8 @@ pub enum Request {
     Admin(AdminRequest),
     /// A virtual sub-account (虚拟子账户) request.
     Vam(VamRequest),
+    /// A suspense and reconciliation (挂账处理) request.
+    Recon(ReconRequest),
     /// The logged-in operator changes their own password.
     ChangePassword {
         /// The current password.
@@ -104,6 +108,7 @@ impl Request {
             Request::Recycled(r) => Some(r.permission()),
             Request::Admin(_) => Some(Permission::OperatorManage),
             Request::Vam(r) => Some(r.permission()),
+            Request::Recon(r) => Some(r.permission()),
             // Needs a session (checked by the dispatcher), but no permission.
             Request::ChangePassword { .. } => None,
         }
@@ -130,6 +135,7 @@ impl Request {
             Request::Recycled(r) => r.name(),
             Request::Admin(r) => r.name(),
             Request::Vam(r) => r.name(),
+            Request::Recon(r) => r.name(),
             Request::ChangePassword { .. } => "change_password",
         }
     }
@@ -232,6 +238,26 @@ pub enum Response {
     OperationPreview(crate::vam::OperationPreview),
     /// Operations waiting for a checker.
     VamProposals(Vec<crate::vam::VamProposalView>),
+    /// What a statement import found (and stored, unless a dry run).
+    StatementImported(crate::suspense::ImportReport),
+    /// What a reconciliation run did.
+    Reconciled(crate::suspense::ReconRunReport),
+    /// A page of the suspense queue.
+    SuspenseQueue(crate::suspense::SuspensePage),
+    /// One suspense item.
+    SuspenseItem(Box<crate::suspense::SuspenseItemView>),
+    /// `ClaimNext`: the item claimed, or none free.
+    SuspenseClaimed(Option<Uuid>),
+    /// What a resolution did.
+    SuspenseOutcome(crate::suspense::SuspenseOutcome),
+    /// Suspense proposals waiting for approvals.
+    SuspenseProposals(Vec<crate::suspense::SuspenseProposalView>),
+    /// Matches of a day.
+    Matches(Vec<crate::suspense::MatchView>),
+    /// Our open items.
+    OurItems(Vec<crate::suspense::OurItemView>),
+    /// The daily reconciliation report.
+    ReconReport(crate::suspense::ReconReport),
     /// Evidence pack written.
     Evidence {
         /// SHA-256 of the JSON (also in the audit log).

@@ -11,7 +11,7 @@ pub mod demo;
 mod once;
 mod ops;
 mod preview;
-mod views;
+pub(crate) mod views;
 
 use crate::error::{Result, invalid};
 use crate::gateway::BankGateway;

@@ -58,7 +58,7 @@ fn growth(kind: AccountKind, amount_minor: i64) -> i64 {
 mod checks;
 mod group;
 mod holds;
-mod posting;
+pub(crate) mod posting;
 mod rows;
 mod tree;
 

@@ -91,7 +91,7 @@ macro_rules! posting_sql {
             /// One posting inside `tx`, without its audit row (the caller appends it
             /// when the posting is new). A repeated key with the same body writes
             /// nothing and answers the first transfer's id.
-            async fn post_in_tx(
+            pub(crate) async fn post_in_tx(
                 tx: &mut Tx<'_>,
                 t: &NewTransferRow,
                 with: PostWith,

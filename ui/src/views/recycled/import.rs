@@ -1,7 +1,7 @@
 //! Carrier file import: the path (typed or picked), progress, and the outcome.
 
 use super::{RecycledPurpose, RecycledView};
-use crate::contract::{Outbox, Purpose, ShellCommand};
+use crate::contract::{Outbox, PickTarget, Purpose, ShellCommand};
 use crate::i18n::{Lang, T, fill};
 use crate::views::labelled_text_edit_ui;
 use domain::cases::{ImportReport, ImportState};
@@ -64,7 +64,7 @@ impl RecycledView {
             ui.horizontal(|ui| {
                 labelled_text_edit_ui(ui, T::FilePath.text(lang), &mut import.path, false);
                 if ui.button(T::PickFile.text(lang)).clicked() {
-                    outbox.command(ShellCommand::PickFile);
+                    outbox.command(ShellCommand::PickFile(PickTarget::CarrierFile));
                 }
                 let ready = !import.path.trim().is_empty() && import.job.is_none();
                 if ui.add_enabled(ready, egui::Button::new(T::Import.text(lang))).clicked() {

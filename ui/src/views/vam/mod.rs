@@ -21,6 +21,7 @@ use crate::backend::Reply;
 use crate::contract::{Outbox, Purpose, ViewCtx, WorkArea};
 use crate::i18n::{Lang, T, fill};
 use crate::text::error_text;
+use crate::views::today;
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use domain::api::{VamOperation, VamRequest};
 use domain::ledger::{AccountId, CloseBlocker};
@@ -424,23 +425,6 @@ fn beijing() -> Option<FixedOffset> {
 fn end_of_day(date: NaiveDate) -> Option<DateTime<Utc>> {
     let next = date.succ_opt()?.and_hms_opt(0, 0, 0)?;
     Some(beijing()?.from_local_datetime(&next).single()?.with_timezone(&Utc))
-}
-
-/// Today's business date (Beijing).
-fn today() -> NaiveDate {
-    let now = now_utc();
-    beijing().map_or(now.date_naive(), |b| now.with_timezone(&b).date_naive())
-}
-
-#[cfg(target_arch = "wasm32")]
-fn now_utc() -> DateTime<Utc> {
-    // chrono's clock is not available in the browser without its wasm feature.
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn now_utc() -> DateTime<Utc> {
-    Utc::now()
 }
 
 /// `¥1,234.56`.

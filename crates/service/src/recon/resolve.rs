@@ -1,0 +1,453 @@
+//! Working on suspense items: claims, business actions (each posts its balanced
+//! transfer and writes the item off in one transaction with its audit row), the
+//! approvals a loss or an internal write-off needs, confirming and unmatching.
+
+use super::run::{date_of, transfer};
+use super::{CLAIM_MINUTES, ReconService, audit};
+use crate::error::{Result, conflict, data_error, invalid, not_found, require_chars};
+use crate::vam::amount_minor;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::auth::{OperatorInfo, Role};
+use domain::ledger::{TransferKind, business_date};
+use domain::suspense::{
+    ActionKind, OurKind, SuspenseAction, SuspenseEvent, SuspenseFilter, SuspenseKind, SuspenseOutcome,
+    SuspenseProposalView, SuspenseStatus,
+};
+use domain::{Conflict, Entity, InputProblem};
+use std::collections::HashMap;
+use store::{NewMatch, NewTransferRow, ResolveWrite, SuspenseItemRow, day_number};
+use uuid::Uuid;
+
+const REASON_CHARS: usize = 4;
+
+fn event_json(e: &SuspenseEvent) -> String {
+    serde_json::to_string(e).unwrap_or_default()
+}
+
+/// What a business action writes besides the status change.
+#[derive(Default)]
+struct Effect {
+    posting: Option<NewTransferRow>,
+    with_item: Option<Uuid>,
+    record_match: Option<NewMatch>,
+    outbox: Option<(String, String)>,
+}
+
+impl ReconService {
+    /// Claims an item for [`CLAIM_MINUTES`].
+    pub(crate) async fn claim(&self, actor: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        let until = now + Duration::minutes(CLAIM_MINUTES);
+        let a = audit(now, actor, "recon.claim", format!("suspense:{id}"), serde_json::json!({}));
+        Ok(self.store.claim_suspense(id, actor, now, until, a).await?)
+    }
+
+    /// Claims the oldest free item matching the filter.
+    pub(crate) async fn claim_next(&self, actor: &str, filter: &SuspenseFilter, now: DateTime<Utc>) -> Result<Option<Uuid>> {
+        let until = now + Duration::minutes(CLAIM_MINUTES);
+        let a = audit(now, actor, "recon.claim", "suspense:next".to_owned(), serde_json::json!({}));
+        Ok(self.store.claim_next_suspense(filter, actor, now, until, a).await?)
+    }
+
+    /// Gives a claim back.
+    pub(crate) async fn release(&self, actor: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        let a = audit(now, actor, "recon.release", format!("suspense:{id}"), serde_json::json!({}));
+        Ok(self.store.release_suspense(id, actor, a).await?)
+    }
+
+    /// Resolves or works on an item; a request id answers a resend with the first answer.
+    pub(crate) async fn resolve(
+        &self,
+        op: &OperatorInfo,
+        id: Uuid,
+        action: SuspenseAction,
+        request_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<SuspenseOutcome> {
+        let actor = op.username.as_str();
+        if let Some(answer) = self.answered(actor, id, request_id).await? {
+            return Ok(answer);
+        }
+        let item = self.store.suspense_item(id).await?.ok_or_else(|| not_found(Entity::SuspenseItem))?;
+        let kind = action.kind();
+        if !kind.applies_to(item.kind) {
+            return Err(conflict(Conflict::ActionNotForKind { action: kind, kind: item.kind }));
+        }
+        self.check_input(&action, &item, now)?;
+        let from = vec![SuspenseStatus::Open, SuspenseStatus::Explained, SuspenseStatus::Recovering];
+        let mut w = ResolveWrite {
+            item_id: id,
+            from,
+            to: SuspenseStatus::Resolved,
+            action: Some(kind.as_str()),
+            holder: Some(actor.to_owned()),
+            posting: None,
+            with_item: None,
+            our_items: Vec::new(),
+            record_match: None,
+            explained_until: None,
+            recovery_ref: None,
+            outbox: None,
+            proposal: None,
+            new_proposal: None,
+            event: event_json(&SuspenseEvent::Resolved { action: kind }),
+            actor: actor.to_owned(),
+            at: now,
+            request: None,
+        };
+        let (finance, supervisor) = kind.approvals();
+        let outcome = if finance || supervisor {
+            w.to = SuspenseStatus::PendingApproval;
+            w.action = None;
+            w.new_proposal = Some((request_id, serde_json::to_string(&action).unwrap_or_default(), actor.to_owned()));
+            w.event = event_json(&SuspenseEvent::Proposed { action: kind });
+            SuspenseOutcome::Proposed { proposal_id: request_id }
+        } else {
+            match &action {
+                SuspenseAction::Explain { until, .. } => {
+                    w.to = SuspenseStatus::Explained;
+                    w.action = None;
+                    w.explained_until = Some(day_number(*until));
+                    w.event = event_json(&SuspenseEvent::Worked { action: kind });
+                    SuspenseOutcome::Worked
+                }
+                SuspenseAction::StartRecovery { reference } => {
+                    w.to = SuspenseStatus::Recovering;
+                    w.action = None;
+                    w.recovery_ref = Some(reference.trim().to_owned());
+                    w.event = event_json(&SuspenseEvent::Worked { action: kind });
+                    SuspenseOutcome::Worked
+                }
+                _ => {
+                    let effect = self.effect(&item, &action, actor, now).await?;
+                    let transfer_id = effect.posting.as_ref().map(|t| t.id);
+                    w.posting = effect.posting;
+                    w.with_item = effect.with_item;
+                    w.record_match = effect.record_match;
+                    w.outbox = effect.outbox;
+                    SuspenseOutcome::Resolved { transfer_id }
+                }
+            }
+        };
+        w.request = Some((request_id, serde_json::to_string(&outcome).unwrap_or_default()));
+        let detail = serde_json::json!({
+            "action": kind.as_str(), "kind": item.kind.as_str(), "amount_minor": item.amount_minor,
+            "request_id": request_id, "outcome": &outcome,
+        });
+        let name = match outcome {
+            SuspenseOutcome::Proposed { .. } => "recon.propose",
+            SuspenseOutcome::Worked => "recon.work",
+            _ => "recon.resolve",
+        };
+        let result = self.store.resolve_suspense(w, now, audit(now, actor, name, format!("suspense:{id}"), detail)).await;
+        match result {
+            Ok(()) => Ok(outcome),
+            // A resend that raced the first: the first's answer is the answer.
+            Err(e) => match self.answered(actor, id, request_id).await? {
+                Some(answer) => Ok(answer),
+                None => Err(e.into()),
+            },
+        }
+    }
+
+    async fn answered(&self, actor: &str, id: Uuid, request_id: Uuid) -> Result<Option<SuspenseOutcome>> {
+        match self.store.suspense_request(actor, request_id).await? {
+            None => Ok(None),
+            Some((item, _)) if item != id => Err(conflict(Conflict::KeyReused)),
+            Some((_, answer)) => serde_json::from_str(&answer).map(Some).map_err(|_| data_error("answer")),
+        }
+    }
+
+    fn check_input(&self, action: &SuspenseAction, item: &SuspenseItemRow, now: DateTime<Utc>) -> Result<()> {
+        match action {
+            SuspenseAction::ReturnToPayer { reason }
+            | SuspenseAction::OffsetSettlement { reason }
+            | SuspenseAction::WriteOffInternal { reason } => require_chars("reason", reason, REASON_CHARS),
+            SuspenseAction::AcceptLoss { contract_ref, reason } => {
+                require_chars("contract_ref", contract_ref, 2)?;
+                require_chars("reason", reason, REASON_CHARS)
+            }
+            SuspenseAction::Explain { reason, until } => {
+                require_chars("reason", reason, REASON_CHARS)?;
+                if *until <= business_date(now) {
+                    return Err(invalid("until", InputProblem::NotATime { text: until.to_string() }));
+                }
+                Ok(())
+            }
+            SuspenseAction::StartRecovery { reference } => require_chars("reference", reference, 2),
+            SuspenseAction::CreditSubAccount { number } => require_chars("number", number, 1),
+            SuspenseAction::Match { items, .. } if items.is_empty() => Err(invalid("items", InputProblem::Required)),
+            SuspenseAction::Recovered { with_item } if *with_item == item.id => {
+                Err(conflict(Conflict::Changed))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The transfer (and what goes with it) that writes `item` off by `action`:
+    /// the suspense balance moves to where the action says.
+    async fn effect(&self, item: &SuspenseItemRow, action: &SuspenseAction, actor: &str, now: DateTime<Utc>) -> Result<Effect> {
+        let accounts = self.store.recon_accounts(item.physical_id).await?;
+        let a = item.amount_minor;
+        let sus = accounts.suspense_of(item.kind);
+        let key = format!("sus:{}:resolve", item.id);
+        let post = |kind: TransferKind, target: Uuid, memo: &str| {
+            Some(transfer(kind, key.clone(), item.physical_id, memo, actor, now, vec![(sus, a), (target, -a)]))
+        };
+        let mut effect = Effect::default();
+        match action {
+            SuspenseAction::CreditSubAccount { number } => {
+                let number: String = number.chars().filter(|c| !c.is_whitespace()).collect();
+                let v = self.store.virtual_by_number(&number).await?.ok_or_else(|| not_found(Entity::SubAccount))?;
+                if v.physical_id != item.physical_id {
+                    return Err(conflict(Conflict::OtherPhysicalAccount));
+                }
+                effect.posting = post(TransferKind::CreditIn, v.id, "credit_sub_account");
+            }
+            SuspenseAction::ReturnToPayer { reason } => {
+                effect.posting = post(TransferKind::Refund, accounts.asset, "return_to_payer");
+                let line = match item.line_id {
+                    Some(l) => self.store.lines(&[l]).await?.into_iter().next().map(|(l, _)| l),
+                    None => None,
+                };
+                let payload = serde_json::json!({
+                    "item": item.id, "amount_minor": a, "bank_ref": line.as_ref().map(|l| l.bank_ref.clone()),
+                    "payee_account": line.as_ref().and_then(|l| l.counterparty_account.clone()),
+                    "payee_name": line.as_ref().and_then(|l| l.counterparty_name.clone()), "reason": reason,
+                });
+                effect.outbox = Some(("bank.return_payment".to_owned(), payload.to_string()));
+            }
+            SuspenseAction::Recovered { with_item } => {
+                let other = self.store.suspense_item(*with_item).await?.ok_or_else(|| not_found(Entity::SuspenseItem))?;
+                if other.physical_id != item.physical_id {
+                    return Err(conflict(Conflict::OtherPhysicalAccount));
+                }
+                if !matches!(other.kind, SuspenseKind::Overage | SuspenseKind::Unidentified) {
+                    return Err(conflict(Conflict::ActionNotForKind { action: ActionKind::Recovered, kind: other.kind }));
+                }
+                if other.amount_minor != -a {
+                    return Err(conflict(Conflict::AmountsDiffer { difference_minor: -a - other.amount_minor }));
+                }
+                effect.posting = post(TransferKind::InternalTransfer, accounts.suspense_of(other.kind), "recovered");
+                effect.with_item = Some(other.id);
+            }
+            SuspenseAction::AcceptLoss { .. } => effect.posting = post(TransferKind::InternalTransfer, accounts.loss, "accept_loss"),
+            SuspenseAction::OffsetSettlement { .. } => {
+                effect.posting = post(TransferKind::InternalTransfer, accounts.settlement, "offset_settlement");
+            }
+            SuspenseAction::BookFee => effect.posting = post(TransferKind::InternalTransfer, accounts.fee, "book_fee"),
+            SuspenseAction::WriteOffInternal { .. } => {
+                effect.posting = post(TransferKind::InternalTransfer, accounts.main, "write_off_internal");
+            }
+            SuspenseAction::Match { items, fee } => {
+                let sign = a.signum();
+                let fee_minor = if fee.is_zero() { 0 } else { amount_minor("fee", *fee)? };
+                let ids: Vec<Uuid> = items.iter().map(|(i, _)| *i).collect();
+                let ours = self.store.our_items(&ids).await?;
+                let by_id: HashMap<Uuid, _> = ours.iter().map(|o| (o.id, o)).collect();
+                let mut lines = vec![(sus, a)];
+                let mut parts = Vec::new();
+                let mut total = 0i64;
+                for (id, amount) in items {
+                    let o = by_id.get(id).ok_or_else(|| not_found(Entity::OurItem))?;
+                    if o.physical_id != item.physical_id {
+                        return Err(conflict(Conflict::OtherPhysicalAccount));
+                    }
+                    let part = sign * amount_minor("amount", *amount)?;
+                    if o.open_minor.signum() != sign {
+                        return Err(conflict(Conflict::Changed));
+                    }
+                    total += part.abs();
+                    let target = match (o.kind, o.account_id) {
+                        (OurKind::ExpectedIn, Some(account)) => account,
+                        _ => accounts.asset,
+                    };
+                    lines.push((target, -part));
+                    parts.push((*id, part));
+                }
+                let difference_minor = a.abs() + fee_minor - total;
+                if difference_minor != 0 {
+                    return Err(conflict(Conflict::AmountsDiffer { difference_minor }));
+                }
+                if fee_minor != 0 {
+                    lines.push((accounts.fee, sign * fee_minor));
+                }
+                // Items the bank already paid into the asset mirror (orders) take
+                // the parked money back out of it: net, the posting is a match.
+                let t = transfer(TransferKind::InternalTransfer, key.clone(), item.physical_id, "match", actor, now, merge(lines));
+                effect.posting = Some(t);
+                effect.record_match = Some(NewMatch {
+                    id: Uuid::now_v7(),
+                    physical_id: item.physical_id,
+                    day: day_number(business_date(now)),
+                    run_id: None,
+                    rule: "manual".to_owned(),
+                    status: "confirmed".to_owned(),
+                    difference_minor: -fee_minor * sign,
+                    score: 100,
+                    posting: None,
+                    made_by: actor.to_owned(),
+                    made_at: now,
+                    lines: item.line_id.map(|l| vec![(l, a)]).unwrap_or_default(),
+                    items: parts,
+                });
+            }
+            SuspenseAction::Explain { .. } | SuspenseAction::StartRecovery { .. } => {}
+        }
+        Ok(effect)
+    }
+
+    /// Proposals waiting for approvals.
+    pub(crate) async fn proposals(&self) -> Result<Vec<SuspenseProposalView>> {
+        let mut out = Vec::new();
+        for p in self.store.suspense_proposals().await? {
+            let Some(item) = self.store.suspense_item(p.item_id).await? else { continue };
+            let action: SuspenseAction = serde_json::from_str(&p.action).map_err(|_| data_error("proposal"))?;
+            out.push(SuspenseProposalView {
+                id: p.id,
+                item_id: p.item_id,
+                item_kind: item.kind,
+                amount: crate::vam::yuan(item.amount_minor),
+                action,
+                maker: p.maker,
+                proposed_at: p.proposed_at,
+                finance_by: p.finance_by,
+                supervisor_by: p.supervisor_by,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Approves or rejects a proposal. A loss needs a finance reviewer **and** a
+    /// supervisor, neither of them the maker nor each other; the last approval
+    /// posts the transfer.
+    pub(crate) async fn decide(&self, op: &OperatorInfo, id: Uuid, approve: bool, now: DateTime<Utc>) -> Result<SuspenseOutcome> {
+        let actor = op.username.as_str();
+        let p = self.store.suspense_proposal(id).await?.ok_or_else(|| not_found(Entity::Proposal))?;
+        if p.status != "pending" {
+            return Err(conflict(Conflict::ProposalDecided));
+        }
+        if p.maker == actor {
+            return Err(conflict(Conflict::MakerIsChecker));
+        }
+        let action: SuspenseAction = serde_json::from_str(&p.action).map_err(|_| data_error("proposal"))?;
+        let kind = action.kind();
+        let target = format!("suspense:{}", p.item_id);
+        if !approve {
+            let event = event_json(&SuspenseEvent::Rejected { action: kind });
+            let a = audit(now, actor, "recon.reject", target, serde_json::json!({ "proposal": id, "action": kind.as_str() }));
+            self.store.reject_suspense(id, actor, &event, now, a).await?;
+            return Ok(SuspenseOutcome::Rejected);
+        }
+        let (finance, supervisor) = kind.approvals();
+        let need_finance = finance && p.finance_by.is_none();
+        let need_supervisor = supervisor && p.supervisor_by.is_none();
+        let column = match op.role {
+            Role::FinanceReviewer if need_finance => "finance_by",
+            Role::Supervisor if need_supervisor => "supervisor_by",
+            _ => {
+                let role = if need_supervisor { Role::Supervisor } else { Role::FinanceReviewer };
+                return Err(conflict(Conflict::ApprovalNeedsRole { role }));
+            }
+        };
+        let last = !(need_finance && column != "finance_by" || need_supervisor && column != "supervisor_by");
+        let detail = serde_json::json!({ "proposal": id, "action": kind.as_str(), "as": column, "last": last });
+        if !last {
+            let event = event_json(&SuspenseEvent::Approved { action: kind });
+            self.store.approve_suspense_partly(id, column, actor, &event, now, audit(now, actor, "recon.approve", target, detail)).await?;
+            return Ok(SuspenseOutcome::Approved);
+        }
+        let item = self.store.suspense_item(p.item_id).await?.ok_or_else(|| not_found(Entity::SuspenseItem))?;
+        let effect = self.effect(&item, &action, &p.maker, now).await?;
+        let transfer_id = effect.posting.as_ref().map(|t| t.id);
+        let w = ResolveWrite {
+            item_id: item.id,
+            from: vec![SuspenseStatus::PendingApproval],
+            to: SuspenseStatus::Resolved,
+            action: Some(kind.as_str()),
+            holder: None,
+            posting: effect.posting,
+            with_item: effect.with_item,
+            our_items: Vec::new(),
+            record_match: effect.record_match,
+            explained_until: None,
+            recovery_ref: None,
+            outbox: effect.outbox,
+            proposal: Some((id, column, actor.to_owned())),
+            new_proposal: None,
+            event: event_json(&SuspenseEvent::Resolved { action: kind }),
+            actor: actor.to_owned(),
+            at: now,
+            request: None,
+        };
+        self.store.resolve_suspense(w, now, audit(now, actor, "recon.approve", target, detail)).await?;
+        Ok(SuspenseOutcome::Resolved { transfer_id })
+    }
+
+    /// Confirms a suggested match (posting an expected payment's credit).
+    pub(crate) async fn confirm_match(&self, actor: &str, match_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+        let (m, parts) = self.store.match_parts(match_id).await?.ok_or_else(|| not_found(Entity::Match))?;
+        if self.store.day_closed(m.physical_id, m.day).await? {
+            return Err(conflict(Conflict::DayClosed { day: date_of(m.day) }));
+        }
+        let accounts = self.store.recon_accounts(m.physical_id).await?;
+        let lines: Vec<(Uuid, i64)> = parts.iter().filter_map(|p| p.0.map(|l| (l, p.2))).collect();
+        let items: Vec<(Uuid, i64)> = parts.iter().filter_map(|p| p.1.map(|i| (i, p.2))).collect();
+        let ours = self.store.our_items(&items.iter().map(|(i, _)| *i).collect::<Vec<_>>()).await?;
+        let by_id: HashMap<Uuid, _> = ours.iter().map(|o| (o.id, o)).collect();
+        let posting = self.match_posting(&accounts, m.physical_id, m.id, &lines, &items, &by_id, actor, now);
+        let detail = serde_json::json!({ "match": match_id, "rule": m.rule });
+        let a = audit(now, actor, "recon.confirm_match", format!("match:{match_id}"), detail);
+        Ok(self.store.set_match(match_id, true, posting, actor, None, now, a).await?)
+    }
+
+    /// Reverses a confirmed match: its posting is reversed, its lines go back to
+    /// the queue and its items reopen. A closed day's match stays.
+    pub(crate) async fn unmatch(&self, actor: &str, match_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        require_chars("reason", reason, REASON_CHARS)?;
+        let (m, _) = self.store.match_parts(match_id).await?.ok_or_else(|| not_found(Entity::Match))?;
+        if self.store.day_closed(m.physical_id, m.day).await? {
+            return Err(conflict(Conflict::DayClosed { day: date_of(m.day) }));
+        }
+        let reversal = match m.transfer_id {
+            Some(t) => self.store.transfer_lines(t).await?.map(|(_, _, lines)| {
+                let mut r = transfer(
+                    TransferKind::Reversal,
+                    format!("recon:unmatch:{match_id}"),
+                    m.physical_id,
+                    "unmatch",
+                    actor,
+                    now,
+                    lines.iter().map(|(a, x)| (*a, -x)).collect(),
+                );
+                r.reverses = Some(t);
+                r
+            }),
+            None => None,
+        };
+        let detail = serde_json::json!({ "match": match_id, "reason": reason.trim() });
+        let a = audit(now, actor, "recon.unmatch", format!("match:{match_id}"), detail);
+        Ok(self.store.set_match(match_id, false, reversal, actor, Some(reason.trim()), now, a).await?)
+    }
+
+    /// Closes a day for every physical account.
+    pub(crate) async fn close_day(&self, actor: &str, day: NaiveDate, now: DateTime<Utc>) -> Result<()> {
+        for p in self.store.physical_accounts().await? {
+            let a = audit(now, actor, "recon.close_day", format!("physical:{}", p.id), serde_json::json!({ "day": day }));
+            self.store.close_day(p.id, day_number(day), actor, now, a).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Lines on the same account added together (a transfer names an account once).
+fn merge(lines: Vec<(Uuid, i64)>) -> Vec<(Uuid, i64)> {
+    let mut out: Vec<(Uuid, i64)> = Vec::new();
+    for (account, amount) in lines {
+        match out.iter_mut().find(|(a, _)| *a == account) {
+            Some((_, x)) => *x += amount,
+            None => out.push((account, amount)),
+        }
+    }
+    out.retain(|(_, x)| *x != 0);
+    out
+}

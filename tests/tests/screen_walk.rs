@@ -34,8 +34,13 @@ const OPERATORS: &[&str] = &["cs1", "cs2", "fin1", "sup1", "aud1", "admin"];
 /// - `ID`: as in 用户ID, the usual Chinese way to say "user id";
 /// - `--database-url`, `OPS_CONSOLE_DATABASE_URL`: a command-line flag and an
 ///   environment variable the operator must type literally (settings, how-to);
-/// - `English`: the language switch names each language in its own script.
+/// - `English`: the language switch names each language in its own script;
+/// - `camt.053`, `camt.054`, `XLSX`: statement and export formats (挂账处理), known
+///   by these names only, like `CSV`.
 const LATIN_TERMS: &[&str] = &[
+    "camt.053",
+    "camt.054",
+    "XLSX",
     "SHA-256",
     "UTF-8",
     "GBK",
@@ -84,6 +89,9 @@ impl CustomerData {
         strings
             .extend(service::vam::demo::PHYSICAL.iter().map(|(_, _, purpose, _, _)| (*purpose).to_owned()));
         strings.extend(service::vam::demo::OWNER_NAMES.iter().map(|s| (*s).to_owned()));
+        // What bank statements and our items say (payers, remittance), as stored.
+        strings.extend(block(recon_texts(url)));
+        strings.extend(SUSPENSE_TYPED.iter().map(|s| (*s).to_owned()));
         strings.extend(typed.iter().map(|s| (*s).to_owned()));
         // Longest first, so a bank name goes before a province inside it.
         strings.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
@@ -101,6 +109,28 @@ impl CustomerData {
         }
         out
     }
+}
+
+/// Counterparties and remittance of the statements, our items and the suspense
+/// items of the demo data.
+async fn recon_texts(url: &str) -> Vec<String> {
+    const SQL: &[&str] = &[
+        "SELECT counterparty_name FROM statement_lines WHERE counterparty_name IS NOT NULL",
+        "SELECT remittance FROM statement_lines WHERE remittance IS NOT NULL",
+        "SELECT counterparty_name FROM our_items WHERE counterparty_name IS NOT NULL",
+        "SELECT counterparty FROM suspense_items",
+    ];
+    let mut out = Vec::new();
+    for sql in SQL {
+        if url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(&pool).await.unwrap());
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            out.extend(sqlx::query_scalar::<_, String>(sql).fetch_all(&pool).await.unwrap());
+        }
+    }
+    out
 }
 
 async fn nicknames(url: &str) -> Vec<String> {
@@ -364,6 +394,103 @@ struct Script {
     /// Confirmed by a supervisor who then tries to approve it (a conflict).
     other: CaseRow,
     holder: seed::NewHolder,
+    /// A statement file of the demo day that does not add up (挂账处理's import).
+    statement: String,
+}
+
+/// What the walk types or imports in the suspense area: data, not prose (and the
+/// file the demo data imported, named in the audit log).
+const SUSPENSE_TYPED: &[&str] =
+    &["李四", "补发", "渠道协议第 7 条", "渠道已倒闭，无法追回", "demo-camt053.xml"];
+
+/// The day the demo statement covers.
+fn demo_day() -> chrono::NaiveDate {
+    domain::ledger::business_date(seed::demo_anchor()) - chrono::Duration::days(1)
+}
+
+/// A statement of the demo day for the second physical account, ¥1.00 off.
+fn statement_file(url: &str, dir: &std::path::Path) -> String {
+    let account =
+        block(async { store::open(url).await.unwrap().physical_accounts().await.unwrap()[1].number.clone() });
+    let line = service::recon::demo::DemoLine {
+        bank_ref: "WALK000000001".into(),
+        amount_minor: 50_000,
+        day: demo_day(),
+        name: "李四".into(),
+        addressed: None,
+        remittance: "补发".into(),
+        return_reason: None,
+    };
+    let bytes = service::recon::demo::camt053("WALK-1", 990, &account, demo_day(), 0, &[line], 100);
+    let path = dir.join("walk-camt053.xml");
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+/// Clicks the first button whose label starts with `prefix`.
+fn press_prefix(h: &mut Harness<'_, OpsApp>, prefix: &str) {
+    h.query_all(egui_kittest::kittest::By::new().role(Role::Button))
+        .find(|n| n.accesskit_node().label().is_some_and(|t| t.starts_with(prefix)))
+        .unwrap_or_else(|| panic!("no button starting with {prefix:?}"))
+        .click();
+    h.run();
+}
+
+/// 挂账处理 as a finance reviewer: the queue, an item with its candidates and an
+/// action form, a shortage's loss proposed, approvals, import (dry run, refused
+/// for not adding up), reconciliation with matches, the report and its export.
+fn walk_suspense(
+    h: &mut Harness<'_, OpsApp>,
+    lang: Lang,
+    s: &Script,
+    check: &mut dyn FnMut(&Harness<'_, OpsApp>, &str),
+) {
+    let l = |k: T| k.text(lang);
+    let prefix = |k: T| k.text(lang).split('{').next().unwrap().to_owned();
+    press(h, l(T::AreaSuspense));
+    h.get_by_label(l(T::SusColClaimedBy));
+    check(h, "suspense: queue");
+    press(h, "+¥1,234.56");
+    h.get_by_label(l(T::SusCandidatesHeading));
+    press(h, l(T::SusActCredit));
+    check(h, "suspense: an overage, candidates, credit form");
+    press_prefix(h, &prefix(T::SusMatchRow));
+    h.get_by_label(&fill(l(T::SusNeedFee), &[("n", &1)]));
+    check(h, "suspense: a match refused without the fee");
+    press(h, l(T::SusBack));
+    h.get_by_role_and_label(Role::ComboBox, l(T::SusFilterKind)).click();
+    h.run();
+    press(h, l(T::SusKindShortage));
+    press_prefix(h, "-¥");
+    press(h, l(T::SusActLoss));
+    type_into(h, l(T::SusFieldContract), SUSPENSE_TYPED[2]);
+    type_into(h, l(T::SusFieldReason), SUSPENSE_TYPED[3]);
+    press(h, &fill(l(T::SusSubmitAction), &[("action", &l(T::SusActLoss))]));
+    h.get_by_label_contains(&prefix(T::SusOutProposed));
+    check(h, "suspense: a shortage, loss proposed");
+    press(h, l(T::SusTabApprovals));
+    press(h, &fill(l(T::SusApproveRow), &[("n", &1)]));
+    h.get_by_label_contains(&prefix(T::ConflictReason));
+    check(h, "suspense: approvals, the maker refused");
+    press(h, l(T::SusTabImport));
+    type_into(h, l(T::FilePath), &s.statement);
+    press(h, l(T::SusCheckOnly));
+    h.get_by_label(l(T::SusDryRunNothing));
+    check(h, "suspense: statement checked (dry run)");
+    press(h, l(T::SusImport));
+    h.get_by_label(l(T::SusAcknowledge));
+    check(h, "suspense: statement refused (does not add up)");
+    clear_and_type(h, l(T::SusDay), &demo_day().to_string());
+    press(h, l(T::SusDryRun));
+    press(h, l(T::SusShowMatches));
+    h.get_by_label_contains(l(T::SusMatchesHeading));
+    check(h, "suspense: reconciliation dry run, matches");
+    press(h, l(T::SusTabReport));
+    clear_and_type(h, l(T::SusDay), &demo_day().to_string());
+    press(h, l(T::SusShowReport));
+    press(h, l(T::SusExportCsv));
+    h.get_by_label_contains(&prefix(T::SusExported));
+    check(h, "suspense: report exported");
 }
 
 /// The searched customer's phone (`seed::demo_phone(1)`).
@@ -504,10 +631,10 @@ fn walk(
     h.get_by_label_contains(&prefix(T::ChainOk));
     check(h, "audit log: chain verified");
 
-    // The area not built yet.
+    // 挂账处理, read-only for an auditor.
     press(h, l(T::AreaSuspense));
-    h.get_by_label(l(T::NotBuiltYet));
-    check(h, &format!("not built yet: {}", l(T::AreaSuspense)));
+    h.get_by_label(l(T::SusColClaimedBy));
+    check(h, "suspense: queue (read-only)");
     // Virtual sub-accounts, read-only for an auditor: accounts, tree, a proof.
     press(h, l(T::AreaVirtual));
     h.get_by_label(l(T::VamPhysicalHeading));
@@ -536,6 +663,7 @@ fn walk(
     expand.click();
     h.run();
     check(h, "virtual sub-accounts: tree expanded");
+    walk_suspense(h, lang, s, check);
     log_out(h, lang);
 
     // Operator administration, with an answer on screen (refused: a weak password).
@@ -574,10 +702,12 @@ fn walk_in(db: Db, lang: Lang) {
     let t = block(TestDb::new(db));
     let mut h = walk_harness(&t.url);
     let cases = demo_cases(&t.url);
+    let dir = tempfile::tempdir().unwrap();
     let script = Script {
         case: cases[0].clone(),
         other: cases[1].clone(),
         holder: seed::new_holder(&cases[0].core.phone),
+        statement: statement_file(&t.url, dir.path()),
     };
     let data = CustomerData::load(&t.url, &[&script.holder.name]);
     let mut language = LanguageCheck::new(lang, data);

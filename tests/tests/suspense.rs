@@ -451,7 +451,65 @@ async fn two_reviewers_resolve_one_item_once(db: Db) {
     assert!(report(&b, &fin1).await.proof_holds());
 }
 
+async fn the_command_line_imports_and_reconciles_as_the_service_operator(db: Db) {
+    use service::cli::{exit, job};
+    let b = bench(db).await;
+    // A demo database (elsewhere the demo operators' public password is locked at open).
+    let audit = store::NewAudit::new(now(), "system", "demo.marked", "database", serde_json::json!({}));
+    b.s.store().swap_setting(seed::DEMO_KEY, None, "true", audit).await.unwrap();
+    let (_, path, _) = day_file(&b, 20).await;
+    let data = b.dir.path().join("cli");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("pii.key"), "2a".repeat(32)).unwrap();
+    let password = data.join("password");
+    std::fs::write(&password, format!("{DEMO_PASSWORD}\n")).unwrap();
+    let run = |command: &'static str, user: &'static str, args: Vec<String>| {
+        let mut all = args;
+        let common = ["--database-url", &b.url, "--data-dir", &data.display().to_string(), "--user", user];
+        all.extend(common.iter().map(|s| s.to_string()));
+        all.extend(["--password-file".to_owned(), password.display().to_string()]);
+        async move { job(command, &all, std::path::PathBuf::from("/nonexistent"), String::new).await }
+    };
+    let file = path.display().to_string();
+    // A dry run in JSON: the typed answer, nothing stored.
+    let out = run("statement", "svc1", vec!["import".into(), file.clone(), "--dry-run".into(), "--json".into()]).await;
+    assert_eq!(out.code, exit::OK, "{out:?}");
+    let reply: Response = serde_json::from_str(&out.stdout).unwrap();
+    let Response::StatementImported(r) = reply else { panic!("{reply:?}") };
+    assert!(r.dry_run && r.statements[0].adds_up && r.statements[0].known_account);
+    assert_eq!(statement_lines(&b.url).await, 0);
+    // Imported, in words.
+    let out = run("statement", "svc1", vec!["import".into(), file.clone()]).await;
+    assert_eq!(out.code, exit::OK, "{out:?}");
+    assert!(out.stdout.contains("已入库"), "{}", out.stdout);
+    assert!(statement_lines(&b.url).await > 0);
+    let day = day().to_string();
+    let out = run("reconcile", "svc1", vec!["run".into(), "--date".into(), day.clone(), "--json".into()]).await;
+    assert_eq!(out.code, exit::OK, "{out:?}");
+    let Response::Reconciled(r) = serde_json::from_str(&out.stdout).unwrap() else { panic!() };
+    assert!(r.confirmed > 0 && !r.found.is_empty(), "{r:?}");
+    let audited = scalar(&b.url, "SELECT COUNT(*) FROM audit_log WHERE actor = 'svc1' AND action IN ('recon.statement_import', 'recon.run')").await;
+    assert!(audited >= 2, "{audited}");
+    // Exit codes a script can act on.
+    let out = run("reconcile", "svc1", vec!["run".into()]).await;
+    assert_eq!(out.code, exit::USAGE, "{out:?}");
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = b.dir.path().join("cut.xml");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let out = run("statement", "svc1", vec!["import".into(), cut.display().to_string()]).await;
+    assert_eq!(out.code, exit::BAD_FILE, "{out:?}");
+    assert!(out.stderr.contains("cut.xml"), "{}", out.stderr);
+    let out = run("statement", "cs1", vec!["import".into(), file.clone(), "--dry-run".into()]).await;
+    assert_eq!(out.code, exit::DENIED, "a customer-service agent may not import: {out:?}");
+    // The service operator imports and runs, nothing else: it cannot resolve an item.
+    let svc = login(&b.s, "svc1").await;
+    let id = queue(&b, &login(&b.s, "fin1").await, None).await.remove(0).id;
+    let denied = call(&b.s, &svc, ReconRequest::Claim { id }).await.unwrap_err();
+    assert!(matches!(denied, ApiError::Forbidden { .. }), "{denied:?}");
+}
+
 on_both_databases!(
+    the_command_line_imports_and_reconciles_as_the_service_operator,
     import_is_checked_atomic_and_idempotent,
     a_day_reconciles_with_no_wrong_automatic_match,
     each_action_posts_balanced_and_writes_off_once,

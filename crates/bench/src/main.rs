@@ -10,6 +10,7 @@
 
 mod frame;
 mod ledger;
+mod recon;
 mod recycled;
 
 use chrono::Utc;
@@ -64,7 +65,7 @@ fn parse() -> Result<Options, String> {
             "--writes" => o.writes = v()?.parse().map_err(|e| format!("--writes: {e}"))?,
             other => {
                 return Err(format!(
-                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --accounts N --entries N --writes N --db sqlite|postgres --parts search,screening,queue,frames,ledger"
+                    "unknown option {other}; use --users N --queries N --lines N --cases N --frames N --accounts N --entries N --writes N --db sqlite|postgres --parts search,screening,queue,frames,ledger,recon"
                 ));
             }
         }
@@ -173,6 +174,9 @@ async fn bench_one(kind: &str, o: &Options, dir: &std::path::Path) -> Result<(),
     }
     if part("ledger") {
         ledger::ledger(kind, &url, &services, o.accounts, o.entries, o.writes, o.queries / 4).await?;
+    }
+    if part("recon") {
+        recon::recon_figures(kind, &url, &services, o.lines, o.cases).await?;
     }
     if kind == "sqlite" && part("frames") {
         // The UI benchmark owns its runtime: run it off this one.

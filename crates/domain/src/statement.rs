@@ -266,6 +266,13 @@ pub enum StatementFinding {
     },
 }
 
+impl StatementFinding {
+    /// Whether it asks a person to look (returns are information, not a problem).
+    pub fn is_problem(&self) -> bool {
+        !matches!(self, Self::Returns { .. })
+    }
+}
+
 impl Statement {
     /// Σ booked entries (fen), `None` on overflow.
     pub fn booked_sum_minor(&self) -> Option<i64> {

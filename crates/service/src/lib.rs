@@ -6,6 +6,7 @@
 //! backend both call it; neither checks permissions itself.
 
 pub mod admin;
+pub mod cli;
 mod customers;
 pub mod error;
 pub mod gateway;

@@ -51,7 +51,10 @@ pub fn parse_minor(text: &[u8], style: DecimalStyle) -> Result<i64, AmountError>
     while i < digits.len() {
         let c = digits[i];
         if c.is_ascii_digit() {
-            value = value.checked_mul(10).and_then(|v| v.checked_add(u64::from(c - b'0'))).ok_or(AmountError::Overflow)?;
+            value = value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(c - b'0')))
+                .ok_or(AmountError::Overflow)?;
             int_digits += 1;
             group += 1;
         } else if Some(c) == thousands {
@@ -84,7 +87,8 @@ pub fn parse_minor(text: &[u8], style: DecimalStyle) -> Result<i64, AmountError>
         }
     }
     let scale = 10u64.pow(2 - fraction_digits);
-    let minor = value.checked_mul(100).and_then(|v| v.checked_add(fraction * scale)).ok_or(AmountError::Overflow)?;
+    let minor =
+        value.checked_mul(100).and_then(|v| v.checked_add(fraction * scale)).ok_or(AmountError::Overflow)?;
     let minor = i64::try_from(minor).map_err(|_| AmountError::Overflow)?;
     Ok(if negative { -minor } else { minor })
 }

@@ -25,7 +25,9 @@
 use chrono::{NaiveDate, NaiveTime};
 use std::borrow::Cow;
 
-use domain::statement::{Location, Statement, StatementBalance, StatementEntry, StatementError, StatementFormat, StatementProblem};
+use domain::statement::{
+    Location, Statement, StatementBalance, StatementEntry, StatementError, StatementFormat, StatementProblem,
+};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
@@ -311,7 +313,18 @@ fn tag_name(t: Tag) -> &'static str {
 
 /// Elements that repeat in the schema: their paths carry a 1-based index.
 fn repeats(t: Tag) -> bool {
-    matches!(t, Tag::Stmt | Tag::Ntfctn | Tag::Bal | Tag::Ntry | Tag::NtryDtls | Tag::TxDtls | Tag::Ustrd | Tag::Strd | Tag::Rcrd)
+    matches!(
+        t,
+        Tag::Stmt
+            | Tag::Ntfctn
+            | Tag::Bal
+            | Tag::Ntry
+            | Tag::NtryDtls
+            | Tag::TxDtls
+            | Tag::Ustrd
+            | Tag::Strd
+            | Tag::Rcrd
+    )
 }
 
 #[derive(Clone)]
@@ -462,8 +475,6 @@ struct Parser<'a> {
     reader: Reader<&'a [u8]>,
     base: usize,
     end: usize,
-    /// The first part of a split file: its end is not the document's.
-    partial: bool,
     /// Stop once the first entry of the first statement has opened (to fork).
     pause_at_first_ntry: bool,
     paused: bool,
@@ -509,10 +520,11 @@ pub const PARALLEL_MIN_BYTES: usize = 4 * 1024 * 1024;
 /// results and errors are always those of the one-pass reader.
 pub fn parse(bytes: &[u8], account: Option<&str>) -> Result<Vec<Statement>, StatementError> {
     #[cfg(not(target_arch = "wasm32"))]
-    if bytes.len() >= PARALLEL_MIN_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
-        if let Some(out) = parse_split(bytes, account) {
-            return Ok(with_refs(out));
-        }
+    if bytes.len() >= PARALLEL_MIN_BYTES
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+        && let Some(out) = parse_split(bytes, account)
+    {
+        return Ok(with_refs(out));
     }
     parse_one_pass(bytes, account).map(with_refs)
 }
@@ -536,7 +548,9 @@ fn with_refs(mut out: Vec<Statement>) -> Vec<Statement> {
     out
 }
 
-/// Where an `Ntry` start tag (`<Ntry>` or `<p:Ntry>`) begins at or after `from`.
+#[cfg(not(target_arch = "wasm32"))]
+/// Where the first `Ntry` start tag (`<Ntry>` or `<p:Ntry>`) whose name ends after
+/// `from` begins.
 fn find_ntry(bytes: &[u8], from: usize) -> Option<usize> {
     let finder = memchr::memmem::Finder::new(b"Ntry>");
     let mut at = from;
@@ -546,7 +560,10 @@ fn find_ntry(bytes: &[u8], from: usize) -> Option<usize> {
         let mut start = hit;
         if start > 0 && bytes[start - 1] == b':' {
             start -= 1;
-            while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'_' | b'-' | b'.')) {
+            while start > 0
+                && (bytes[start - 1].is_ascii_alphanumeric()
+                    || matches!(bytes[start - 1], b'_' | b'-' | b'.'))
+            {
                 start -= 1;
             }
         }
@@ -562,7 +579,6 @@ fn parse_split(bytes: &[u8], account: Option<&str>) -> Option<Vec<Statement>> {
     let split = find_ntry(bytes, bytes.len() / 2)?;
     let account = account.map(text::compact);
     let mut first = Parser::new(bytes, 0, split, account.clone());
-    first.partial = true;
     first.pause_at_first_ntry = true;
     first.run().ok()?;
     if !first.paused {
@@ -631,13 +647,13 @@ impl<'a> Parser<'a> {
         config.trim_text_end = false;
         // End tags are checked here, against the names kept in the frames.
         config.check_end_names = false;
+        config.allow_unmatched_ends = true;
         config.expand_empty_elements = false;
         Parser {
             input,
             reader,
             base,
             end,
-            partial: false,
             pause_at_first_ntry: false,
             paused: false,
             defer_paths: false,
@@ -758,7 +774,8 @@ impl<'a> Parser<'a> {
                     // `trim_text_start` drops the blanks that follow a reference.
                     let pos = self.pos();
                     let rest = self.input.get(pos..).unwrap_or(b"");
-                    let blanks = rest.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')).count();
+                    let blanks =
+                        rest.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')).count();
                     self.text.extend(rest[..blanks].iter().map(|&c| char::from(c)));
                     self.text_owned = true;
                 }
@@ -897,8 +914,11 @@ impl<'a> Parser<'a> {
         let qkey = self.key(qname);
         let q = (qkey, qname.len(), self.offset(qname));
         let (prefix, name) = qname.split_once(':').unwrap_or(("", qname));
-        let binding =
-            self.bindings.iter().rev().find(|b| b.prefix.len() == prefix.len() && (prefix.is_empty() || b.prefix == prefix));
+        let binding = self
+            .bindings
+            .iter()
+            .rev()
+            .find(|b| b.prefix.len() == prefix.len() && (prefix.is_empty() || b.prefix == prefix));
         if binding.is_none() && !prefix.is_empty() {
             self.push(name, Tag::Other, q);
             return Err(self.malformed(format!("unknown namespace prefix {prefix}")));
@@ -1038,11 +1058,29 @@ impl<'a> Parser<'a> {
         let depth = self.frames.len().saturating_sub(1);
         let leaf = self.frames.last().is_some_and(|f| !f.has_children);
         let result = if self.ntry.is_some() && depth >= self.ntry_depth {
-            if depth == self.ntry_depth { self.finish_ntry() } else if leaf { self.ntry_leaf(depth) } else { Ok(()) }
+            if depth == self.ntry_depth {
+                self.finish_ntry()
+            } else if leaf {
+                self.ntry_leaf(depth)
+            } else {
+                Ok(())
+            }
         } else if self.bal.is_some() && depth >= self.bal_depth {
-            if depth == self.bal_depth { self.finish_bal() } else if leaf { self.bal_leaf(depth) } else { Ok(()) }
+            if depth == self.bal_depth {
+                self.finish_bal()
+            } else if leaf {
+                self.bal_leaf(depth)
+            } else {
+                Ok(())
+            }
         } else if self.stmt.is_some() && depth >= self.stmt_depth {
-            if depth == self.stmt_depth { self.finish_stmt() } else if leaf { self.stmt_leaf(depth) } else { Ok(()) }
+            if depth == self.stmt_depth {
+                self.finish_stmt()
+            } else if leaf {
+                self.stmt_leaf(depth)
+            } else {
+                Ok(())
+            }
         } else if self.doc_ns.is_some() && depth == self.doc_depth + 1 && self.out.is_empty() {
             // The report element closes without any statement in it.
             let field = if self.format == StatementFormat::Camt054 { "Ntfctn" } else { "Stmt" };
@@ -1068,7 +1106,10 @@ impl<'a> Parser<'a> {
             [Acct, Id, Iban] | [Acct, Id, Othr, Id] => s.account = Some(text::compact(t)),
             [Acct, Ccy] => match s.currency.as_deref() {
                 Some(c) if c != t => {
-                    return Err(("Ccy", StatementProblem::Currency { expected: c.to_owned(), found: t.to_owned() }));
+                    return Err((
+                        "Ccy",
+                        StatementProblem::Currency { expected: c.to_owned(), found: t.to_owned() },
+                    ));
                 }
                 _ => s.currency = some(t),
             },
@@ -1146,10 +1187,9 @@ impl<'a> Parser<'a> {
                     return Ok(());
                 }
                 match tx {
-                    [Refs, EndToEndId]
-                        if t != "NOTPROVIDED" => {
-                            n.end_to_end = some(t);
-                        }
+                    [Refs, EndToEndId] if t != "NOTPROVIDED" => {
+                        n.end_to_end = some(t);
+                    }
                     [Refs, AcctSvcrRef] => n.tx_acct_svcr_ref = some(t),
                     [RltdPties, Dbtr, Nm] | [RltdPties, Dbtr, Pty, Nm] => n.dbtr_nm = some(t),
                     [RltdPties, Cdtr, Nm] | [RltdPties, Cdtr, Pty, Nm] => n.cdtr_nm = some(t),
@@ -1159,22 +1199,20 @@ impl<'a> Parser<'a> {
                     [RltdPties, CdtrAcct, Id, Iban] | [RltdPties, CdtrAcct, Id, Othr, Id] => {
                         n.cdtr_acct = Some(text::compact(t));
                     }
-                    [RmtInf, Ustrd]
-                        if !t.is_empty() => {
-                            match n.ustrd.as_mut() {
-                                Some(u) => {
-                                    u.push(' ');
-                                    u.push_str(t);
-                                }
-                                None => n.ustrd = Some(t.to_owned()),
-                            }
+                    [RmtInf, Ustrd] if !t.is_empty() => match n.ustrd.as_mut() {
+                        Some(u) => {
+                            u.push(' ');
+                            u.push_str(t);
                         }
-                    [RmtInf, Strd, CdtrRefInf, Ref]
-                        if n.strd_ref.is_none() => {
-                            n.strd_ref = some(t);
-                        }
+                        None => n.ustrd = Some(t.to_owned()),
+                    },
+                    [RmtInf, Strd, CdtrRefInf, Ref] if n.strd_ref.is_none() => {
+                        n.strd_ref = some(t);
+                    }
                     [RtrInf, Rsn, Cd] | [RtrInf, Rsn, Prtry] => n.return_reason = some(t),
-                    [Chrgs, TtlChrgsAndTaxAmt] => add(&mut n.tx_charges_total, amount("TtlChrgsAndTaxAmt", t)?)?,
+                    [Chrgs, TtlChrgsAndTaxAmt] => {
+                        add(&mut n.tx_charges_total, amount("TtlChrgsAndTaxAmt", t)?)?
+                    }
                     [Chrgs, Rcrd, Amt] | [Chrgs, Amt] => add(&mut n.tx_charges_sum, amount("Amt", t)?)?,
                     _ => {}
                 }
@@ -1203,11 +1241,18 @@ impl<'a> Parser<'a> {
         // debit but its counterparty is still the original payer.
         let payment_is_credit = credit != n.reversal;
         let own = self.account_override.as_deref().or(s.account.as_deref());
-        let (counterparty_name, counterparty_account, addressed_account) = if payment_is_credit {
-            (n.dbtr_nm, n.dbtr_acct, n.cdtr_acct.filter(|a| own != Some(a.as_str())))
-        } else {
-            (n.cdtr_nm, n.cdtr_acct, None)
-        };
+        let (mut counterparty_name, mut counterparty_account, addressed_account, other_nm, other_acct) =
+            if payment_is_credit {
+                (n.dbtr_nm, n.dbtr_acct, n.cdtr_acct.filter(|a| own != Some(a.as_str())), n.cdtr_nm, None)
+            } else {
+                (n.cdtr_nm, n.cdtr_acct, None, n.dbtr_nm, n.dbtr_acct)
+            };
+        // A return names the parties of the payment it returns: the counterparty
+        // may be on the other side.
+        if n.return_reason.is_some() && counterparty_name.is_none() && counterparty_account.is_none() {
+            counterparty_name = other_nm;
+            counterparty_account = other_acct.filter(|a| own != Some(a.as_str()));
+        }
         let bank_code = if n.domain_code.is_empty() { n.prtry_code } else { Some(n.domain_code) };
         let fee_minor = n.charges_total.or(n.charges_sum).or(n.tx_charges_total).or(n.tx_charges_sum);
         s.first_booking = Some(s.first_booking.map_or(booking_date, |d| d.min(booking_date)));
@@ -1273,5 +1318,44 @@ impl<'a> Parser<'a> {
             entries,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_reading_equals_one_pass() {
+        let bytes = crate::synth::synth_camt053(3_000, 5);
+        let split = parse_split(&bytes, None).map(with_refs);
+        let one = parse_one_pass(&bytes, None).map(with_refs).unwrap();
+        assert_eq!(split.as_ref().map(|s| s[0].entries.len()), Some(3_000));
+        assert_eq!(split, Some(one));
+    }
+
+    #[test]
+    fn split_in_a_later_statement_reads_in_one_pass() {
+        let one = String::from_utf8(crate::synth::synth_camt053(1_000, 6)).unwrap();
+        let start = one.find("    <Stmt>").unwrap();
+        let end = one.find("  </BkToCstmrStmt>").unwrap();
+        let second = one[start..end].replace("SYN-STMT-6", "SYN-STMT-6B");
+        let two = format!("{}{}{}", &one[..end], second, &one[end..]);
+        assert_eq!(parse_split(two.as_bytes(), None), None, "the middle entry is in the second statement");
+        let all = parse(two.as_bytes(), None).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].statement_id, "SYN-STMT-6B");
+        assert_eq!(
+            all[1].entries[999].at,
+            Location::Element { path: "Document/BkToCstmrStmt/Stmt[2]/Ntry[1000]".into() }
+        );
+    }
+
+    #[test]
+    fn finds_entry_start_tags() {
+        let b = b"<a></Ntry><x:Ntry><Ntry>";
+        assert_eq!(find_ntry(b, 0), Some(10));
+        assert_eq!(find_ntry(b, 15), Some(18));
+        assert_eq!(find_ntry(b"NtryNtry>", 0), None);
     }
 }

@@ -18,7 +18,9 @@ use std::borrow::Cow;
 
 use chrono::NaiveDate;
 use csv::{ByteRecord, ReaderBuilder, StringRecord};
-use domain::statement::{Location, Statement, StatementBalance, StatementEntry, StatementError, StatementFormat, StatementProblem};
+use domain::statement::{
+    Location, Statement, StatementBalance, StatementEntry, StatementError, StatementFormat, StatementProblem,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::amount::{AmountError, DecimalStyle, parse_minor};
@@ -137,8 +139,8 @@ fn s(v: &str) -> String {
 /// them:
 /// - `icbc` 工商银行 企业网银明细: 交易时间 (date and time), 本方账号, 对方账号,
 ///   对方单位名称, 借方发生额 / 贷方发生额, 余额, 摘要, 用途, 交易流水号 (or 凭证号);
-/// - `cmb` 招商银行 交易明细: 交易日, 交易时间, 借方金额 / 贷方金额 (or 支出金额 /
-///   收入金额), 余额, 摘要, 流水号, 收/付方名称, 收/付方帐号;
+/// - `cmb` 招商银行 交易明细: 交易日, 交易时间, 起息日, 借方金额 / 贷方金额 (or
+///   支出金额 / 收入金额), 余额, 摘要, 流水号, 收/付方名称, 收/付方帐号;
 /// - `mybank` 网商银行: 交易时间, 交易流水号, 子账号 (virtual numbers), 对方户名,
 ///   对方账号, 交易金额 (signed), 账户余额, 摘要, 备注.
 pub fn presets() -> Vec<(&'static str, CsvMapping)> {
@@ -182,8 +184,12 @@ pub fn presets() -> Vec<(&'static str, CsvMapping)> {
             CsvMapping {
                 date: s("交易日|交易日期"),
                 time: Some(s("交易时间")),
+                value_date: Some(s("起息日")),
                 summary: Some(s("摘要")),
-                amount: CsvAmount::CreditDebit { credit: s("贷方金额|收入金额"), debit: s("借方金额|支出金额") },
+                amount: CsvAmount::CreditDebit {
+                    credit: s("贷方金额|收入金额"),
+                    debit: s("借方金额|支出金额"),
+                },
                 balance: Some(s("余额")),
                 counterparty_name: Some(s("收/付方名称|对方户名")),
                 counterparty_account: Some(s("收/付方帐号|收/付方账号|对方账号")),
@@ -314,21 +320,28 @@ fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
 }
 
 /// The first records of the file (where the header is looked for).
-fn head_records(rdr: &mut csv::Reader<&[u8]>) -> Result<Vec<StringRecord>, StatementError> {
+fn head_records(text: &str, rdr: &mut csv::Reader<&[u8]>) -> Result<Vec<StringRecord>, StatementError> {
     let mut head = Vec::with_capacity(HEADER_SEARCH);
     let mut rec = StringRecord::new();
     while head.len() < HEADER_SEARCH {
         match rdr.read_record(&mut rec) {
             Ok(true) => head.push(rec.clone()),
             Ok(false) => break,
-            Err(e) => return Err(csv_error(&e)),
+            Err(e) => return Err(csv_error_in(text, &e)),
         }
     }
     Ok(head)
 }
 
-fn csv_error(e: &csv::Error) -> StatementError {
-    let at = e.position().map_or(Location::File, |p| line(p.line()));
+/// A reader error, located by its byte offset in `text`.
+pub(crate) fn csv_error_in(text: &str, e: &csv::Error) -> StatementError {
+    let at = match e.position() {
+        Some(p) => {
+            let byte = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(text.len());
+            line(1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..byte]).count() as u64)
+        }
+        None => Location::File,
+    };
     err(at, "", StatementProblem::Csv { detail: e.to_string() })
 }
 
@@ -336,34 +349,41 @@ fn csv_error(e: &csv::Error) -> StatementError {
 pub(crate) fn preset_for_head(head: &[u8]) -> Option<&'static str> {
     let text: Cow<'_, str> = match std::str::from_utf8(head) {
         Ok(t) => Cow::Borrowed(t),
-        Err(e) if e.error_len().is_none() => Cow::Borrowed(std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or("")),
+        Err(e) if e.error_len().is_none() => {
+            Cow::Borrowed(std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""))
+        }
         Err(_) => encoding_rs::GBK.decode_without_bom_handling(head).0,
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut rdr = reader(text, b',');
-    let head = head_records(&mut rdr).ok()?;
-    presets()
-        .into_iter()
-        .find(|(_, m)| head.iter().any(|r| match_header(m, r).is_ok()))
-        .map(|(name, _)| name)
+    let head = head_records(text, &mut rdr).ok()?;
+    presets().into_iter().find(|(_, m)| head.iter().any(|r| match_header(m, r).is_ok())).map(|(name, _)| name)
 }
 
 fn decode(bytes: &[u8], encoding: CsvEncoding) -> Result<Cow<'_, str>, StatementError> {
     let body = crate::detect::strip_bom(bytes);
-    let line_at = |offset: usize| line(1 + memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() as u64);
+    let line_at = |offset: usize| {
+        line(1 + memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() as u64)
+    };
     match encoding {
         CsvEncoding::Utf8 | CsvEncoding::Auto => match std::str::from_utf8(body) {
             Ok(t) => return Ok(Cow::Borrowed(t)),
             Err(e) if encoding == CsvEncoding::Utf8 => {
                 let offset = bytes.len() - body.len() + e.valid_up_to();
-                return Err(err(line_at(offset), "", StatementProblem::Encoding { encoding: "UTF-8".into() }));
+                return Err(err(
+                    line_at(offset),
+                    "",
+                    StatementProblem::Encoding { encoding: "UTF-8".into() },
+                ));
             }
             Err(_) => {}
         },
         CsvEncoding::Gbk => {}
     }
     let mut decoder = encoding_rs::GBK.new_decoder_without_bom_handling();
-    let capacity = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len().saturating_mul(3));
+    let capacity = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len().saturating_mul(3));
     let mut out = String::with_capacity(capacity);
     let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
     match result {
@@ -372,7 +392,9 @@ fn decode(bytes: &[u8], encoding: CsvEncoding) -> Result<Cow<'_, str>, Statement
             let offset = read.saturating_sub(usize::from(bad) + usize::from(after));
             Err(err(line_at(offset), "", StatementProblem::Encoding { encoding: "GBK".into() }))
         }
-        encoding_rs::DecoderResult::OutputFull => Err(err(Location::File, "", StatementProblem::Encoding { encoding: "GBK".into() })),
+        encoding_rs::DecoderResult::OutputFull => {
+            Err(err(Location::File, "", StatementProblem::Encoding { encoding: "GBK".into() }))
+        }
     }
 }
 
@@ -425,6 +447,50 @@ fn is_footer(rec: &ByteRecord) -> bool {
     rec.iter().any(|c| WORDS.iter().any(|w| memchr::memmem::find(c, w).is_some()))
 }
 
+/// 1-based line numbers of records, from their byte offsets: the reader's own
+/// line count is one short after a CRLF line end (it stops between `\r` and `\n`).
+pub(crate) struct LineCounter<'t> {
+    text: &'t [u8],
+    at: usize,
+    line: u64,
+    /// Lines starting with this byte are comments the reader skips.
+    comment: Option<u8>,
+}
+
+impl<'t> LineCounter<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        LineCounter { text: text.as_bytes(), at: 0, line: 1, comment: None }
+    }
+
+    /// Also skips the comment lines the reader skips.
+    pub(crate) fn with_comments(text: &'t str, comment: u8) -> Self {
+        LineCounter { comment: Some(comment), ..Self::new(text) }
+    }
+
+    /// The line a record starts on (records come in file order).
+    pub(crate) fn line_of(&mut self, rec: &ByteRecord) -> u64 {
+        let Some(p) = rec.position() else { return self.line };
+        let mut start = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(self.text.len());
+        loop {
+            while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+                start += 1;
+            }
+            if self.comment.is_none() || self.text.get(start) != self.comment.as_ref() {
+                break;
+            }
+            start = memchr::memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |i| start + i + 1);
+        }
+        if start < self.at {
+            // Not in order (cannot happen): count from the start.
+            self.at = 0;
+            self.line = 1;
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.text[self.at..start]).count() as u64;
+        self.at = start;
+        self.line
+    }
+}
+
 struct Group {
     account: String,
     currency: String,
@@ -448,13 +514,17 @@ fn amount_err(at: &Location, field: &str, text: &str, e: AmountError) -> Stateme
 
 /// Reads a bank CSV with `mapping`, or with the preset whose columns its header
 /// has. `account` replaces the file's account and supplies it when it has none.
-pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) -> Result<Vec<Statement>, StatementError> {
+pub fn parse(
+    bytes: &[u8],
+    mapping: Option<&CsvMapping>,
+    account: Option<&str>,
+) -> Result<Vec<Statement>, StatementError> {
     let encoding = mapping.map_or(CsvEncoding::Auto, |m| m.encoding);
     let content = decode(bytes, encoding)?;
     let text: &str = &content;
     let delimiter = mapping.map_or(b',', |m| m.delimiter);
     let mut rdr = reader(text, delimiter);
-    let head = head_records(&mut rdr)?;
+    let head = head_records(text, &mut rdr)?;
 
     // Pick the mapping and find its header row.
     let owned_presets;
@@ -485,11 +555,15 @@ pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) 
     let Some((mapping, header_at, cols)) = chosen else {
         return Err(match best {
             Some((_, i, missing)) => {
-                let at = head[i].position().map_or(Location::File, |p| line(p.line()));
+                let at = line(LineCounter::new(text).line_of(head[i].as_byte_record()));
                 err(at, missing.clone(), StatementProblem::MissingColumn { column: missing })
             }
             None => match mapping {
-                Some(m) => err(Location::File, m.date.clone(), StatementProblem::MissingColumn { column: m.date.clone() }),
+                Some(m) => err(
+                    Location::File,
+                    m.date.clone(),
+                    StatementProblem::MissingColumn { column: m.date.clone() },
+                ),
                 None => err(Location::File, "", StatementProblem::UnknownFormat),
             },
         });
@@ -514,25 +588,25 @@ pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) 
     let mut current = 0usize;
     let mut rows = head[header_at + 1..].iter().map(|r| r.as_byte_record().clone());
     let mut rec = ByteRecord::new();
+    let mut lines = LineCounter::new(text);
     loop {
         let got = match rows.next() {
             Some(r) => {
                 rec = r;
                 true
             }
-            None => rdr.read_byte_record(&mut rec).map_err(|e| csv_error(&e))?,
+            None => rdr.read_byte_record(&mut rec).map_err(|e| csv_error_in(text, &e))?,
         };
         if !got {
             break;
         }
-        let line_no = rec.position().map_or(0, |p| p.line());
-        let at = line(line_no);
+        let at = line(lines.line_of(&rec));
         let get = |slot: Slot| -> Result<Option<&str>, StatementError> {
             match cols.get(slot).and_then(|i| rec.get(i)) {
                 None => Ok(None),
-                Some(raw) => std::str::from_utf8(raw)
-                    .map(cell)
-                    .map_err(|_| err(at.clone(), cols.name(slot), StatementProblem::Encoding { encoding: "UTF-8".into() })),
+                Some(raw) => std::str::from_utf8(raw).map(cell).map_err(|_| {
+                    err(at.clone(), cols.name(slot), StatementProblem::Encoding { encoding: "UTF-8".into() })
+                }),
             }
         };
         if rec.iter().filter(|c| !c.trim_ascii().is_empty()).count() <= 1 {
@@ -555,7 +629,13 @@ pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) 
         let value_date = match get(Slot::ValueDate)? {
             Some(v) => Some(
                 text::date_time(v)
-                    .ok_or_else(|| err(at.clone(), cols.name(Slot::ValueDate), StatementProblem::BadDate { text: v.to_owned() }))?
+                    .ok_or_else(|| {
+                        err(
+                            at.clone(),
+                            cols.name(Slot::ValueDate),
+                            StatementProblem::BadDate { text: v.to_owned() },
+                        )
+                    })?
                     .0,
             ),
             None => None,
@@ -569,24 +649,41 @@ pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) 
             }
         };
         let amount = match &mapping.amount {
-            CsvAmount::Signed { .. } => parse_amount(Slot::Amount)?
-                .ok_or_else(|| err(at.clone(), cols.name(Slot::Amount), StatementProblem::BadAmount { text: String::new() }))?,
-            CsvAmount::CreditDebit { .. } => match (parse_amount(Slot::Credit)?, parse_amount(Slot::Debit)?) {
-                (None, None) => {
-                    return Err(err(at, cols.name(Slot::Credit), StatementProblem::BadAmount { text: String::new() }));
+            CsvAmount::Signed { .. } => parse_amount(Slot::Amount)?.ok_or_else(|| {
+                err(at.clone(), cols.name(Slot::Amount), StatementProblem::BadAmount { text: String::new() })
+            })?,
+            CsvAmount::CreditDebit { .. } => {
+                match (parse_amount(Slot::Credit)?, parse_amount(Slot::Debit)?) {
+                    (None, None) => {
+                        return Err(err(
+                            at,
+                            cols.name(Slot::Credit),
+                            StatementProblem::BadAmount { text: String::new() },
+                        ));
+                    }
+                    (c, d) => c.unwrap_or(0).abs() - d.unwrap_or(0).abs(),
                 }
-                (c, d) => c.unwrap_or(0).abs() - d.unwrap_or(0).abs(),
-            },
+            }
             CsvAmount::Directed { .. } => {
                 let a = parse_amount(Slot::Amount)?
-                    .ok_or_else(|| err(at.clone(), cols.name(Slot::Amount), StatementProblem::BadAmount { text: String::new() }))?
+                    .ok_or_else(|| {
+                        err(
+                            at.clone(),
+                            cols.name(Slot::Amount),
+                            StatementProblem::BadAmount { text: String::new() },
+                        )
+                    })?
                     .abs();
                 let d = get(Slot::Direction)?.unwrap_or("");
                 match d {
                     "贷" | "收" | "收入" | "入" | "来账" | "C" | "CR" | "c" | "cr" | "贷方" => a,
                     "借" | "支" | "支出" | "出" | "往账" | "D" | "DR" | "d" | "dr" | "借方" => -a,
                     _ => {
-                        return Err(err(at, cols.name(Slot::Direction), StatementProblem::BadValue { text: d.to_owned() }));
+                        return Err(err(
+                            at,
+                            cols.name(Slot::Direction),
+                            StatementProblem::BadValue { text: d.to_owned() },
+                        ));
                     }
                 }
             }
@@ -595,13 +692,15 @@ pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) 
         let row_account = match get(Slot::Account)? {
             _ if fixed_account.is_some() => None,
             Some(a) => Some(a),
+            None if cols.get(Slot::Account).is_none() => {
+                return Err(err(Location::File, "账号", StatementProblem::Missing));
+            }
             None => return Err(err(at, cols.name(Slot::Account), StatementProblem::Missing)),
         };
         let currency = match get(Slot::Currency)? {
-            Some(c) => Some(
-                text::currency_code(c)
-                    .ok_or_else(|| err(at.clone(), cols.name(Slot::Currency), StatementProblem::BadValue { text: c.to_owned() }))?,
-            ),
+            Some(c) => Some(text::currency_code(c).ok_or_else(|| {
+                err(at.clone(), cols.name(Slot::Currency), StatementProblem::BadValue { text: c.to_owned() })
+            })?),
             None => None,
         };
         // Find the row's account group (rows of one account are usually together).
@@ -632,14 +731,16 @@ pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) 
         }
         let Some(g) = groups.get_mut(current) else { continue };
         if let Some(c) = currency
-            && c != g.currency {
-                return Err(err(
-                    at,
-                    cols.name(Slot::Currency),
-                    StatementProblem::Currency { expected: g.currency.clone(), found: c },
-                ));
-            }
-        let (mut cp_name, mut cp_account) = (get(Slot::CpName)?.map(str::to_owned), get(Slot::CpAccount)?.map(text::compact));
+            && c != g.currency
+        {
+            return Err(err(
+                at,
+                cols.name(Slot::Currency),
+                StatementProblem::Currency { expected: g.currency.clone(), found: c },
+            ));
+        }
+        let (mut cp_name, mut cp_account) =
+            (get(Slot::CpName)?.map(str::to_owned), get(Slot::CpAccount)?.map(text::compact));
         if let Some(c) = get(Slot::Cp)? {
             let (n, a) = split_counterparty(c);
             cp_name = cp_name.or(n);
@@ -684,7 +785,7 @@ pub fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, account: Option<&str>) 
         });
     }
     if groups.is_empty() {
-        let at = head[header_at].position().map_or(Location::File, |p| line(p.line()));
+        let at = line(LineCounter::new(text).line_of(head[header_at].as_byte_record()));
         return Err(err(at, "", StatementProblem::Empty));
     }
     let digest = text::digest12(bytes);
@@ -725,7 +826,8 @@ fn balances(g: &Group) -> (Option<StatementBalance>, Option<StatementBalance>) {
         _ => first.2 > last.2,
     };
     let (oldest, newest) = if newest_first { (last, first) } else { (first, last) };
-    let opening = oldest.0.checked_sub(oldest.1).map(|amount_minor| StatementBalance { amount_minor, date: oldest.2 });
+    let opening =
+        oldest.0.checked_sub(oldest.1).map(|amount_minor| StatementBalance { amount_minor, date: oldest.2 });
     (opening, Some(StatementBalance { amount_minor: newest.0, date: newest.2 }))
 }
 
@@ -735,8 +837,14 @@ mod tests {
 
     #[test]
     fn splits_combined_counterparty() {
-        assert_eq!(split_counterparty("张三 6222020200112233445"), (Some("张三".into()), Some("6222020200112233445".into())));
-        assert_eq!(split_counterparty("6222020200112233445/李四"), (Some("李四".into()), Some("6222020200112233445".into())));
+        assert_eq!(
+            split_counterparty("张三 6222020200112233445"),
+            (Some("张三".into()), Some("6222020200112233445".into()))
+        );
+        assert_eq!(
+            split_counterparty("6222020200112233445/李四"),
+            (Some("李四".into()), Some("6222020200112233445".into()))
+        );
         assert_eq!(split_counterparty("上海2号仓库"), (Some("上海2号仓库".into()), None));
     }
 

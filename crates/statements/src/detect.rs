@@ -49,7 +49,8 @@ fn xml_format(head: &[u8]) -> Option<StatementFormat> {
     let mut from = 0;
     while let Some(i) = memmem::find(&head[from..], prefix) {
         let start = from + i;
-        let len = head[start..].iter().position(|c| matches!(c, b'"' | b'\'' | b'<' | b'>' | b' ')).unwrap_or(0);
+        let len =
+            head[start..].iter().position(|c| matches!(c, b'"' | b'\'' | b'<' | b'>' | b' ')).unwrap_or(0);
         if let Some(format) = std::str::from_utf8(&head[start..start + len]).ok().and_then(namespace_format) {
             return Some(format);
         }
@@ -72,7 +73,8 @@ fn is_mt940(head: &[u8]) -> bool {
 }
 
 fn is_settlement(head: &[u8]) -> bool {
-    let Some(header) = lines(head).map(<[u8]>::trim_ascii).find(|l| !l.is_empty() && !l.starts_with(b"#")) else {
+    let Some(header) = lines(head).map(<[u8]>::trim_ascii).find(|l| !l.is_empty() && !l.starts_with(b"#"))
+    else {
         return false;
     };
     memmem::find(header, b"settle_date").is_some() && memmem::find(header, b"channel_txn_id").is_some()

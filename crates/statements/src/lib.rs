@@ -61,22 +61,26 @@ pub struct ParseOptions {
 /// [`StatementProblem::UnknownFormat`] (XML in another ISO 20022 namespace answers
 /// [`StatementProblem::UnsupportedNamespace`]).
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Vec<Statement>, StatementError> {
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_BYTES {
-        return Err(text::err(Location::File, "", StatementProblem::TooLarge { max_bytes: MAX_BYTES }));
-    }
+    check_size(bytes.len())?;
     if bytes.iter().all(u8::is_ascii_whitespace) || bytes == b"\xEF\xBB\xBF" {
         return Err(text::err(Location::File, "", StatementProblem::Empty));
     }
-    let format = match options.format.or_else(|| detect(bytes)) {
+    // A column mapping means a bank CSV.
+    let given = options.format.or(options.mapping.as_ref().map(|_| StatementFormat::BankCsv));
+    let format = match given.or_else(|| detect(bytes)) {
         Some(f) => f,
         // XML that names no camt namespace: let the camt reader say which one it is.
         None if detect::looks_like_xml(bytes) => StatementFormat::Camt053,
         None => return Err(text::err(Location::File, "", StatementProblem::UnknownFormat)),
     };
     let mut out = match format {
-        StatementFormat::Camt053 | StatementFormat::Camt054 => camt::parse(bytes, options.account.as_deref())?,
+        StatementFormat::Camt053 | StatementFormat::Camt054 => {
+            camt::parse(bytes, options.account.as_deref())?
+        }
         StatementFormat::Mt940 => mt940::parse(bytes, options.account.as_deref())?,
-        StatementFormat::BankCsv => csv_bank::parse(bytes, options.mapping.as_ref(), options.account.as_deref())?,
+        StatementFormat::BankCsv => {
+            csv_bank::parse(bytes, options.mapping.as_ref(), options.account.as_deref())?
+        }
         StatementFormat::ChannelSettlement => settlement::parse(bytes, options.account.as_deref())?,
     };
     if let Some(account) = options.account.as_deref() {
@@ -86,4 +90,29 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Vec<Statement>, Sta
         }
     }
     Ok(out)
+}
+
+fn check_size(len: usize) -> Result<(), StatementError> {
+    if u64::try_from(len).unwrap_or(u64::MAX) > MAX_BYTES {
+        return Err(text::err(Location::File, "", StatementProblem::TooLarge { max_bytes: MAX_BYTES }));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_files_over_the_limit() {
+        assert_eq!(check_size(usize::try_from(MAX_BYTES).unwrap()), Ok(()));
+        assert_eq!(
+            check_size(usize::try_from(MAX_BYTES + 1).unwrap()),
+            Err(StatementError {
+                at: Location::File,
+                field: String::new(),
+                problem: StatementProblem::TooLarge { max_bytes: MAX_BYTES }
+            })
+        );
+    }
 }

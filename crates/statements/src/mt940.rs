@@ -27,7 +27,9 @@
 use std::borrow::Cow;
 
 use chrono::{Datelike, NaiveDate};
-use domain::statement::{Location, Statement, StatementBalance, StatementEntry, StatementError, StatementFormat, StatementProblem};
+use domain::statement::{
+    Location, Statement, StatementBalance, StatementEntry, StatementError, StatementFormat, StatementProblem,
+};
 
 use crate::amount::{AmountError, DecimalStyle, parse_minor};
 use crate::text::{self, err, line};
@@ -91,18 +93,20 @@ pub fn parse(bytes: &[u8], account: Option<&str>) -> Result<Vec<Statement>, Stat
         if let Some((tag, rest)) = tag_line(l) {
             flush(&mut msg, &mut field)?;
             if tag == "20"
-                && let Some(m) = msg.take() {
-                    out.push(finish(m, account)?);
-                }
+                && let Some(m) = msg.take()
+            {
+                out.push(finish(m, account)?);
+            }
             if msg.is_none() {
                 msg = Some(Msg { first_line: n, ..Msg::default() });
             }
             field = Some(Field { tag, line: n, text: rest.to_owned() });
         } else if let Some(f) = field.as_mut()
-            && !trimmed.is_empty() {
-                f.text.push('\n');
-                f.text.push_str(trimmed);
-            }
+            && !trimmed.is_empty()
+        {
+            f.text.push('\n');
+            f.text.push_str(trimmed);
+        }
     }
     flush(&mut msg, &mut field)?;
     if let Some(m) = msg.take() {
@@ -147,22 +151,28 @@ fn flush(msg: &mut Option<Msg>, field: &mut Option<Field<'_>>) -> Result<(), Sta
         }
         "28C" | "28" => {
             let number = first.split('/').next().unwrap_or("").trim();
-            let v = number.parse().map_err(|_| err(at, name, StatementProblem::BadValue { text: first.to_owned() }))?;
+            let v = number
+                .parse()
+                .map_err(|_| err(at, name, StatementProblem::BadValue { text: first.to_owned() }))?;
             m.sequence = Some(v);
         }
-        "60F" | "60M"
-            if m.opening.is_none() => {
-                let (b, ccy) = balance(first).map_err(|p| err(at, name, p))?;
-                m.opening = Some((b, ccy));
-            }
+        "60F" | "60M" if m.opening.is_none() => {
+            let (b, ccy) = balance(first).map_err(|p| err(at, name, p))?;
+            m.opening = Some((b, ccy));
+        }
         "62F" | "62M" => {
             let is_final = f.tag == "62F";
             if !matches!(m.closing, Some((_, _, true))) {
                 let (b, ccy) = balance(first).map_err(|p| err(at.clone(), name.as_str(), p))?;
                 if let Some((_, open_ccy)) = &m.opening
-                    && *open_ccy != ccy {
-                        return Err(err(at, name, StatementProblem::Currency { expected: open_ccy.clone(), found: ccy }));
-                    }
+                    && *open_ccy != ccy
+                {
+                    return Err(err(
+                        at,
+                        name,
+                        StatementProblem::Currency { expected: open_ccy.clone(), found: ccy },
+                    ));
+                }
                 m.closing = Some((b, ccy, is_final));
             }
         }
@@ -175,10 +185,9 @@ fn flush(msg: &mut Option<Msg>, field: &mut Option<Field<'_>>) -> Result<(), Sta
             m.last_tag_61 = true;
         }
         "86" => {
-            if was_61
-                && let Some(e) = m.entries.last_mut() {
-                    details(e, &f.text);
-                }
+            if was_61 && let Some(e) = m.entries.last_mut() {
+                details(e, &f.text);
+            }
         }
         _ => {}
     }
@@ -188,7 +197,8 @@ fn flush(msg: &mut Option<Msg>, field: &mut Option<Field<'_>>) -> Result<(), Sta
 fn finish(mut m: Msg, account: Option<&str>) -> Result<Statement, StatementError> {
     let id_at = line(if m.id_line > 0 { m.id_line } else { m.first_line });
     let statement_id = m.id.ok_or_else(|| err(id_at.clone(), ":20:", StatementProblem::Missing))?;
-    let (closing, closing_ccy, _) = m.closing.ok_or_else(|| err(id_at.clone(), ":62F:", StatementProblem::Missing))?;
+    let (closing, closing_ccy, _) =
+        m.closing.ok_or_else(|| err(id_at.clone(), ":62F:", StatementProblem::Missing))?;
     let currency = m.opening.as_ref().map_or(closing_ccy, |(_, c)| c.clone());
     let account = match account {
         Some(a) => text::compact(a),
@@ -257,7 +267,8 @@ fn balance(s: &str) -> Result<(StatementBalance, String), StatementProblem> {
     let date = yymmdd(date_text).ok_or_else(|| StatementProblem::BadDate { text: date_text.to_owned() })?;
     let ccy = s.get(7..10).filter(|c| c.bytes().all(|b| b.is_ascii_uppercase())).ok_or_else(bad)?;
     let amount_text = &s[10..];
-    let amount = parse_minor(amount_text.as_bytes(), DecimalStyle::Comma).map_err(amount_problem(amount_text))?;
+    let amount =
+        parse_minor(amount_text.as_bytes(), DecimalStyle::Comma).map_err(amount_problem(amount_text))?;
     Ok((StatementBalance { amount_minor: sign * amount, date }, ccy.to_owned()))
 }
 
@@ -277,11 +288,13 @@ fn entry(field: &str, at_line: u64) -> Result<StatementEntry, StatementProblem> 
     let s = field.lines().next().unwrap_or("").trim_end();
     let bad = || StatementProblem::BadValue { text: s.to_owned() };
     let date_text = s.get(..6).ok_or_else(bad)?;
-    let value_date = yymmdd(date_text).ok_or_else(|| StatementProblem::BadDate { text: date_text.to_owned() })?;
+    let value_date =
+        yymmdd(date_text).ok_or_else(|| StatementProblem::BadDate { text: date_text.to_owned() })?;
     let mut rest = &s[6..];
     let mut booking_date = value_date;
     if rest.len() >= 4 && rest.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
-        booking_date = entry_date(value_date, &rest[..4]).ok_or_else(|| StatementProblem::BadDate { text: rest[..4].to_owned() })?;
+        booking_date = entry_date(value_date, &rest[..4])
+            .ok_or_else(|| StatementProblem::BadDate { text: rest[..4].to_owned() })?;
         rest = &rest[4..];
     }
     let (sign, reversal, after) = if let Some(r) = rest.strip_prefix("RC") {
@@ -302,7 +315,8 @@ fn entry(field: &str, at_line: u64) -> Result<StatementEntry, StatementProblem> 
     }
     let amount_len = rest.bytes().take_while(|c| c.is_ascii_digit() || *c == b',').count();
     let amount_text = &rest[..amount_len];
-    let amount = parse_minor(amount_text.as_bytes(), DecimalStyle::Comma).map_err(amount_problem(amount_text))?;
+    let amount =
+        parse_minor(amount_text.as_bytes(), DecimalStyle::Comma).map_err(amount_problem(amount_text))?;
     rest = &rest[amount_len..];
     let bank_code = match rest.as_bytes().first() {
         Some(b'N' | b'F' | b'S') if rest.len() >= 4 => {
@@ -356,7 +370,8 @@ fn join_chunks(chunks: &[&str], width: usize) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-const SEPA_KEYS: [&str; 11] = ["EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "IBAN+", "BIC+", "COAM+"];
+const SEPA_KEYS: [&str; 11] =
+    ["EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "IBAN+", "BIC+", "COAM+"];
 
 fn sepa_value<'a>(purpose: &'a str, key: &str) -> Option<&'a str> {
     let start = purpose.find(key)? + key.len();
@@ -367,8 +382,8 @@ fn sepa_value<'a>(purpose: &'a str, key: &str) -> Option<&'a str> {
 }
 
 const DUTCH_TAGS: [&str; 24] = [
-    "EREF", "CNTP", "REMI", "RTRN", "NAME", "IBAN", "BIC", "TRTP", "ORDP", "BENM", "ULTC", "ULTD", "ULTB", "PURP",
-    "MARF", "CSID", "SVCL", "ADDR", "PREF", "NRTX", "ACCW", "BUSP", "CHGS", "EXCH",
+    "EREF", "CNTP", "REMI", "RTRN", "NAME", "IBAN", "BIC", "TRTP", "ORDP", "BENM", "ULTC", "ULTD", "ULTB",
+    "PURP", "MARF", "CSID", "SVCL", "ADDR", "PREF", "NRTX", "ACCW", "BUSP", "CHGS", "EXCH",
 ];
 
 /// `/TAG/value` pairs of a Dutch `:86:`; `None` unless it starts with a known tag.
@@ -378,14 +393,15 @@ fn dutch_pairs(s: &str) -> Option<Vec<(&str, &str)>> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'/'
-            && let Some(k) = b[i + 1..].iter().take(6).position(|c| *c == b'/') {
-                let cand = &s[i + 1..i + 1 + k];
-                if DUTCH_TAGS.contains(&cand) {
-                    marks.push((cand, i, i + k + 2));
-                    i += k + 2;
-                    continue;
-                }
+            && let Some(k) = b[i + 1..].iter().take(6).position(|c| *c == b'/')
+        {
+            let cand = &s[i + 1..i + 1 + k];
+            if DUTCH_TAGS.contains(&cand) {
+                marks.push((cand, i, i + k + 2));
+                i += k + 2;
+                continue;
             }
+        }
         i += 1;
     }
     if marks.first().is_none_or(|m| m.1 != 0) {
@@ -426,7 +442,9 @@ fn german(e: &mut StatementEntry, body: &str) {
     // Subfields `?NN`: split where a `?` is followed by two digits.
     let b = body.as_bytes();
     let mut starts: Vec<usize> = (0..b.len())
-        .filter(|&i| b[i] == b'?' && b.len() > i + 2 && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit())
+        .filter(|&i| {
+            b[i] == b'?' && b.len() > i + 2 && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit()
+        })
         .collect();
     starts.push(b.len());
     let mut purpose = Vec::new();
@@ -435,7 +453,8 @@ fn german(e: &mut StatementEntry, body: &str) {
         let code = &body[w[0] + 1..w[0] + 3];
         let value = &body[w[0] + 3..w[1]];
         match code {
-            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61" | "62" | "63" => {
+            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61" | "62"
+            | "63" => {
                 purpose.push(value);
             }
             "31" => e.counterparty_account = nonempty(&text::compact(value)),
@@ -448,25 +467,22 @@ fn german(e: &mut StatementEntry, body: &str) {
     e.counterparty_name = join_chunks(&name, 27);
     if e.end_to_end.is_none()
         && let Some(r) = e.remittance.as_deref().and_then(|p| sepa_value(p, "EREF+"))
-            && r != "NOTPROVIDED" {
-                e.end_to_end = Some(r.to_owned());
-            }
+        && r != "NOTPROVIDED"
+    {
+        e.end_to_end = Some(r.to_owned());
+    }
 }
 
 fn dutch(e: &mut StatementEntry, pairs: &[(&str, &str)]) {
     for (tag, value) in pairs {
         match *tag {
-            "NAME"
-                if e.counterparty_name.is_none() => {
-                    e.counterparty_name = nonempty(value);
-                }
-            "IBAN" => e.counterparty_account = nonempty(&text::compact(value)),
-            "EREF" => {
-                if *value != "NOTPROVIDED"
-                    && let Some(v) = nonempty(value) {
-                        e.end_to_end = Some(v);
-                    }
+            "NAME" if e.counterparty_name.is_none() => {
+                e.counterparty_name = nonempty(value);
             }
+            "IBAN" => e.counterparty_account = nonempty(&text::compact(value)),
+            // The `:86:` end-to-end id wins over `:61:`'s customer reference (ING
+            // writes `EREF` there, meaning "see `:86:`").
+            "EREF" => e.end_to_end = nonempty(value).filter(|v| v != "NOTPROVIDED"),
             "RTRN" => e.return_reason = nonempty(value.split('/').next().unwrap_or("")),
             "CNTP" => {
                 let parts: Vec<&str> = value.split('/').collect();
@@ -478,13 +494,14 @@ fn dutch(e: &mut StatementEntry, pairs: &[(&str, &str)]) {
                 }
             }
             "REMI" => {
-                let text = if let Some(t) = value.strip_prefix("USTD//").or_else(|| value.strip_prefix("USTD/")) {
-                    t.to_owned()
-                } else if let Some(t) = value.strip_prefix("STRD/") {
-                    t.rsplit('/').find(|p| !p.trim().is_empty()).unwrap_or("").to_owned()
-                } else {
-                    (*value).to_owned()
-                };
+                let text =
+                    if let Some(t) = value.strip_prefix("USTD//").or_else(|| value.strip_prefix("USTD/")) {
+                        t.to_owned()
+                    } else if let Some(t) = value.strip_prefix("STRD/") {
+                        t.rsplit('/').find(|p| !p.trim().is_empty()).unwrap_or("").to_owned()
+                    } else {
+                        (*value).to_owned()
+                    };
                 e.remittance = nonempty(&text);
             }
             _ => {}
@@ -516,13 +533,25 @@ mod tests {
     #[test]
     fn entry_marks_and_funds_code() {
         let e = entry("2501020102DR1234,56NTRFNONREF//B1", 1).unwrap();
-        assert_eq!((e.amount_minor, e.reversal, e.bank_ref.as_str(), e.end_to_end), (-123_456, false, "B1", None));
+        assert_eq!(
+            (e.amount_minor, e.reversal, e.bank_ref.as_str(), e.end_to_end),
+            (-123_456, false, "B1", None)
+        );
         let e = entry("250102RD1,NCHKREF1", 1).unwrap();
-        assert_eq!((e.amount_minor, e.reversal, e.end_to_end.as_deref(), e.bank_ref.as_str()), (100, true, Some("REF1"), ""));
+        assert_eq!(
+            (e.amount_minor, e.reversal, e.end_to_end.as_deref(), e.bank_ref.as_str()),
+            (100, true, Some("REF1"), "")
+        );
         let e = entry("250102RC5,5NRTI", 1).unwrap();
         assert_eq!(e.amount_minor, -550);
-        assert_eq!(entry("250102X5,NTRF", 1), Err(StatementProblem::BadValue { text: "250102X5,NTRF".into() }));
-        assert_eq!(entry("250102C5.00NTRF", 1), Err(StatementProblem::BadValue { text: "250102C5.00NTRF".into() }));
+        assert_eq!(
+            entry("250102X5,NTRF", 1),
+            Err(StatementProblem::BadValue { text: "250102X5,NTRF".into() })
+        );
+        assert_eq!(
+            entry("250102C5.00NTRF", 1),
+            Err(StatementProblem::BadValue { text: "250102C5.00NTRF".into() })
+        );
         assert_eq!(entry("251302C5,NTRF", 1), Err(StatementProblem::BadDate { text: "251302".into() }));
     }
 }

@@ -27,7 +27,9 @@
 use std::collections::HashMap;
 
 use csv::{ByteRecord, ReaderBuilder};
-use domain::statement::{Location, Statement, StatementEntry, StatementError, StatementFormat, StatementProblem};
+use domain::statement::{
+    Location, Statement, StatementEntry, StatementError, StatementFormat, StatementProblem,
+};
 
 use crate::amount::{AmountError, DecimalStyle, parse_minor};
 use crate::text::{self, err, line};
@@ -66,26 +68,31 @@ pub fn parse(bytes: &[u8], account: Option<&str>) -> Result<Vec<Statement>, Stat
     };
     let currency = meta.get("currency").map_or_else(|| "CNY".to_owned(), |c| c.to_ascii_uppercase());
 
-    let mut rdr = ReaderBuilder::new().has_headers(false).flexible(true).comment(Some(b'#')).from_reader(content.as_bytes());
+    let mut rdr = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .from_reader(content.as_bytes());
     let mut rec = ByteRecord::new();
-    let csv_err = |e: csv::Error| {
-        let at = e.position().map_or(Location::File, |p| line(p.line()));
-        err(at, "", StatementProblem::Csv { detail: e.to_string() })
-    };
+    let mut lines = crate::csv_bank::LineCounter::with_comments(content, b'#');
+    let csv_err = |e: csv::Error| crate::csv_bank::csv_error_in(content, &e);
     // Header.
     let header_line = loop {
         if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
             return Err(err(Location::File, "", StatementProblem::Empty));
         }
         if rec.iter().any(|c| !c.trim_ascii().is_empty()) {
-            break rec.position().map_or(0, |p| p.line());
+            break lines.line_of(&rec);
         }
     };
-    let names: Vec<String> = rec.iter().map(|c| String::from_utf8_lossy(c.trim_ascii()).into_owned()).collect();
+    let names: Vec<String> =
+        rec.iter().map(|c| String::from_utf8_lossy(c.trim_ascii()).into_owned()).collect();
     let col = |name: &str| names.iter().position(|n| n == name);
     let mut idx = [0usize; 6];
     for (i, c) in COLUMNS.iter().enumerate() {
-        idx[i] = col(c).ok_or_else(|| err(line(header_line), *c, StatementProblem::MissingColumn { column: (*c).to_owned() }))?;
+        idx[i] = col(c).ok_or_else(|| {
+            err(line(header_line), *c, StatementProblem::MissingColumn { column: (*c).to_owned() })
+        })?;
     }
     let net_col = col("net");
     let [date_i, txn_i, order_i, type_i, amount_i, fee_i] = idx;
@@ -96,7 +103,7 @@ pub fn parse(bytes: &[u8], account: Option<&str>) -> Result<Vec<Statement>, Stat
         if rec.iter().all(|c| c.trim_ascii().is_empty()) {
             continue;
         }
-        let at = line(rec.position().map_or(0, |p| p.line()));
+        let at = line(lines.line_of(&rec));
         // The file is valid UTF-8 and cells split at ASCII, so this cannot fail.
         let get = |i: usize| std::str::from_utf8(rec.get(i).unwrap_or(b"")).unwrap_or("").trim();
         let amount_of = |i: usize, name: &str| -> Result<i64, StatementError> {
@@ -107,7 +114,9 @@ pub fn parse(bytes: &[u8], account: Option<&str>) -> Result<Vec<Statement>, Stat
             })
         };
         let d = get(date_i);
-        let date = text::date(d).ok_or_else(|| err(at.clone(), "settle_date", StatementProblem::BadDate { text: d.to_owned() }))?;
+        let date = text::date(d).ok_or_else(|| {
+            err(at.clone(), "settle_date", StatementProblem::BadDate { text: d.to_owned() })
+        })?;
         let kind = get(type_i);
         let refund = match kind.to_ascii_uppercase().as_str() {
             "PAY" => false,

@@ -81,7 +81,8 @@ fn rows(count: usize, seed: u64) -> (i64, Vec<Row>) {
     let rows = (0..count)
         .map(|i| {
             let credit = rng.below(10) < 7;
-            let amount = if credit { 100 + rng.below(500_000) as i64 } else { -(1_000 + rng.below(2_000_000) as i64) };
+            let amount =
+                if credit { 100 + rng.below(500_000) as i64 } else { -(1_000 + rng.below(2_000_000) as i64) };
             let name = if credit { rng.pick(&PAYERS) } else { rng.pick(&PAYEES) };
             let fee = (!credit && rng.below(5) == 0).then(|| 200 + rng.below(800) as i64);
             Row {
@@ -265,7 +266,9 @@ pub fn synth_bank_csv(lines: usize, seed: u64) -> Vec<u8> {
     let mut x = String::with_capacity(256 + lines * 150);
     x.push_str("招商银行交易明细\n");
     let _ = writeln!(x, "账号：{OUR_ACCOUNT},币种：人民币");
-    x.push_str("交易日,交易时间,起息日,交易类型,借方金额,贷方金额,余额,摘要,流水号,收/付方名称,收/付方帐号\n");
+    x.push_str(
+        "交易日,交易时间,起息日,交易类型,借方金额,贷方金额,余额,摘要,流水号,收/付方名称,收/付方帐号\n",
+    );
     let mut balance = opening;
     let first = start();
     let mut rng = Rng(seed.rotate_left(17));

@@ -121,7 +121,10 @@ pub(crate) fn date_time(s: &str) -> Option<(NaiveDate, Option<NaiveTime>)> {
     if rest.is_empty() {
         return Some((d, None));
     }
-    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' ')).or_else(|| rest.strip_prefix('\u{3000}'))?;
+    let rest = rest
+        .strip_prefix('T')
+        .or_else(|| rest.strip_prefix(' '))
+        .or_else(|| rest.strip_prefix('\u{3000}'))?;
     Some((d, Some(time(rest)?)))
 }
 
@@ -164,7 +167,9 @@ pub(crate) fn currency_code(s: &str) -> Option<String> {
         "欧元" => "EUR",
         "日元" => "JPY",
         "英镑" => "GBP",
-        _ if t.len() == 3 && t.bytes().all(|c| c.is_ascii_alphabetic()) => return Some(t.to_ascii_uppercase()),
+        _ if t.len() == 3 && t.bytes().all(|c| c.is_ascii_alphabetic()) => {
+            return Some(t.to_ascii_uppercase());
+        }
         _ => return None,
     };
     Some(code.to_owned())
@@ -186,7 +191,10 @@ mod tests {
         assert_eq!(date("24.11.2026"), None);
         assert_eq!(date("2026-11-24x"), None);
         assert_eq!(date_time("2026-11-24 10:15:32"), Some((d, NaiveTime::from_hms_opt(10, 15, 32))));
-        assert_eq!(date_time("2026-11-24T10:15:32.250+08:00"), Some((d, NaiveTime::from_hms_opt(10, 15, 32))));
+        assert_eq!(
+            date_time("2026-11-24T10:15:32.250+08:00"),
+            Some((d, NaiveTime::from_hms_opt(10, 15, 32)))
+        );
         assert_eq!(date_time("2026-11-24T25:00:00"), None);
         assert_eq!(time("101532"), NaiveTime::from_hms_opt(10, 15, 32));
         assert_eq!(time("10:15"), NaiveTime::from_hms_opt(10, 15, 0));

@@ -5,6 +5,7 @@
 //! found (through an index), then a line is matched only if its candidate (or
 //! fitting group) is unique and no other line reached the same item.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -134,6 +135,18 @@ impl<'r> Compiled<'r> {
         self.tolerances.iter().all(|t| allows_wide(*t, difference, expected))
     }
 
+    /// Whether an indexed item fits a line of `amount` booked on `day`, by the
+    /// amount condition and the date window.
+    fn entry_fits(&self, amount: i64, day: i32, entry: &Entry) -> bool {
+        let difference = i128::from(amount) - i128::from(entry.amount);
+        self.entry_dates_fit(day, entry) && self.amount_condition(difference, i128::from(entry.amount))
+    }
+
+    /// Whether a line booked on `day` is within an indexed item's window.
+    fn entry_dates_fit(&self, day: i32, entry: &Entry) -> bool {
+        self.days.is_none_or(|d| day >= entry.from - d && day <= entry.to + d)
+    }
+
     /// The booking days an item's window reaches under this rule.
     fn item_window(&self, from: i32, to: i32) -> Option<(i32, i32)> {
         self.days.map(|d| (from - d, to + d))
@@ -163,6 +176,11 @@ fn day_number(date: NaiveDate) -> i32 {
     date.num_days_from_ce()
 }
 
+/// A 64-bit hash where 0 means "none" (a real 0 is moved to 1).
+fn some_hash(hash: Option<u64>) -> u64 {
+    hash.map_or(0, |h| h.max(1))
+}
+
 /// The input with what the checks read often laid out flat.
 struct Data<'a> {
     lines: &'a [BankLine],
@@ -170,6 +188,10 @@ struct Data<'a> {
     line_day: Vec<i32>,
     item_from: Vec<i32>,
     item_to: Vec<i32>,
+    /// Items' reference hashes (0: none), computed when first needed.
+    item_reference: OnceCell<Vec<u64>>,
+    /// Items' virtual number hashes (0: none), computed when first needed.
+    item_virtual: OnceCell<Vec<u64>>,
 }
 
 impl<'a> Data<'a> {
@@ -181,7 +203,43 @@ impl<'a> Data<'a> {
             item_from.push(a.min(b));
             item_to.push(a.max(b));
         }
-        Data { lines, items, line_day, item_from, item_to }
+        Data {
+            lines,
+            items,
+            line_day,
+            item_from,
+            item_to,
+            item_reference: OnceCell::new(),
+            item_virtual: OnceCell::new(),
+        }
+    }
+
+    fn item_reference(&self) -> &[u64] {
+        self.item_reference.get_or_init(|| {
+            self.items
+                .iter()
+                .map(|i| some_hash(i.reference.as_deref().and_then(names::reference_hash)))
+                .collect()
+        })
+    }
+
+    fn item_virtual(&self) -> &[u64] {
+        self.item_virtual.get_or_init(|| {
+            self.items
+                .iter()
+                .map(|i| some_hash(i.virtual_number.as_deref().and_then(names::reference_hash)))
+                .collect()
+        })
+    }
+
+    /// The entry of item `ii` for an index.
+    fn item_entry(&self, ii: usize) -> Entry {
+        Entry {
+            from: self.item_from[ii],
+            to: self.item_to[ii],
+            idx: ii as u32,
+            amount: self.items[ii].amount_minor,
+        }
     }
 
     /// Whether a pair meets the rule's pair conditions (all but the amount).
@@ -192,16 +250,31 @@ impl<'a> Data<'a> {
                 return false;
             }
         }
+        self.pair_rest(c, li, ii, cache)
+    }
+
+    /// The pair conditions on text: virtual number, reference, name. Hashes are
+    /// compared first, the text only when they agree.
+    fn pair_rest(&self, c: &Compiled<'_>, li: usize, ii: usize, cache: &mut LineCache) -> bool {
         let (line, item) = (&self.lines[li], &self.items[ii]);
         if c.suffix {
+            let wanted = self.item_virtual()[ii];
+            if wanted == 0 || cache.addressed(line) != wanted {
+                return false;
+            }
             match (line.addressed_account.as_deref(), item.virtual_number.as_deref()) {
                 (Some(a), Some(v)) if names::reference_eq(a, v) => {}
                 _ => return false,
             }
         }
         if c.reference {
+            let wanted = self.item_reference()[ii];
             let Some(reference) = item.reference.as_deref() else { return false };
-            if !names::keys_contain(line, cache.keys(line), reference) {
+            if wanted == 0
+                || !cache.keys(line).iter().any(|k| {
+                    some_hash(Some(k.hash)) == wanted && names::reference_eq(reference, k.text(line))
+                })
+            {
                 return false;
             }
         }
@@ -220,6 +293,8 @@ impl<'a> Data<'a> {
 /// What is read from the line being looked at, once, and scratch buffers.
 #[derive(Default)]
 struct LineCache {
+    /// The line's addressed account hash, once read (`None`: not yet).
+    addressed: Option<u64>,
     name_ready: bool,
     name: NameBuf,
     keys_ready: bool,
@@ -232,8 +307,15 @@ struct LineCache {
 
 impl LineCache {
     fn reset(&mut self) {
+        self.addressed = None;
         self.name_ready = false;
         self.keys_ready = false;
+    }
+
+    fn addressed(&mut self, line: &BankLine) -> u64 {
+        *self.addressed.get_or_insert_with(|| {
+            some_hash(line.addressed_account.as_deref().and_then(names::reference_hash))
+        })
     }
 
     fn keys(&mut self, line: &BankLine) -> &[RefKey] {
@@ -257,42 +339,48 @@ impl LineCache {
         match key {
             GroupKey::Counterparty => {
                 self.ensure_name(line);
-                self.hashes.extend(self.name.hash());
+                self.hashes.extend(self.name.hash().map(|h| h.max(1)));
             }
             GroupKey::Reference => {
                 self.keys(line);
-                self.hashes.extend(self.keys.iter().map(|k| k.hash));
+                self.hashes.extend(self.keys.iter().map(|k| k.hash.max(1)));
                 self.hashes.sort_unstable();
                 self.hashes.dedup();
             }
             GroupKey::VirtualNumber => {
-                self.hashes.extend(line.addressed_account.as_deref().and_then(names::reference_hash))
+                let h = self.addressed(line);
+                if h != 0 {
+                    self.hashes.push(h);
+                }
             }
         }
     }
 }
 
-/// The key an item is grouped by.
+/// The key an item is grouped by (never 0).
 fn item_group_key(key: GroupKey, item: &OurItem, name: &mut NameBuf) -> Option<u64> {
-    match key {
+    let hash = match key {
         GroupKey::Counterparty => {
             name.set(item.counterparty_name.as_deref()?);
             name.hash()
         }
         GroupKey::Reference => names::reference_hash(item.reference.as_deref()?),
         GroupKey::VirtualNumber => names::reference_hash(item.virtual_number.as_deref()?),
-    }
+    };
+    hash.map(|h| h.max(1))
 }
 
-/// One indexed entry: the start of its window (booking day for lines) and its
-/// position in the input.
+/// One indexed entry: its window (a line's is its booking day), amount and
+/// position in the input, so most checks need not read the line or item itself.
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
     from: i32,
+    to: i32,
     idx: u32,
+    amount: i64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Bucket {
     start: u32,
     len: u32,
@@ -304,40 +392,31 @@ struct Bucket {
 /// laid out in one array.
 struct KeyIndex {
     entries: Vec<Entry>,
-    ids: KeyMap<u32>,
-    buckets: Vec<Bucket>,
+    buckets: KeyMap<Bucket>,
 }
 
 impl KeyIndex {
-    /// `keyed`: (key, position, window start, window end).
-    fn build(keyed: &[(u64, u32, i32, i32)], id_of: impl Fn(u32) -> Uuid) -> Self {
-        let mut ids: KeyMap<u32> = KeyMap::with_capacity_and_hasher(keyed.len(), Default::default());
-        let mut buckets: Vec<Bucket> = Vec::new();
-        let mut bucket_of = Vec::with_capacity(keyed.len());
-        for &(key, _, from, to) in keyed {
-            let next = buckets.len() as u32;
-            let b = *ids.entry(key).or_insert(next);
-            if b == next {
-                buckets.push(Bucket { start: 0, len: 0, max_window: 0 });
-            }
-            let bucket = &mut buckets[b as usize];
+    fn build(keyed: &[(u64, Entry)], id_of: impl Fn(u32) -> Uuid) -> Self {
+        let mut buckets: KeyMap<Bucket> = KeyMap::with_capacity_and_hasher(keyed.len(), Default::default());
+        for (key, entry) in keyed {
+            let bucket = buckets.entry(*key).or_default();
             bucket.len += 1;
-            bucket.max_window = bucket.max_window.max(to - from);
-            bucket_of.push(b);
+            bucket.max_window = bucket.max_window.max(entry.to - entry.from);
         }
         let mut start = 0;
-        for bucket in &mut buckets {
+        for bucket in buckets.values_mut() {
             bucket.start = start;
             start += bucket.len;
             bucket.len = 0;
         }
         let mut entries = vec![Entry::default(); keyed.len()];
-        for (&(_, idx, from, _), &b) in keyed.iter().zip(&bucket_of) {
-            let bucket = &mut buckets[b as usize];
-            entries[(bucket.start + bucket.len) as usize] = Entry { from, idx };
-            bucket.len += 1;
+        for (key, entry) in keyed {
+            if let Some(bucket) = buckets.get_mut(key) {
+                entries[(bucket.start + bucket.len) as usize] = *entry;
+                bucket.len += 1;
+            }
         }
-        for bucket in &buckets {
+        for bucket in buckets.values() {
             if bucket.len > 1 {
                 let slice = &mut entries[bucket.start as usize..(bucket.start + bucket.len) as usize];
                 slice.sort_unstable_by(|x, y| {
@@ -345,13 +424,13 @@ impl KeyIndex {
                 });
             }
         }
-        KeyIndex { entries, ids, buckets }
+        KeyIndex { entries, buckets }
     }
 
     /// The positions of `key`'s entries whose window can reach `[a, z]` (all of
     /// them without a window).
     fn range(&self, key: u64, window: Option<(i32, i32)>) -> Option<(usize, usize)> {
-        let bucket = self.buckets[*self.ids.get(&key)? as usize];
+        let bucket = *self.buckets.get(&key)?;
         let (start, end) = (bucket.start as usize, (bucket.start + bucket.len) as usize);
         let Some((a, z)) = window else { return Some((start, end)) };
         let slice = &self.entries[start..end];
@@ -363,22 +442,23 @@ impl KeyIndex {
 
 /// Items sorted by amount (then id), for amount ranges.
 struct AmountIndex {
-    amounts: Vec<i64>,
     entries: Vec<Entry>,
 }
 
 impl AmountIndex {
     fn build(data: &Data<'_>) -> Self {
-        let mut order: Vec<u32> = (0..data.items.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| (data.items[i as usize].amount_minor, data.items[i as usize].id));
-        let amounts = order.iter().map(|&i| data.items[i as usize].amount_minor).collect();
-        let entries = order.iter().map(|&i| Entry { from: data.item_from[i as usize], idx: i }).collect();
-        AmountIndex { amounts, entries }
+        let mut entries: Vec<Entry> = (0..data.items.len()).map(|i| data.item_entry(i)).collect();
+        entries.sort_unstable_by(|x, y| {
+            x.amount
+                .cmp(&y.amount)
+                .then_with(|| data.items[x.idx as usize].id.cmp(&data.items[y.idx as usize].id))
+        });
+        AmountIndex { entries }
     }
 
     fn range(&self, low: i64, high: i64) -> Option<(usize, usize)> {
-        let lo = self.amounts.partition_point(|&a| a < low);
-        let hi = self.amounts.partition_point(|&a| a <= high);
+        let lo = self.entries.partition_point(|e| e.amount < low);
+        let hi = self.entries.partition_point(|e| e.amount <= high);
         (hi > lo).then_some((lo, hi))
     }
 }
@@ -394,26 +474,25 @@ struct Indexes {
 
 impl Indexes {
     fn ensure(&mut self, anchor: Anchor, data: &Data<'_>) {
-        let keyed = |key: &dyn Fn(&OurItem) -> Option<u64>| -> KeyIndex {
-            let keyed: Vec<(u64, u32, i32, i32)> = data
-                .items
+        let keyed = |keys: &[u64]| -> KeyIndex {
+            let keyed: Vec<(u64, Entry)> = keys
                 .iter()
                 .enumerate()
-                .filter_map(|(i, item)| key(item).map(|k| (k, i as u32, data.item_from[i], data.item_to[i])))
+                .filter(|(_, k)| **k != 0)
+                .map(|(i, k)| (*k, data.item_entry(i)))
                 .collect();
             KeyIndex::build(&keyed, |i| data.items[i as usize].id)
         };
         match anchor {
-            Anchor::Suffix if self.suffix.is_none() => {
-                self.suffix =
-                    Some(keyed(&|item| item.virtual_number.as_deref().and_then(names::reference_hash)))
-            }
+            Anchor::Suffix if self.suffix.is_none() => self.suffix = Some(keyed(data.item_virtual())),
             Anchor::Reference if self.reference.is_none() => {
-                self.reference =
-                    Some(keyed(&|item| item.reference.as_deref().and_then(names::reference_hash)))
+                self.reference = Some(keyed(data.item_reference()))
             }
             Anchor::AmountExact if self.amount.is_none() => {
-                self.amount = Some(keyed(&|item| Some(item.amount_minor as u64)))
+                let keyed: Vec<(u64, Entry)> = (0..data.items.len())
+                    .map(|i| (data.items[i].amount_minor as u64, data.item_entry(i)))
+                    .collect();
+                self.amount = Some(KeyIndex::build(&keyed, |i| data.items[i as usize].id))
             }
             Anchor::AmountRange(_) if self.amount_sorted.is_none() => {
                 self.amount_sorted = Some(AmountIndex::build(data))
@@ -445,8 +524,11 @@ impl Indexes {
         }
         match anchor {
             Anchor::Suffix => {
-                let key = line.addressed_account.as_deref().and_then(names::reference_hash);
-                by_key(&self.suffix, key.as_slice(), window, ranges)
+                let key = cache.addressed(line);
+                if key == 0 {
+                    return &[];
+                }
+                by_key(&self.suffix, &[key], window, ranges)
             }
             Anchor::Reference => {
                 cache.group_keys(GroupKey::Reference, line);
@@ -591,13 +673,6 @@ impl GroupSearch {
     }
 }
 
-/// A one-to-one match waiting for its place in the output.
-struct Pending {
-    line_id: Uuid,
-    line: u32,
-    item: u32,
-}
-
 /// What is open, what is tainted by an ambiguity, and what was decided.
 struct State {
     line_taken: Vec<bool>,
@@ -645,22 +720,22 @@ impl State {
         }
     }
 
-    /// Takes the lines and items out and proposes the match.
-    fn propose(&mut self, data: &Data<'_>, c: &Compiled<'_>, mut lines: Vec<u32>, mut items: Vec<u32>) {
+    /// Takes the lines and items out and builds the proposal for a group.
+    fn propose(
+        &mut self,
+        data: &Data<'_>,
+        c: &Compiled<'_>,
+        mut lines: Vec<u32>,
+        mut items: Vec<u32>,
+    ) -> MatchProposal {
         lines.sort_unstable_by_key(|&l| data.lines[l as usize].id);
         items.sort_unstable_by_key(|&i| data.items[i as usize].id);
         let line_refs: Vec<&BankLine> = lines.iter().map(|&l| &data.lines[l as usize]).collect();
         let item_refs: Vec<&OurItem> = items.iter().map(|&i| &data.items[i as usize]).collect();
         let line_sum: i128 = line_refs.iter().map(|l| i128::from(l.amount_minor)).sum();
         let item_sum: i128 = item_refs.iter().map(|i| i128::from(i.amount_minor)).sum();
-        let difference = line_sum - item_sum;
         let clean = lines.iter().all(|&l| !self.line_tainted[l as usize])
             && items.iter().all(|&i| !self.item_tainted[i as usize]);
-        let status = if c.rule.confirm && clean && c.amount_fits(difference, item_sum) {
-            MatchStatus::Confirmed
-        } else {
-            MatchStatus::Suggested
-        };
         let score = score::group_total(&line_refs, &item_refs, &mut self.score);
         for &l in &lines {
             self.line_taken[l as usize] = true;
@@ -668,22 +743,44 @@ impl State {
         for &i in &items {
             self.item_taken[i as usize] = true;
         }
-        self.matches.push(MatchProposal {
-            rule: c.rule.code.clone(),
-            lines: line_refs.iter().map(|l| l.id).collect(),
-            items: item_refs.iter().map(|i| i.id).collect(),
-            difference_minor: difference.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
-            score,
-            status,
-        });
+        let lines = line_refs.iter().map(|l| l.id).collect();
+        let items = item_refs.iter().map(|i| i.id).collect();
+        proposal(c, lines, items, line_sum, item_sum, clean, score)
+    }
+
+    /// Takes a line and an item out and builds the proposal.
+    fn propose_one(&mut self, data: &Data<'_>, c: &Compiled<'_>, li: u32, ii: u32) -> MatchProposal {
+        let (li, ii) = (li as usize, ii as usize);
+        let (line, item) = (&data.lines[li], &data.items[ii]);
+        let clean = !self.line_tainted[li] && !self.item_tainted[ii];
+        let score = score::pair_total(line, item, &mut self.score);
+        self.line_taken[li] = true;
+        self.item_taken[ii] = true;
+        let (line_sum, item_sum) = (i128::from(line.amount_minor), i128::from(item.amount_minor));
+        proposal(c, vec![line.id], vec![item.id], line_sum, item_sum, clean, score)
+    }
+
+    /// Appends a rule's proposals ordered by their first line id.
+    fn push_in_order(&mut self, built: Vec<MatchProposal>) {
+        let mut order: Vec<(Uuid, u32)> = built
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.lines.first().copied().unwrap_or_default(), i as u32))
+            .collect();
+        order.sort_unstable();
+        let mut slots: Vec<Option<MatchProposal>> = built.into_iter().map(Some).collect();
+        self.matches.reserve(order.len());
+        for (_, i) in order {
+            if let Some(p) = slots[i as usize].take() {
+                self.matches.push(p);
+            }
+        }
     }
 
     /// One line to one item.
     fn one_to_one(&mut self, data: &Data<'_>, indexes: &mut Indexes, c: &Compiled<'_>) {
         let Some(anchor) = c.anchor() else { return };
-        let t0 = std::time::Instant::now();
         indexes.ensure(anchor, data);
-        eprintln!("TIMING  index {:?}", t0.elapsed());
         let mut degree = vec![0u8; data.items.len()];
         // (line, start in `candidates`, count, gave up scanning)
         let mut found: Vec<(u32, u32, u32, bool)> = Vec::new();
@@ -714,17 +811,12 @@ impl State {
                 };
                 for entry in &entries[s..e] {
                     let ii = entry.idx as usize;
-                    if self.item_taken[ii] {
+                    if self.item_taken[ii] || !c.entry_fits(line.amount_minor, day, entry) {
                         continue;
                     }
-                    let expected = data.items[ii].amount_minor;
-                    let difference = i128::from(line.amount_minor) - i128::from(expected);
-                    if !c.amount_condition(difference, i128::from(expected))
-                        || !data.pair_ok(c, li, ii, &mut cache)
-                    {
-                        continue;
+                    if data.pair_rest(c, li, ii, &mut cache) {
+                        candidates.push(entry.idx);
                     }
-                    candidates.push(entry.idx);
                 }
             }
             let count = candidates.len() - start;
@@ -736,37 +828,28 @@ impl State {
             }
             found.push((li as u32, start as u32, count as u32, overflow));
         }
-        eprintln!("TIMING  pass {:?}", t0.elapsed());
         contest(indexes.entries(anchor), &contested, &mut degree);
-        let mut pending = Vec::new();
+        let mut built = Vec::new();
         let mut listed = Vec::new();
         for &(line, start, count, overflow) in &found {
             let these = &candidates[start as usize..(start + count) as usize];
             if !overflow && count == 1 && degree[these[0] as usize] == 1 {
-                pending.push(Pending { line_id: data.lines[line as usize].id, line, item: these[0] });
+                built.push(self.propose_one(data, c, line, these[0]));
             } else {
                 listed.clear();
                 listed.extend_from_slice(these);
                 self.ambiguity(data, c.rule, line, &mut listed);
             }
         }
-        pending.sort_unstable_by_key(|p| p.line_id);
-        eprintln!("TIMING  decided {:?}", t0.elapsed());
-        for p in pending {
-            self.propose(data, c, vec![p.line], vec![p.item]);
-        }
-        eprintln!("TIMING  proposed {:?}", t0.elapsed());
+        self.push_in_order(built);
     }
 
     /// One line to several items of one group.
     fn one_to_many(&mut self, data: &Data<'_>, c: &Compiled<'_>, key: GroupKey, max_group: usize) {
         let mut name = NameBuf::default();
-        let keyed: Vec<(u64, u32, i32, i32)> = (0..data.items.len())
+        let keyed: Vec<(u64, Entry)> = (0..data.items.len())
             .filter(|&i| !self.item_taken[i])
-            .filter_map(|i| {
-                item_group_key(key, &data.items[i], &mut name)
-                    .map(|k| (k, i as u32, data.item_from[i], data.item_to[i]))
-            })
+            .filter_map(|i| item_group_key(key, &data.items[i], &mut name).map(|k| (k, data.item_entry(i))))
             .collect();
         if keyed.is_empty() {
             return;
@@ -780,6 +863,7 @@ impl State {
         let mut contested = Vec::new();
         let mut cache = LineCache::default();
         let mut search = GroupSearch { members: Vec::new(), values: Vec::new(), masks: Vec::new() };
+        let mut hashes = Vec::new();
         for (li, line) in data.lines.iter().enumerate() {
             if self.line_taken[li] {
                 continue;
@@ -789,13 +873,14 @@ impl State {
             if cache.hashes.is_empty() {
                 continue;
             }
+            hashes.clear();
+            hashes.extend_from_slice(&cache.hashes);
             let day = data.line_day[li];
             let window = c.days.map(|d| (day - d, day + d));
             let bound = c.magnitude_bound(line.amount_minor);
             let target = i128::from(line.amount_minor);
             let fits = |sum: i128| c.amount_fits(target - sum, sum);
             let mut outcome = GroupOutcome::default();
-            let hashes = std::mem::take(&mut cache.hashes);
             for &h in &hashes {
                 let Some((s, e)) = index.range(h, window) else { continue };
                 let over = e - s > SCAN_LIMIT;
@@ -806,7 +891,10 @@ impl State {
                 search.members.clear();
                 for entry in &index.entries[s..e.min(s + SCAN_LIMIT)] {
                     let ii = entry.idx as usize;
-                    if !self.item_taken[ii] && data.pair_ok(c, li, ii, &mut cache) {
+                    if !self.item_taken[ii]
+                        && c.entry_dates_fit(day, entry)
+                        && data.pair_rest(c, li, ii, &mut cache)
+                    {
                         search.members.push(entry.idx);
                     }
                 }
@@ -817,27 +905,27 @@ impl State {
                 drop_too_large(&mut search.members, item_amount, line.amount_minor, bound);
                 search.run(&mut outcome, max_group, &item_id, &item_amount, &fits);
             }
-            cache.hashes = hashes;
             settle(li as u32, outcome, &mut degree, &mut tentative, &mut unsure);
         }
         contest(&index.entries, &contested, &mut degree);
         for (line, mut candidates) in unsure {
             self.ambiguity(data, c.rule, line, &mut candidates);
         }
-        tentative.sort_unstable_by_key(|(line, _)| data.lines[*line as usize].id);
+        let mut built = Vec::new();
         for (line, mut group) in tentative {
             if group.iter().all(|&i| degree[i as usize] == 1) {
-                self.propose(data, c, vec![line], group);
+                built.push(self.propose(data, c, vec![line], group));
             } else {
                 self.ambiguity(data, c.rule, line, &mut group);
             }
         }
+        self.push_in_order(built);
     }
 
     /// Several lines of one group to one item.
     fn many_to_one(&mut self, data: &Data<'_>, c: &Compiled<'_>, key: GroupKey, max_group: usize) {
         let mut cache = LineCache::default();
-        let mut keyed: Vec<(u64, u32, i32, i32)> = Vec::new();
+        let mut keyed: Vec<(u64, Entry)> = Vec::new();
         for (li, line) in data.lines.iter().enumerate() {
             if self.line_taken[li] {
                 continue;
@@ -845,7 +933,8 @@ impl State {
             cache.reset();
             cache.group_keys(key, line);
             let day = data.line_day[li];
-            keyed.extend(cache.hashes.iter().map(|&h| (h, li as u32, day, day)));
+            let entry = Entry { from: day, to: day, idx: li as u32, amount: line.amount_minor };
+            keyed.extend(cache.hashes.iter().map(|&h| (h, entry)));
         }
         if keyed.is_empty() {
             return;
@@ -885,12 +974,8 @@ impl State {
             if over {
                 outcome.listed.extend_from_slice(&search.members);
             } else {
-                drop_too_large(
-                    &mut search.members,
-                    line_amount,
-                    item.amount_minor,
-                    c.magnitude_bound(item.amount_minor),
-                );
+                let bound = c.magnitude_bound(item.amount_minor);
+                drop_too_large(&mut search.members, line_amount, item.amount_minor, bound);
                 search.run(&mut outcome, max_group, &line_id, &line_amount, &fits);
             }
             settle(ii as u32, outcome, &mut degree, &mut tentative, &mut unsure);
@@ -901,10 +986,10 @@ impl State {
         for (item, lines) in &unsure {
             pairs.extend(lines.iter().map(|&l| (l, *item)));
         }
-        let mut matched = Vec::new();
+        let mut built = Vec::new();
         for (item, group) in tentative {
             if group.iter().all(|&l| degree[l as usize] == 1) {
-                matched.push((group, item));
+                built.push(self.propose(data, c, group, vec![item]));
             } else {
                 pairs.extend(group.iter().map(|&l| (l, item)));
             }
@@ -918,15 +1003,7 @@ impl State {
             self.ambiguity(data, c.rule, line, &mut items);
             at = end;
         }
-        let mut proposals = Vec::with_capacity(matched.len());
-        for (group, item) in matched {
-            let first = group.iter().map(|&l| line_id(l)).min();
-            proposals.push((first, group, item));
-        }
-        proposals.sort_unstable_by_key(|p| p.0);
-        for (_, group, item) in proposals {
-            self.propose(data, c, group, vec![item]);
-        }
+        self.push_in_order(built);
     }
 
     fn finish(mut self, data: &Data<'_>) -> Plan {
@@ -938,6 +1015,34 @@ impl State {
             data.items.iter().zip(&self.item_taken).filter(|(_, t)| !**t).map(|(i, _)| i.id).collect();
         unmatched_items.sort_unstable();
         Plan { matches: self.matches, ambiguous: self.ambiguous, unmatched_lines, unmatched_items }
+    }
+}
+
+/// A proposal from its parts: confirmed only when the rule confirms, nothing in
+/// it was ambiguous before, and the amounts fit (exactly, without an amount
+/// condition).
+fn proposal(
+    c: &Compiled<'_>,
+    lines: Vec<Uuid>,
+    items: Vec<Uuid>,
+    line_sum: i128,
+    item_sum: i128,
+    clean: bool,
+    score: u8,
+) -> MatchProposal {
+    let difference = line_sum - item_sum;
+    let status = if c.rule.confirm && clean && c.amount_fits(difference, item_sum) {
+        MatchStatus::Confirmed
+    } else {
+        MatchStatus::Suggested
+    };
+    MatchProposal {
+        rule: c.rule.code.clone(),
+        lines,
+        items,
+        difference_minor: difference.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
+        score,
+        status,
     }
 }
 
@@ -986,16 +1091,12 @@ fn settle(
 /// members per target for groups of up to `max_group` (≤ [`MAX_GROUP_LIMIT`]).
 /// Single-threaded (it runs in the browser too).
 pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
-    let t = std::time::Instant::now();
     let data = Data::new(lines, items);
-    eprintln!("TIMING data {:?}", t.elapsed());
     let mut state = State::new(lines.len(), items.len());
     let mut indexes = Indexes::default();
     let mut open_lines = lines.len();
     let mut open_items = items.len();
-    let t0 = std::time::Instant::now();
     for rule in &rules.rules {
-        eprintln!("TIMING before {} {:?}", rule.code, t0.elapsed());
         if open_lines == 0 || open_items == 0 {
             break;
         }
@@ -1013,8 +1114,5 @@ pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
         open_lines = state.line_taken.iter().filter(|t| !**t).count();
         open_items = state.item_taken.iter().filter(|t| !**t).count();
     }
-    eprintln!("TIMING rules done {:?}", t0.elapsed());
-    let p = state.finish(&data);
-    eprintln!("TIMING finish {:?}", t0.elapsed());
-    p
+    state.finish(&data)
 }

@@ -38,6 +38,16 @@ pub(crate) fn half_width(c: char) -> char {
     }
 }
 
+/// `char::is_alphanumeric`, answered without the Unicode tables for ASCII and the
+/// common CJK block.
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        ('\u{4E00}'..='\u{9FFF}').contains(&c) || c.is_alphanumeric()
+    }
+}
+
 /// A name normalised into characters, reusable between calls.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct NameBuf {
@@ -56,7 +66,7 @@ impl NameBuf {
         let mut in_word = false;
         for c in name.chars() {
             let c = half_width(c).to_ascii_lowercase();
-            if c.is_alphanumeric() {
+            if is_word_char(c) {
                 if !in_word {
                     starts.push(chars.len());
                     in_word = true;
@@ -279,7 +289,7 @@ fn class(c: char) -> CharClass {
     let c = half_width(c);
     if c.is_whitespace() {
         CharClass::Soft
-    } else if c.is_alphanumeric() || c == '-' || c == '_' {
+    } else if is_word_char(c) || c == '-' || c == '_' {
         CharClass::Word(c.is_ascii())
     } else {
         CharClass::Hard

@@ -118,25 +118,51 @@ pub struct Suggestion {
     pub parts: Vec<ScorePart>,
 }
 
-/// Reusable buffers for scoring.
+/// Reusable buffers for scoring; what is read from the line is read once, when
+/// first needed.
 #[derive(Debug, Default)]
 pub(crate) struct ScoreScratch {
     line_name: NameBuf,
+    name_ready: bool,
     item_name: NameBuf,
     row: Vec<u32>,
     keys: Vec<RefKey>,
+    keys_ready: bool,
     words: Vec<(u32, u32, u32)>,
 }
 
+/// Whether a text has anything but whitespace.
+fn has_text(s: &str) -> bool {
+    s.chars().any(|c| !names::half_width(c).is_whitespace())
+}
+
 impl ScoreScratch {
-    /// Reads the line's name and references for the pairs that follow.
-    fn prepare(&mut self, line: &BankLine) {
-        self.line_name.set(line.counterparty_name.as_deref().unwrap_or(""));
-        names::reference_keys(line, &mut self.keys, &mut self.words);
+    /// Starts on a new line.
+    fn prepare(&mut self) {
+        self.name_ready = false;
+        self.keys_ready = false;
     }
 
-    /// The facts of a pair except the name (`prepare` the line first).
-    fn cheap(&self, line: &BankLine, item: &OurItem) -> Facts {
+    /// Whether the line carries `reference` (our ref and end-to-end first, the
+    /// remittance words only when needed).
+    fn carries(&mut self, line: &BankLine, reference: &str) -> bool {
+        let whole =
+            |field: &Option<String>| field.as_deref().is_some_and(|f| names::reference_eq(reference, f));
+        if whole(&line.our_ref) || whole(&line.end_to_end) {
+            return true;
+        }
+        if line.remittance.is_none() {
+            return false;
+        }
+        if !self.keys_ready {
+            names::reference_keys(line, &mut self.keys, &mut self.words);
+            self.keys_ready = true;
+        }
+        names::keys_contain(line, &self.keys, reference)
+    }
+
+    /// The facts of a pair except the name (`prepare` for each new line).
+    fn cheap(&mut self, line: &BankLine, item: &OurItem) -> Facts {
         let day = line.booking_date;
         let (from, to) = (item.date_from.min(item.date_to), item.date_from.max(item.date_to));
         let days = if day < from {
@@ -146,29 +172,32 @@ impl ScoreScratch {
         } else {
             0
         };
-        let reference = item
-            .reference
-            .as_deref()
-            .filter(|r| names::reference_hash(r).is_some())
-            .map(|r| names::keys_contain(line, &self.keys, r));
+        let reference = match item.reference.as_deref() {
+            Some(r) if has_text(r) => Some(self.carries(line, r)),
+            _ => None,
+        };
         let suffix = match (line.addressed_account.as_deref(), item.virtual_number.as_deref()) {
-            (Some(a), Some(v))
-                if names::reference_hash(a).is_some() && names::reference_hash(v).is_some() =>
-            {
-                Some(names::reference_eq(a, v))
-            }
+            (Some(a), Some(v)) if has_text(a) && has_text(v) => Some(names::reference_eq(a, v)),
             _ => None,
         };
         Facts { days: u32::try_from(days).unwrap_or(u32::MAX), reference, name: None, suffix }
     }
 
-    /// The name similarity of a pair (`prepare` the line first); `None` when a
+    /// The name similarity of a pair (`prepare` for each new line); `None` when a
     /// name is missing.
-    fn name(&mut self, item: &OurItem) -> Option<u8> {
+    fn name(&mut self, line: &BankLine, item: &OurItem) -> Option<u8> {
+        let (Some(a), Some(b)) = (line.counterparty_name.as_deref(), item.counterparty_name.as_deref())
+        else {
+            return None;
+        };
+        if !self.name_ready {
+            self.line_name.set(a);
+            self.name_ready = true;
+        }
         if self.line_name.chars.is_empty() {
             return None;
         }
-        self.item_name.set(item.counterparty_name.as_deref().unwrap_or(""));
+        self.item_name.set(b);
         if self.item_name.chars.is_empty() {
             return None;
         }
@@ -281,10 +310,10 @@ pub(crate) fn score_group(lines: &[&BankLine], items: &[&OurItem], s: &mut Score
     let item_fees = items.iter().fold(0i64, |a, i| a.saturating_add(i.expected_fee_minor));
     let mut facts: Option<Facts> = None;
     for line in lines {
-        s.prepare(line);
+        s.prepare();
         for item in items {
             let mut pair = s.cheap(line, item);
-            pair.name = s.name(item);
+            pair.name = s.name(line, item);
             facts = Some(facts.map_or(pair, |f| f.worst(pair)));
         }
     }
@@ -301,6 +330,11 @@ pub(crate) fn group_total(lines: &[&BankLine], items: &[&OurItem], s: &mut Score
     total(&score_group(lines, items, s))
 }
 
+/// The score of one pair, without the parts.
+pub(crate) fn pair_total(line: &BankLine, item: &OurItem, s: &mut ScoreScratch) -> u8 {
+    total(&score_group(&[line], &[item], s))
+}
+
 /// How well one item fits one line, explained (the side-by-side view).
 pub fn explain(line: &BankLine, item: &OurItem) -> Suggestion {
     let parts = score_group(&[line], &[item], &mut ScoreScratch::default());
@@ -315,21 +349,18 @@ pub fn suggestions(line: &BankLine, items: &[OurItem], limit: usize) -> Vec<Sugg
         return Vec::new();
     }
     let mut s = ScoreScratch::default();
-    s.prepare(line);
+    s.prepare();
     let fee = line.fee_minor;
-    let mut cheap: Vec<(u8, usize)> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let p = parts(
-                line.amount_minor.saturating_sub(item.amount_minor),
-                fee.saturating_sub(item.expected_fee_minor),
-                item.amount_minor,
-                s.cheap(line, item),
-            );
-            (total(&p), i)
-        })
-        .collect();
+    let mut cheap: Vec<(u8, usize)> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let p = parts(
+            line.amount_minor.saturating_sub(item.amount_minor),
+            fee.saturating_sub(item.expected_fee_minor),
+            item.amount_minor,
+            s.cheap(line, item),
+        );
+        cheap.push((total(&p), i));
+    }
     cheap.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| items[a.1].id.cmp(&items[b.1].id)));
     // The best `limit` so far; the top of the heap is the worst of them.
     let mut best: BinaryHeap<Reverse<(u8, Reverse<Uuid>, usize)>> = BinaryHeap::with_capacity(limit + 1);
@@ -340,7 +371,7 @@ pub fn suggestions(line: &BankLine, items: &[OurItem], limit: usize) -> Vec<Sugg
         {
             break;
         }
-        let name_points = s.name(&items[i]).map_or(0, |p| p.min(100) / 10);
+        let name_points = s.name(line, &items[i]).map_or(0, |p| p.min(100) / 10);
         let key = (without_name.saturating_add(name_points), Reverse(items[i].id), i);
         if best.len() < limit {
             best.push(Reverse(key));
@@ -357,7 +388,7 @@ pub fn suggestions(line: &BankLine, items: &[OurItem], limit: usize) -> Vec<Sugg
         .map(|(_, _, i)| {
             let item = &items[i];
             let mut facts = s.cheap(line, item);
-            facts.name = s.name(item);
+            facts.name = s.name(line, item);
             let p = parts(
                 line.amount_minor.saturating_sub(item.amount_minor),
                 fee.saturating_sub(item.expected_fee_minor),

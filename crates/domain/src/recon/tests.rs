@@ -881,66 +881,76 @@ fn rules_and_plans_round_trip_through_json() {
 // ---------------------------------------------------------------- speed
 
 /// A million lines against a million items, mostly matching through the
-/// one-to-one rules: settlement files with our ids, virtual-account credits,
-/// plain transfers, fee differences and noise.
+/// one-to-one rules: virtual-account credits, settlement lines with our ids (some
+/// with a fee taken), plain transfers by amount, day and name, and noise. Both
+/// sides are laid out as they would be read (each allocated in its own order),
+/// with a line's item at an unrelated position.
 fn volume(n: usize) -> (Vec<BankLine>, Vec<OurItem>) {
-    let mut rng = Rng(42);
     let base = day("2024-01-01");
-    let mut lines = Vec::with_capacity(n);
-    let mut items = Vec::with_capacity(n);
-    for k in 0..n {
+    // Everything about case k, drawn from its own generator.
+    let case = |k: usize| {
+        let mut rng = Rng(0x5EED ^ (k as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let amount = 100 + rng.below(5_000_000) as i64;
         let from = base + chrono::Days::new(rng.below(28));
         let booked = from + chrono::Days::new(rng.below(3));
-        let name = format!("客户{}", k % 200_000);
-        let mut it = OurItem {
-            id: Uuid::from_u64_pair(rng.next(), rng.next()),
-            amount_minor: amount,
-            date_from: from,
-            date_to: from + chrono::Days::new(2),
-            reference: None,
-            counterparty_name: Some(name.clone()),
-            virtual_number: None,
-            expected_fee_minor: 0,
-        };
-        let mut l = BankLine {
-            id: Uuid::from_u64_pair(rng.next(), rng.next()),
-            amount_minor: amount,
-            booking_date: booked,
-            bank_ref: format!("{k:012}"),
-            end_to_end: None,
-            counterparty_name: Some(format!("{name}有限公司")),
-            remittance: None,
-            addressed_account: None,
-            our_ref: None,
-            fee_minor: 0,
-        };
-        match k % 20 {
-            0..=7 => {
-                let vnum = format!("62220200{:08}", k % 400_000);
-                it.virtual_number = Some(vnum.clone());
-                l.addressed_account = Some(vnum);
-                l.remittance = Some("货款".into());
+        let ids = (Uuid::from_u64_pair(rng.next(), rng.next()), Uuid::from_u64_pair(rng.next(), rng.next()));
+        (amount, from, booked, ids, rng.below(1_000) as i64)
+    };
+    let items: Vec<OurItem> = (0..n)
+        .map(|k| {
+            let (amount, from, _, (id, _), _) = case(k);
+            let kind = k % 20;
+            OurItem {
+                id,
+                amount_minor: amount,
+                date_from: from,
+                date_to: from + chrono::Days::new(2),
+                reference: (8..=15).contains(&kind).then(|| format!("PAY{k:012}")),
+                counterparty_name: Some(format!("客户{}", k % 200_000)),
+                virtual_number: (kind <= 7).then(|| format!("62220200{:08}", k % 400_000)),
+                expected_fee_minor: 0,
             }
-            8..=15 => {
-                let reference = format!("PAY{k:012}");
-                it.reference = Some(reference.clone());
-                l.our_ref = Some(reference);
-                if k % 8 == 0 {
-                    l.fee_minor = 60;
-                    l.amount_minor -= 60;
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    Rng(42).shuffle(&mut order);
+    let lines: Vec<BankLine> = order
+        .into_iter()
+        .map(|k| {
+            let (amount, _, booked, (_, id), noise) = case(k);
+            let mut l = BankLine {
+                id,
+                amount_minor: amount,
+                booking_date: booked,
+                bank_ref: format!("{k:012}"),
+                end_to_end: None,
+                counterparty_name: Some(format!("客户{}有限公司", k % 200_000)),
+                remittance: None,
+                addressed_account: None,
+                our_ref: None,
+                fee_minor: 0,
+            };
+            match k % 20 {
+                0..=7 => {
+                    l.addressed_account = Some(format!("62220200{:08}", k % 400_000));
+                    l.remittance = Some("货款".into());
+                }
+                8..=15 => {
+                    l.our_ref = Some(format!("PAY{k:012}"));
+                    if k % 8 == 0 {
+                        l.fee_minor = 60;
+                        l.amount_minor -= 60;
+                    }
+                }
+                16..=18 => l.remittance = Some(format!("转账 {}", k % 97)),
+                _ => {
+                    l.amount_minor += 1 + noise;
+                    l.counterparty_name = Some("不相干".into());
                 }
             }
-            16..=18 => l.remittance = Some(format!("转账 {}", k % 97)),
-            _ => {
-                l.amount_minor += 1 + rng.below(1_000) as i64;
-                l.counterparty_name = Some("不相干".into());
-            }
-        }
-        items.push(it);
-        lines.push(l);
-    }
-    rng.shuffle(&mut lines);
+            l
+        })
+        .collect();
     (lines, items)
 }
 

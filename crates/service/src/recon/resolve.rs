@@ -440,7 +440,7 @@ impl ReconService {
 }
 
 /// Lines on the same account added together (a transfer names an account once).
-fn merge(lines: Vec<(Uuid, i64)>) -> Vec<(Uuid, i64)> {
+pub(crate) fn merge(lines: Vec<(Uuid, i64)>) -> Vec<(Uuid, i64)> {
     let mut out: Vec<(Uuid, i64)> = Vec::new();
     for (account, amount) in lines {
         match out.iter_mut().find(|(a, _)| *a == account) {

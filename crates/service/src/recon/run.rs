@@ -336,9 +336,10 @@ impl ReconService {
         Ok(report)
     }
 
-    /// The posting of a confirmed match: expected payments credit their sub-account
-    /// (a difference within tolerance goes to fees); orders and refunds are in the
-    /// ledger already.
+    /// The posting of a confirmed match: expected payments credit their
+    /// sub-account; orders and refunds are in the ledger already, so only a
+    /// difference within the rule's tolerance is booked (to fees, against the
+    /// asset mirror, which then follows the bank).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn match_posting(
         &self,
@@ -351,24 +352,21 @@ impl ReconService {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Option<NewTransferRow> {
-        let mut credit: Vec<(Uuid, i64)> = Vec::new();
+        let received: i64 = lines.iter().map(|(_, a)| a).sum();
+        let expected: i64 = items.iter().map(|(_, a)| a).sum();
+        let mut posting = vec![(accounts.asset, received)];
         for (id, amount) in items {
             let i = by_id.get(id)?;
-            if i.kind == OurKind::ExpectedIn
-                && let Some(account) = i.account_id
-            {
-                credit.push((account, -amount));
-            }
+            let target = match (i.kind, i.account_id) {
+                (OurKind::ExpectedIn, Some(account)) => account,
+                _ => accounts.asset,
+            };
+            posting.push((target, -amount));
         }
-        if credit.is_empty() {
+        posting.push((accounts.fee, expected - received));
+        let posting = super::resolve::merge(posting);
+        if posting.is_empty() {
             return None;
-        }
-        let received: i64 = lines.iter().map(|(_, a)| a).sum();
-        let credited: i64 = -credit.iter().map(|(_, a)| a).sum::<i64>();
-        let mut posting = vec![(accounts.asset, received)];
-        posting.extend(credit);
-        if credited != received {
-            posting.push((accounts.fee, credited - received));
         }
         Some(transfer(TransferKind::CreditIn, format!("recon:match:{match_id}"), physical_id, "match", actor, now, posting))
     }

@@ -147,7 +147,7 @@ const MATCH_SELECT: &str =
     "SELECT id, physical_id, day, run_id, rule, status, difference_minor, score, transfer_id FROM recon_matches ";
 
 /// Rows written per `INSERT` when many are written at once.
-const CHUNK: usize = 500;
+const CHUNK: usize = 1_000;
 
 macro_rules! recon_impl {
     ($store:ident, $db:ty, $m:ident) => {
@@ -175,47 +175,64 @@ macro_rules! recon_impl {
             }
 
             pub(super) async fn insert_match(tx: &mut Tx<'_>, m: &NewMatch) -> Result<()> {
-                let transfer = match &m.posting {
-                    Some(t) => Some(post(tx, t).await?),
-                    None => None,
-                };
-                sqlx::query(
-                    "INSERT INTO recon_matches (id, physical_id, day, run_id, rule, status, difference_minor, score, \
-                     transfer_id, made_by, made_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(m.id)
-                .bind(m.physical_id)
-                .bind(m.day)
-                .bind(m.run_id)
-                .bind(&m.rule)
-                .bind(&m.status)
-                .bind(m.difference_minor)
-                .bind(m.score)
-                .bind(transfer)
-                .bind(&m.made_by)
-                .bind(truncate_micros(m.made_at))
-                .execute(&mut **tx)
-                .await?;
-                let parts: Vec<(Option<Uuid>, Option<Uuid>, i64)> = m
-                    .lines
+                insert_matches(tx, std::slice::from_ref(m)).await
+            }
+
+            /// Matches in bulk: their postings, rows and parts; confirmed ones take
+            /// their lines and items (an item taken whole in one statement per chunk,
+            /// checked by the count; a partial take one by one).
+            pub(super) async fn insert_matches(tx: &mut Tx<'_>, ms: &[NewMatch]) -> Result<()> {
+                let mut transfers = Vec::with_capacity(ms.len());
+                for m in ms {
+                    transfers.push(match &m.posting {
+                        Some(t) => Some(post(tx, t).await?),
+                        None => None,
+                    });
+                }
+                let rows: Vec<(&NewMatch, Option<Uuid>)> = ms.iter().zip(transfers).collect();
+                for chunk in rows.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO recon_matches (id, physical_id, day, run_id, rule, status, difference_minor, score, \
+                         transfer_id, made_by, made_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, (m, transfer)| {
+                        b.push_bind(m.id)
+                            .push_bind(m.physical_id)
+                            .push_bind(m.day)
+                            .push_bind(m.run_id)
+                            .push_bind(&m.rule)
+                            .push_bind(&m.status)
+                            .push_bind(m.difference_minor)
+                            .push_bind(m.score)
+                            .push_bind(*transfer)
+                            .push_bind(&m.made_by)
+                            .push_bind(truncate_micros(m.made_at));
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                let parts: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)> = ms
                     .iter()
-                    .map(|(l, a)| (Some(*l), None, *a))
-                    .chain(m.items.iter().map(|(i, a)| (None, Some(*i), *a)))
+                    .flat_map(|m| {
+                        m.lines
+                            .iter()
+                            .map(|(l, a)| (m.id, Some(*l), None, *a))
+                            .chain(m.items.iter().map(|(i, a)| (m.id, None, Some(*i), *a)))
+                    })
                     .collect();
                 for chunk in parts.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO recon_match_parts (match_id, line_id, item_id, amount_minor) ",
                     );
-                    qb.push_values(chunk, |mut b, (l, i, a)| {
-                        b.push_bind(m.id).push_bind(*l).push_bind(*i).push_bind(*a);
+                    qb.push_values(chunk, |mut b, (m, l, i, a)| {
+                        b.push_bind(*m).push_bind(*l).push_bind(*i).push_bind(*a);
                     });
                     qb.build().execute(&mut **tx).await?;
                 }
-                if m.status == "confirmed" {
-                    set_lines_state(tx, &m.lines.iter().map(|(l, _)| *l).collect::<Vec<_>>(), "matched").await?;
-                    take_from_items(tx, &m.items).await?;
-                }
-                Ok(())
+                let confirmed: Vec<&NewMatch> = ms.iter().filter(|m| m.status == "confirmed").collect();
+                let lines: Vec<Uuid> = confirmed.iter().flat_map(|m| m.lines.iter().map(|(l, _)| *l)).collect();
+                set_lines_state(tx, &lines, "matched").await?;
+                let items: Vec<(Uuid, i64)> = confirmed.iter().flat_map(|m| m.items.iter().copied()).collect();
+                take_from_items(tx, &items).await
             }
 
             pub(super) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
@@ -234,9 +251,43 @@ macro_rules! recon_impl {
             }
 
             /// Takes amounts of our items; an item taken beyond what is open is a
-            /// conflict (another reviewer matched it first).
+            /// conflict (another reviewer matched it first). Whole takes (the usual
+            /// case) are one statement per chunk, checked by the rows it changed.
             pub(super) async fn take_from_items(tx: &mut Tx<'_>, items: &[(Uuid, i64)]) -> Result<()> {
-                for (id, amount) in items {
+                let mut open: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
+                for chunk in items.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, open_minor FROM our_items WHERE state = 'open' AND id IN (");
+                    let mut list = qb.separated(", ");
+                    for (id, _) in chunk {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(Uuid, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    open.extend(rows);
+                }
+                let (whole, partial): (Vec<(Uuid, i64)>, Vec<(Uuid, i64)>) =
+                    items.iter().copied().partition(|(id, a)| open.get(id) == Some(a));
+                for chunk in whole.chunks(CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "UPDATE our_items SET open_minor = 0, state = 'matched' WHERE state = 'open' AND (",
+                    );
+                    for (i, (id, amount)) in chunk.iter().enumerate() {
+                        if i > 0 {
+                            qb.push(" OR ");
+                        }
+                        qb.push("(id = ");
+                        qb.push_bind(*id);
+                        qb.push(" AND open_minor = ");
+                        qb.push_bind(*amount);
+                        qb.push(")");
+                    }
+                    qb.push(")");
+                    let n = qb.build().execute(&mut **tx).await?.rows_affected();
+                    if n != chunk.len() as u64 {
+                        return Err(conflict(Conflict::Changed));
+                    }
+                }
+                for (id, amount) in &partial {
                     // Signed amounts: the open part shrinks towards zero on its own side.
                     let n = sqlx::query(
                         "UPDATE our_items SET open_minor = open_minor - $2, \
@@ -695,9 +746,7 @@ macro_rules! recon_impl {
                     .await?;
                     $m::give_back_to_items(&mut tx, &items).await?;
                 }
-                for m in &w.matches {
-                    $m::insert_match(&mut tx, m).await?;
-                }
+                $m::insert_matches(&mut tx, &w.matches).await?;
                 let mut by_state: std::collections::BTreeMap<&str, Vec<Uuid>> = Default::default();
                 for (line, state) in &w.line_states {
                     by_state.entry(state).or_default().push(*line);

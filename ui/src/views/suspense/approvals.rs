@@ -46,6 +46,7 @@ impl SuspenseView {
         }
         let mut verdict = None;
         egui::Grid::new("sus_proposals").striped(true).num_columns(8).show(ui, |ui| {
+            super::no_wrap(ui);
             for key in [
                 T::SusColKind,
                 T::SusColAmount,

@@ -242,6 +242,7 @@ impl SuspenseView {
         }
         let mut clicked = None;
         egui::Grid::new("sus_matches").striped(true).num_columns(7).show(ui, |ui| {
+            super::no_wrap(ui);
             for key in [
                 T::SusColRule,
                 T::SusColStatus,
@@ -327,6 +328,7 @@ fn import_report_ui(ui: &mut egui::Ui, lang: Lang, r: &ImportReport) {
     };
     ui.strong(state.text(lang));
     egui::Grid::new("sus_statements").striped(true).num_columns(10).show(ui, |ui| {
+        super::no_wrap(ui);
         for key in [
             T::SusColStatementId,
             T::SusColAccount,
@@ -400,6 +402,7 @@ fn run_report_ui(ui: &mut egui::Ui, lang: Lang, r: &ReconRunReport) {
         (T::SusRunReversed, r.reversed.to_string()),
     ];
     egui::Grid::new("sus_run").num_columns(2).spacing([16.0, 2.0]).show(ui, |ui| {
+        super::no_wrap(ui);
         for (key, value) in rows {
             ui.label(key.text(lang));
             ui.strong(value);

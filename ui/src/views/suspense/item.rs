@@ -157,6 +157,7 @@ impl SuspenseView {
         let mut chosen = None;
         let columns = if w.can_work { 9 } else { 8 };
         egui::Grid::new("sus_candidates").striped(true).num_columns(columns).show(ui, |ui| {
+            super::no_wrap(ui);
             for key in [
                 T::SusColOurKind,
                 T::SusColReference,
@@ -245,6 +246,7 @@ fn header_ui(ui: &mut egui::Ui, lang: Lang, view: &SuspenseItemView) {
         (T::SusColClaimedBy, r.claimed_by.clone().unwrap_or_else(|| "—".into())),
     ];
     egui::Grid::new("sus_header").num_columns(2).spacing([16.0, 2.0]).show(ui, |ui| {
+        super::no_wrap(ui);
         for (key, value) in rows {
             ui.label(key.text(lang));
             ui.strong(value);
@@ -262,6 +264,7 @@ fn header_ui(ui: &mut egui::Ui, lang: Lang, view: &SuspenseItemView) {
 fn lines_ui(ui: &mut egui::Ui, lang: Lang, lines: &[LineView]) {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     egui::Grid::new("sus_lines").striped(true).num_columns(9).show(ui, |ui| {
+        super::no_wrap(ui);
         for key in [
             T::SusColStatement,
             T::SusColLocation,
@@ -301,6 +304,7 @@ fn ours_ui(ui: &mut egui::Ui, lang: Lang, o: &OurItemView) {
         (T::SusColCounterparty, o.counterparty.clone().unwrap_or_else(|| "—".into())),
     ];
     egui::Grid::new("sus_ours").num_columns(2).spacing([16.0, 2.0]).show(ui, |ui| {
+        super::no_wrap(ui);
         for (key, value) in rows {
             ui.label(key.text(lang));
             ui.label(value);
@@ -339,6 +343,7 @@ pub(super) fn approvals_text(lang: Lang, p: &SuspenseProposalView) -> (String, S
 fn history_ui(ui: &mut egui::Ui, lang: Lang, view: &SuspenseItemView) {
     ui.strong(T::SusHistoryHeading.text(lang));
     egui::Grid::new("sus_history").striped(true).num_columns(3).show(ui, |ui| {
+        super::no_wrap(ui);
         for key in [T::SusColTime, T::SusColActor, T::SusColEvent] {
             ui.strong(key.text(lang));
         }
@@ -361,6 +366,7 @@ fn postings_ui(ui: &mut egui::Ui, lang: Lang, view: &SuspenseItemView) {
     for (i, p) in view.postings.iter().enumerate() {
         ui.label(fill(T::SusPosting.text(lang), &[("id", &short_id(p.transfer_id))]));
         egui::Grid::new(("sus_posting", i)).striped(true).num_columns(2).show(ui, |ui| {
+            super::no_wrap(ui);
             ui.strong(T::SusColLedgerAccount.text(lang));
             ui.strong(T::SusColSignedAmount.text(lang));
             ui.end_row();

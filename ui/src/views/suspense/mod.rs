@@ -407,6 +407,12 @@ impl WorkArea for SuspenseView {
     }
 }
 
+/// Cells of a table keep their text on one line (a wrapped name would be read as
+/// pieces; the area scrolls sideways instead).
+fn no_wrap(ui: &mut egui::Ui) {
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+}
+
 /// A signed amount, the sign always shown: `+¥1,234.56`, `-¥888.00`.
 fn signed(amount: Decimal) -> String {
     let text = domain::money::Cny(amount).to_string();

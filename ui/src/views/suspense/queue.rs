@@ -158,6 +158,7 @@ impl SuspenseView {
     fn table_ui(&self, ui: &mut egui::Ui, lang: Lang) -> Option<usize> {
         let mut open = None;
         egui::Grid::new("sus_queue").striped(true).num_columns(9).show(ui, |ui| {
+            super::no_wrap(ui);
             for key in [
                 T::SusColKind,
                 T::SusColAmount,

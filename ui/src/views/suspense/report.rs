@@ -98,6 +98,7 @@ fn rows_ui(ui: &mut egui::Ui, lang: Lang, rows: &[ReportRow]) {
         return;
     }
     egui::Grid::new("sus_report").striped(true).num_columns(5).show(ui, |ui| {
+        super::no_wrap(ui);
         for key in [
             T::SusColAccount,
             T::SusColChannel,
@@ -206,6 +207,7 @@ fn proof_ui(ui: &mut egui::Ui, lang: Lang, report: &ReconReport) {
         ui.colored_label(ui.visuals().error_fg_color, T::SusProofBroken.text(lang));
     }
     egui::Grid::new("sus_proof").striped(true).num_columns(4).show(ui, |ui| {
+        super::no_wrap(ui);
         for key in [T::SusColKind, T::SusColItemsSum, T::SusColLedgerBalance, T::SusColAgrees] {
             ui.strong(key.text(lang));
         }

@@ -94,13 +94,18 @@ async fn call(state: tauri::State<'_, AppState>, request: Request) -> Result<Res
     reply
 }
 
-/// The desktop's file dialog for carrier files (rfd, through tauri-plugin-dialog).
+/// The desktop's file dialog for carrier files and statements (rfd, through tauri-plugin-dialog).
 /// A command of our own rather than the plugin's: the page gets no general
-/// dialog or filesystem permission, only "pick a carrier file".
+/// dialog or filesystem permission, only "pick a file to import".
 #[tauri::command]
 async fn pick_file(app: tauri::AppHandle) -> Option<String> {
     use tauri_plugin_dialog::DialogExt;
-    let picked = app.dialog().file().add_filter("CSV", &["csv", "txt"]).blocking_pick_file();
+    let picked = app
+        .dialog()
+        .file()
+        .add_filter("CSV", &["csv", "txt"])
+        .add_filter("Statements (camt, MT940, CSV)", &["xml", "sta", "mt940", "940", "txt", "csv"])
+        .blocking_pick_file();
     picked.and_then(|p| p.into_path().ok()).map(|p| p.display().to_string())
 }
 
@@ -237,11 +242,16 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(command @ ("statement" | "reconcile")) = args.first().map(String::as_str) {
         // The scheduled job's commands: through the same services, as the service operator.
-        let out = tauri::async_runtime::block_on(service::cli::job(command, &args[1..], default_data_dir(), || {
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-            line
-        }));
+        let out = tauri::async_runtime::block_on(service::cli::job(
+            command,
+            &args[1..],
+            default_data_dir(),
+            || {
+                let mut line = String::new();
+                let _ = std::io::stdin().read_line(&mut line);
+                line
+            },
+        ));
         print!("{}", out.stdout);
         eprint!("{}", out.stderr);
         std::process::exit(out.code);

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::ledger::business_date;
 use domain::statement::{Location, StatementFinding, StatementProblem};
 use domain::suspense::{
-    ImportReport, ReconReport, ReconRunReport, SuspenseAction, SuspenseFilter, SuspenseItemView, SuspenseKind,
-    SuspenseOutcome, SuspenseRow, SuspenseStatus,
+    ImportReport, ReconReport, ReconRunReport, SuspenseAction, SuspenseFilter, SuspenseItemView,
+    SuspenseKind, SuspenseOutcome, SuspenseRow, SuspenseStatus,
 };
 use domain::{ApiError, Conflict, ReconRequest, Request, Response};
 use e2e::{Db, TestDb, on_both_databases, scalar, vault};
@@ -106,7 +106,10 @@ async fn imported(b: &Bench, session: &Session, req: ReconRequest) -> ImportRepo
 }
 
 async fn reconcile(b: &Bench, session: &Session, dry_run: bool) -> ReconRunReport {
-    match call(&b.s, session, ReconRequest::Reconcile { day: day(), physical_id: None, dry_run }).await.unwrap() {
+    match call(&b.s, session, ReconRequest::Reconcile { day: day(), physical_id: None, dry_run })
+        .await
+        .unwrap()
+    {
         Response::Reconciled(r) => r,
         other => panic!("{other:?}"),
     }
@@ -134,7 +137,12 @@ async fn report(b: &Bench, session: &Session) -> ReconReport {
     }
 }
 
-async fn resolve(b: &Bench, session: &Session, id: Uuid, action: SuspenseAction) -> Result<SuspenseOutcome, ApiError> {
+async fn resolve(
+    b: &Bench,
+    session: &Session,
+    id: Uuid,
+    action: SuspenseAction,
+) -> Result<SuspenseOutcome, ApiError> {
     let req = ReconRequest::Resolve { id, action, request_id: Uuid::now_v7() };
     call(&b.s, session, req).await.map(|r| match r {
         Response::SuspenseOutcome(o) => o,
@@ -162,7 +170,11 @@ async fn import_is_checked_atomic_and_idempotent(db: Db) {
     let s = &dry.statements[0];
     assert!(s.known_account && s.adds_up, "{s:?}");
     assert_eq!(s.entries, set.lines.len() as u64);
-    assert!(s.findings.iter().any(|f| matches!(f, StatementFinding::Returns { count: 1 })), "{:?}", s.findings);
+    assert!(
+        s.findings.iter().any(|f| matches!(f, StatementFinding::Returns { count: 1 })),
+        "{:?}",
+        s.findings
+    );
     assert_eq!(statement_lines(&b.url).await, 0);
     // Imported once; the same file again changes nothing.
     let first = imported(&b, &fin1, import(&path, false, false)).await;
@@ -176,10 +188,14 @@ async fn import_is_checked_atomic_and_idempotent(db: Db) {
     let odd = b.dir.path().join("odd.xml");
     let next_day: Vec<DemoLine> =
         set.lines[..2].iter().map(|l| DemoLine { day: day() + Duration::days(1), ..l.clone() }).collect();
-    std::fs::write(&odd, demo::camt053("STMT-ODD", 2, &number, day() + Duration::days(1), 0, &next_day, 100)).unwrap();
+    std::fs::write(&odd, demo::camt053("STMT-ODD", 2, &number, day() + Duration::days(1), 0, &next_day, 100))
+        .unwrap();
     let refused = call(&b.s, &fin1, import(&odd, false, false)).await.unwrap_err();
     assert!(
-        matches!(&refused, ApiError::Conflict { conflict: Conflict::StatementDoesNotAddUp { difference_minor: 100, .. } }),
+        matches!(
+            &refused,
+            ApiError::Conflict { conflict: Conflict::StatementDoesNotAddUp { difference_minor: 100, .. } }
+        ),
         "{refused:?}"
     );
     assert_eq!(statement_lines(&b.url).await, set.lines.len() as i64);
@@ -188,12 +204,19 @@ async fn import_is_checked_atomic_and_idempotent(db: Db) {
     assert!(findings.contains(&StatementFinding::DoesNotAddUp { difference_minor: 100 }), "{findings:?}");
     // Its lines are the first file's: duplicates by bank reference across files; and
     // its opening does not chain onto the first statement's closing.
-    assert!(findings.iter().any(|f| matches!(f, StatementFinding::Duplicates { count: 2, .. })), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| matches!(f, StatementFinding::Duplicates { count: 2, .. })),
+        "{findings:?}"
+    );
     assert!(findings.iter().any(|f| matches!(f, StatementFinding::ChainBreak { .. })), "{findings:?}");
     let acked = imported(&b, &fin1, import(&odd, false, true)).await;
     assert!(!acked.repeat);
     assert_eq!(
-        scalar(&b.url, "SELECT COUNT(*) FROM statements WHERE difference_minor = 100 AND acknowledged_by = 'fin1'").await,
+        scalar(
+            &b.url,
+            "SELECT COUNT(*) FROM statements WHERE difference_minor = 100 AND acknowledged_by = 'fin1'"
+        )
+        .await,
         1
     );
     assert_eq!(scalar(&b.url, "SELECT COUNT(*) FROM statement_lines WHERE state = 'duplicate'").await, 2);
@@ -213,11 +236,15 @@ async fn import_is_checked_atomic_and_idempotent(db: Db) {
     assert_eq!(statement_lines(&b.url).await, before);
     // An unknown account: a dry run answers, an import refuses.
     let unknown = b.dir.path().join("unknown.xml");
-    std::fs::write(&unknown, demo::camt053("STMT-X", 1, "9999000011112222", day(), 0, &set.lines[..1], 0)).unwrap();
+    std::fs::write(&unknown, demo::camt053("STMT-X", 1, "9999000011112222", day(), 0, &set.lines[..1], 0))
+        .unwrap();
     let dry = imported(&b, &fin1, import(&unknown, true, false)).await;
     assert!(!dry.statements[0].known_account);
     let refused = call(&b.s, &fin1, import(&unknown, false, false)).await.unwrap_err();
-    assert!(matches!(refused, ApiError::Conflict { conflict: Conflict::UnknownAccount { .. } }), "{refused:?}");
+    assert!(
+        matches!(refused, ApiError::Conflict { conflict: Conflict::UnknownAccount { .. } }),
+        "{refused:?}"
+    );
     // A customer-service agent may not import.
     let cs1 = login(&b.s, "cs1").await;
     assert!(matches!(call(&b.s, &cs1, import(&path, true, false)).await, Err(ApiError::Forbidden { .. })));
@@ -232,7 +259,10 @@ async fn a_day_reconciles_with_no_wrong_automatic_match(db: Db) {
     assert_eq!(scalar(&b.url, "SELECT COUNT(*) FROM recon_matches").await, 0, "a dry run writes nothing");
     assert_eq!(scalar(&b.url, "SELECT COUNT(*) FROM suspense_items").await, 0);
     let run = reconcile(&b, &fin1, false).await;
-    assert_eq!((run.confirmed, run.suggested, run.found.clone()), (dry.confirmed, dry.suggested, dry.found.clone()));
+    assert_eq!(
+        (run.confirmed, run.suggested, run.found.clone()),
+        (dry.confirmed, dry.suggested, dry.found.clone())
+    );
     // Precision: every confirmed match is true. Recall: most true lines are confirmed.
     let truth: HashMap<String, HashSet<Uuid>> =
         set.truth.iter().map(|(r, items)| (r.clone(), items.iter().copied().collect())).collect();
@@ -246,8 +276,13 @@ async fn a_day_reconciles_with_no_wrong_automatic_match(db: Db) {
             continue;
         }
         for (line, _) in store.lines(&lines).await.unwrap() {
-            let want = truth.get(&line.bank_ref).unwrap_or_else(|| panic!("{} has no true match", line.bank_ref));
-            assert!(want.is_subset(&items) || items.is_subset(want), "{} matched {items:?}, truly {want:?}", line.bank_ref);
+            let want =
+                truth.get(&line.bank_ref).unwrap_or_else(|| panic!("{} has no true match", line.bank_ref));
+            assert!(
+                want.is_subset(&items) || items.is_subset(want),
+                "{} matched {items:?}, truly {want:?}",
+                line.bank_ref
+            );
             confirmed_true += 1;
         }
     }
@@ -311,15 +346,26 @@ async fn each_action_posts_balanced_and_writes_off_once(db: Db) {
     // A shortage: the loss needs a finance reviewer and a supervisor, not the maker.
     let short = queue(&b, &fin1, Some(SuspenseKind::Shortage)).await.remove(0);
     call(&b.s, &fin1, ReconRequest::Claim { id: short.id }).await.unwrap();
-    let loss = SuspenseAction::AcceptLoss { contract_ref: "渠道协议 第7.2条".into(), reason: "渠道确认未到账且不赔付".into() };
-    let SuspenseOutcome::Proposed { proposal_id } = resolve(&b, &fin1, short.id, loss).await.unwrap() else { panic!() };
+    let loss = SuspenseAction::AcceptLoss {
+        contract_ref: "渠道协议 第7.2条".into(),
+        reason: "渠道确认未到账且不赔付".into(),
+    };
+    let SuspenseOutcome::Proposed { proposal_id } = resolve(&b, &fin1, short.id, loss).await.unwrap() else {
+        panic!()
+    };
     let decide = |approve| ReconRequest::Decide { proposal_id, approve };
     let own = call(&b.s, &fin1, decide(true)).await.unwrap_err();
     assert!(matches!(own, ApiError::Conflict { conflict: Conflict::MakerIsChecker }), "{own:?}");
-    assert_eq!(call(&b.s, &sup1, decide(true)).await.unwrap(), Response::SuspenseOutcome(SuspenseOutcome::Approved));
+    assert_eq!(
+        call(&b.s, &sup1, decide(true)).await.unwrap(),
+        Response::SuspenseOutcome(SuspenseOutcome::Approved)
+    );
     // The supervisor cannot give the finance approval too.
     let twice = call(&b.s, &sup1, decide(true)).await.unwrap_err();
-    assert!(matches!(twice, ApiError::Conflict { conflict: Conflict::ApprovalNeedsRole { .. } }), "{twice:?}");
+    assert!(
+        matches!(twice, ApiError::Conflict { conflict: Conflict::ApprovalNeedsRole { .. } }),
+        "{twice:?}"
+    );
     assert_eq!(item(&b, &fin1, short.id).await.row.status, SuspenseStatus::PendingApproval);
     let Response::SuspenseOutcome(SuspenseOutcome::Resolved { transfer_id: Some(t) }) =
         call(&b.s, &fin2, decide(true)).await.unwrap()
@@ -341,7 +387,14 @@ async fn each_action_posts_balanced_and_writes_off_once(db: Db) {
     assert!(r.proof_holds(), "{:?}", r.proof);
     ledger_balances(&b.url).await;
     // Every step has its audit row.
-    for action in ["recon.statement_import", "recon.run", "recon.claim", "recon.resolve", "recon.propose", "recon.approve"] {
+    for action in [
+        "recon.statement_import",
+        "recon.run",
+        "recon.claim",
+        "recon.resolve",
+        "recon.propose",
+        "recon.approve",
+    ] {
         let n = scalar(&b.url, &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await;
         assert!(n > 0, "{action}");
     }
@@ -367,7 +420,15 @@ async fn a_resent_file_reverses_what_it_changes(db: Db) {
             l.amount_minor += 1;
         }
     }
-    lines.push(DemoLine { bank_ref: "MYB-LATE-1".into(), amount_minor: 777, day: day(), name: "李四".into(), addressed: None, remittance: "补".into(), return_reason: None });
+    lines.push(DemoLine {
+        bank_ref: "MYB-LATE-1".into(),
+        amount_minor: 777,
+        day: day(),
+        name: "李四".into(),
+        addressed: None,
+        remittance: "补".into(),
+        return_reason: None,
+    });
     let (_, number, _) = mybank(&b).await;
     let opening = scalar(&b.url, "SELECT opening_minor FROM statements").await;
     let resent = b.dir.path().join("resent.xml");
@@ -380,7 +441,11 @@ async fn a_resent_file_reverses_what_it_changes(db: Db) {
     // The added line is an overage; the untouched matches stay confirmed.
     let found: HashMap<SuspenseKind, u64> = again.found.iter().copied().collect();
     assert!(found.get(&SuspenseKind::Overage).copied().unwrap_or(0) >= 1, "{again:?}");
-    let still = scalar(&b.url, "SELECT COUNT(*) FROM recon_matches WHERE status = 'confirmed' AND run_id IS NOT NULL").await;
+    let still = scalar(
+        &b.url,
+        "SELECT COUNT(*) FROM recon_matches WHERE status = 'confirmed' AND run_id IS NOT NULL",
+    )
+    .await;
     assert!(still as u64 >= first.confirmed - 1, "{still} of {}", first.confirmed);
     let _ = physical;
     ledger_balances(&b.url).await;
@@ -404,19 +469,31 @@ async fn unmatching_is_a_reversal_and_a_closed_day_stays(db: Db) {
     let matches = store.matches_of_day(store::day_number(day()), false).await.unwrap();
     // A confirmed match that posted (an expected payment credited to its sub-account).
     let posted = matches.iter().find(|m| m.status == "confirmed" && m.transfer_id.is_some()).unwrap();
-    let short = call(&b.s, &fin1, ReconRequest::Unmatch { match_id: posted.id, reason: "x".into() }).await.unwrap_err();
+    let short = call(&b.s, &fin1, ReconRequest::Unmatch { match_id: posted.id, reason: "x".into() })
+        .await
+        .unwrap_err();
     assert!(matches!(short, ApiError::InvalidInput { .. }), "{short:?}");
-    call(&b.s, &fin1, ReconRequest::Unmatch { match_id: posted.id, reason: "客户称汇错账户".into() }).await.unwrap();
-    let n = scalar(&b.url, "SELECT COUNT(*) FROM transfers WHERE kind = 'reversal' AND idempotency_key LIKE 'recon:unmatch:%'").await;
+    call(&b.s, &fin1, ReconRequest::Unmatch { match_id: posted.id, reason: "客户称汇错账户".into() })
+        .await
+        .unwrap();
+    let n = scalar(
+        &b.url,
+        "SELECT COUNT(*) FROM transfers WHERE kind = 'reversal' AND idempotency_key LIKE 'recon:unmatch:%'",
+    )
+    .await;
     assert_eq!(n, 1);
     ledger_balances(&b.url).await;
     // Unmatching twice is refused.
-    let twice = call(&b.s, &fin1, ReconRequest::Unmatch { match_id: posted.id, reason: "再来一次".into() }).await.unwrap_err();
+    let twice = call(&b.s, &fin1, ReconRequest::Unmatch { match_id: posted.id, reason: "再来一次".into() })
+        .await
+        .unwrap_err();
     assert!(matches!(twice, ApiError::Conflict { conflict: Conflict::MatchStatus { .. } }), "{twice:?}");
     // Close the day: its matches stay, and it cannot be reconciled again.
     call(&b.s, &fin1, ReconRequest::CloseDay { day: day() }).await.unwrap();
     let other = matches.iter().find(|m| m.status == "confirmed" && m.id != posted.id).unwrap();
-    let closed = call(&b.s, &fin1, ReconRequest::Unmatch { match_id: other.id, reason: "关账后撤销".into() }).await.unwrap_err();
+    let closed = call(&b.s, &fin1, ReconRequest::Unmatch { match_id: other.id, reason: "关账后撤销".into() })
+        .await
+        .unwrap_err();
     assert!(matches!(closed, ApiError::Conflict { conflict: Conflict::DayClosed { .. } }), "{closed:?}");
     let (physical, _, _) = mybank(&b).await;
     let req = ReconRequest::Reconcile { day: day(), physical_id: Some(physical), dry_run: false };
@@ -446,7 +523,10 @@ async fn two_reviewers_resolve_one_item_once(db: Db) {
     let (x, y) = tokio::join!(resolve(&b, holder, overage.id, offset), resolve(&b, holder, overage.id, ret));
     assert_eq!(x.is_ok() as u8 + y.is_ok() as u8, 1, "{x:?} {y:?}");
     let key = format!("sus:{}:resolve", overage.id);
-    assert_eq!(scalar(&b.url, &format!("SELECT COUNT(*) FROM transfers WHERE idempotency_key = '{key}'")).await, 1);
+    assert_eq!(
+        scalar(&b.url, &format!("SELECT COUNT(*) FROM transfers WHERE idempotency_key = '{key}'")).await,
+        1
+    );
     ledger_balances(&b.url).await;
     assert!(report(&b, &fin1).await.proof_holds());
 }
@@ -472,7 +552,9 @@ async fn the_command_line_imports_and_reconciles_as_the_service_operator(db: Db)
     };
     let file = path.display().to_string();
     // A dry run in JSON: the typed answer, nothing stored.
-    let out = run("statement", "svc1", vec!["import".into(), file.clone(), "--dry-run".into(), "--json".into()]).await;
+    let out =
+        run("statement", "svc1", vec!["import".into(), file.clone(), "--dry-run".into(), "--json".into()])
+            .await;
     assert_eq!(out.code, exit::OK, "{out:?}");
     let reply: Response = serde_json::from_str(&out.stdout).unwrap();
     let Response::StatementImported(r) = reply else { panic!("{reply:?}") };
@@ -484,7 +566,8 @@ async fn the_command_line_imports_and_reconciles_as_the_service_operator(db: Db)
     assert!(out.stdout.contains("已入库"), "{}", out.stdout);
     assert!(statement_lines(&b.url).await > 0);
     let day = day().to_string();
-    let out = run("reconcile", "svc1", vec!["run".into(), "--date".into(), day.clone(), "--json".into()]).await;
+    let out =
+        run("reconcile", "svc1", vec!["run".into(), "--date".into(), day.clone(), "--json".into()]).await;
     assert_eq!(out.code, exit::OK, "{out:?}");
     let Response::Reconciled(r) = serde_json::from_str(&out.stdout).unwrap() else { panic!() };
     assert!(r.confirmed > 0 && !r.found.is_empty(), "{r:?}");

@@ -333,9 +333,9 @@ catalogue! {
     ApproveUnblock => "批准解除封禁", "Approve lifting the block";
     // Typed codes from the backend (see words.rs).
     ConflictReason => "无法执行：{reason}", "Cannot do that: {reason}";
-    ConflictClaimedBy => "案件已由 {by} 领取", "the case is claimed by {by}";
-    ConflictNotHolder => "您没有领取此案件", "you do not hold this case";
-    ConflictClaimFirst => "请先领取案件（或领取已过期）", "claim the case first (or your claim has expired)";
+    ConflictClaimedBy => "已由 {by} 领取", "claimed by {by}";
+    ConflictNotHolder => "您没有领取此项（或领取已过期）", "you do not hold it (or your claim has expired)";
+    ConflictClaimFirst => "请先领取（或领取已过期）", "claim it first (or your claim has expired)";
     ConflictCaseStatus => "案件状态为「{status}」", "the case is \"{status}\"";
     ConflictCaseClosed => "案件已结案", "the case is closed";
     ConflictMakerIsChecker => "提议人不能复核自己的提议（四眼原则）", "the maker cannot approve their own proposal (four-eyes)";

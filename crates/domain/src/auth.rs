@@ -71,8 +71,14 @@ pub enum Role {
 
 impl Role {
     /// Every role, for listings and tests.
-    pub const ALL: [Role; 6] =
-        [Role::CsAgent, Role::FinanceReviewer, Role::Supervisor, Role::Auditor, Role::Admin, Role::ServiceOperator];
+    pub const ALL: [Role; 6] = [
+        Role::CsAgent,
+        Role::FinanceReviewer,
+        Role::Supervisor,
+        Role::Auditor,
+        Role::Admin,
+        Role::ServiceOperator,
+    ];
 
     /// The stable name stored in the database.
     pub fn as_str(self) -> &'static str {

@@ -87,13 +87,13 @@ pub mod mask;
 pub mod model;
 pub mod money;
 pub mod phone;
-pub mod recycle;
 pub mod recon;
+pub mod recycle;
 pub mod statement;
 pub mod suspense;
 pub mod vam;
 
 pub use api::{
-    ApiError, Conflict, Entity, GatewayService, InputProblem, ReconRequest, RecycledRequest, Request, Response,
-    VamOperation, VamRequest,
+    ApiError, Conflict, Entity, GatewayService, InputProblem, ReconRequest, RecycledRequest, Request,
+    Response, VamOperation, VamRequest,
 };

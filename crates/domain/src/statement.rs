@@ -285,12 +285,15 @@ impl Statement {
         let mut out = Vec::new();
         match (self.opening, self.closing, self.booked_sum_minor()) {
             (Some(open), Some(close), Some(sum)) => {
-                let difference_minor = close.amount_minor.saturating_sub(open.amount_minor.saturating_add(sum));
+                let difference_minor =
+                    close.amount_minor.saturating_sub(open.amount_minor.saturating_add(sum));
                 if difference_minor != 0 {
                     out.push(StatementFinding::DoesNotAddUp { difference_minor });
                 }
             }
-            (Some(_), Some(_), None) => out.push(StatementFinding::DoesNotAddUp { difference_minor: i64::MAX }),
+            (Some(_), Some(_), None) => {
+                out.push(StatementFinding::DoesNotAddUp { difference_minor: i64::MAX })
+            }
             _ => out.push(StatementFinding::NoBalances),
         }
         let returns = self.entries.iter().filter(|e| e.reversal || e.return_reason.is_some()).count();

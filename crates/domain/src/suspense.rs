@@ -282,6 +282,9 @@ pub struct SuspenseRow {
     pub claimed_by: Option<String>,
 }
 
+/// The queue counts open items up to this; more show as `OPEN_COUNT_CAP + 1`.
+pub const OPEN_COUNT_CAP: u64 = 10_000;
+
 /// A page of the queue (keyset: pass the last row's id as `after`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuspensePage {
@@ -289,7 +292,7 @@ pub struct SuspensePage {
     pub rows: Vec<SuspenseRow>,
     /// Whether more rows follow.
     pub more: bool,
-    /// Count and Σ amount of every open item matching the filter.
+    /// How many items match the filter, counted up to [`OPEN_COUNT_CAP`] (+1 when more).
     pub open_count: u64,
 }
 

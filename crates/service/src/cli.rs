@@ -68,7 +68,12 @@ fn refused(code: i32, message: String) -> JobOutput {
 
 /// Runs `ops-console statement …` or `ops-console reconcile …`; `password` reads
 /// the password when no password file is named (standard input).
-pub async fn job(command: &str, args: &[String], default_data_dir: PathBuf, password: impl FnOnce() -> String) -> JobOutput {
+pub async fn job(
+    command: &str,
+    args: &[String],
+    default_data_dir: PathBuf,
+    password: impl FnOnce() -> String,
+) -> JobOutput {
     let mut o = Options {
         url: std::env::var("OPS_CONSOLE_DATABASE_URL").ok().filter(|s| !s.is_empty()),
         data_dir: std::env::var_os("OPS_CONSOLE_DATA_DIR").map(PathBuf::from).unwrap_or(default_data_dir),
@@ -101,7 +106,10 @@ fn parse(command: &str, args: &[String], o: &mut Options) -> Result<ReconRequest
             "--acknowledge-difference" if command == "statement" => acknowledge = true,
             "--date" if command == "reconcile" => {
                 let v = value()?;
-                day = Some(chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|e| format!("--date {v}: {e}"))?);
+                day = Some(
+                    chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                        .map_err(|e| format!("--date {v}: {e}"))?,
+                );
             }
             "--dry-run" => dry_run = true,
             "--json" => o.json = true,
@@ -109,7 +117,9 @@ fn parse(command: &str, args: &[String], o: &mut Options) -> Result<ReconRequest
             "--data-dir" => o.data_dir = PathBuf::from(value()?),
             "--user" => o.user = Some(value()?),
             "--password-file" => o.password_file = Some(PathBuf::from(value()?)),
-            other if command == "statement" && !other.starts_with("--") && file.is_none() => file = Some(other.to_owned()),
+            other if command == "statement" && !other.starts_with("--") && file.is_none() => {
+                file = Some(other.to_owned())
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -117,13 +127,23 @@ fn parse(command: &str, args: &[String], o: &mut Options) -> Result<ReconRequest
         let file = file.ok_or("FILE is missing")?;
         // Absolute: the services read it whatever their working folder.
         let path = std::fs::canonicalize(&file).map(|p| p.display().to_string()).unwrap_or(file);
-        Ok(ReconRequest::ImportStatement { path, account, preset, dry_run, acknowledge_difference: acknowledge })
+        Ok(ReconRequest::ImportStatement {
+            path,
+            account,
+            preset,
+            dry_run,
+            acknowledge_difference: acknowledge,
+        })
     } else {
         Ok(ReconRequest::Reconcile { day: day.ok_or("--date is missing")?, physical_id: None, dry_run })
     }
 }
 
-async fn run(o: &Options, request: ReconRequest, password: impl FnOnce() -> String) -> Result<Response, (i32, ApiError)> {
+async fn run(
+    o: &Options,
+    request: ReconRequest,
+    password: impl FnOnce() -> String,
+) -> Result<Response, (i32, ApiError)> {
     let input = |field: &str, problem| (exit::USAGE, ApiError::InvalidInput { field: field.into(), problem });
     let user = o.user.clone().ok_or_else(|| input("user", InputProblem::Required))?;
     let password = match &o.password_file {
@@ -133,20 +153,29 @@ async fn run(o: &Options, request: ReconRequest, password: impl FnOnce() -> Stri
     };
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     let url = o.url.clone().unwrap_or_else(|| default_database_url(&o.data_dir));
-    let vault = load_or_create_vault(&o.data_dir).map_err(|message| (exit::UNAVAILABLE, ApiError::Unavailable { message }))?;
-    let options = HostOptions { demo_users: None, gateways: GatewaySetup::Offline, evidence_dir: o.data_dir.join("evidence") };
+    let vault = load_or_create_vault(&o.data_dir)
+        .map_err(|message| (exit::UNAVAILABLE, ApiError::Unavailable { message }))?;
+    let options = HostOptions {
+        demo_users: None,
+        gateways: GatewaySetup::Offline,
+        evidence_dir: o.data_dir.join("evidence"),
+    };
     let host = Host::open(&url, vault, options, Utc::now()).await;
     if let Err(e) = host.services() {
         return Err((exit::UNAVAILABLE, e.clone()));
     }
-    host.handle(Request::Login { username: user, password }, Utc::now()).await.map_err(|e| (exit::DENIED, e))?;
+    host.handle(Request::Login { username: user, password }, Utc::now())
+        .await
+        .map_err(|e| (exit::DENIED, e))?;
     let reply = host.handle(Request::Recon(request), Utc::now()).await;
     let _ = host.handle(Request::Logout, Utc::now()).await;
     reply.map_err(|e| {
         let code = match &e {
             ApiError::StatementFile { .. } | ApiError::InvalidInput { .. } => exit::BAD_FILE,
             ApiError::Conflict { .. } | ApiError::NotFound { .. } => exit::REFUSED,
-            ApiError::Forbidden { .. } | ApiError::NotLoggedIn | ApiError::InvalidCredentials { .. } => exit::DENIED,
+            ApiError::Forbidden { .. } | ApiError::NotLoggedIn | ApiError::InvalidCredentials { .. } => {
+                exit::DENIED
+            }
             _ => exit::UNAVAILABLE,
         };
         (code, e)
@@ -159,7 +188,10 @@ fn report(o: &Options, outcome: Result<Response, (i32, ApiError)>, dry_run: bool
         Ok(reply) => {
             let findings = match &reply {
                 Response::StatementImported(r) => {
-                    dry_run && r.statements.iter().any(|s| !s.adds_up || !s.known_account || s.findings.iter().any(|f| f.is_problem()))
+                    dry_run
+                        && r.statements.iter().any(|s| {
+                            !s.adds_up || !s.known_account || s.findings.iter().any(|f| f.is_problem())
+                        })
                 }
                 _ => false,
             };
@@ -168,13 +200,21 @@ fn report(o: &Options, outcome: Result<Response, (i32, ApiError)>, dry_run: bool
             } else {
                 words(lang, &reply)
             };
-            JobOutput { code: if findings { exit::FINDINGS } else { exit::OK }, stdout, stderr: String::new() }
+            JobOutput {
+                code: if findings { exit::FINDINGS } else { exit::OK },
+                stdout,
+                stderr: String::new(),
+            }
         }
         Err((code, e)) => {
             let message = catalogue::error_text(lang, &e);
             if o.json {
                 let body = serde_json::json!({ "error": e, "message": message, "exit": code });
-                JobOutput { code, stdout: serde_json::to_string_pretty(&body).unwrap_or_default() + "\n", stderr: String::new() }
+                JobOutput {
+                    code,
+                    stdout: serde_json::to_string_pretty(&body).unwrap_or_default() + "\n",
+                    stderr: String::new(),
+                }
             } else {
                 refused(code, message + "\n")
             }
@@ -189,7 +229,8 @@ fn words(lang: catalogue::Lang, reply: &Response) -> String {
     let yes_no = |b: bool| if b { "✔" } else { "✘" };
     match reply {
         Response::StatementImported(r) => {
-            let format = T::SusFormat.text(lang).replace("{format}", catalogue::statement_format(r.format).text(lang));
+            let format =
+                T::SusFormat.text(lang).replace("{format}", catalogue::statement_format(r.format).text(lang));
             let state = if r.dry_run {
                 T::SusDryRunNothing
             } else if r.repeat {
@@ -199,7 +240,8 @@ fn words(lang: catalogue::Lang, reply: &Response) -> String {
             };
             let _ = writeln!(out, "{format} · {}", state.text(lang));
             for s in &r.statements {
-                let money = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+                let money =
+                    |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
                 let _ = writeln!(
                     out,
                     "{} {} · {} {} · {} {} · {} {} · {} {} · {} {} · {} {} · {} {}",
@@ -243,7 +285,12 @@ fn words(lang: catalogue::Lang, reply: &Response) -> String {
             }
             for (kind, n) in &r.found {
                 let kind = catalogue::suspense_kind(*kind).text(lang);
-                let _ = writeln!(out, "  {}: {}", T::SusRunFound.text(lang), fill(T::SusFoundKind.text(lang), &[("kind", &kind), ("n", n)]));
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    T::SusRunFound.text(lang),
+                    fill(T::SusFoundKind.text(lang), &[("kind", &kind), ("n", n)])
+                );
             }
         }
         other => {

@@ -756,7 +756,10 @@ impl<'a> Parser<'a> {
                     Cow::Borrowed(piece) => self.push_text(piece),
                     Cow::Owned(piece) => self.push_owned_text(&piece),
                 },
-                Event::CData(t) => self.push_owned_text(&t),
+                Event::CData(t) => {
+                    self.push_owned_text(&t);
+                    self.restore_blanks();
+                }
                 Event::GeneralRef(r) => {
                     let c = match r.resolve_char_ref() {
                         Ok(Some(c)) => c,
@@ -771,17 +774,21 @@ impl<'a> Parser<'a> {
                         Err(e) => return Err(self.malformed(e.to_string())),
                     };
                     self.push_owned_text(c.encode_utf8(&mut [0; 4]));
-                    // `trim_text_start` drops the blanks that follow a reference.
-                    let pos = self.pos();
-                    let rest = self.input.get(pos..).unwrap_or(b"");
-                    let blanks =
-                        rest.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')).count();
-                    self.text.extend(rest[..blanks].iter().map(|&c| char::from(c)));
-                    self.text_owned = true;
+                    self.restore_blanks();
                 }
                 Event::Eof => return Ok(()),
                 _ => {}
             }
+        }
+    }
+
+    /// `trim_text_start` drops the blanks before text, which are part of a value
+    /// when they follow an entity reference or CDATA: put them back.
+    fn restore_blanks(&mut self) {
+        let rest = self.input.get(self.pos()..self.end).unwrap_or(b"");
+        let blanks = rest.iter().take_while(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')).count();
+        if let Ok(blanks) = std::str::from_utf8(&rest[..blanks]) {
+            self.push_owned_text(blanks);
         }
     }
 
@@ -1173,7 +1180,9 @@ impl<'a> Parser<'a> {
             [AcctSvcrRef] => n.acct_svcr_ref = some(t),
             [NtryRef] => n.ntry_ref = some(t),
             [BkTxCd, Domn, Cd] | [BkTxCd, Domn, Fmly, Cd] | [BkTxCd, Domn, Fmly, SubFmlyCd] => {
-                if !n.domain_code.is_empty() {
+                if n.domain_code.is_empty() {
+                    n.domain_code.reserve(16);
+                } else {
                     n.domain_code.push('/');
                 }
                 n.domain_code.push_str(t);

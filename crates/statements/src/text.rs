@@ -147,6 +147,9 @@ pub(crate) fn cell(s: &str) -> Option<&str> {
 
 /// Removes all whitespace (accounts are compared without spaces).
 pub(crate) fn compact(s: &str) -> String {
+    if s.bytes().all(|b| b.is_ascii_graphic()) {
+        return s.to_owned();
+    }
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 

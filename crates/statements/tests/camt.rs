@@ -219,6 +219,16 @@ fn prefixed_elements_read_the_same() {
 }
 
 #[test]
+fn entities_and_cdata_keep_their_blanks() {
+    let text = String::from_utf8_lossy(V08).replace(
+        "<Ustrd>货款 订单ORD20261124000321</Ustrd>",
+        "<Ustrd>A &lt;&gt; <![CDATA[B & C]]> D&#x4E2D;</Ustrd>",
+    );
+    let s = one(text.as_bytes());
+    assert_eq!(s.entries[0].remittance.as_deref(), Some("A <> B & C D中"));
+}
+
+#[test]
 fn the_account_option_replaces_the_files() {
     let opts = ParseOptions { account: Some("7559 1234 5610 101".into()), ..ParseOptions::default() };
     let s = parse(V08, &opts).unwrap().remove(0);

@@ -10,8 +10,8 @@ mod vam;
 
 pub use admin::AdminRequest;
 pub use errors::{ApiError, Conflict, Entity, GatewayProblem, GatewayService, InputProblem};
-pub use recycled::RecycledRequest;
 pub use recon::ReconRequest;
+pub use recycled::RecycledRequest;
 pub use vam::{VamOperation, VamRequest};
 
 use crate::audit::{AuditCheckpoint, AuditRecord, AuditVerification};

@@ -430,7 +430,11 @@ impl KeyIndex {
     /// The positions of `key`'s entries whose window can reach `[a, z]` (all of
     /// them without a window).
     fn range(&self, key: u64, window: Option<(i32, i32)>) -> Option<(usize, usize)> {
-        let bucket = *self.buckets.get(&key)?;
+        self.narrow(*self.buckets.get(&key)?, window)
+    }
+
+    /// The positions of a bucket's entries whose window can reach `[a, z]`.
+    fn narrow(&self, bucket: Bucket, window: Option<(i32, i32)>) -> Option<(usize, usize)> {
         let (start, end) = (bucket.start as usize, (bucket.start + bucket.len) as usize);
         let Some((a, z)) = window else { return Some((start, end)) };
         let slice = &self.entries[start..end];
@@ -501,56 +505,50 @@ impl Indexes {
         }
     }
 
-    /// The entries of the anchor's index, and into `ranges` the positions a line
-    /// reaches.
-    fn lookup(
-        &self,
-        anchor: Anchor,
-        line: &BankLine,
-        window: Option<(i32, i32)>,
-        cache: &mut LineCache,
-        ranges: &mut Vec<(usize, usize)>,
-    ) -> &[Entry] {
-        ranges.clear();
-        fn by_key<'i>(
-            index: &'i Option<KeyIndex>,
-            keys: &[u64],
-            window: Option<(i32, i32)>,
-            ranges: &mut Vec<(usize, usize)>,
-        ) -> &'i [Entry] {
-            let Some(index) = index.as_ref() else { return &[] };
-            ranges.extend(keys.iter().filter_map(|&k| index.range(k, window)));
-            &index.entries
+    /// The hash index an anchor uses (`None` for amount ranges).
+    fn key_index(&self, anchor: Anchor) -> Option<&KeyIndex> {
+        match anchor {
+            Anchor::Suffix => self.suffix.as_ref(),
+            Anchor::Reference => self.reference.as_ref(),
+            Anchor::AmountExact => self.amount.as_ref(),
+            Anchor::AmountRange(_) => None,
         }
+    }
+
+    /// The keys a line is looked up by in the anchor's hash index (into
+    /// `cache.hashes`).
+    fn keys_for(anchor: Anchor, line: &BankLine, cache: &mut LineCache) {
         match anchor {
             Anchor::Suffix => {
+                cache.hashes.clear();
                 let key = cache.addressed(line);
-                if key == 0 {
-                    return &[];
+                if key != 0 {
+                    cache.hashes.push(key);
                 }
-                by_key(&self.suffix, &[key], window, ranges)
             }
-            Anchor::Reference => {
-                cache.group_keys(GroupKey::Reference, line);
-                by_key(&self.reference, &cache.hashes, window, ranges)
+            Anchor::Reference => cache.group_keys(GroupKey::Reference, line),
+            Anchor::AmountExact => {
+                cache.hashes.clear();
+                cache.hashes.push(line.amount_minor as u64);
             }
-            Anchor::AmountExact => by_key(&self.amount, &[line.amount_minor as u64], window, ranges),
-            Anchor::AmountRange(tolerance) => {
-                let Some(index) = self.amount_sorted.as_ref() else { return &[] };
-                let a = i128::from(line.amount_minor);
-                let slack = match tolerance {
-                    Tolerance::Exact => 0,
-                    Tolerance::Absolute { minor } => i128::from(minor.max(0)),
-                    Tolerance::BasisPoints { bp } => {
-                        let room = (10_000 - i128::from(bp)).max(1);
-                        (i128::from(bp) * a.abs() + room - 1) / room
-                    }
-                };
-                let clamp = |x: i128| x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
-                ranges.extend(index.range(clamp(a - slack), clamp(a + slack)));
-                &index.entries
-            }
+            Anchor::AmountRange(_) => cache.hashes.clear(),
         }
+    }
+
+    /// The positions of the sorted amount index a line reaches under a tolerance.
+    fn amount_range(&self, tolerance: Tolerance, amount: i64) -> Option<(usize, usize)> {
+        let index = self.amount_sorted.as_ref()?;
+        let a = i128::from(amount);
+        let slack = match tolerance {
+            Tolerance::Exact => 0,
+            Tolerance::Absolute { minor } => i128::from(minor.max(0)),
+            Tolerance::BasisPoints { bp } => {
+                let room = (10_000 - i128::from(bp)).max(1);
+                (i128::from(bp) * a.abs() + room - 1) / room
+            }
+        };
+        let clamp = |x: i128| x.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        index.range(clamp(a - slack), clamp(a + slack))
     }
 
     fn entries(&self, anchor: Anchor) -> &[Entry] {
@@ -777,71 +775,154 @@ impl State {
         }
     }
 
-    /// One line to one item.
+    /// One line to one item. Lines go in batches, each looked up in stages
+    /// (keys, buckets, entries, the items reached) so that the memory reads of a
+    /// batch overlap instead of waiting for one another.
     fn one_to_one(&mut self, data: &Data<'_>, indexes: &mut Indexes, c: &Compiled<'_>) {
         let Some(anchor) = c.anchor() else { return };
         indexes.ensure(anchor, data);
+        let indexes = &*indexes;
+        let key_index = indexes.key_index(anchor);
+        let entries = indexes.entries(anchor);
         let mut degree = vec![0u8; data.items.len()];
         // (line, start in `candidates`, count, gave up scanning)
         let mut found: Vec<(u32, u32, u32, bool)> = Vec::new();
         let mut candidates: Vec<u32> = Vec::new();
         let mut contested: Vec<(usize, usize)> = Vec::new();
-        let mut ranges = Vec::new();
-        let mut cache = LineCache::default();
-        for (li, line) in data.lines.iter().enumerate() {
-            if self.line_taken[li] {
-                continue;
-            }
-            cache.reset();
-            let day = data.line_day[li];
-            let window = c.days.map(|d| (day - d, day + d));
-            let entries = indexes.lookup(anchor, line, window, &mut cache, &mut ranges);
-            if ranges.is_empty() {
-                continue;
-            }
-            let start = candidates.len();
-            let mut overflow = false;
-            for &(s, e) in &ranges {
-                let e = if e - s > SCAN_LIMIT {
-                    overflow = true;
-                    contested.push((s, e));
-                    s + SCAN_LIMIT
+        let free: Vec<u32> = (0..data.lines.len() as u32).filter(|&l| !self.line_taken[l as usize]).collect();
+        let mut caches: Vec<LineCache> = (0..BATCH).map(|_| LineCache::default()).collect();
+        let mut keys: Vec<(u32, u64)> = Vec::new();
+        let mut buckets: Vec<(u32, Bucket)> = Vec::new();
+        let mut spans: Vec<(u32, usize, usize)> = Vec::new();
+        for chunk in free.chunks(BATCH) {
+            keys.clear();
+            buckets.clear();
+            spans.clear();
+            for (j, (&li, cache)) in chunk.iter().zip(caches.iter_mut()).enumerate() {
+                let line = &data.lines[li as usize];
+                cache.reset();
+                if let Anchor::AmountRange(tolerance) = anchor {
+                    spans.extend(
+                        indexes.amount_range(tolerance, line.amount_minor).map(|(s, e)| (j as u32, s, e)),
+                    );
                 } else {
-                    e
-                };
-                for entry in &entries[s..e] {
-                    let ii = entry.idx as usize;
-                    if self.item_taken[ii] || !c.entry_fits(line.amount_minor, day, entry) {
-                        continue;
-                    }
-                    if data.pair_rest(c, li, ii, &mut cache) {
-                        candidates.push(entry.idx);
-                    }
+                    Indexes::keys_for(anchor, line, cache);
+                    keys.extend(cache.hashes.iter().map(|&k| (j as u32, k)));
                 }
             }
-            let count = candidates.len() - start;
-            if count == 0 && !overflow {
-                continue;
+            if let Some(index) = key_index {
+                buckets.extend(keys.iter().filter_map(|&(j, k)| index.buckets.get(&k).map(|b| (j, *b))));
+                for &(j, bucket) in &buckets {
+                    let day = data.line_day[chunk[j as usize] as usize];
+                    let window = c.days.map(|d| (day - d, day + d));
+                    spans.extend(index.narrow(bucket, window).map(|(s, e)| (j, s, e)));
+                }
             }
-            for &ii in &candidates[start..] {
-                degree[ii as usize] = degree[ii as usize].saturating_add(1);
+            self.warm(data, c, entries, chunk, &spans);
+            let mut at = 0;
+            for (j, (&li, cache)) in chunk.iter().zip(caches.iter_mut()).enumerate() {
+                let (li, line) = (li as usize, &data.lines[li as usize]);
+                let day = data.line_day[li];
+                let start = candidates.len();
+                let mut overflow = false;
+                let mut reached = false;
+                while let Some(&(_, s, e)) = spans.get(at).filter(|span| span.0 == j as u32) {
+                    at += 1;
+                    reached = true;
+                    let e = if e - s > SCAN_LIMIT {
+                        overflow = true;
+                        contested.push((s, e));
+                        s + SCAN_LIMIT
+                    } else {
+                        e
+                    };
+                    for entry in &entries[s..e] {
+                        let ii = entry.idx as usize;
+                        if !self.item_taken[ii]
+                            && c.entry_fits(line.amount_minor, day, entry)
+                            && data.pair_rest(c, li, ii, cache)
+                        {
+                            candidates.push(entry.idx);
+                        }
+                    }
+                }
+                let count = candidates.len() - start;
+                if !reached || (count == 0 && !overflow) {
+                    continue;
+                }
+                for &ii in &candidates[start..] {
+                    degree[ii as usize] = degree[ii as usize].saturating_add(1);
+                }
+                found.push((li as u32, start as u32, count as u32, overflow));
             }
-            found.push((li as u32, start as u32, count as u32, overflow));
         }
-        contest(indexes.entries(anchor), &contested, &mut degree);
-        let mut built = Vec::new();
+        contest(entries, &contested, &mut degree);
+        let mut unique: Vec<(u32, u32)> = Vec::new();
         let mut listed = Vec::new();
         for &(line, start, count, overflow) in &found {
             let these = &candidates[start as usize..(start + count) as usize];
             if !overflow && count == 1 && degree[these[0] as usize] == 1 {
-                built.push(self.propose_one(data, c, line, these[0]));
+                unique.push((line, these[0]));
             } else {
                 listed.clear();
                 listed.extend_from_slice(these);
                 self.ambiguity(data, c.rule, line, &mut listed);
             }
         }
+        let mut built = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH) {
+            warm_pairs(data, chunk);
+            for &(line, item) in chunk {
+                built.push(self.propose_one(data, c, line, item));
+            }
+        }
         self.push_in_order(built);
+    }
+
+    /// Reads ahead what the candidate checks of a batch will read: the items the
+    /// batch reaches (those that pass the checks on the index entry alone) and
+    /// the texts the rule compares. Reading them in a tight loop lets the reads
+    /// overlap; the checks then find them in cache.
+    fn warm(
+        &self,
+        data: &Data<'_>,
+        c: &Compiled<'_>,
+        entries: &[Entry],
+        chunk: &[u32],
+        spans: &[(u32, usize, usize)],
+    ) {
+        if !(c.suffix || c.reference || c.name_min.is_some()) {
+            return;
+        }
+        let mut reached: Vec<u32> = Vec::with_capacity(spans.len());
+        for &(j, s, e) in spans {
+            let li = chunk[j as usize] as usize;
+            let (amount, day) = (data.lines[li].amount_minor, data.line_day[li]);
+            for entry in &entries[s..e.min(s + SCAN_LIMIT)] {
+                if !self.item_taken[entry.idx as usize] && c.entry_fits(amount, day, entry) {
+                    reached.push(entry.idx);
+                }
+            }
+        }
+        let mut sink = 0usize;
+        for &ii in &reached {
+            let item = &data.items[ii as usize];
+            sink = sink.wrapping_add(item.amount_minor as usize);
+        }
+        for &ii in &reached {
+            let item = &data.items[ii as usize];
+            let mut touch = |text: &Option<String>| sink = sink.wrapping_add(first_byte(text));
+            if c.suffix {
+                touch(&item.virtual_number);
+            }
+            if c.reference {
+                touch(&item.reference);
+            }
+            if c.name_min.is_some() {
+                touch(&item.counterparty_name);
+            }
+        }
+        std::hint::black_box(sink);
     }
 
     /// One line to several items of one group.
@@ -1016,6 +1097,30 @@ impl State {
         unmatched_items.sort_unstable();
         Plan { matches: self.matches, ambiguous: self.ambiguous, unmatched_lines, unmatched_items }
     }
+}
+
+/// Lines or items handled together in the batched stages.
+const BATCH: usize = 128;
+
+/// The first byte of a text (0 for none): reading it brings the text into cache.
+fn first_byte(text: &Option<String>) -> usize {
+    text.as_deref().and_then(|t| t.as_bytes().first()).map_or(0, |&b| usize::from(b))
+}
+
+/// Reads ahead what scoring a batch of pairs reads: the items and their texts.
+fn warm_pairs(data: &Data<'_>, pairs: &[(u32, u32)]) {
+    let mut sink = 0usize;
+    for &(_, ii) in pairs {
+        sink = sink.wrapping_add(data.items[ii as usize].amount_minor as usize);
+    }
+    for &(_, ii) in pairs {
+        let item = &data.items[ii as usize];
+        sink = sink
+            .wrapping_add(first_byte(&item.counterparty_name))
+            .wrapping_add(first_byte(&item.reference))
+            .wrapping_add(first_byte(&item.virtual_number));
+    }
+    std::hint::black_box(sink);
 }
 
 /// A proposal from its parts: confirmed only when the rule confirms, nothing in

@@ -67,7 +67,15 @@ pub struct DemoSet {
     pub truth: Vec<(String, Vec<Uuid>)>,
 }
 
-fn item(physical_id: Uuid, kind: OurKind, amount_minor: i64, day: NaiveDate, reference: String, name: &str, now: DateTime<Utc>) -> OurItemRow {
+fn item(
+    physical_id: Uuid,
+    kind: OurKind,
+    amount_minor: i64,
+    day: NaiveDate,
+    reference: String,
+    name: &str,
+    now: DateTime<Utc>,
+) -> OurItemRow {
     OurItemRow {
         id: Uuid::now_v7(),
         physical_id,
@@ -120,9 +128,25 @@ pub fn generate(
         let bank_ref = next_ref();
         match k % 20 {
             // Fee deducted by the paying bank: close, not equal.
-            3 => set.lines.push(DemoLine { bank_ref: bank_ref.clone(), amount_minor: amount - 60, day, name: name.into(), addressed: None, remittance: reference.clone(), return_reason: None }),
+            3 => set.lines.push(DemoLine {
+                bank_ref: bank_ref.clone(),
+                amount_minor: amount - 60,
+                day,
+                name: name.into(),
+                addressed: None,
+                remittance: reference.clone(),
+                return_reason: None,
+            }),
             // No reference, a typo in the name: amount, date and name only.
-            7 => set.lines.push(DemoLine { bank_ref: bank_ref.clone(), amount_minor: amount, day, name: typo(name, &mut rng), addressed: None, remittance: "货款".into(), return_reason: None }),
+            7 => set.lines.push(DemoLine {
+                bank_ref: bank_ref.clone(),
+                amount_minor: amount,
+                day,
+                name: typo(name, &mut rng),
+                addressed: None,
+                remittance: "货款".into(),
+                return_reason: None,
+            }),
             // Shortage: the channel said paid, the money never came (window passed).
             11 => {
                 let mut short = i;
@@ -131,7 +155,15 @@ pub fn generate(
                 set.items.push(short);
                 continue;
             }
-            _ => set.lines.push(DemoLine { bank_ref: bank_ref.clone(), amount_minor: amount, day, name: name.into(), addressed: None, remittance: format!("支付 {reference}"), return_reason: None }),
+            _ => set.lines.push(DemoLine {
+                bank_ref: bank_ref.clone(),
+                amount_minor: amount,
+                day,
+                name: name.into(),
+                addressed: None,
+                remittance: format!("支付 {reference}"),
+                return_reason: None,
+            }),
         }
         set.truth.push((bank_ref, vec![i.id]));
         set.items.push(i);
@@ -139,11 +171,27 @@ pub fn generate(
     // Expected payments into sub-accounts: the virtual number routes them.
     for (k, (account, number, holder)) in wallets.iter().enumerate().take(orders / 4 + 1) {
         let amount = 100_000 + rng.next(1_000_000) as i64;
-        let mut i = item(physical_id, OurKind::ExpectedIn, amount, jitter(&mut rng), format!("DEP{:06}", k), holder, now);
+        let mut i = item(
+            physical_id,
+            OurKind::ExpectedIn,
+            amount,
+            jitter(&mut rng),
+            format!("DEP{:06}", k),
+            holder,
+            now,
+        );
         i.virtual_number = Some(number.clone());
         i.account_id = Some(*account);
         let bank_ref = next_ref();
-        set.lines.push(DemoLine { bank_ref: bank_ref.clone(), amount_minor: amount, day, name: holder.clone(), addressed: Some(number.clone()), remittance: "保证金".into(), return_reason: None });
+        set.lines.push(DemoLine {
+            bank_ref: bank_ref.clone(),
+            amount_minor: amount,
+            day,
+            name: holder.clone(),
+            addressed: Some(number.clone()),
+            remittance: "保证金".into(),
+            return_reason: None,
+        });
         set.truth.push((bank_ref, vec![i.id]));
         set.items.push(i);
     }
@@ -151,33 +199,91 @@ pub fn generate(
     let split = item(physical_id, OurKind::OrderPaid, 1_000_000, day, "ORD99000001".into(), PAYERS[0], now);
     for part in [600_000, 400_000] {
         let bank_ref = next_ref();
-        set.lines.push(DemoLine { bank_ref: bank_ref.clone(), amount_minor: part, day, name: PAYERS[0].into(), addressed: None, remittance: "ORD99000001".into(), return_reason: None });
+        set.lines.push(DemoLine {
+            bank_ref: bank_ref.clone(),
+            amount_minor: part,
+            day,
+            name: PAYERS[0].into(),
+            addressed: None,
+            remittance: "ORD99000001".into(),
+            return_reason: None,
+        });
         set.truth.push((bank_ref, vec![split.id]));
     }
     set.items.push(split);
     // A combined payment: three orders of one payer in one transfer.
     let combined: Vec<OurItemRow> = (0..3)
-        .map(|k| item(physical_id, OurKind::OrderPaid, 12_300 * (k + 1), day, format!("ORD9900010{k}"), PAYERS[1], now))
+        .map(|k| {
+            item(
+                physical_id,
+                OurKind::OrderPaid,
+                12_300 * (k + 1),
+                day,
+                format!("ORD9900010{k}"),
+                PAYERS[1],
+                now,
+            )
+        })
         .collect();
     let bank_ref = next_ref();
-    set.lines.push(DemoLine { bank_ref: bank_ref.clone(), amount_minor: combined.iter().map(|i| i.amount_minor).sum(), day, name: PAYERS[1].into(), addressed: None, remittance: "合并付款".into(), return_reason: None });
+    set.lines.push(DemoLine {
+        bank_ref: bank_ref.clone(),
+        amount_minor: combined.iter().map(|i| i.amount_minor).sum(),
+        day,
+        name: PAYERS[1].into(),
+        addressed: None,
+        remittance: "合并付款".into(),
+        return_reason: None,
+    });
     set.truth.push((bank_ref, combined.iter().map(|i| i.id).collect()));
     set.items.extend(combined);
     // A refund we sent, and the bank returning it (account closed).
     let refund = item(physical_id, OurKind::RefundOut, -88_800, day, "RFD00000001".into(), PAYERS[2], now);
     let bank_ref = next_ref();
-    set.lines.push(DemoLine { bank_ref: bank_ref.clone(), amount_minor: -88_800, day, name: PAYERS[2].into(), addressed: None, remittance: "RFD00000001".into(), return_reason: None });
+    set.lines.push(DemoLine {
+        bank_ref: bank_ref.clone(),
+        amount_minor: -88_800,
+        day,
+        name: PAYERS[2].into(),
+        addressed: None,
+        remittance: "RFD00000001".into(),
+        return_reason: None,
+    });
     set.truth.push((bank_ref, vec![refund.id]));
     set.items.push(refund);
-    set.lines.push(DemoLine { bank_ref: next_ref(), amount_minor: 88_800, day, name: PAYERS[2].into(), addressed: None, remittance: "退票 RFD00000001".into(), return_reason: Some("AC04".into()) });
+    set.lines.push(DemoLine {
+        bank_ref: next_ref(),
+        amount_minor: 88_800,
+        day,
+        name: PAYERS[2].into(),
+        addressed: None,
+        remittance: "退票 RFD00000001".into(),
+        return_reason: Some("AC04".into()),
+    });
     // An overage: money nobody expected.
-    set.lines.push(DemoLine { bank_ref: next_ref(), amount_minor: 123_456, day, name: "张三".into(), addressed: None, remittance: "转账".into(), return_reason: None });
+    set.lines.push(DemoLine {
+        bank_ref: next_ref(),
+        amount_minor: 123_456,
+        day,
+        name: "张三".into(),
+        addressed: None,
+        remittance: "转账".into(),
+        return_reason: None,
+    });
     set
 }
 
 /// A camt.053.001.02 statement of `lines` (the format most banks send abroad and
 /// many Chinese banks offer). `closing_error_minor` makes it not add up.
-pub fn camt053(statement_id: &str, sequence: u64, account: &str, day: NaiveDate, opening_minor: i64, lines: &[DemoLine], closing_error_minor: i64) -> Vec<u8> {
+pub fn camt053(
+    statement_id: &str,
+    sequence: u64,
+    account: &str,
+    day: NaiveDate,
+    opening_minor: i64,
+    lines: &[DemoLine],
+    closing_error_minor: i64,
+) -> Vec<u8> {
     let amount = |m: i64| format!("{}.{:02}", m.abs() / 100, m.abs() % 100);
     let side = |m: i64| if m < 0 { "DBIT" } else { "CRDT" };
     let closing = opening_minor + lines.iter().map(|l| l.amount_minor).sum::<i64>() + closing_error_minor;
@@ -246,7 +352,12 @@ impl ReconService {
         }
         let set = generate(20261124, 40, mybank.id, &leaves, day, anchor);
         let detail = serde_json::json!({ "items": set.items.len() });
-        self.store.insert_our_items(&set.items, audit(anchor, "system", "recon.demo_items", format!("physical:{}", mybank.id), detail)).await?;
+        self.store
+            .insert_our_items(
+                &set.items,
+                audit(anchor, "system", "recon.demo_items", format!("physical:{}", mybank.id), detail),
+            )
+            .await?;
         let statement_id = format!("STMT-{}", day.format("%Y%m%d"));
         let opening = self.store.physical_totals(mybank.id).await?.asset_minor;
         let file = camt053(&statement_id, 101, &mybank.number, day, opening, &set.lines, 0);
@@ -255,9 +366,18 @@ impl ReconService {
         // Files for a person to try: the same statement resent with one more line,
         // and another account's statement that is 1.00 off.
         let mut resent = set.lines.clone();
-        resent.push(DemoLine { bank_ref: "MYB9999999999".into(), amount_minor: 50_000, day, name: "李四".into(), addressed: None, remittance: "补发".into(), return_reason: None });
+        resent.push(DemoLine {
+            bank_ref: "MYB9999999999".into(),
+            amount_minor: 50_000,
+            day,
+            name: "李四".into(),
+            addressed: None,
+            remittance: "补发".into(),
+            return_reason: None,
+        });
         let resent = camt053(&statement_id, 101, &mybank.number, day, opening, &resent, 0);
-        let odd = camt053(&format!("CZ-{}", day.format("%Y%m%d")), 7, &other.number, day, 0, &set.lines[..3], 100);
+        let odd =
+            camt053(&format!("CZ-{}", day.format("%Y%m%d")), 7, &other.number, day, 0, &set.lines[..3], 100);
         if std::fs::create_dir_all(dir).is_ok() {
             // Best effort: the demo works without them.
             let _ = std::fs::write(dir.join("resent-camt053.xml"), resent);
@@ -285,7 +405,11 @@ pub struct Quality {
 impl Quality {
     /// Share of automatic matches that are right (target 100 %).
     pub fn precision(&self) -> f64 {
-        if self.confirmed_lines == 0 { 1.0 } else { self.confirmed_right as f64 / self.confirmed_lines as f64 }
+        if self.confirmed_lines == 0 {
+            1.0
+        } else {
+            self.confirmed_right as f64 / self.confirmed_lines as f64
+        }
     }
 
     /// Share of lines with a true match that were confirmed rightly (target ≥ 95 %).
@@ -346,9 +470,17 @@ mod tests {
     #[test]
     fn the_standard_rules_match_the_generated_day_with_no_wrong_automatic_match() {
         let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).single().unwrap_or_default();
-        let wallets: Vec<(Uuid, String, String)> =
-            (0..30).map(|i| (Uuid::now_v7(), format!("8888100012345678{:06}", i + 1), format!("客户{i}"))).collect();
-        let set = generate(11, 400, Uuid::now_v7(), &wallets, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(), now);
+        let wallets: Vec<(Uuid, String, String)> = (0..30)
+            .map(|i| (Uuid::now_v7(), format!("8888100012345678{:06}", i + 1), format!("客户{i}")))
+            .collect();
+        let set = generate(
+            11,
+            400,
+            Uuid::now_v7(),
+            &wallets,
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default(),
+            now,
+        );
         let q = quality(&set);
         eprintln!("{q:?} precision {:.3} recall {:.3}", q.precision(), q.recall());
         assert_eq!(q.confirmed_right, q.confirmed_lines, "{q:?}");

@@ -13,8 +13,9 @@ use sha2::{Digest, Sha256};
 use store::{LineRow, NewStatementFile, NewStatementRow, PhysicalRow, day_number};
 use uuid::Uuid;
 
-/// The largest statement file read (a 1M-line CSV is about 150 MB).
-pub const MAX_STATEMENT_BYTES: u64 = 512 * 1024 * 1024;
+/// The largest statement file read: the parsers' own limit (a camt.053 with a
+/// million entries is about 1.2 GB).
+pub const MAX_STATEMENT_BYTES: u64 = statements::MAX_BYTES;
 
 /// Account numbers compare without spaces and dashes, case-insensitively (IBANs).
 pub(crate) fn normalise_account(text: &str) -> String {
@@ -52,7 +53,8 @@ impl ReconService {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.to_owned());
-        let unreadable = |e: std::io::Error| invalid("path", InputProblem::Unreadable { detail: e.to_string() });
+        let unreadable =
+            |e: std::io::Error| invalid("path", InputProblem::Unreadable { detail: e.to_string() });
         let size = tokio::fs::metadata(path).await.map_err(unreadable)?.len();
         if size > MAX_STATEMENT_BYTES {
             return Err(file_error(
@@ -65,7 +67,8 @@ impl ReconService {
             ));
         }
         let bytes = tokio::fs::read(path).await.map_err(unreadable)?;
-        self.import_bytes(actor, &file_name, &bytes, account, preset, dry_run, acknowledge_difference, now).await
+        self.import_bytes(actor, &file_name, &bytes, account, preset, dry_run, acknowledge_difference, now)
+            .await
     }
 
     /// [`Self::import`] of bytes already read (the bench and tests).
@@ -83,13 +86,11 @@ impl ReconService {
     ) -> Result<ImportReport> {
         let mapping = match preset {
             None => None,
-            Some(name) => Some(
-                statements::presets()
-                    .into_iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, m)| m)
-                    .ok_or_else(|| invalid("preset", InputProblem::UnknownChoice { text: name.to_owned() }))?,
-            ),
+            Some(name) => {
+                Some(statements::presets().into_iter().find(|(n, _)| *n == name).map(|(_, m)| m).ok_or_else(
+                    || invalid("preset", InputProblem::UnknownChoice { text: name.to_owned() }),
+                )?)
+            }
         };
         let options = statements::ParseOptions { format: None, mapping, account: account.map(str::to_owned) };
         let parsed = statements::parse(bytes, &options).map_err(|e| file_error(file_name, e))?;
@@ -130,7 +131,8 @@ impl ReconService {
                     if let (Some(a), Some(b)) = (prev.sequence, s.sequence)
                         && u64::try_from(a).is_ok_and(|a| b > a + 1)
                     {
-                        findings.push(StatementFinding::Gap { previous: u64::try_from(a).unwrap_or(0), this: b });
+                        findings
+                            .push(StatementFinding::Gap { previous: u64::try_from(a).unwrap_or(0), this: b });
                     }
                 }
                 let refs: Vec<String> = s.entries.iter().map(|e| e.bank_ref.clone()).collect();
@@ -147,11 +149,15 @@ impl ReconService {
                 _ => None,
             });
             let (credits, debits) = s.entries.iter().filter(|e| e.booked).fold((0i64, 0i64), |(c, d), e| {
-                if e.amount_minor >= 0 { (c.saturating_add(e.amount_minor), d) } else { (c, d.saturating_sub(e.amount_minor)) }
+                if e.amount_minor >= 0 {
+                    (c.saturating_add(e.amount_minor), d)
+                } else {
+                    (c, d.saturating_sub(e.amount_minor))
+                }
             });
             summaries.push(StatementSummary {
                 statement_id: s.statement_id.clone(),
-                account: named.to_owned(),
+                account: crate::vam::views::mask_account(named),
                 known_account: physical.is_some(),
                 currency: s.currency.clone(),
                 version: s.version.clone(),
@@ -196,7 +202,11 @@ impl ReconService {
                 "acknowledged_difference": rows.iter().any(|r| r.difference_minor.is_some()),
             });
             self.store
-                .store_statements(&file, &rows, audit(now, actor, "recon.statement_import", format!("file:{file_name}"), detail))
+                .store_statements(
+                    &file,
+                    &rows,
+                    audit(now, actor, "recon.statement_import", format!("file:{file_name}"), detail),
+                )
                 .await?;
         }
         Ok(ImportReport { format, dry_run, repeat, statements: summaries })

@@ -42,11 +42,24 @@ impl ReconService {
     }
 
     /// Handles one request of an operator whose permission was checked.
-    pub(crate) async fn handle(&self, op: &OperatorInfo, req: ReconRequest, now: DateTime<Utc>) -> Result<Response> {
+    pub(crate) async fn handle(
+        &self,
+        op: &OperatorInfo,
+        req: ReconRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Response> {
         let actor = op.username.as_str();
         match req {
             ReconRequest::ImportStatement { path, account, preset, dry_run, acknowledge_difference } => self
-                .import(actor, &path, account.as_deref(), preset.as_deref(), dry_run, acknowledge_difference, now)
+                .import(
+                    actor,
+                    &path,
+                    account.as_deref(),
+                    preset.as_deref(),
+                    dry_run,
+                    acknowledge_difference,
+                    now,
+                )
                 .await
                 .map(Response::StatementImported),
             ReconRequest::Reconcile { day, physical_id, dry_run } => {
@@ -55,9 +68,13 @@ impl ReconService {
             ReconRequest::Queue { filter, after, limit } => {
                 self.queue(&filter, after, limit, now).await.map(Response::SuspenseQueue)
             }
-            ReconRequest::Item { id } => self.item(id, now).await.map(|v| Response::SuspenseItem(Box::new(v))),
+            ReconRequest::Item { id } => {
+                self.item(id, now).await.map(|v| Response::SuspenseItem(Box::new(v)))
+            }
             ReconRequest::Claim { id } => self.claim(actor, id, now).await.map(|()| Response::Done),
-            ReconRequest::ClaimNext { filter } => self.claim_next(actor, &filter, now).await.map(Response::SuspenseClaimed),
+            ReconRequest::ClaimNext { filter } => {
+                self.claim_next(actor, &filter, now).await.map(Response::SuspenseClaimed)
+            }
             ReconRequest::Release { id } => self.release(actor, id, now).await.map(|()| Response::Done),
             ReconRequest::Resolve { id, action, request_id } => {
                 self.resolve(op, id, action, request_id, now).await.map(Response::SuspenseOutcome)
@@ -75,7 +92,9 @@ impl ReconService {
             ReconRequest::Unmatch { match_id, reason } => {
                 self.unmatch(actor, match_id, &reason, now).await.map(|()| Response::Done)
             }
-            ReconRequest::OurItems { query, limit } => self.our_items(&query, limit).await.map(Response::OurItems),
+            ReconRequest::OurItems { query, limit } => {
+                self.our_items(&query, limit).await.map(Response::OurItems)
+            }
             ReconRequest::Report { day } => self.report(day, now).await.map(Response::ReconReport),
             ReconRequest::ExportReport { day, xlsx } => self.export_report(actor, day, xlsx, now).await,
             ReconRequest::CloseDay { day } => self.close_day(actor, day, now).await.map(|()| Response::Done),
@@ -84,6 +103,12 @@ impl ReconService {
 }
 
 /// An audit row of this area.
-fn audit(now: DateTime<Utc>, actor: &str, action: &str, target: String, detail: serde_json::Value) -> NewAudit {
+fn audit(
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> NewAudit {
     NewAudit::new(now, actor, action, &target, detail)
 }

@@ -42,7 +42,12 @@ impl ReconService {
     }
 
     /// Claims the oldest free item matching the filter.
-    pub(crate) async fn claim_next(&self, actor: &str, filter: &SuspenseFilter, now: DateTime<Utc>) -> Result<Option<Uuid>> {
+    pub(crate) async fn claim_next(
+        &self,
+        actor: &str,
+        filter: &SuspenseFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>> {
         let until = now + Duration::minutes(CLAIM_MINUTES);
         let a = audit(now, actor, "recon.claim", "suspense:next".to_owned(), serde_json::json!({}));
         Ok(self.store.claim_next_suspense(filter, actor, now, until, a).await?)
@@ -98,7 +103,8 @@ impl ReconService {
         let outcome = if finance || supervisor {
             w.to = SuspenseStatus::PendingApproval;
             w.action = None;
-            w.new_proposal = Some((request_id, serde_json::to_string(&action).unwrap_or_default(), actor.to_owned()));
+            w.new_proposal =
+                Some((request_id, serde_json::to_string(&action).unwrap_or_default(), actor.to_owned()));
             w.event = event_json(&SuspenseEvent::Proposed { action: kind });
             SuspenseOutcome::Proposed { proposal_id: request_id }
         } else {
@@ -138,7 +144,10 @@ impl ReconService {
             SuspenseOutcome::Worked => "recon.work",
             _ => "recon.resolve",
         };
-        let result = self.store.resolve_suspense(w, now, audit(now, actor, name, format!("suspense:{id}"), detail)).await;
+        let result = self
+            .store
+            .resolve_suspense(w, now, audit(now, actor, name, format!("suspense:{id}"), detail))
+            .await;
         match result {
             Ok(()) => Ok(outcome),
             // A resend that raced the first: the first's answer is the answer.
@@ -175,7 +184,9 @@ impl ReconService {
             }
             SuspenseAction::StartRecovery { reference } => require_chars("reference", reference, 2),
             SuspenseAction::CreditSubAccount { number } => require_chars("number", number, 1),
-            SuspenseAction::Match { items, .. } if items.is_empty() => Err(invalid("items", InputProblem::Required)),
+            SuspenseAction::Match { items, .. } if items.is_empty() => {
+                Err(invalid("items", InputProblem::Required))
+            }
             SuspenseAction::Recovered { with_item } if *with_item == item.id => {
                 Err(conflict(Conflict::Changed))
             }
@@ -185,19 +196,37 @@ impl ReconService {
 
     /// The transfer (and what goes with it) that writes `item` off by `action`:
     /// the suspense balance moves to where the action says.
-    async fn effect(&self, item: &SuspenseItemRow, action: &SuspenseAction, actor: &str, now: DateTime<Utc>) -> Result<Effect> {
+    async fn effect(
+        &self,
+        item: &SuspenseItemRow,
+        action: &SuspenseAction,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Effect> {
         let accounts = self.store.recon_accounts(item.physical_id).await?;
         let a = item.amount_minor;
         let sus = accounts.suspense_of(item.kind);
         let key = format!("sus:{}:resolve", item.id);
         let post = |kind: TransferKind, target: Uuid, memo: &str| {
-            Some(transfer(kind, key.clone(), item.physical_id, memo, actor, now, vec![(sus, a), (target, -a)]))
+            Some(transfer(
+                kind,
+                key.clone(),
+                item.physical_id,
+                memo,
+                actor,
+                now,
+                vec![(sus, a), (target, -a)],
+            ))
         };
         let mut effect = Effect::default();
         match action {
             SuspenseAction::CreditSubAccount { number } => {
                 let number: String = number.chars().filter(|c| !c.is_whitespace()).collect();
-                let v = self.store.virtual_by_number(&number).await?.ok_or_else(|| not_found(Entity::SubAccount))?;
+                let v = self
+                    .store
+                    .virtual_by_number(&number)
+                    .await?
+                    .ok_or_else(|| not_found(Entity::SubAccount))?;
                 if v.physical_id != item.physical_id {
                     return Err(conflict(Conflict::OtherPhysicalAccount));
                 }
@@ -217,30 +246,51 @@ impl ReconService {
                 effect.outbox = Some(("bank.return_payment".to_owned(), payload.to_string()));
             }
             SuspenseAction::Recovered { with_item } => {
-                let other = self.store.suspense_item(*with_item).await?.ok_or_else(|| not_found(Entity::SuspenseItem))?;
+                let other = self
+                    .store
+                    .suspense_item(*with_item)
+                    .await?
+                    .ok_or_else(|| not_found(Entity::SuspenseItem))?;
                 if other.physical_id != item.physical_id {
                     return Err(conflict(Conflict::OtherPhysicalAccount));
                 }
                 if !matches!(other.kind, SuspenseKind::Overage | SuspenseKind::Unidentified) {
-                    return Err(conflict(Conflict::ActionNotForKind { action: ActionKind::Recovered, kind: other.kind }));
+                    return Err(conflict(Conflict::ActionNotForKind {
+                        action: ActionKind::Recovered,
+                        kind: other.kind,
+                    }));
                 }
                 if other.amount_minor != -a {
-                    return Err(conflict(Conflict::AmountsDiffer { difference_minor: -a - other.amount_minor }));
+                    return Err(conflict(Conflict::AmountsDiffer {
+                        difference_minor: -a - other.amount_minor,
+                    }));
                 }
-                effect.posting = post(TransferKind::InternalTransfer, accounts.suspense_of(other.kind), "recovered");
+                effect.posting =
+                    post(TransferKind::InternalTransfer, accounts.suspense_of(other.kind), "recovered");
                 effect.with_item = Some(other.id);
             }
-            SuspenseAction::AcceptLoss { .. } => effect.posting = post(TransferKind::InternalTransfer, accounts.loss, "accept_loss"),
-            SuspenseAction::OffsetSettlement { .. } => {
-                effect.posting = post(TransferKind::InternalTransfer, accounts.settlement, "offset_settlement");
+            SuspenseAction::AcceptLoss { .. } => {
+                effect.posting = post(TransferKind::InternalTransfer, accounts.loss, "accept_loss")
             }
-            SuspenseAction::BookFee => effect.posting = post(TransferKind::InternalTransfer, accounts.fee, "book_fee"),
+            SuspenseAction::OffsetSettlement { .. } => {
+                effect.posting =
+                    post(TransferKind::InternalTransfer, accounts.settlement, "offset_settlement");
+            }
+            SuspenseAction::BookFee => {
+                effect.posting = post(TransferKind::InternalTransfer, accounts.fee, "book_fee")
+            }
             SuspenseAction::WriteOffInternal { .. } => {
                 effect.posting = post(TransferKind::InternalTransfer, accounts.main, "write_off_internal");
             }
             SuspenseAction::Match { items, fee } => {
                 let sign = a.signum();
-                let fee_minor = if fee.is_zero() { 0 } else { amount_minor("fee", *fee)? };
+                // A fee the bank kept (positive), or an overpayment (negative) booked
+                // the other way: either way named, never silently absorbed.
+                let fee_minor = match fee {
+                    f if f.is_zero() => 0,
+                    f if f.is_sign_negative() => -amount_minor("fee", f.abs())?,
+                    f => amount_minor("fee", *f)?,
+                };
                 let ids: Vec<Uuid> = items.iter().map(|(i, _)| *i).collect();
                 let ours = self.store.our_items(&ids).await?;
                 let by_id: HashMap<Uuid, _> = ours.iter().map(|o| (o.id, o)).collect();
@@ -273,7 +323,15 @@ impl ReconService {
                 }
                 // Items the bank already paid into the asset mirror (orders) take
                 // the parked money back out of it: net, the posting is a match.
-                let t = transfer(TransferKind::InternalTransfer, key.clone(), item.physical_id, "match", actor, now, merge(lines));
+                let t = transfer(
+                    TransferKind::InternalTransfer,
+                    key.clone(),
+                    item.physical_id,
+                    "match",
+                    actor,
+                    now,
+                    merge(lines),
+                );
                 effect.posting = Some(t);
                 effect.record_match = Some(NewMatch {
                     id: Uuid::now_v7(),
@@ -301,7 +359,8 @@ impl ReconService {
         let mut out = Vec::new();
         for p in self.store.suspense_proposals().await? {
             let Some(item) = self.store.suspense_item(p.item_id).await? else { continue };
-            let action: SuspenseAction = serde_json::from_str(&p.action).map_err(|_| data_error("proposal"))?;
+            let action: SuspenseAction =
+                serde_json::from_str(&p.action).map_err(|_| data_error("proposal"))?;
             out.push(SuspenseProposalView {
                 id: p.id,
                 item_id: p.item_id,
@@ -320,7 +379,13 @@ impl ReconService {
     /// Approves or rejects a proposal. A loss needs a finance reviewer **and** a
     /// supervisor, neither of them the maker nor each other; the last approval
     /// posts the transfer.
-    pub(crate) async fn decide(&self, op: &OperatorInfo, id: Uuid, approve: bool, now: DateTime<Utc>) -> Result<SuspenseOutcome> {
+    pub(crate) async fn decide(
+        &self,
+        op: &OperatorInfo,
+        id: Uuid,
+        approve: bool,
+        now: DateTime<Utc>,
+    ) -> Result<SuspenseOutcome> {
         let actor = op.username.as_str();
         let p = self.store.suspense_proposal(id).await?.ok_or_else(|| not_found(Entity::Proposal))?;
         if p.status != "pending" {
@@ -334,7 +399,13 @@ impl ReconService {
         let target = format!("suspense:{}", p.item_id);
         if !approve {
             let event = event_json(&SuspenseEvent::Rejected { action: kind });
-            let a = audit(now, actor, "recon.reject", target, serde_json::json!({ "proposal": id, "action": kind.as_str() }));
+            let a = audit(
+                now,
+                actor,
+                "recon.reject",
+                target,
+                serde_json::json!({ "proposal": id, "action": kind.as_str() }),
+            );
             self.store.reject_suspense(id, actor, &event, now, a).await?;
             return Ok(SuspenseOutcome::Rejected);
         }
@@ -350,13 +421,24 @@ impl ReconService {
             }
         };
         let last = !(need_finance && column != "finance_by" || need_supervisor && column != "supervisor_by");
-        let detail = serde_json::json!({ "proposal": id, "action": kind.as_str(), "as": column, "last": last });
+        let detail =
+            serde_json::json!({ "proposal": id, "action": kind.as_str(), "as": column, "last": last });
         if !last {
             let event = event_json(&SuspenseEvent::Approved { action: kind });
-            self.store.approve_suspense_partly(id, column, actor, &event, now, audit(now, actor, "recon.approve", target, detail)).await?;
+            self.store
+                .approve_suspense_partly(
+                    id,
+                    column,
+                    actor,
+                    &event,
+                    now,
+                    audit(now, actor, "recon.approve", target, detail),
+                )
+                .await?;
             return Ok(SuspenseOutcome::Approved);
         }
-        let item = self.store.suspense_item(p.item_id).await?.ok_or_else(|| not_found(Entity::SuspenseItem))?;
+        let item =
+            self.store.suspense_item(p.item_id).await?.ok_or_else(|| not_found(Entity::SuspenseItem))?;
         let effect = self.effect(&item, &action, &p.maker, now).await?;
         let transfer_id = effect.posting.as_ref().map(|t| t.id);
         let w = ResolveWrite {
@@ -402,7 +484,13 @@ impl ReconService {
 
     /// Reverses a confirmed match: its posting is reversed, its lines go back to
     /// the queue and its items reopen. A closed day's match stays.
-    pub(crate) async fn unmatch(&self, actor: &str, match_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    pub(crate) async fn unmatch(
+        &self,
+        actor: &str,
+        match_id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         require_chars("reason", reason, REASON_CHARS)?;
         let (m, _) = self.store.match_parts(match_id).await?.ok_or_else(|| not_found(Entity::Match))?;
         if self.store.day_closed(m.physical_id, m.day).await? {
@@ -432,7 +520,13 @@ impl ReconService {
     /// Closes a day for every physical account.
     pub(crate) async fn close_day(&self, actor: &str, day: NaiveDate, now: DateTime<Utc>) -> Result<()> {
         for p in self.store.physical_accounts().await? {
-            let a = audit(now, actor, "recon.close_day", format!("physical:{}", p.id), serde_json::json!({ "day": day }));
+            let a = audit(
+                now,
+                actor,
+                "recon.close_day",
+                format!("physical:{}", p.id),
+                serde_json::json!({ "day": day }),
+            );
             self.store.close_day(p.id, day_number(day), actor, now, a).await?;
         }
         Ok(())

@@ -11,7 +11,8 @@ use domain::recon::{BankLine, MatchStatus, OurItem, RuleSet, plan};
 use domain::suspense::{OurKind, ReconRunReport, SuspenseKind, SuspenseStatus};
 use std::collections::{HashMap, HashSet};
 use store::{
-    LineRow, NewMatch, NewSuspense, NewTransferRow, OurItemRow, ReconAccounts, RunWrite, SuspenseItemRow, day_number,
+    LineRow, NewMatch, NewSuspense, NewTransferRow, OurItemRow, ReconAccounts, RunWrite, SuspenseItemRow,
+    day_number,
 };
 use uuid::Uuid;
 
@@ -190,7 +191,10 @@ impl ReconService {
             }
             let detail = serde_json::json!({ "reversed": reversed, "reason": "resent_statement" });
             self.store
-                .apply_run(w, audit(now, actor, "recon.unmatch_resent", format!("physical:{physical_id}"), detail))
+                .apply_run(
+                    w,
+                    audit(now, actor, "recon.unmatch_resent", format!("physical:{physical_id}"), detail),
+                )
                 .await?;
         }
         let lines = self.store.open_lines(physical_id, dayn).await?;
@@ -209,7 +213,8 @@ impl ReconService {
         let mut w = RunWrite::default();
         let run_id = Uuid::now_v7();
         // Lines a bank notice booked already (the poll of credit notices).
-        let refs: Vec<String> = lines.iter().filter(|l| l.amount_minor > 0).map(|l| l.bank_ref.clone()).collect();
+        let refs: Vec<String> =
+            lines.iter().filter(|l| l.amount_minor > 0).map(|l| l.bank_ref.clone()).collect();
         let notices: HashMap<String, (Uuid, String, Uuid)> = self
             .store
             .notices_by_ref(physical_id, &refs)
@@ -271,15 +276,36 @@ impl ReconService {
                 items: item_parts,
             });
             // A fee charged other than agreed (settlement files) is parked as a fee difference.
-            if confirmed && let [line] = m.lines.as_slice() && let [item] = m.items.as_slice()
+            if confirmed
+                && let [line] = m.lines.as_slice()
+                && let [item] = m.items.as_slice()
                 && let (Some(l), Some(i)) = (line_by_id.get(line), by_id.get(item))
-                && l.fee_minor != 0 && l.fee_minor != i.expected_fee_minor
+                && l.fee_minor != 0
+                && l.fee_minor != i.expected_fee_minor
             {
                 let amount = i.expected_fee_minor - l.fee_minor;
                 let item_id = Uuid::now_v7();
                 w.suspense.push(NewSuspense {
-                    item: new_item(item_id, physical_id, SuspenseKind::FeeDifference, amount, dayn, now, None, Some(i.id), l),
-                    booking: Some(parking(&accounts, SuspenseKind::FeeDifference, format!("recon:fee:{}", l.id), physical_id, actor, now, amount)),
+                    item: new_item(
+                        item_id,
+                        physical_id,
+                        SuspenseKind::FeeDifference,
+                        amount,
+                        dayn,
+                        now,
+                        None,
+                        Some(i.id),
+                        l,
+                    ),
+                    booking: Some(parking(
+                        &accounts,
+                        SuspenseKind::FeeDifference,
+                        format!("recon:fee:{}", l.id),
+                        physical_id,
+                        actor,
+                        now,
+                        amount,
+                    )),
                 });
             }
         }
@@ -291,14 +317,36 @@ impl ReconService {
             let kind = kind_of_line(l);
             *found.entry(kind).or_default() += 1;
             w.suspense.push(NewSuspense {
-                item: new_item(Uuid::now_v7(), physical_id, kind, l.amount_minor, dayn, now, Some(l.id), None, l),
-                booking: Some(parking(&accounts, kind, format!("recon:found:{}", l.id), physical_id, actor, now, l.amount_minor)),
+                item: new_item(
+                    Uuid::now_v7(),
+                    physical_id,
+                    kind,
+                    l.amount_minor,
+                    dayn,
+                    now,
+                    Some(l.id),
+                    None,
+                    l,
+                ),
+                booking: Some(parking(
+                    &accounts,
+                    kind,
+                    format!("recon:found:{}", l.id),
+                    physical_id,
+                    actor,
+                    now,
+                    l.amount_minor,
+                )),
             });
         }
         // Our side with nothing from the bank after its window: a paid order the
         // bank never settled is short (短款); a refund it never paid out is one-sided.
-        for i in items.iter().filter(|i| !taken.contains(&i.id) && i.date_to < dayn && i.kind != OurKind::ExpectedIn) {
-            let kind = if i.kind == OurKind::OrderPaid { SuspenseKind::Shortage } else { SuspenseKind::OneSided };
+        for i in items
+            .iter()
+            .filter(|i| !taken.contains(&i.id) && i.date_to < dayn && i.kind != OurKind::ExpectedIn)
+        {
+            let kind =
+                if i.kind == OurKind::OrderPaid { SuspenseKind::Shortage } else { SuspenseKind::OneSided };
             let amount = -i.open_minor;
             *found.entry(kind).or_default() += 1;
             let item = SuspenseItemRow {
@@ -310,19 +358,36 @@ impl ReconService {
             };
             w.suspense.push(NewSuspense {
                 item,
-                booking: Some(parking(&accounts, kind, format!("recon:short:{}", i.id), physical_id, actor, now, amount)),
+                booking: Some(parking(
+                    &accounts,
+                    kind,
+                    format!("recon:short:{}", i.id),
+                    physical_id,
+                    actor,
+                    now,
+                    amount,
+                )),
             });
             w.short_items.push(i.id);
         }
         // Unidentified credits the bank notices booked to 待识别 get their item.
-        for (credit, amount, payer, transfer_id, received) in self.store.unitemised_notices(physical_id).await? {
+        for (credit, amount, payer, transfer_id, received) in
+            self.store.unitemised_notices(physical_id).await?
+        {
             *found.entry(SuspenseKind::Unidentified).or_default() += 1;
             let item = SuspenseItemRow {
                 credit_id: Some(credit),
                 booking_id: transfer_id,
                 counterparty: payer,
                 channel: "bank_notice".to_owned(),
-                ..blank_item(Uuid::now_v7(), physical_id, SuspenseKind::Unidentified, amount, day_number(received.date_naive()), now)
+                ..blank_item(
+                    Uuid::now_v7(),
+                    physical_id,
+                    SuspenseKind::Unidentified,
+                    amount,
+                    day_number(received.date_naive()),
+                    now,
+                )
             };
             w.suspense.push(NewSuspense { item, booking: None });
         }
@@ -330,9 +395,18 @@ impl ReconService {
         if dry_run {
             return Ok(report);
         }
-        w.run = Some((run_id, dayn, physical_id, actor.to_owned(), now, serde_json::to_string(&report).unwrap_or_default()));
+        w.run = Some((
+            run_id,
+            dayn,
+            physical_id,
+            actor.to_owned(),
+            now,
+            serde_json::to_string(&report).unwrap_or_default(),
+        ));
         let detail = serde_json::to_value(&report).unwrap_or_default();
-        self.store.apply_run(w, audit(now, actor, "recon.run", format!("physical:{physical_id}"), detail)).await?;
+        self.store
+            .apply_run(w, audit(now, actor, "recon.run", format!("physical:{physical_id}"), detail))
+            .await?;
         Ok(report)
     }
 
@@ -368,7 +442,15 @@ impl ReconService {
         if posting.is_empty() {
             return None;
         }
-        Some(transfer(TransferKind::CreditIn, format!("recon:match:{match_id}"), physical_id, "match", actor, now, posting))
+        Some(transfer(
+            TransferKind::CreditIn,
+            format!("recon:match:{match_id}"),
+            physical_id,
+            "match",
+            actor,
+            now,
+            posting,
+        ))
     }
 }
 

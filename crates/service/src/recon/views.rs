@@ -12,8 +12,8 @@ use domain::Response;
 use domain::ledger::business_date;
 use domain::recon::suggestions;
 use domain::suspense::{
-    AgeBucket, CandidateView, LineView, MatchView, OurItemView, PostingView, ReconReport, ReportRow, SuspenseEventView,
-    SuspenseFilter, SuspenseItemView, SuspenseKind, SuspensePage, SuspenseRow,
+    AgeBucket, CandidateView, LineView, MatchView, OurItemView, PostingView, ReconReport, ReportRow,
+    SuspenseEventView, SuspenseFilter, SuspenseItemView, SuspenseKind, SuspensePage, SuspenseRow,
 };
 use std::collections::HashMap;
 use store::{LineRow, OurItemRow, SuspenseItemRow, day_number};
@@ -165,7 +165,8 @@ impl ReconService {
             out.push(MatchView {
                 id: m.id,
                 rule: m.rule.clone(),
-                status: domain::recon::MatchStatus::parse(&m.status).unwrap_or(domain::recon::MatchStatus::Suggested),
+                status: domain::recon::MatchStatus::parse(&m.status)
+                    .unwrap_or(domain::recon::MatchStatus::Suggested),
                 lines: lines.iter().map(|(l, s)| line_view(l, s)).collect(),
                 items: items.iter().map(our_view).collect(),
                 difference: yuan(m.difference_minor),
@@ -239,13 +240,30 @@ impl ReconService {
     }
 
     /// Writes the daily report (CSV, or XLSX) into the export folder, audited.
-    pub(crate) async fn export_report(&self, actor: &str, day: NaiveDate, xlsx: bool, now: DateTime<Utc>) -> Result<Response> {
+    pub(crate) async fn export_report(
+        &self,
+        actor: &str,
+        day: NaiveDate,
+        xlsx: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Response> {
         let report = self.report(day, now).await?;
-        let mut table: Vec<Vec<String>> =
-            vec![["account", "channel", "matched", "matched_amount", "kind", "open", "open_amount"].map(str::to_owned).to_vec()];
+        let mut table: Vec<Vec<String>> = vec![
+            ["account", "channel", "matched", "matched_amount", "kind", "open", "open_amount"]
+                .map(str::to_owned)
+                .to_vec(),
+        ];
         for r in &report.rows {
             if r.open.is_empty() {
-                table.push(vec![r.account.clone(), r.channel.clone(), r.matched.to_string(), r.matched_amount.to_string(), String::new(), "0".into(), "0.00".into()]);
+                table.push(vec![
+                    r.account.clone(),
+                    r.channel.clone(),
+                    r.matched.to_string(),
+                    r.matched_amount.to_string(),
+                    String::new(),
+                    "0".into(),
+                    "0.00".into(),
+                ]);
             }
             for (kind, n, sum) in &r.open {
                 table.push(vec![
@@ -260,8 +278,19 @@ impl ReconService {
             }
         }
         for (bucket, n, sum) in &report.aging {
-            let bucket = serde_json::to_value(bucket).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            table.push(vec![String::new(), format!("aging:{bucket}"), String::new(), String::new(), String::new(), n.to_string(), sum.to_string()]);
+            let bucket = serde_json::to_value(bucket)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            table.push(vec![
+                String::new(),
+                format!("aging:{bucket}"),
+                String::new(),
+                String::new(),
+                String::new(),
+                n.to_string(),
+                sum.to_string(),
+            ]);
         }
         std::fs::create_dir_all(&self.export_dir).map_err(|e| io_error(&e))?;
         let ext = if xlsx { "xlsx" } else { "csv" };

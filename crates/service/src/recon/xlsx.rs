@@ -155,7 +155,10 @@ mod tests {
 
     #[test]
     fn a_workbook_is_a_zip_whose_sheet_holds_the_cells() {
-        let rows = vec![vec!["kind".to_owned(), "amount".to_owned()], vec!["短款 <x>".to_owned(), "-12.50".to_owned()]];
+        let rows = vec![
+            vec!["kind".to_owned(), "amount".to_owned()],
+            vec!["短款 <x>".to_owned(), "-12.50".to_owned()],
+        ];
         let bytes = workbook(&rows);
         assert_eq!(&bytes[..4], b"PK\x03\x04");
         let text = String::from_utf8_lossy(&bytes);

@@ -142,7 +142,9 @@ CREATE TABLE suspense_items (
     recovery_ref    TEXT,
     updated_at      TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX suspense_queue ON suspense_items (status, found_day, id);
+-- The queue: open items oldest first, all kinds or one.
+CREATE INDEX suspense_queue ON suspense_items (found_day, id) WHERE status <> 'resolved';
+CREATE INDEX suspense_queue_kind ON suspense_items (kind, found_day, id) WHERE status <> 'resolved';
 CREATE INDEX suspense_physical ON suspense_items (physical_id, status, kind);
 CREATE UNIQUE INDEX suspense_line ON suspense_items (line_id) WHERE line_id IS NOT NULL AND status <> 'resolved';
 CREATE UNIQUE INDEX suspense_credit ON suspense_items (credit_id) WHERE credit_id IS NOT NULL;

@@ -42,9 +42,19 @@ pub trait ReconStore: Send + Sync {
     /// The live statement with this id, if any.
     async fn statement_by_ref(&self, physical_id: Uuid, statement_ref: &str) -> Result<Option<StatementRow>>;
     /// The live statement ending last on or before `day` (other than `except`).
-    async fn statement_before(&self, physical_id: Uuid, day: i32, except: &str) -> Result<Option<StatementRow>>;
+    async fn statement_before(
+        &self,
+        physical_id: Uuid,
+        day: i32,
+        except: &str,
+    ) -> Result<Option<StatementRow>>;
     /// Which of these bank references live lines of other statements carry.
-    async fn known_bank_refs(&self, physical_id: Uuid, statement_ref: &str, refs: &[String]) -> Result<Vec<String>>;
+    async fn known_bank_refs(
+        &self,
+        physical_id: Uuid,
+        statement_ref: &str,
+        refs: &[String],
+    ) -> Result<Vec<String>>;
     /// Stores a file's statements and lines in one transaction; a resent statement
     /// (same account and id) replaces the earlier one, whose lines hand their state
     /// to the new lines with the same reference and amount. `false`: the file was
@@ -66,9 +76,16 @@ pub trait ReconStore: Send + Sync {
     /// Adds our items (orders, refunds, expected payments); a repeated reference is skipped.
     async fn insert_our_items(&self, items: &[OurItemRow], audit: NewAudit) -> Result<u64>;
     /// Bank notices of these references: (bank_ref, notice id, outcome, transfer).
-    async fn notices_by_ref(&self, physical_id: Uuid, refs: &[String]) -> Result<Vec<(String, Uuid, String, Uuid)>>;
+    async fn notices_by_ref(
+        &self,
+        physical_id: Uuid,
+        refs: &[String],
+    ) -> Result<Vec<(String, Uuid, String, Uuid)>>;
     /// Unidentified bank notices with no suspense item yet: (id, amount, payer, transfer, received).
-    async fn unitemised_notices(&self, physical_id: Uuid) -> Result<Vec<(Uuid, i64, String, Uuid, DateTime<Utc>)>>;
+    async fn unitemised_notices(
+        &self,
+        physical_id: Uuid,
+    ) -> Result<Vec<(Uuid, i64, String, Uuid, DateTime<Utc>)>>;
     /// Automatic confirmed matches whose lines were replaced by a resent statement.
     async fn replaced_auto_matches(&self, physical_id: Uuid) -> Result<Vec<MatchRow>>;
     /// Writes a reconciliation run in one transaction with its audit row.
@@ -90,7 +107,14 @@ pub trait ReconStore: Send + Sync {
     /// Lines of a transfer with each account's role or number.
     async fn posting_lines(&self, transfer_id: Uuid) -> Result<Vec<(String, i64)>>;
     /// Claims an item until `until` if free, expired or already the actor's.
-    async fn claim_suspense(&self, id: Uuid, actor: &str, now: DateTime<Utc>, until: DateTime<Utc>, audit: NewAudit) -> Result<()>;
+    async fn claim_suspense(
+        &self,
+        id: Uuid,
+        actor: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        audit: NewAudit,
+    ) -> Result<()>;
     /// Claims the oldest free open item matching the filter.
     async fn claim_next_suspense(
         &self,
@@ -111,19 +135,54 @@ pub trait ReconStore: Send + Sync {
     /// One proposal.
     async fn suspense_proposal(&self, id: Uuid) -> Result<Option<SuspenseProposalRow>>;
     /// Records one approval of a pending proposal (compare-and-set on the column).
-    async fn approve_suspense_partly(&self, id: Uuid, column: &'static str, actor: &str, event: &str, now: DateTime<Utc>, audit: NewAudit) -> Result<()>;
+    async fn approve_suspense_partly(
+        &self,
+        id: Uuid,
+        column: &'static str,
+        actor: &str,
+        event: &str,
+        now: DateTime<Utc>,
+        audit: NewAudit,
+    ) -> Result<()>;
     /// Rejects a pending proposal; the item goes back to open.
-    async fn reject_suspense(&self, id: Uuid, actor: &str, event: &str, now: DateTime<Utc>, audit: NewAudit) -> Result<()>;
+    async fn reject_suspense(
+        &self,
+        id: Uuid,
+        actor: &str,
+        event: &str,
+        now: DateTime<Utc>,
+        audit: NewAudit,
+    ) -> Result<()>;
     /// Matches of a day.
     async fn matches_of_day(&self, day: i32, suggested_only: bool) -> Result<Vec<MatchRow>>;
     /// One match with its parts (line or item, amount).
-    async fn match_parts(&self, id: Uuid) -> Result<Option<(MatchRow, Vec<(Option<Uuid>, Option<Uuid>, i64)>)>>;
+    async fn match_parts(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(MatchRow, Vec<(Option<Uuid>, Option<Uuid>, i64)>)>>;
     /// Confirms a suggested match (posting it), or reverses a confirmed one.
-    async fn set_match(&self, id: Uuid, confirm: bool, posting: Option<NewTransferRow>, actor: &str, reason: Option<&str>, now: DateTime<Utc>, audit: NewAudit) -> Result<()>;
+    #[allow(clippy::too_many_arguments)]
+    async fn set_match(
+        &self,
+        id: Uuid,
+        confirm: bool,
+        posting: Option<NewTransferRow>,
+        actor: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+        audit: NewAudit,
+    ) -> Result<()>;
     /// Figures of the daily report.
     async fn report_figures(&self, day: i32) -> Result<ReportFigures>;
     /// Closes a day for a physical account.
-    async fn close_day(&self, physical_id: Uuid, day: i32, actor: &str, now: DateTime<Utc>, audit: NewAudit) -> Result<()>;
+    async fn close_day(
+        &self,
+        physical_id: Uuid,
+        day: i32,
+        actor: &str,
+        now: DateTime<Utc>,
+        audit: NewAudit,
+    ) -> Result<()>;
     /// Whether the day is closed.
     async fn day_closed(&self, physical_id: Uuid, day: i32) -> Result<bool>;
 }
@@ -143,8 +202,7 @@ const LINE_COLUMNS: &str = "id, statement_id, physical_id, seq, at, amount_minor
 const OUR_SELECT: &str = "SELECT id, physical_id, kind, amount_minor, open_minor, date_from, date_to, reference, \
      counterparty_name, virtual_number, account_id, expected_fee_minor, state, created_at FROM our_items ";
 
-const MATCH_SELECT: &str =
-    "SELECT id, physical_id, day, run_id, rule, status, difference_minor, score, transfer_id FROM recon_matches ";
+const MATCH_SELECT: &str = "SELECT id, physical_id, day, run_id, rule, status, difference_minor, score, transfer_id FROM recon_matches ";
 
 /// Rows written per `INSERT` when many are written at once.
 const CHUNK: usize = 1_000;
@@ -267,7 +325,8 @@ macro_rules! recon_impl {
                 }
                 let (whole, partial): (Vec<(Uuid, i64)>, Vec<(Uuid, i64)>) =
                     items.iter().copied().partition(|(id, a)| open.get(id) == Some(a));
-                for chunk in whole.chunks(CHUNK) {
+                // 200 pairs per statement: SQLite's expression tree stops at depth 1000.
+                for chunk in whole.chunks(200) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "UPDATE our_items SET open_minor = 0, state = 'matched' WHERE state = 'open' AND (",
                     );
@@ -784,9 +843,13 @@ macro_rules! recon_impl {
                 limit: u32,
             ) -> Result<(Vec<SuspenseItemRow>, bool, i64)> {
                 let push_filter = |qb: &mut sqlx::QueryBuilder<'_, $db>| {
+                    // Spelt out even with a status: it lets the queue's partial indexes serve.
                     match filter.status {
+                        Some(SuspenseStatus::Resolved) => {
+                            qb.push(" WHERE status = 'resolved'");
+                        }
                         Some(s) => {
-                            qb.push(" WHERE status = ");
+                            qb.push(" WHERE status <> 'resolved' AND status = ");
                             qb.push_bind(s.as_str());
                         }
                         None => {
@@ -823,8 +886,12 @@ macro_rules! recon_impl {
                 let mut rows: Vec<SuspenseItemRow> = qb.build_query_as().fetch_all(&self.pool).await?;
                 let more = rows.len() > limit as usize;
                 rows.truncate(limit as usize);
-                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM suspense_items");
+                // Counted up to the cap: a million open items are "10000+", not a full scan per page.
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) FROM (SELECT 1 FROM suspense_items");
                 push_filter(&mut qb);
+                qb.push(" LIMIT ");
+                qb.push_bind(i64::try_from(domain::suspense::OPEN_COUNT_CAP).unwrap_or(i64::MAX) + 1);
+                qb.push(") capped");
                 let count: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
                 Ok((rows, more, count))
             }
@@ -1216,6 +1283,7 @@ macro_rules! recon_impl {
                 Ok(Some((m, parts)))
             }
 
+            #[allow(clippy::too_many_arguments)]
             async fn set_match(&self, id: Uuid, confirm: bool, posting: Option<NewTransferRow>, actor: &str, reason: Option<&str>, now: DateTime<Utc>, audit: NewAudit) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 let (from, to) = if confirm { ("suggested", "confirmed") } else { ("confirmed", "reversed") };

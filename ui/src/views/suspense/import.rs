@@ -136,7 +136,9 @@ impl SuspenseView {
         ui.weak(T::SusImportHint.text(lang));
         let s = &mut self.import;
         ui.horizontal(|ui| {
-            labelled_text_edit_ui(ui, T::FilePath.text(lang), &mut s.path, false);
+            // Wide: a path is long.
+            let label = ui.label(T::FilePath.text(lang));
+            ui.add(egui::TextEdit::singleline(&mut s.path).desired_width(560.0)).labelled_by(label.id);
             if ui.button(T::PickFile.text(lang)).clicked() {
                 ctx.outbox.command(ShellCommand::PickFile(PickTarget::Statement));
             }

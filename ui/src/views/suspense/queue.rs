@@ -101,6 +101,8 @@ impl SuspenseView {
                 self.claim_next(ctx.outbox);
             }
             if let Some(n) = self.queue.open_count {
+                let cap = domain::suspense::OPEN_COUNT_CAP;
+                let n = if n > cap { format!("{cap}+") } else { n.to_string() };
                 ui.strong(fill(T::SusOpenCount.text(lang), &[("n", &n)]));
             }
         });

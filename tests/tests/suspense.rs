@@ -309,7 +309,7 @@ async fn each_action_posts_balanced_and_writes_off_once(db: Db) {
     let fin2 = login(&b.s, "fin2").await;
     let sup1 = login(&b.s, "sup1").await;
     let (_, path, _) = day_file(&b, 40).await;
-    imported(&b, &fin1, import(&path, false, false)).await;
+    imported(&b, &login(&b.s, "svc1").await, import(&path, false, false)).await;
     reconcile(&b, &fin1, false).await;
     let (_, _, wallets) = mybank(&b).await;
     // The overage: credit an identified sub-account. Needs a claim first.
@@ -505,7 +505,7 @@ async fn two_reviewers_resolve_one_item_once(db: Db) {
     let b = bench(db).await;
     let fin1 = login(&b.s, "fin1").await;
     let (_, path, _) = day_file(&b, 20).await;
-    imported(&b, &fin1, import(&path, false, false)).await;
+    imported(&b, &login(&b.s, "svc1").await, import(&path, false, false)).await;
     reconcile(&b, &fin1, false).await;
     let overage = queue(&b, &fin1, Some(SuspenseKind::Overage)).await.remove(0);
     // Two reviewers race for the claim: one gets it.
@@ -591,7 +591,162 @@ async fn the_command_line_imports_and_reconciles_as_the_service_operator(db: Db)
     assert!(matches!(denied, ApiError::Forbidden { .. }), "{denied:?}");
 }
 
+/// The attacks an attacker/auditor review found, each shown failing.
+async fn one_reviewer_cannot_move_money_alone(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let fin2 = login(&b.s, "fin2").await;
+    let (_, path, physical) = day_file(&b, 40).await;
+    // A statement of one account booked as another's: refused.
+    let other =
+        b.s.store().physical_accounts().await.unwrap().into_iter().find(|p| p.id != physical).unwrap();
+    let req = ReconRequest::ImportStatement {
+        path: path.display().to_string(),
+        account: Some(other.number.clone()),
+        preset: None,
+        dry_run: false,
+        acknowledge_difference: false,
+    };
+    let refused = call(&b.s, &fin1, req).await.unwrap_err();
+    assert!(
+        matches!(refused, ApiError::Conflict { conflict: Conflict::UnknownAccount { .. } }),
+        "{refused:?}"
+    );
+    assert_eq!(statement_lines(&b.url).await, 0);
+    // fin1 imports; fin1 cannot then pay the statement's money out.
+    imported(&b, &fin1, import(&path, false, false)).await;
+    reconcile(&b, &fin1, false).await;
+    let (_, _, wallets) = mybank(&b).await;
+    let overage = queue(&b, &fin1, Some(SuspenseKind::Overage)).await.remove(0);
+    call(&b.s, &fin1, ReconRequest::Claim { id: overage.id }).await.unwrap();
+    let own =
+        resolve(&b, &fin1, overage.id, SuspenseAction::CreditSubAccount { number: wallets[0].1.clone() })
+            .await;
+    assert!(matches!(own, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker })), "{own:?}");
+    call(&b.s, &fin1, ReconRequest::Release { id: overage.id }).await.unwrap();
+    // fin2 may, but a "fee" cannot make ¥1,234.56 into a larger credit.
+    call(&b.s, &fin2, ReconRequest::Claim { id: overage.id }).await.unwrap();
+    let store = b.s.store();
+    // An accomplice's expected deposit of ¥5,000.00, still open.
+    let mut expected = set_item(physical, 500_000);
+    expected.kind = domain::suspense::OurKind::ExpectedIn;
+    expected.account_id = Some(wallets[1].0);
+    expected.reference = "DEP-T-1".into();
+    let audit = store::NewAudit::new(now(), "system", "test.items", "t", serde_json::json!({}));
+    store.insert_our_items(std::slice::from_ref(&expected), audit).await.unwrap();
+    let before = store.virtual_node(expected.account_id.unwrap()).await.unwrap().unwrap();
+    let open = Decimal::new(expected.open_minor, 2);
+    let fee = open - Decimal::new(123_456, 2);
+    let inflate = SuspenseAction::Match { items: vec![(expected.id, open)], fee };
+    let refused = resolve(&b, &fin2, overage.id, inflate).await.unwrap_err();
+    assert!(
+        matches!(refused, ApiError::Conflict { conflict: Conflict::AmountsDiffer { .. } }),
+        "{refused:?}"
+    );
+    let after = store.virtual_node(expected.account_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(before.credits_minor, after.credits_minor);
+    // A match by a person is not "unmatched" into a second booking.
+    let item = Decimal::new(123_456, 2);
+    let small = store
+        .open_our_items(physical)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == domain::suspense::OurKind::OrderPaid && i.open_minor == 123_456);
+    let target = match small {
+        Some(i) => i,
+        None => {
+            let audit = store::NewAudit::new(now(), "system", "test.items", "t", serde_json::json!({}));
+            let mut i = set_item(physical, 123_456);
+            i.reference = "ORD-T-1".into();
+            store.insert_our_items(std::slice::from_ref(&i), audit).await.unwrap();
+            i
+        }
+    };
+    let matched = resolve(
+        &b,
+        &fin2,
+        overage.id,
+        SuspenseAction::Match { items: vec![(target.id, item)], fee: Decimal::ZERO },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(matched, SuspenseOutcome::Resolved { .. }), "{matched:?}");
+    let manual = store
+        .matches_of_day(store::day_number(business_date(now())), false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.rule == "manual")
+        .unwrap();
+    let undo = call(&b.s, &fin2, ReconRequest::Unmatch { match_id: manual.id, reason: "想再记一次".into() })
+        .await
+        .unwrap_err();
+    assert!(matches!(undo, ApiError::Conflict { conflict: Conflict::MatchStatus { .. } }), "{undo:?}");
+    // Closing a day that has not ended is refused; the job cannot close days at all.
+    let future = call(&b.s, &fin2, ReconRequest::CloseDay { day: business_date(now()) }).await.unwrap_err();
+    assert!(matches!(future, ApiError::InvalidInput { .. }), "{future:?}");
+    let svc = login(&b.s, "svc1").await;
+    let job = call(&b.s, &svc, ReconRequest::CloseDay { day: day() }).await.unwrap_err();
+    assert!(matches!(job, ApiError::Forbidden { .. }), "{job:?}");
+    ledger_balances(&b.url).await;
+    assert!(report(&b, &fin1).await.proof_holds());
+}
+
+fn set_item(physical_id: Uuid, amount_minor: i64) -> store::OurItemRow {
+    store::OurItemRow {
+        id: Uuid::now_v7(),
+        physical_id,
+        kind: domain::suspense::OurKind::OrderPaid,
+        amount_minor,
+        open_minor: amount_minor,
+        date_from: store::day_number(day()),
+        date_to: store::day_number(day() + Duration::days(5)),
+        reference: String::new(),
+        counterparty_name: None,
+        virtual_number: None,
+        account_id: None,
+        expected_fee_minor: 0,
+        state: "open".into(),
+        created_at: now(),
+    }
+}
+
+/// A resent statement that corrects a parked line: the old item leaves suspense by
+/// a reversal, the corrected line is parked afresh, the proof holds.
+async fn a_resent_file_supersedes_what_it_parked(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let (set, path, _) = day_file(&b, 20).await;
+    imported(&b, &fin1, import(&path, false, false)).await;
+    reconcile(&b, &fin1, false).await;
+    let overage = queue(&b, &fin1, Some(SuspenseKind::Overage)).await.remove(0);
+    assert_eq!(overage.amount, Decimal::new(123_456, 2));
+    let mut lines = set.lines.clone();
+    for l in &mut lines {
+        if l.amount_minor == 123_456 {
+            l.amount_minor = 12_345;
+        }
+    }
+    let (_, number, _) = mybank(&b).await;
+    let opening = scalar(&b.url, "SELECT opening_minor FROM statements").await;
+    let resent = b.dir.path().join("resent.xml");
+    std::fs::write(&resent, demo::camt053("STMT-T1", 1, &number, day(), opening, &lines, 0)).unwrap();
+    imported(&b, &fin1, import(&resent, false, false)).await;
+    let run = reconcile(&b, &fin1, false).await;
+    assert!(run.reversed >= 1, "{run:?}");
+    let old = item(&b, &fin1, overage.id).await;
+    assert_eq!(old.row.status, SuspenseStatus::Resolved);
+    let now_open: Vec<Decimal> =
+        queue(&b, &fin1, Some(SuspenseKind::Overage)).await.iter().map(|r| r.amount).collect();
+    assert_eq!(now_open, vec![Decimal::new(12_345, 2)]);
+    ledger_balances(&b.url).await;
+    assert!(report(&b, &fin1).await.proof_holds());
+}
+
 on_both_databases!(
+    one_reviewer_cannot_move_money_alone,
+    a_resent_file_supersedes_what_it_parked,
     the_command_line_imports_and_reconciles_as_the_service_operator,
     import_is_checked_atomic_and_idempotent,
     a_day_reconciles_with_no_wrong_automatic_match,

@@ -360,7 +360,11 @@ pub fn channel_text(code: &str, lang: Lang) -> String {
     match code {
         "" => "—".to_owned(),
         "bank_notice" => T::SusChannelBankNotice.text(lang).to_owned(),
-        other => other.to_owned(),
+        // Items found on our side (a shortage) are named by our item's kind.
+        other => match OurKind::parse(other) {
+            Some(kind) => our_kind(kind).text(lang).to_owned(),
+            None => other.to_owned(),
+        },
     }
 }
 

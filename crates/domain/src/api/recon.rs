@@ -135,7 +135,9 @@ impl ReconRequest {
     pub fn permission(&self) -> Permission {
         match self {
             Self::ImportStatement { .. } => Permission::StatementImport,
-            Self::Reconcile { .. } | Self::CloseDay { .. } => Permission::ReconcileRun,
+            Self::Reconcile { .. } => Permission::ReconcileRun,
+            // A finance decision, not the scheduled job's: it cannot be undone.
+            Self::CloseDay { .. } => Permission::SuspenseApprove,
             Self::Claim { .. }
             | Self::ClaimNext { .. }
             | Self::Release { .. }

@@ -5,7 +5,6 @@
 //! found (through an index), then a line is matched only if its candidate (or
 //! fitting group) is unique and no other line reached the same item.
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -188,10 +187,6 @@ struct Data<'a> {
     line_day: Vec<i32>,
     item_from: Vec<i32>,
     item_to: Vec<i32>,
-    /// Items' reference hashes (0: none), computed when first needed.
-    item_reference: OnceCell<Vec<u64>>,
-    /// Items' virtual number hashes (0: none), computed when first needed.
-    item_virtual: OnceCell<Vec<u64>>,
 }
 
 impl<'a> Data<'a> {
@@ -203,33 +198,7 @@ impl<'a> Data<'a> {
             item_from.push(a.min(b));
             item_to.push(a.max(b));
         }
-        Data {
-            lines,
-            items,
-            line_day,
-            item_from,
-            item_to,
-            item_reference: OnceCell::new(),
-            item_virtual: OnceCell::new(),
-        }
-    }
-
-    fn item_reference(&self) -> &[u64] {
-        self.item_reference.get_or_init(|| {
-            self.items
-                .iter()
-                .map(|i| some_hash(i.reference.as_deref().and_then(names::reference_hash)))
-                .collect()
-        })
-    }
-
-    fn item_virtual(&self) -> &[u64] {
-        self.item_virtual.get_or_init(|| {
-            self.items
-                .iter()
-                .map(|i| some_hash(i.virtual_number.as_deref().and_then(names::reference_hash)))
-                .collect()
-        })
+        Data { lines, items, line_day, item_from, item_to }
     }
 
     /// The entry of item `ii` for an index.
@@ -243,38 +212,47 @@ impl<'a> Data<'a> {
     }
 
     /// Whether a pair meets the rule's pair conditions (all but the amount).
-    fn pair_ok(&self, c: &Compiled<'_>, li: usize, ii: usize, cache: &mut LineCache) -> bool {
+    fn pair_ok(
+        &self,
+        c: &Compiled<'_>,
+        li: usize,
+        ii: usize,
+        cache: &mut LineCache,
+        key: Option<u64>,
+    ) -> bool {
         if let Some(days) = c.days {
             let day = self.line_day[li];
             if day < self.item_from[ii] - days || day > self.item_to[ii] + days {
                 return false;
             }
         }
-        self.pair_rest(c, li, ii, cache)
+        self.pair_rest(c, li, ii, cache, key)
     }
 
-    /// The pair conditions on text: virtual number, reference, name. Hashes are
-    /// compared first, the text only when they agree.
-    fn pair_rest(&self, c: &Compiled<'_>, li: usize, ii: usize, cache: &mut LineCache) -> bool {
+    /// The pair conditions on text: virtual number, reference, name. `key` is the
+    /// reference hash the pair was found by, when it was (only line references
+    /// with that hash are then compared).
+    fn pair_rest(
+        &self,
+        c: &Compiled<'_>,
+        li: usize,
+        ii: usize,
+        cache: &mut LineCache,
+        key: Option<u64>,
+    ) -> bool {
         let (line, item) = (&self.lines[li], &self.items[ii]);
         if c.suffix {
-            let wanted = self.item_virtual()[ii];
-            if wanted == 0 || cache.addressed(line) != wanted {
-                return false;
-            }
             match (line.addressed_account.as_deref(), item.virtual_number.as_deref()) {
                 (Some(a), Some(v)) if names::reference_eq(a, v) => {}
                 _ => return false,
             }
         }
         if c.reference {
-            let wanted = self.item_reference()[ii];
             let Some(reference) = item.reference.as_deref() else { return false };
-            if wanted == 0
-                || !cache.keys(line).iter().any(|k| {
-                    some_hash(Some(k.hash)) == wanted && names::reference_eq(reference, k.text(line))
-                })
-            {
+            let found = cache.keys(line).iter().any(|k| {
+                key.is_none_or(|h| k.hash.max(1) == h) && names::reference_eq(reference, k.text(line))
+            });
+            if !found {
                 return false;
             }
         }
@@ -450,8 +428,9 @@ struct AmountIndex {
 }
 
 impl AmountIndex {
-    fn build(data: &Data<'_>) -> Self {
-        let mut entries: Vec<Entry> = (0..data.items.len()).map(|i| data.item_entry(i)).collect();
+    fn build(data: &Data<'_>, taken: &[bool]) -> Self {
+        let mut entries: Vec<Entry> =
+            (0..data.items.len()).filter(|&i| !taken[i]).map(|i| data.item_entry(i)).collect();
         entries.sort_unstable_by(|x, y| {
             x.amount
                 .cmp(&y.amount)
@@ -477,29 +456,30 @@ struct Indexes {
 }
 
 impl Indexes {
-    fn ensure(&mut self, anchor: Anchor, data: &Data<'_>) {
-        let keyed = |keys: &[u64]| -> KeyIndex {
-            let keyed: Vec<(u64, Entry)> = keys
-                .iter()
-                .enumerate()
-                .filter(|(_, k)| **k != 0)
-                .map(|(i, k)| (*k, data.item_entry(i)))
-                .collect();
-            KeyIndex::build(&keyed, |i| data.items[i as usize].id)
+    /// Builds the anchor's index over the items still open, unless built.
+    fn ensure(&mut self, anchor: Anchor, data: &Data<'_>, taken: &[bool]) {
+        let keyed = |key: &dyn Fn(&OurItem) -> Option<u64>| -> Vec<(u64, Entry)> {
+            (0..data.items.len())
+                .filter(|&i| !taken[i])
+                .filter_map(|i| key(&data.items[i]).map(|k| (k.max(1), data.item_entry(i))))
+                .collect()
         };
+        let id_of = |i: u32| data.items[i as usize].id;
         match anchor {
-            Anchor::Suffix if self.suffix.is_none() => self.suffix = Some(keyed(data.item_virtual())),
+            Anchor::Suffix if self.suffix.is_none() => {
+                let keyed = keyed(&|item| item.virtual_number.as_deref().and_then(names::reference_hash));
+                self.suffix = Some(KeyIndex::build(&keyed, id_of));
+            }
             Anchor::Reference if self.reference.is_none() => {
-                self.reference = Some(keyed(data.item_reference()))
+                let keyed = keyed(&|item| item.reference.as_deref().and_then(names::reference_hash));
+                self.reference = Some(KeyIndex::build(&keyed, id_of));
             }
             Anchor::AmountExact if self.amount.is_none() => {
-                let keyed: Vec<(u64, Entry)> = (0..data.items.len())
-                    .map(|i| (data.items[i].amount_minor as u64, data.item_entry(i)))
-                    .collect();
-                self.amount = Some(KeyIndex::build(&keyed, |i| data.items[i as usize].id))
+                let keyed = keyed(&|item| Some(item.amount_minor as u64));
+                self.amount = Some(KeyIndex::build(&keyed, id_of));
             }
             Anchor::AmountRange(_) if self.amount_sorted.is_none() => {
-                self.amount_sorted = Some(AmountIndex::build(data))
+                self.amount_sorted = Some(AmountIndex::build(data, taken))
             }
             _ => {}
         }
@@ -751,7 +731,9 @@ impl State {
         let (li, ii) = (li as usize, ii as usize);
         let (line, item) = (&data.lines[li], &data.items[ii]);
         let clean = !self.line_tainted[li] && !self.item_tainted[ii];
-        let score = score::pair_total(line, item, &mut self.score);
+        let day = data.line_day[li];
+        let days = (data.item_from[ii] - day).max(day - data.item_to[ii]).max(0);
+        let score = score::pair_total(line, item, days as u32, &mut self.score);
         self.line_taken[li] = true;
         self.item_taken[ii] = true;
         let (line_sum, item_sum) = (i128::from(line.amount_minor), i128::from(item.amount_minor));
@@ -780,7 +762,7 @@ impl State {
     /// batch overlap instead of waiting for one another.
     fn one_to_one(&mut self, data: &Data<'_>, indexes: &mut Indexes, c: &Compiled<'_>) {
         let Some(anchor) = c.anchor() else { return };
-        indexes.ensure(anchor, data);
+        indexes.ensure(anchor, data, &self.item_taken);
         let indexes = &*indexes;
         let key_index = indexes.key_index(anchor);
         let entries = indexes.entries(anchor);
@@ -792,8 +774,11 @@ impl State {
         let free: Vec<u32> = (0..data.lines.len() as u32).filter(|&l| !self.line_taken[l as usize]).collect();
         let mut caches: Vec<LineCache> = (0..BATCH).map(|_| LineCache::default()).collect();
         let mut keys: Vec<(u32, u64)> = Vec::new();
-        let mut buckets: Vec<(u32, Bucket)> = Vec::new();
-        let mut spans: Vec<(u32, usize, usize)> = Vec::new();
+        let mut buckets: Vec<(u32, u64, Bucket)> = Vec::new();
+        // (line in batch, start, end, reference key the span was found by)
+        let mut spans: Vec<(u32, usize, usize, Option<u64>)> = Vec::new();
+        let reference_keyed = anchor == Anchor::Reference;
+        let mut reached = Vec::new();
         for chunk in free.chunks(BATCH) {
             keys.clear();
             buckets.clear();
@@ -803,7 +788,9 @@ impl State {
                 cache.reset();
                 if let Anchor::AmountRange(tolerance) = anchor {
                     spans.extend(
-                        indexes.amount_range(tolerance, line.amount_minor).map(|(s, e)| (j as u32, s, e)),
+                        indexes
+                            .amount_range(tolerance, line.amount_minor)
+                            .map(|(s, e)| (j as u32, s, e, None)),
                     );
                 } else {
                     Indexes::keys_for(anchor, line, cache);
@@ -811,14 +798,15 @@ impl State {
                 }
             }
             if let Some(index) = key_index {
-                buckets.extend(keys.iter().filter_map(|&(j, k)| index.buckets.get(&k).map(|b| (j, *b))));
-                for &(j, bucket) in &buckets {
+                buckets.extend(keys.iter().filter_map(|&(j, k)| index.buckets.get(&k).map(|b| (j, k, *b))));
+                for &(j, k, bucket) in &buckets {
                     let day = data.line_day[chunk[j as usize] as usize];
                     let window = c.days.map(|d| (day - d, day + d));
-                    spans.extend(index.narrow(bucket, window).map(|(s, e)| (j, s, e)));
+                    let key = reference_keyed.then_some(k);
+                    spans.extend(index.narrow(bucket, window).map(|(s, e)| (j, s, e, key)));
                 }
             }
-            self.warm(data, c, entries, chunk, &spans);
+            self.warm(data, c, entries, chunk, &spans, &mut reached);
             let mut at = 0;
             for (j, (&li, cache)) in chunk.iter().zip(caches.iter_mut()).enumerate() {
                 let (li, line) = (li as usize, &data.lines[li as usize]);
@@ -826,7 +814,7 @@ impl State {
                 let start = candidates.len();
                 let mut overflow = false;
                 let mut reached = false;
-                while let Some(&(_, s, e)) = spans.get(at).filter(|span| span.0 == j as u32) {
+                while let Some(&(_, s, e, key)) = spans.get(at).filter(|span| span.0 == j as u32) {
                     at += 1;
                     reached = true;
                     let e = if e - s > SCAN_LIMIT {
@@ -840,7 +828,7 @@ impl State {
                         let ii = entry.idx as usize;
                         if !self.item_taken[ii]
                             && c.entry_fits(line.amount_minor, day, entry)
-                            && data.pair_rest(c, li, ii, cache)
+                            && data.pair_rest(c, li, ii, cache, key)
                         {
                             candidates.push(entry.idx);
                         }
@@ -889,13 +877,14 @@ impl State {
         c: &Compiled<'_>,
         entries: &[Entry],
         chunk: &[u32],
-        spans: &[(u32, usize, usize)],
+        spans: &[(u32, usize, usize, Option<u64>)],
+        reached: &mut Vec<u32>,
     ) {
         if !(c.suffix || c.reference || c.name_min.is_some()) {
             return;
         }
-        let mut reached: Vec<u32> = Vec::with_capacity(spans.len());
-        for &(j, s, e) in spans {
+        reached.clear();
+        for &(j, s, e, _) in spans {
             let li = chunk[j as usize] as usize;
             let (amount, day) = (data.lines[li].amount_minor, data.line_day[li]);
             for entry in &entries[s..e.min(s + SCAN_LIMIT)] {
@@ -905,11 +894,11 @@ impl State {
             }
         }
         let mut sink = 0usize;
-        for &ii in &reached {
+        for &ii in reached.iter() {
             let item = &data.items[ii as usize];
             sink = sink.wrapping_add(item.amount_minor as usize);
         }
-        for &ii in &reached {
+        for &ii in reached.iter() {
             let item = &data.items[ii as usize];
             let mut touch = |text: &Option<String>| sink = sink.wrapping_add(first_byte(text));
             if c.suffix {
@@ -936,6 +925,7 @@ impl State {
             return;
         }
         let index = KeyIndex::build(&keyed, |i| data.items[i as usize].id);
+        let reference_key = key == GroupKey::Reference;
         let item_id = |i: u32| data.items[i as usize].id;
         let item_amount = |i: u32| data.items[i as usize].amount_minor;
         let mut degree = vec![0u8; data.items.len()];
@@ -974,7 +964,7 @@ impl State {
                     let ii = entry.idx as usize;
                     if !self.item_taken[ii]
                         && c.entry_dates_fit(day, entry)
-                        && data.pair_rest(c, li, ii, &mut cache)
+                        && data.pair_rest(c, li, ii, &mut cache, reference_key.then_some(h))
                     {
                         search.members.push(entry.idx);
                     }
@@ -1021,6 +1011,7 @@ impl State {
             return;
         }
         let index = KeyIndex::build(&keyed, |l| data.lines[l as usize].id);
+        let reference_key = key == GroupKey::Reference;
         let line_id = |l: u32| data.lines[l as usize].id;
         let line_amount = |l: u32| data.lines[l as usize].amount_minor;
         let mut degree = vec![0u8; data.lines.len()];
@@ -1048,7 +1039,7 @@ impl State {
             for entry in &index.entries[s..e.min(s + SCAN_LIMIT)] {
                 let li = entry.idx as usize;
                 cache.reset();
-                if !self.line_taken[li] && data.pair_ok(c, li, ii, &mut cache) {
+                if !self.line_taken[li] && data.pair_ok(c, li, ii, &mut cache, reference_key.then_some(h)) {
                     search.members.push(entry.idx);
                 }
             }

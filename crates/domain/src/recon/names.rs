@@ -21,7 +21,12 @@ pub const REMITTANCE_WORDS_JOINED: usize = 4;
 
 /// Company forms dropped from the end of a normalised Chinese name, longest first
 /// (only the longest that ends the name, and never the whole name).
-const CJK_SUFFIXES: [&str; 4] = ["股份有限公司", "有限责任公司", "有限公司", "公司"];
+const CJK_SUFFIXES: [&[char]; 4] = [
+    &['股', '份', '有', '限', '公', '司'],
+    &['有', '限', '责', '任', '公', '司'],
+    &['有', '限', '公', '司'],
+    &['公', '司'],
+];
 
 /// Latin company-form words dropped from the end of a name (as whole words, so
 /// `Tesco` keeps its `co`).
@@ -46,6 +51,12 @@ fn is_word_char(c: char) -> bool {
     } else {
         ('\u{4E00}'..='\u{9FFF}').contains(&c) || c.is_alphanumeric()
     }
+}
+
+/// Whether a name has anything left after normalisation but its company form
+/// (enough to call two equal texts 100 % similar).
+pub(crate) fn has_word(name: &str) -> bool {
+    name.chars().any(|c| is_word_char(half_width(c).to_ascii_lowercase()))
 }
 
 /// A name normalised into characters, reusable between calls.
@@ -79,7 +90,10 @@ impl NameBuf {
         while starts.len() > 1 {
             let start = starts[starts.len() - 1];
             let word = &chars[start..];
-            if LATIN_SUFFIX_WORDS.iter().any(|s| s.len() == word.len() && s.chars().eq(word.iter().copied()))
+            if word.iter().all(char::is_ascii)
+                && LATIN_SUFFIX_WORDS
+                    .iter()
+                    .any(|s| s.len() == word.len() && s.chars().eq(word.iter().copied()))
             {
                 chars.truncate(start);
                 starts.pop();
@@ -87,9 +101,12 @@ impl NameBuf {
                 break;
             }
         }
+        if !chars.ends_with(&['公', '司']) {
+            return;
+        }
         for suffix in CJK_SUFFIXES {
-            let n = suffix.chars().count();
-            if chars.len() >= n && suffix.chars().eq(chars[chars.len() - n..].iter().copied()) {
+            let n = suffix.len();
+            if chars.ends_with(suffix) {
                 // A name that is only the company form keeps it.
                 if chars.len() > n {
                     chars.truncate(chars.len() - n);
@@ -197,8 +214,16 @@ pub fn normalise_reference(reference: &str) -> String {
     reference_chars(reference).collect()
 }
 
+/// Printable ASCII other than space: such a text normalises to its lowercase.
+fn plain(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// Whether two references are equal after normalisation (and not empty).
 pub(crate) fn reference_eq(a: &str, b: &str) -> bool {
+    if plain(a) && plain(b) {
+        return !a.is_empty() && a.eq_ignore_ascii_case(b);
+    }
     let mut x = reference_chars(a).peekable();
     x.peek().is_some() && x.eq(reference_chars(b))
 }
@@ -206,6 +231,12 @@ pub(crate) fn reference_eq(a: &str, b: &str) -> bool {
 /// The hash of a normalised reference, `None` when it is empty.
 pub(crate) fn reference_hash(s: &str) -> Option<u64> {
     let mut h = Hash64::new();
+    if plain(s) {
+        for b in s.bytes() {
+            h.feed(char::from(b.to_ascii_lowercase()));
+        }
+        return (!s.is_empty()).then(|| h.finish());
+    }
     let mut any = false;
     for c in reference_chars(s) {
         h.feed(c);

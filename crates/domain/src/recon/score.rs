@@ -172,6 +172,11 @@ impl ScoreScratch {
         } else {
             0
         };
+        self.cheap_with_days(line, item, u32::try_from(days).unwrap_or(u32::MAX))
+    }
+
+    /// [`Self::cheap`] with the days between booking and window already known.
+    fn cheap_with_days(&mut self, line: &BankLine, item: &OurItem, days: u32) -> Facts {
         let reference = match item.reference.as_deref() {
             Some(r) if has_text(r) => Some(self.carries(line, r)),
             _ => None,
@@ -180,7 +185,7 @@ impl ScoreScratch {
             (Some(a), Some(v)) if has_text(a) && has_text(v) => Some(names::reference_eq(a, v)),
             _ => None,
         };
-        Facts { days: u32::try_from(days).unwrap_or(u32::MAX), reference, name: None, suffix }
+        Facts { days, reference, name: None, suffix }
     }
 
     /// The name similarity of a pair (`prepare` for each new line); `None` when a
@@ -190,6 +195,9 @@ impl ScoreScratch {
         else {
             return None;
         };
+        if a == b && names::has_word(a) {
+            return Some(100);
+        }
         if !self.name_ready {
             self.line_name.set(a);
             self.name_ready = true;
@@ -330,9 +338,18 @@ pub(crate) fn group_total(lines: &[&BankLine], items: &[&OurItem], s: &mut Score
     total(&score_group(lines, items, s))
 }
 
-/// The score of one pair, without the parts.
-pub(crate) fn pair_total(line: &BankLine, item: &OurItem, s: &mut ScoreScratch) -> u8 {
-    total(&score_group(&[line], &[item], s))
+/// The score of one pair, without the parts, with the days between booking and
+/// window already known.
+pub(crate) fn pair_total(line: &BankLine, item: &OurItem, days: u32, s: &mut ScoreScratch) -> u8 {
+    s.prepare();
+    let mut facts = s.cheap_with_days(line, item, days);
+    facts.name = s.name(line, item);
+    total(&parts(
+        line.amount_minor.saturating_sub(item.amount_minor),
+        line.fee_minor.saturating_sub(item.expected_fee_minor),
+        item.amount_minor,
+        facts,
+    ))
 }
 
 /// How well one item fits one line, explained (the side-by-side view).

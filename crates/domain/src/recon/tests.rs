@@ -299,7 +299,7 @@ fn suffix_routing_wins_over_a_same_amount_other_item() {
         counterparty_name: Some("李四".into()),
         ..line(1, 30_000, "2024-05-01")
     };
-    let p = plan(&RuleSet::standard(), &[l.clone()], &[other.clone(), routed.clone()]);
+    let p = plan(&RuleSet::standard(), std::slice::from_ref(&l), &[other.clone(), routed.clone()]);
     assert_eq!(pairs(&p), vec![(vec![uid(1)], vec![uid(20)], "suffix_exact", MatchStatus::Confirmed)]);
     assert_eq!(p.unmatched_items, vec![uid(10)]);
     assert!(p.ambiguous.is_empty());
@@ -998,4 +998,52 @@ fn tmp_score_cost() {
         }
     }
     println!("normalise_name: {:?} per name ({acc})", t.elapsed() / 1_000_000);
+}
+
+#[test]
+#[ignore]
+fn tmp_pair_cost() {
+    let (lines, items) = volume(1000);
+    let mut s = super::score::ScoreScratch::default();
+    let t = std::time::Instant::now();
+    let mut acc = 0u64;
+    for _ in 0..1000 {
+        for (l, i) in lines.iter().zip(&items) {
+            acc += u64::from(super::score::pair_total(l, i, 0, &mut s));
+        }
+    }
+    println!("pair_total: {:?} per pair ({acc})", t.elapsed() / 1_000_000);
+    let mut nb = super::names::NameBuf::default();
+    let t = std::time::Instant::now();
+    for _ in 0..1000 {
+        for l in &lines {
+            nb.set(l.counterparty_name.as_deref().unwrap());
+            acc += nb.chars.len() as u64;
+        }
+    }
+    println!("NameBuf::set: {:?} per name ({acc})", t.elapsed() / 1_000_000);
+    let t = std::time::Instant::now();
+    for _ in 0..1000 {
+        for l in &lines {
+            acc += super::names::reference_hash(&l.bank_ref).unwrap_or(0) & 1;
+        }
+    }
+    println!("reference_hash: {:?} per ref ({acc})", t.elapsed() / 1_000_000);
+    let t = std::time::Instant::now();
+    let mut v = Vec::new();
+    for _ in 0..1000 {
+        for l in &lines {
+            v.push(MatchProposal {
+                rule: "suffix_exact".to_string(),
+                lines: vec![l.id],
+                items: vec![l.id],
+                difference_minor: 0,
+                score: 1,
+                status: MatchStatus::Confirmed,
+            });
+        }
+        acc += v.len() as u64;
+        v.clear();
+    }
+    println!("proposal: {:?} per proposal ({acc})", t.elapsed() / 1_000_000);
 }

@@ -22,14 +22,23 @@ pub(crate) fn normalise_account(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect()
 }
 
-/// The physical account a statement's account names: its number, or an IBAN or
-/// `BIC/number` that ends with it.
+/// The physical account a statement's account names: its number exactly, or an
+/// IBAN (two letters, two check digits, then the domestic number) whose domestic
+/// part is it. Never a number that merely ends the same way.
 pub(crate) fn physical_for<'a>(physicals: &'a [PhysicalRow], account: &str) -> Option<&'a PhysicalRow> {
     let wanted = normalise_account(account);
+    let bban = iban_bban(&wanted);
     physicals.iter().find(|p| {
         let number = normalise_account(&p.number);
-        wanted == number || (wanted.len() > number.len() && wanted.ends_with(&number) && !number.is_empty())
+        !number.is_empty() && (wanted == number || bban == Some(number.as_str()))
     })
+}
+
+/// The domestic part of an IBAN-shaped account (`CN12` + number), if it is one.
+fn iban_bban(account: &str) -> Option<&str> {
+    let b = account.as_bytes();
+    (b.len() > 4 && b[..2].iter().all(u8::is_ascii_uppercase) && b[2..4].iter().all(u8::is_ascii_digit))
+        .then(|| &account[4..])
 }
 
 fn file_error(file: &str, error: StatementError) -> crate::error::ServiceError {
@@ -55,7 +64,15 @@ impl ReconService {
             .unwrap_or_else(|| path.to_owned());
         let unreadable =
             |e: std::io::Error| invalid("path", InputProblem::Unreadable { detail: e.to_string() });
-        let size = tokio::fs::metadata(path).await.map_err(unreadable)?.len();
+        let meta = tokio::fs::metadata(path).await.map_err(unreadable)?;
+        // A regular file only: a device or FIFO would read without end or block.
+        if !meta.is_file() {
+            return Err(invalid(
+                "path",
+                InputProblem::Unreadable { detail: "not a regular file".to_owned() },
+            ));
+        }
+        let size = meta.len();
         if size > MAX_STATEMENT_BYTES {
             return Err(file_error(
                 &file_name,
@@ -66,7 +83,13 @@ impl ReconService {
                 },
             ));
         }
-        let bytes = tokio::fs::read(path).await.map_err(unreadable)?;
+        let bytes = {
+            use tokio::io::AsyncReadExt;
+            let file = tokio::fs::File::open(path).await.map_err(unreadable)?;
+            let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            file.take(MAX_STATEMENT_BYTES).read_to_end(&mut bytes).await.map_err(unreadable)?;
+            bytes
+        };
         self.import_bytes(actor, &file_name, &bytes, account, preset, dry_run, acknowledge_difference, now)
             .await
     }
@@ -92,8 +115,16 @@ impl ReconService {
                 )?)
             }
         };
-        let options = statements::ParseOptions { format: None, mapping, account: account.map(str::to_owned) };
-        let parsed = statements::parse(bytes, &options).map_err(|e| file_error(file_name, e))?;
+        // Read first as the file names its account; the given account is used only
+        // for a file that names none (it never overrides one).
+        let mut options = statements::ParseOptions { format: None, mapping, account: None };
+        let started = std::time::Instant::now();
+        let mut parsed = statements::parse(bytes, &options).map_err(|e| file_error(file_name, e))?;
+        if account.is_some() && parsed.iter().any(|s| s.account.trim().is_empty()) {
+            options.account = account.map(str::to_owned);
+            parsed = statements::parse(bytes, &options).map_err(|e| file_error(file_name, e))?;
+        }
+        let parse_ms = started.elapsed().as_millis() as u64;
         let Some(format) = parsed.first().map(|s| s.format) else {
             return Err(file_error(
                 file_name,
@@ -106,14 +137,39 @@ impl ReconService {
         let mut summaries = Vec::with_capacity(parsed.len());
         let mut rows = Vec::with_capacity(parsed.len());
         for s in &parsed {
-            let named = account.unwrap_or(&s.account);
+            // `--account` supplies an account the file does not name; it never
+            // overrides one the file names (a statement of A booked as B).
+            let named = match account {
+                Some(given)
+                    if !s.account.trim().is_empty()
+                        && normalise_account(given) != normalise_account(&s.account) =>
+                {
+                    return Err(conflict(Conflict::UnknownAccount {
+                        account: crate::vam::views::mask_account(given),
+                    }));
+                }
+                Some(given) => given,
+                None => &s.account,
+            };
             let physical = physical_for(&physicals, named);
             let mut findings = s.own_findings();
             let mut replaces = false;
             let mut duplicates = Vec::new();
             if let Some(p) = physical {
                 let (from_day, to_day) = days(s);
-                replaces = self.store.statement_by_ref(p.id, &s.statement_id).await?.is_some();
+                let earlier = self.store.statement_by_ref(p.id, &s.statement_id).await?;
+                replaces = earlier.is_some();
+                // A statement of a closed day is not replaced: late errors go into
+                // the current period.
+                if let Some(e) = &earlier
+                    && !dry_run
+                {
+                    for d in e.from_day..=e.to_day.min(e.from_day + 62) {
+                        if self.store.day_closed(p.id, d).await? {
+                            return Err(conflict(Conflict::DayClosed { day: super::run::date_of(d) }));
+                        }
+                    }
+                }
                 if let Some(prev) = self.store.statement_before(p.id, to_day, &s.statement_id).await? {
                     if let (Some(prev_close), Some(open)) = (prev.closing_minor, s.opening)
                         && prev.to_day < from_day
@@ -174,7 +230,9 @@ impl ReconService {
                 continue;
             }
             let Some(p) = physical else {
-                return Err(conflict(Conflict::UnknownAccount { account: named.to_owned() }));
+                return Err(conflict(Conflict::UnknownAccount {
+                    account: crate::vam::views::mask_account(named),
+                }));
             };
             if let Some(difference_minor) = difference
                 && !acknowledge_difference
@@ -201,6 +259,7 @@ impl ReconService {
                 "statements": rows.iter().map(|r| &r.statement_ref).collect::<Vec<_>>(), "lines": lines,
                 "acknowledged_difference": rows.iter().any(|r| r.difference_minor.is_some()),
             });
+            let started = std::time::Instant::now();
             self.store
                 .store_statements(
                     &file,
@@ -208,6 +267,12 @@ impl ReconService {
                     audit(now, actor, "recon.statement_import", format!("file:{file_name}"), detail),
                 )
                 .await?;
+            tracing::info!(
+                lines,
+                parse_ms,
+                store_ms = started.elapsed().as_millis() as u64,
+                "statement stored"
+            );
         }
         Ok(ImportReport { format, dry_run, repeat, statements: summaries })
     }

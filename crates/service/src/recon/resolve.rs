@@ -14,6 +14,7 @@ use domain::suspense::{
     SuspenseProposalView, SuspenseStatus,
 };
 use domain::{Conflict, Entity, InputProblem};
+use sha2::Digest;
 use std::collections::HashMap;
 use store::{NewMatch, NewTransferRow, ResolveWrite, SuspenseItemRow, day_number};
 use uuid::Uuid;
@@ -78,6 +79,20 @@ impl ReconService {
             return Err(conflict(Conflict::ActionNotForKind { action: kind, kind: item.kind }));
         }
         self.check_input(&action, &item, now)?;
+        // Whoever brought the statement in does not also pay its money out: a
+        // forged file and its pay-out need two people.
+        if matches!(
+            kind,
+            ActionKind::Match
+                | ActionKind::CreditSubAccount
+                | ActionKind::ReturnToPayer
+                | ActionKind::OffsetSettlement
+                | ActionKind::Recovered
+        ) && let Some(line) = item.line_id
+            && self.store.line_importer(line).await?.as_deref() == Some(actor)
+        {
+            return Err(conflict(Conflict::MakerIsChecker));
+        }
         let from = vec![SuspenseStatus::Open, SuspenseStatus::Explained, SuspenseStatus::Recovering];
         let mut w = ResolveWrite {
             item_id: id,
@@ -135,9 +150,13 @@ impl ReconService {
             }
         };
         w.request = Some((request_id, serde_json::to_string(&outcome).unwrap_or_default()));
+        // The digest of exactly what was asked: a proposal edited in the database
+        // afterwards no longer matches its audit row.
+        let action_sha256 =
+            hex::encode(sha2::Sha256::digest(serde_json::to_string(&action).unwrap_or_default()));
         let detail = serde_json::json!({
             "action": kind.as_str(), "kind": item.kind.as_str(), "amount_minor": item.amount_minor,
-            "request_id": request_id, "outcome": &outcome,
+            "request_id": request_id, "outcome": &outcome, "action_sha256": action_sha256,
         });
         let name = match outcome {
             SuspenseOutcome::Proposed { .. } => "recon.propose",
@@ -220,6 +239,10 @@ impl ReconService {
         };
         let mut effect = Effect::default();
         match action {
+            SuspenseAction::CreditSubAccount { .. } | SuspenseAction::ReturnToPayer { .. } if a <= 0 => {
+                // Only money the bank has can go to a sub-account or back to a payer.
+                return Err(conflict(Conflict::ActionNotForKind { action: action.kind(), kind: item.kind }));
+            }
             SuspenseAction::CreditSubAccount { number } => {
                 let number: String = number.chars().filter(|c| !c.is_whitespace()).collect();
                 let v = self
@@ -317,6 +340,15 @@ impl ReconService {
                 let difference_minor = a.abs() + fee_minor - total;
                 if difference_minor != 0 {
                     return Err(conflict(Conflict::AmountsDiffer { difference_minor }));
+                }
+                // A fee is a small difference (a bank charge, rounding), never a way to
+                // write a shortage off or to credit more than arrived: a larger one is
+                // a loss (two approvals) or no match at all.
+                let allowed = max_match_fee_minor(a);
+                if fee_minor.abs() > allowed {
+                    return Err(conflict(Conflict::AmountsDiffer {
+                        difference_minor: fee_minor.signum() * (fee_minor.abs() - allowed),
+                    }));
                 }
                 if fee_minor != 0 {
                     lines.push((accounts.fee, sign * fee_minor));
@@ -493,6 +525,12 @@ impl ReconService {
     ) -> Result<()> {
         require_chars("reason", reason, REASON_CHARS)?;
         let (m, _) = self.store.match_parts(match_id).await?.ok_or_else(|| not_found(Entity::Match))?;
+        // A person's match wrote a suspense item off: it is undone only by another
+        // business action on the books, not by reopening its line (which would book
+        // the money a second time).
+        if m.run_id.is_none() {
+            return Err(conflict(Conflict::MatchStatus { status: "manual".to_owned() }));
+        }
         if self.store.day_closed(m.physical_id, m.day).await? {
             return Err(conflict(Conflict::DayClosed { day: date_of(m.day) }));
         }
@@ -519,6 +557,10 @@ impl ReconService {
 
     /// Closes a day for every physical account.
     pub(crate) async fn close_day(&self, actor: &str, day: NaiveDate, now: DateTime<Utc>) -> Result<()> {
+        // Only a day that has ended: closing the future would freeze it for good.
+        if day >= business_date(now) {
+            return Err(invalid("day", InputProblem::NotATime { text: day.to_string() }));
+        }
         for p in self.store.physical_accounts().await? {
             let a = audit(
                 now,
@@ -531,6 +573,11 @@ impl ReconService {
         }
         Ok(())
     }
+}
+
+/// The largest fee a manual match may book: ¥1, or 1 % of the item, at most ¥50.
+pub(crate) fn max_match_fee_minor(item_minor: i64) -> i64 {
+    (item_minor.abs() / 100).clamp(100, 5_000)
 }
 
 /// Lines on the same account added together (a transfer names an account once).

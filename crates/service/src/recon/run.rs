@@ -167,9 +167,25 @@ impl ReconService {
         // A resent statement: the earlier automatic matches of its replaced lines
         // are reversed first (their postings too), so the new lines match afresh.
         let replaced = self.store.replaced_auto_matches(physical_id).await?;
-        let reversed = replaced.len() as u64;
-        if !dry_run && !replaced.is_empty() {
+        let superseded = self.store.replaced_open_items(physical_id).await?;
+        let reversed = (replaced.len() + superseded.len()) as u64;
+        if !dry_run && reversed > 0 {
             let mut w = RunWrite::default();
+            for i in &superseded {
+                if let Some((_, _, lines)) = self.store.transfer_lines(i.booking_id).await? {
+                    let mut r = transfer(
+                        TransferKind::Reversal,
+                        format!("recon:superseded:{}", i.id),
+                        physical_id,
+                        "resent_statement",
+                        actor,
+                        now,
+                        lines.iter().map(|(a, x)| (*a, -x)).collect(),
+                    );
+                    r.reverses = Some(i.booking_id);
+                    w.superseded.push((i.id, r));
+                }
+            }
             for m in &replaced {
                 let reversal = match m.transfer_id {
                     Some(t) => self.store.transfer_lines(t).await?.map(|(_, _, lines)| {
@@ -197,8 +213,10 @@ impl ReconService {
                 )
                 .await?;
         }
+        let started = std::time::Instant::now();
         let lines = self.store.open_lines(physical_id, dayn).await?;
         let items = self.store.open_our_items(physical_id).await?;
+        let read_ms = started.elapsed().as_millis() as u64;
         let mut report = ReconRunReport {
             day,
             dry_run,
@@ -224,7 +242,10 @@ impl ReconService {
             .collect();
         let mut to_match = Vec::with_capacity(lines.len());
         for l in &lines {
-            if l.amount_minor > 0 && notices.contains_key(&l.bank_ref) {
+            if l.amount_minor == 0 {
+                // Nothing moved (an information line): nothing to match or park.
+                w.line_states.push((l.id, "booked"));
+            } else if l.amount_minor > 0 && notices.contains_key(&l.bank_ref) {
                 w.line_states.push((l.id, "booked"));
                 report.already_booked += 1;
             } else {
@@ -234,7 +255,9 @@ impl ReconService {
         let ours: Vec<OurItem> = items.iter().map(our_item).collect();
         let by_id: HashMap<Uuid, &OurItemRow> = items.iter().map(|i| (i.id, i)).collect();
         let line_by_id: HashMap<Uuid, &LineRow> = lines.iter().map(|l| (l.id, l)).collect();
+        let started = std::time::Instant::now();
         let planned = plan(&RuleSet::standard(), &to_match, &ours);
+        let plan_ms = started.elapsed().as_millis() as u64;
         let mut decided: HashSet<Uuid> = HashSet::new();
         let mut taken: HashSet<Uuid> = HashSet::new();
         for m in &planned.matches {
@@ -275,8 +298,10 @@ impl ReconService {
                 lines: line_parts,
                 items: item_parts,
             });
-            // A fee charged other than agreed (settlement files) is parked as a fee difference.
+            // A fee charged other than agreed (settlement files) is parked as a fee
+            // difference — unless the match booked a difference to fees already.
             if confirmed
+                && m.difference_minor == 0
                 && let [line] = m.lines.as_slice()
                 && let [item] = m.items.as_slice()
                 && let (Some(l), Some(i)) = (line_by_id.get(line), by_id.get(item))
@@ -353,7 +378,8 @@ impl ReconService {
                 line_id: None,
                 item_id: Some(i.id),
                 counterparty: i.counterparty_name.clone().unwrap_or_default(),
-                channel: i.reference.split(':').next().unwrap_or_default().to_owned(),
+                // Our side's kind stands for the channel: no bank line names one.
+                channel: i.kind.as_str().to_owned(),
                 ..blank_item(Uuid::now_v7(), physical_id, kind, amount, dayn, now)
             };
             w.suspense.push(NewSuspense {
@@ -404,9 +430,12 @@ impl ReconService {
             serde_json::to_string(&report).unwrap_or_default(),
         ));
         let detail = serde_json::to_value(&report).unwrap_or_default();
+        let started = std::time::Instant::now();
         self.store
             .apply_run(w, audit(now, actor, "recon.run", format!("physical:{physical_id}"), detail))
             .await?;
+        let write_ms = started.elapsed().as_millis() as u64;
+        tracing::info!(lines = report.lines, read_ms, plan_ms, write_ms, "reconciliation run");
         Ok(report)
     }
 

@@ -24,6 +24,61 @@ pub const MAX_QUEUE_PAGE: u32 = 200;
 /// Candidates shown for an item.
 const CANDIDATES: usize = 5;
 
+/// A counterparty as the screens show it: a company's name whole, a person's masked
+/// (`张*`), as customer names are everywhere else.
+pub(crate) fn mask_party(name: &str) -> String {
+    const COMPANY: &[&str] = &[
+        "公司",
+        "银行",
+        "集团",
+        "中心",
+        "事务所",
+        "合作社",
+        "商行",
+        "有限",
+        "厂",
+        "店",
+        "局",
+        "院",
+        "会",
+        "Co",
+        "Ltd",
+        "LTD",
+        "GmbH",
+        "B.V.",
+        "Inc",
+    ];
+    if COMPANY.iter().any(|w| name.contains(w)) { name.to_owned() } else { domain::mask::name(name) }
+}
+
+/// Free text (remittance) with long digit runs masked: phones, ID and card
+/// numbers keep their first three and last four digits.
+pub(crate) fn mask_digits(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let run = &chars[start..i];
+            if run.len() >= 11 {
+                out.extend(&run[..3]);
+                out.extend(std::iter::repeat_n('*', run.len() - 7));
+                out.extend(&run[run.len() - 4..]);
+            } else {
+                out.extend(run);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn line_view(l: &LineRow, statement: &str) -> LineView {
     LineView {
         id: l.id,
@@ -32,8 +87,8 @@ fn line_view(l: &LineRow, statement: &str) -> LineView {
         amount: yuan(l.amount_minor),
         booking_date: date_of(l.booking_day),
         bank_ref: l.bank_ref.clone(),
-        counterparty: l.counterparty_name.clone(),
-        remittance: l.remittance.clone(),
+        counterparty: l.counterparty_name.as_deref().map(mask_party),
+        remittance: l.remittance.as_deref().map(mask_digits),
         addressed_account: l.addressed_account.as_deref().map(mask_account),
         return_reason: l.return_reason.clone(),
     }
@@ -48,7 +103,7 @@ pub(crate) fn our_view(o: &OurItemRow) -> OurItemView {
         date_from: date_of(o.date_from),
         date_to: date_of(o.date_to),
         reference: o.reference.clone(),
-        counterparty: o.counterparty_name.clone(),
+        counterparty: o.counterparty_name.as_deref().map(mask_party),
         virtual_number: o.virtual_number.as_deref().map(mask_account),
     }
 }
@@ -64,7 +119,7 @@ impl ReconService {
             age_days: (business_date(now) - found_on).num_days(),
             account: accounts.get(&i.physical_id).map(|n| mask_account(n)).unwrap_or_default(),
             channel: i.channel.clone(),
-            counterparty: i.counterparty.clone(),
+            counterparty: mask_party(&i.counterparty),
             status: i.status,
             claimed_by: i.claimed_by.clone().filter(|_| i.claim_until.is_some_and(|u| u >= now)),
         }
@@ -328,4 +383,21 @@ fn write_private_bytes(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<
 #[cfg(not(unix))]
 fn write_private_bytes(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_and_long_numbers_are_masked_companies_are_not() {
+        assert_eq!(mask_party("张三"), "张*");
+        assert_eq!(mask_party("欧阳娜娜"), "欧**娜");
+        assert_eq!(mask_party("杭州甲商贸有限公司"), "杭州甲商贸有限公司");
+        assert_eq!(
+            mask_digits("还款 13912345678 卡6222020200112233445"),
+            "还款 139****5678 卡622************3445"
+        );
+        assert_eq!(mask_digits("ORD00010023 货款"), "ORD00010023 货款");
+    }
 }

@@ -88,6 +88,8 @@ pub trait ReconStore: Send + Sync {
     ) -> Result<Vec<(Uuid, i64, String, Uuid, DateTime<Utc>)>>;
     /// Automatic confirmed matches whose lines were replaced by a resent statement.
     async fn replaced_auto_matches(&self, physical_id: Uuid) -> Result<Vec<MatchRow>>;
+    /// Open items whose statement line a resent statement replaced.
+    async fn replaced_open_items(&self, physical_id: Uuid) -> Result<Vec<SuspenseItemRow>>;
     /// Writes a reconciliation run in one transaction with its audit row.
     async fn apply_run(&self, w: RunWrite, audit: NewAudit) -> Result<()>;
     /// A page of the queue: rows, whether more follow, open count.
@@ -185,6 +187,8 @@ pub trait ReconStore: Send + Sync {
     ) -> Result<()>;
     /// Whether the day is closed.
     async fn day_closed(&self, physical_id: Uuid, day: i32) -> Result<bool>;
+    /// Who imported the file a statement line came in.
+    async fn line_importer(&self, line_id: Uuid) -> Result<Option<String>>;
 }
 
 fn conflict(c: Conflict) -> StoreError {
@@ -213,8 +217,17 @@ macro_rules! recon_impl {
             use super::*;
             type Tx<'c> = sqlx::Transaction<'c, $db>;
 
-            /// Posts inside `tx`; a repeated key answers the first transfer.
+            /// Posts inside `tx`; a repeated key answers the first transfer. A
+            /// journal that does not balance, names an account twice or moves
+            /// nothing is refused here, whatever built it.
             pub(super) async fn post(tx: &mut Tx<'_>, t: &NewTransferRow) -> Result<Uuid> {
+                let sum = t.lines.iter().try_fold(0i64, |s, (_, m)| s.checked_add(*m));
+                let mut accounts: Vec<Uuid> = t.lines.iter().map(|(a, _)| *a).collect();
+                accounts.sort();
+                accounts.dedup();
+                if sum != Some(0) || t.lines.len() < 2 || accounts.len() != t.lines.len() || t.lines.iter().any(|(_, m)| *m == 0) {
+                    return Err(StoreError::Data(format!("transfer {} does not balance", t.idempotency_key)));
+                }
                 match crate::vam::posting::$m::post_in_tx(tx, t, PostWith::default(), shard_of(t.id)).await? {
                     PostOutcome::New(id) | PostOutcome::Repeat(id) => Ok(id),
                 }
@@ -612,15 +625,25 @@ macro_rules! recon_impl {
                             .await?;
                         // A line the resent file repeats (same reference and amount)
                         // keeps its state, its match parts and its suspense item.
-                        let carried: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
-                            "SELECT o.id, n.id, o.state FROM statement_lines o JOIN statement_lines n \
-                             ON n.statement_id = $2 AND n.bank_ref = o.bank_ref AND n.amount_minor = o.amount_minor \
-                             WHERE o.statement_id = $1",
+                        // Paired one to one, in file order: a reference repeated
+                        // with one amount hands each old line to one new line.
+                        let olds: Vec<(Uuid, String, i64, String)> = sqlx::query_as(
+                            "SELECT id, bank_ref, amount_minor, state FROM statement_lines WHERE statement_id = $1 ORDER BY seq",
                         )
                         .bind(old)
-                        .bind(s.id)
                         .fetch_all(&mut *tx)
                         .await?;
+                        let mut fresh: std::collections::HashMap<(String, i64), std::collections::VecDeque<Uuid>> =
+                            std::collections::HashMap::new();
+                        for l in &s.lines {
+                            fresh.entry((l.bank_ref.clone(), l.amount_minor)).or_default().push_back(l.id);
+                        }
+                        let carried: Vec<(Uuid, Uuid, String)> = olds
+                            .into_iter()
+                            .filter_map(|(o, r, a, state)| {
+                                fresh.get_mut(&(r, a)).and_then(|q| q.pop_front()).map(|n| (o, n, state))
+                            })
+                            .collect();
                         for (o, n, state) in &carried {
                             sqlx::query("UPDATE statement_lines SET state = $2 WHERE id = $1")
                                 .bind(n)
@@ -766,6 +789,16 @@ macro_rules! recon_impl {
                 .await?)
             }
 
+            async fn replaced_open_items(&self, physical_id: Uuid) -> Result<Vec<SuspenseItemRow>> {
+                Ok(sqlx::query_as(&format!(
+                    "{ITEM_SELECT} WHERE physical_id = $1 AND status IN ('open', 'explained', 'recovering') \
+                     AND line_id IN (SELECT id FROM statement_lines WHERE physical_id = $1 AND state = 'replaced') ORDER BY id"
+                ))
+                .bind(physical_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn apply_run(&self, w: RunWrite, audit: NewAudit) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 if let Some((id, day, physical_id, by, at, report)) = &w.run {
@@ -804,6 +837,30 @@ macro_rules! recon_impl {
                     .fetch_all(&mut *tx)
                     .await?;
                     $m::give_back_to_items(&mut tx, &items).await?;
+                }
+                for (item, reversal) in &w.superseded {
+                    // The bank took the line back in its resent statement: the money
+                    // it parked leaves suspense by a reversal, and the item closes.
+                    let n = sqlx::query(
+                        "UPDATE suspense_items SET status = 'resolved', action = 'superseded', resolved_by = 'system', \
+                         resolved_at = $2, updated_at = $2, claimed_by = NULL, claim_until = NULL \
+                         WHERE id = $1 AND status IN ('open', 'explained', 'recovering')",
+                    )
+                    .bind(item)
+                    .bind(truncate_micros(audit.at))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        return Err(conflict(Conflict::Changed));
+                    }
+                    let t = $m::post(&mut tx, reversal).await?;
+                    sqlx::query("UPDATE suspense_items SET resolution_id = $2 WHERE id = $1")
+                        .bind(item)
+                        .bind(t)
+                        .execute(&mut *tx)
+                        .await?;
+                    $m::event(&mut tx, *item, audit.at, "system", r#"{"event":"unmatched"}"#).await?;
                 }
                 $m::insert_matches(&mut tx, &w.matches).await?;
                 let mut by_state: std::collections::BTreeMap<&str, Vec<Uuid>> = Default::default();
@@ -986,9 +1043,12 @@ macro_rules! recon_impl {
                 // desktops asking at once get different items.
                 for _ in 0..5 {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT id FROM suspense_items WHERE status IN ('open', 'explained') \
-                         AND (claimed_by IS NULL OR claim_until < ",
+                        "SELECT id FROM suspense_items WHERE status <> 'resolved' AND (status = 'open' \
+                         OR (status = 'explained' AND explained_until < ",
                     );
+                    // An explanation holds until its day: the item comes back after it.
+                    qb.push_bind(crate::business_day(now));
+                    qb.push(")) AND (claimed_by IS NULL OR claim_until < ");
                     qb.push_bind(truncate_micros(now));
                     qb.push(")");
                     if let Some(k) = filter.kind {
@@ -1098,12 +1158,14 @@ macro_rules! recon_impl {
                     let n = sqlx::query(
                         "UPDATE suspense_items SET status = 'resolved', resolved_by = $2, resolved_at = $3, \
                          action = $4, resolution_id = NULL, updated_at = $3, claimed_by = NULL, claim_until = NULL \
-                         WHERE id = $1 AND status IN ('open', 'explained')",
+                         WHERE id = $1 AND status IN ('open', 'explained') \
+                         AND (claimed_by IS NULL OR claimed_by = $2 OR claim_until < $5)",
                     )
                     .bind(other)
                     .bind(&w.actor)
                     .bind(at)
                     .bind(w.action.unwrap_or(""))
+                    .bind(truncate_micros(now))
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -1290,7 +1352,7 @@ macro_rules! recon_impl {
                 let n = sqlx::query(
                     "UPDATE recon_matches SET status = $2, reversed_by = CASE WHEN $2 = 'reversed' THEN $4 END, \
                      reversed_at = CASE WHEN $2 = 'reversed' THEN $5 END, reversal_reason = $6 \
-                     WHERE id = $1 AND status = $3",
+                     WHERE id = $1 AND status = $3 AND ($2 = 'confirmed' OR run_id IS NOT NULL)",
                 )
                 .bind(id)
                 .bind(to)
@@ -1340,7 +1402,18 @@ macro_rules! recon_impl {
                             .await?;
                     }
                 } else {
-                    $m::set_lines_state(&mut tx, &lines, "open").await?;
+                    // Only lines this match holds go back to the queue: a line since
+                    // replaced by a resent statement stays replaced.
+                    for l in &lines {
+                        let n = sqlx::query("UPDATE statement_lines SET state = 'open' WHERE id = $1 AND state = 'matched'")
+                            .bind(l)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if n == 0 {
+                            return Err(conflict(Conflict::Changed));
+                        }
+                    }
                     $m::give_back_to_items(&mut tx, &items).await?;
                     if let Some(t) = &posting {
                         $m::post(&mut tx, t).await?;
@@ -1413,6 +1486,16 @@ macro_rules! recon_impl {
                 crate::$store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn line_importer(&self, line_id: Uuid) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT f.imported_by FROM statement_lines l JOIN statements s ON s.id = l.statement_id \
+                     JOIN statement_files f ON f.id = s.file_id WHERE l.id = $1",
+                )
+                .bind(line_id)
+                .fetch_optional(&self.pool)
+                .await?)
             }
 
             async fn day_closed(&self, physical_id: Uuid, day: i32) -> Result<bool> {

@@ -304,6 +304,8 @@ pub struct RunWrite {
     pub short_items: Vec<Uuid>,
     /// Automatic matches reversed (a resent file): (match, reversal posting).
     pub reversals: Vec<(Uuid, Option<crate::NewTransferRow>)>,
+    /// Items whose line a resent statement replaced: (item, the reversal of its parking).
+    pub superseded: Vec<(Uuid, crate::NewTransferRow)>,
 }
 
 /// A resolution to write (or a step of one), in one transaction.

@@ -744,7 +744,37 @@ async fn a_resent_file_supersedes_what_it_parked(db: Db) {
     assert!(report(&b, &fin1).await.proof_holds());
 }
 
+/// A DBA who edits a pending loss (its contract, or into a write-off to the
+/// platform's money) gets it refused, not approved.
+async fn a_proposal_edited_in_the_database_is_not_approved(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let sup1 = login(&b.s, "sup1").await;
+    let (_, path, _) = day_file(&b, 40).await;
+    imported(&b, &login(&b.s, "svc1").await, import(&path, false, false)).await;
+    reconcile(&b, &fin1, false).await;
+    let short = queue(&b, &fin1, Some(SuspenseKind::Shortage)).await.remove(0);
+    call(&b.s, &fin1, ReconRequest::Claim { id: short.id }).await.unwrap();
+    let loss =
+        SuspenseAction::AcceptLoss { contract_ref: "协议7.2".into(), reason: "渠道不赔付".into() };
+    let SuspenseOutcome::Proposed { proposal_id } = resolve(&b, &fin1, short.id, loss).await.unwrap() else {
+        panic!()
+    };
+    e2e::raw_execute(&b.url, "UPDATE suspense_proposals SET action = replace(action, '协议7.2', '协议9.9')")
+        .await
+        .unwrap();
+    let refused = call(&b.s, &sup1, ReconRequest::Decide { proposal_id, approve: true }).await.unwrap_err();
+    assert!(matches!(refused, ApiError::Conflict { conflict: Conflict::Changed }), "{refused:?}");
+    // Put back, it is approvable again.
+    e2e::raw_execute(&b.url, "UPDATE suspense_proposals SET action = replace(action, '协议9.9', '协议7.2')")
+        .await
+        .unwrap();
+    let ok = call(&b.s, &sup1, ReconRequest::Decide { proposal_id, approve: true }).await.unwrap();
+    assert_eq!(ok, Response::SuspenseOutcome(SuspenseOutcome::Approved));
+}
+
 on_both_databases!(
+    a_proposal_edited_in_the_database_is_not_approved,
     one_reviewer_cannot_move_money_alone,
     a_resent_file_supersedes_what_it_parked,
     the_command_line_imports_and_reconciles_as_the_service_operator,

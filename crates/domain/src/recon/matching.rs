@@ -1102,7 +1102,9 @@ fn first_byte(text: &Option<String>) -> usize {
 fn warm_pairs(data: &Data<'_>, pairs: &[(u32, u32)]) {
     let mut sink = 0usize;
     for &(_, ii) in pairs {
-        sink = sink.wrapping_add(data.items[ii as usize].amount_minor as usize);
+        let ii = ii as usize;
+        sink = sink.wrapping_add(data.items[ii].amount_minor as usize);
+        sink = sink.wrapping_add((data.item_from[ii] ^ data.item_to[ii]) as usize);
     }
     for &(_, ii) in pairs {
         let item = &data.items[ii as usize];

@@ -427,6 +427,20 @@ impl ReconService {
             return Err(conflict(Conflict::MakerIsChecker));
         }
         let action: SuspenseAction = serde_json::from_str(&p.action).map_err(|_| data_error("proposal"))?;
+        // What is approved is what was proposed: the stored action must match the
+        // digest in the proposal's audit row (the hash-chained log), so an edit in
+        // the database is refused rather than approved.
+        let digest = hex::encode(sha2::Sha256::digest(serde_json::to_string(&action).unwrap_or_default()));
+        let proposed = self.store.proposal_audits(p.item_id).await?.into_iter().any(|(actor, detail)| {
+            actor == p.maker
+                && serde_json::from_str::<serde_json::Value>(&detail).is_ok_and(|d| {
+                    d["request_id"].as_str() == Some(id.to_string().as_str())
+                        && d["action_sha256"].as_str() == Some(digest.as_str())
+                })
+        });
+        if !proposed {
+            return Err(conflict(Conflict::Changed));
+        }
         let kind = action.kind();
         let target = format!("suspense:{}", p.item_id);
         if !approve {

@@ -48,7 +48,15 @@ pub(crate) fn mask_party(name: &str) -> String {
         "B.V.",
         "Inc",
     ];
-    if COMPANY.iter().any(|w| name.contains(w)) { name.to_owned() } else { domain::mask::name(name) }
+    let n = name.chars().count();
+    // People's names are two to four characters (or carry the ·); longer text is
+    // an organisation or a description.
+    let person = (2..=4).contains(&n) || (name.contains('·') && n <= 12);
+    if !person || COMPANY.iter().any(|w| name.contains(w)) {
+        name.to_owned()
+    } else {
+        domain::mask::name(name)
+    }
 }
 
 /// Free text (remittance) with long digit runs masked: phones, ID and card

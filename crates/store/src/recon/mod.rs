@@ -187,6 +187,8 @@ pub trait ReconStore: Send + Sync {
     ) -> Result<()>;
     /// Whether the day is closed.
     async fn day_closed(&self, physical_id: Uuid, day: i32) -> Result<bool>;
+    /// (actor, detail) of the audit rows that proposed resolutions of an item, newest first.
+    async fn proposal_audits(&self, item_id: Uuid) -> Result<Vec<(String, String)>>;
     /// Who imported the file a statement line came in.
     async fn line_importer(&self, line_id: Uuid) -> Result<Option<String>>;
 }
@@ -1486,6 +1488,15 @@ macro_rules! recon_impl {
                 crate::$store::append_audit_tx(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn proposal_audits(&self, item_id: Uuid) -> Result<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT actor, detail FROM audit_log WHERE action = 'recon.propose' AND target = $1 ORDER BY seq DESC LIMIT 20",
+                )
+                .bind(format!("suspense:{item_id}"))
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn line_importer(&self, line_id: Uuid) -> Result<Option<String>> {

@@ -773,7 +773,49 @@ async fn a_proposal_edited_in_the_database_is_not_approved(db: Db) {
     assert_eq!(ok, Response::SuspenseOutcome(SuspenseOutcome::Approved));
 }
 
+/// A Chinese bank's CSV (GBK, no account column) takes the account given, and a
+/// bad amount names its line and column and stores nothing.
+async fn a_bank_csv_takes_the_given_account(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let (_, number, _) = mybank(&b).await;
+    let text = format!(
+        "交易时间,交易流水号,子账号,对方户名,对方账号,交易金额,账户余额,摘要,备注\n\
+         {d} 10:01:02,MYB-CSV-1,,杭州甲商贸有限公司,6222000011112222,1200.50,1200.50,货款,ORD1\n\
+         {d} 11:00:00,MYB-CSV-2,,张三,6222000033334444,-200.00,1000.50,退款,RFD1\n",
+        d = day()
+    );
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    let path = b.dir.path().join("mybank.csv");
+    std::fs::write(&path, &gbk).unwrap();
+    let req = |dry_run| ReconRequest::ImportStatement {
+        path: path.display().to_string(),
+        account: Some(number.clone()),
+        preset: Some("mybank".into()),
+        dry_run,
+        acknowledge_difference: false,
+    };
+    let dry = imported(&b, &fin1, req(true)).await;
+    let s = &dry.statements[0];
+    assert!(s.known_account, "{s:?}");
+    assert_eq!((s.entries, s.credits, s.debits), (2, Decimal::new(120_050, 2), Decimal::new(20_000, 2)));
+    imported(&b, &fin1, req(false)).await;
+    assert_eq!(statement_lines(&b.url).await, 2);
+    let bad = text.replace("-200.00", "-2O0.00");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&bad);
+    std::fs::write(&path, &gbk).unwrap();
+    match call(&b.s, &fin1, req(false)).await.unwrap_err() {
+        ApiError::StatementFile { error, .. } => {
+            assert_eq!(error.at, Location::Line { line: 3 });
+            assert!(matches!(error.problem, StatementProblem::BadAmount { .. }), "{error:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(statement_lines(&b.url).await, 2);
+}
+
 on_both_databases!(
+    a_bank_csv_takes_the_given_account,
     a_proposal_edited_in_the_database_is_not_approved,
     one_reviewer_cannot_move_money_alone,
     a_resent_file_supersedes_what_it_parked,

@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
 use super::names::{self, NameBuf, RefKey};
-use super::score::{self, ScoreScratch};
+use super::score::{self, Facts};
 use super::{
     Ambiguity, BankLine, Cardinality, Condition, GROUP_CANDIDATE_LIMIT, GroupKey, MAX_GROUP_LIMIT,
     MAX_WINDOW_DAYS, MatchProposal, MatchStatus, OurItem, Plan, Rule, RuleSet, SCAN_LIMIT, Tolerance,
@@ -171,137 +171,233 @@ impl<'r> Compiled<'r> {
     }
 }
 
-fn day_number(date: NaiveDate) -> i32 {
-    date.num_days_from_ce()
+/// Day numbers (days since 1 January of year 1) of dates, with the start of the
+/// last year seen remembered: statements and open items mostly share a year.
+struct DayCounter {
+    year: i32,
+    before: i32,
 }
 
-/// A 64-bit hash where 0 means "none" (a real 0 is moved to 1).
-fn some_hash(hash: Option<u64>) -> u64 {
-    hash.map_or(0, |h| h.max(1))
+impl DayCounter {
+    fn new() -> Self {
+        DayCounter { year: i32::MIN, before: 0 }
+    }
+
+    fn day(&mut self, date: NaiveDate) -> i32 {
+        let year = date.year();
+        if year != self.year {
+            self.year = year;
+            self.before = date.num_days_from_ce() - date.ordinal() as i32;
+        }
+        self.before + date.ordinal() as i32
+    }
 }
 
-/// The input with what the checks read often laid out flat.
+/// What the planner reads of a line, computed once.
+#[derive(Debug, Clone, Copy, Default)]
+struct LineFacts {
+    day: i32,
+    /// Hash of the addressed account (0: none).
+    addressed: u64,
+    /// Hash of the normalised counterparty name (0: none).
+    name: u64,
+    /// The line's candidate references, `keys_len` of them from `keys_start` in
+    /// `Data::line_keys`, sorted by hash.
+    keys_start: u32,
+    keys_len: u32,
+}
+
+/// What the planner reads of an item, computed once: hashes of its texts and the
+/// normalised texts themselves in `Data::text`.
+#[derive(Debug, Clone, Copy, Default)]
+struct ItemFacts {
+    id: Uuid,
+    amount: i64,
+    fee: i64,
+    from: i32,
+    to: i32,
+    /// Hash of the normalised reference (0: none).
+    reference: u64,
+    /// Hash of the normalised virtual number (0: none).
+    virtual_number: u64,
+    /// Hash of the normalised counterparty name (0: none).
+    name: u64,
+    /// Where the normalised reference, virtual number and name start in
+    /// `Data::text`, and where the name ends.
+    text: [u32; 4],
+}
+
+/// The input, and what the checks read laid out flat: facts per line and item,
+/// the lines' candidate references, the items' normalised texts.
 struct Data<'a> {
     lines: &'a [BankLine],
     items: &'a [OurItem],
-    line_day: Vec<i32>,
-    item_from: Vec<i32>,
-    item_to: Vec<i32>,
+    line: Vec<LineFacts>,
+    line_keys: Vec<RefKey>,
+    item: Vec<ItemFacts>,
+    text: String,
+}
+
+/// The hash of a normalised name (0: none).
+fn name_hash(name: &NameBuf) -> u64 {
+    name.hash().unwrap_or(0)
 }
 
 impl<'a> Data<'a> {
     fn new(lines: &'a [BankLine], items: &'a [OurItem]) -> Self {
-        let line_day = lines.iter().map(|l| day_number(l.booking_date)).collect();
-        let (mut item_from, mut item_to) = (Vec::with_capacity(items.len()), Vec::with_capacity(items.len()));
-        for item in items {
-            let (a, b) = (day_number(item.date_from), day_number(item.date_to));
-            item_from.push(a.min(b));
-            item_to.push(a.max(b));
+        let mut days = DayCounter::new();
+        let mut name = NameBuf::default();
+        let (mut keys, mut words) = (Vec::new(), Vec::new());
+        let mut line_keys = Vec::with_capacity(lines.len() * 2);
+        let mut line = Vec::with_capacity(lines.len());
+        for l in lines {
+            name.set(l.counterparty_name.as_deref().unwrap_or(""));
+            names::reference_keys(l, &mut keys, &mut words);
+            keys.sort_unstable_by_key(|k: &RefKey| k.hash);
+            line.push(LineFacts {
+                day: days.day(l.booking_date),
+                addressed: l.addressed_account.as_deref().and_then(names::reference_hash).unwrap_or(0),
+                name: name_hash(&name),
+                keys_start: line_keys.len() as u32,
+                keys_len: keys.len() as u32,
+            });
+            line_keys.extend_from_slice(&keys);
         }
-        Data { lines, items, line_day, item_from, item_to }
+        let mut text = String::with_capacity(items.len() * 32);
+        let mut item = Vec::with_capacity(items.len());
+        for i in items {
+            let (a, b) = (days.day(i.date_from), days.day(i.date_to));
+            let mut bounds = [0u32; 4];
+            let mut hashes = [0u64; 2];
+            for (k, field) in [&i.reference, &i.virtual_number].into_iter().enumerate() {
+                bounds[k] = text.len() as u32;
+                if let Some(field) = field {
+                    names::push_reference(field, &mut text);
+                }
+                hashes[k] = names::normalised_hash(&text[bounds[k] as usize..]);
+            }
+            bounds[2] = text.len() as u32;
+            name.set(i.counterparty_name.as_deref().unwrap_or(""));
+            text.extend(name.chars.iter());
+            bounds[3] = text.len() as u32;
+            item.push(ItemFacts {
+                id: i.id,
+                amount: i.amount_minor,
+                fee: i.expected_fee_minor,
+                from: a.min(b),
+                to: a.max(b),
+                reference: hashes[0],
+                virtual_number: hashes[1],
+                name: name_hash(&name),
+                text: bounds,
+            });
+        }
+        Data { lines, items, line, line_keys, item, text }
+    }
+
+    fn keys_of(&self, li: usize) -> &[RefKey] {
+        let f = &self.line[li];
+        &self.line_keys[f.keys_start as usize..(f.keys_start + f.keys_len) as usize]
+    }
+
+    /// An item's normalised reference (0), virtual number (1) or name (2).
+    fn item_text(&self, ii: usize, which: usize) -> &str {
+        let t = &self.item[ii].text;
+        self.text.get(t[which] as usize..t[which + 1] as usize).unwrap_or("")
     }
 
     /// The entry of item `ii` for an index.
     fn item_entry(&self, ii: usize) -> Entry {
-        Entry {
-            from: self.item_from[ii],
-            to: self.item_to[ii],
-            idx: ii as u32,
-            amount: self.items[ii].amount_minor,
-        }
+        let f = &self.item[ii];
+        Entry { from: f.from, to: f.to, idx: ii as u32, amount: f.amount }
     }
 
-    /// Whether a pair meets the rule's pair conditions (all but the amount).
-    fn pair_ok(
-        &self,
-        c: &Compiled<'_>,
-        li: usize,
-        ii: usize,
-        cache: &mut LineCache,
-        key: Option<u64>,
-    ) -> bool {
-        if let Some(days) = c.days {
-            let day = self.line_day[li];
-            if day < self.item_from[ii] - days || day > self.item_to[ii] + days {
-                return false;
-            }
+    /// Whether a pair meets the rule's pair conditions (all but the amount) by
+    /// the hashes; names whose hashes differ are compared for similarity. What
+    /// hashes say is checked on the texts before a match is made
+    /// ([`Self::verify`]).
+    fn pair_ok(&self, c: &Compiled<'_>, li: usize, ii: usize, cache: &mut LineCache) -> bool {
+        let (lf, itf) = (&self.line[li], &self.item[ii]);
+        if let Some(days) = c.days
+            && (lf.day < itf.from - days || lf.day > itf.to + days)
+        {
+            return false;
         }
-        self.pair_rest(c, li, ii, cache, key)
-    }
-
-    /// The pair conditions on text: virtual number, reference, name. `key` is the
-    /// reference hash the pair was found by, when it was (only line references
-    /// with that hash are then compared).
-    fn pair_rest(
-        &self,
-        c: &Compiled<'_>,
-        li: usize,
-        ii: usize,
-        cache: &mut LineCache,
-        key: Option<u64>,
-    ) -> bool {
-        let (line, item) = (&self.lines[li], &self.items[ii]);
-        if c.suffix {
-            match (line.addressed_account.as_deref(), item.virtual_number.as_deref()) {
-                (Some(a), Some(v)) if names::reference_eq(a, v) => {}
-                _ => return false,
-            }
+        if c.suffix && (lf.addressed == 0 || lf.addressed != itf.virtual_number) {
+            return false;
         }
-        if c.reference {
-            let Some(reference) = item.reference.as_deref() else { return false };
-            let found = cache.keys(line).iter().any(|k| {
-                key.is_none_or(|h| k.hash.max(1) == h) && names::reference_eq(reference, k.text(line))
-            });
-            if !found {
-                return false;
-            }
+        if c.reference && (itf.reference == 0 || !self.keys_of(li).iter().any(|k| k.hash == itf.reference)) {
+            return false;
         }
         if let Some(min) = c.name_min {
-            let Some(name) = item.counterparty_name.as_deref() else { return false };
-            cache.ensure_name(line);
-            cache.item_name.set(name);
-            if !names::similar_at_least(&cache.name.chars, &cache.item_name.chars, min, &mut cache.row) {
+            if lf.name == 0 || itf.name == 0 {
                 return false;
+            }
+            if lf.name != itf.name {
+                self.load_names(li, ii, cache);
+                if !names::similar_at_least(&cache.name.chars, &cache.item_name, min, &mut cache.row) {
+                    return false;
+                }
             }
         }
         true
     }
+
+    /// Reads a pair's normalised names into the cache.
+    fn load_names(&self, li: usize, ii: usize, cache: &mut LineCache) {
+        cache.ensure_name(&self.lines[li]);
+        cache.item_name.clear();
+        cache.item_name.extend(self.item_text(ii, 2).chars());
+    }
+
+    /// The similarity of a pair's names, on the texts.
+    fn name_similarity(&self, li: usize, ii: usize, cache: &mut LineCache) -> u8 {
+        self.load_names(li, ii, cache);
+        names::similarity_chars(&cache.name.chars, &cache.item_name, &mut cache.row)
+    }
+
+    /// The exact facts of a pair, on the texts (what the score shows).
+    fn facts(&self, li: usize, ii: usize, cache: &mut LineCache) -> Facts {
+        let (line, lf, itf) = (&self.lines[li], &self.line[li], &self.item[ii]);
+        let days = (itf.from - lf.day).max(lf.day - itf.to).max(0) as u32;
+        let reference = (itf.reference != 0).then(|| {
+            let wanted = self.item_text(ii, 0);
+            self.keys_of(li)
+                .iter()
+                .any(|k| k.hash == itf.reference && names::matches_normalised(k.text(line), wanted))
+        });
+        let suffix = (lf.addressed != 0 && itf.virtual_number != 0).then(|| {
+            lf.addressed == itf.virtual_number
+                && line
+                    .addressed_account
+                    .as_deref()
+                    .is_some_and(|a| names::matches_normalised(a, self.item_text(ii, 1)))
+        });
+        let name = (lf.name != 0 && itf.name != 0).then(|| self.name_similarity(li, ii, cache));
+        Facts { days, reference, name, suffix }
+    }
+
+    /// Whether a pair meets the rule's pair conditions on the texts, given its
+    /// exact facts.
+    fn verify(&self, c: &Compiled<'_>, facts: &Facts) -> bool {
+        (!c.suffix || facts.suffix == Some(true))
+            && (!c.reference || facts.reference == Some(true))
+            && c.name_min.is_none_or(|min| facts.name.is_some_and(|p| p >= min))
+    }
 }
 
-/// What is read from the line being looked at, once, and scratch buffers.
+/// The line being looked at: its normalised name once read, and scratch.
 #[derive(Default)]
 struct LineCache {
-    /// The line's addressed account hash, once read (`None`: not yet).
-    addressed: Option<u64>,
     name_ready: bool,
     name: NameBuf,
-    keys_ready: bool,
-    keys: Vec<RefKey>,
-    words: Vec<(u32, u32, u32)>,
-    hashes: Vec<u64>,
-    item_name: NameBuf,
+    item_name: Vec<char>,
     row: Vec<u32>,
 }
 
 impl LineCache {
     fn reset(&mut self) {
-        self.addressed = None;
         self.name_ready = false;
-        self.keys_ready = false;
-    }
-
-    fn addressed(&mut self, line: &BankLine) -> u64 {
-        *self.addressed.get_or_insert_with(|| {
-            some_hash(line.addressed_account.as_deref().and_then(names::reference_hash))
-        })
-    }
-
-    fn keys(&mut self, line: &BankLine) -> &[RefKey] {
-        if !self.keys_ready {
-            names::reference_keys(line, &mut self.keys, &mut self.words);
-            self.keys_ready = true;
-        }
-        &self.keys
     }
 
     fn ensure_name(&mut self, line: &BankLine) {
@@ -310,42 +406,36 @@ impl LineCache {
             self.name_ready = true;
         }
     }
+}
 
-    /// The keys a line is found by in a group index (into `self.hashes`).
-    fn group_keys(&mut self, key: GroupKey, line: &BankLine) {
-        self.hashes.clear();
-        match key {
-            GroupKey::Counterparty => {
-                self.ensure_name(line);
-                self.hashes.extend(self.name.hash().map(|h| h.max(1)));
-            }
-            GroupKey::Reference => {
-                self.keys(line);
-                self.hashes.extend(self.keys.iter().map(|k| k.hash.max(1)));
-                self.hashes.sort_unstable();
-                self.hashes.dedup();
-            }
-            GroupKey::VirtualNumber => {
-                let h = self.addressed(line);
-                if h != 0 {
-                    self.hashes.push(h);
-                }
-            }
+/// The keys a line is found by in a group index (into `out`).
+fn line_group_keys(data: &Data<'_>, key: GroupKey, li: usize, out: &mut Vec<u64>) {
+    out.clear();
+    let f = &data.line[li];
+    match key {
+        GroupKey::Counterparty => out.push(f.name),
+        GroupKey::VirtualNumber => out.push(f.addressed),
+        GroupKey::Reference => {
+            out.extend(data.keys_of(li).iter().map(|k| k.hash));
+            out.dedup();
         }
+    }
+    out.retain(|&h| h != 0);
+}
+
+/// The key an item is grouped by (0: none).
+fn item_group_key(data: &Data<'_>, key: GroupKey, ii: usize) -> u64 {
+    let f = &data.item[ii];
+    match key {
+        GroupKey::Counterparty => f.name,
+        GroupKey::Reference => f.reference,
+        GroupKey::VirtualNumber => f.virtual_number,
     }
 }
 
-/// The key an item is grouped by (never 0).
-fn item_group_key(key: GroupKey, item: &OurItem, name: &mut NameBuf) -> Option<u64> {
-    let hash = match key {
-        GroupKey::Counterparty => {
-            name.set(item.counterparty_name.as_deref()?);
-            name.hash()
-        }
-        GroupKey::Reference => names::reference_hash(item.reference.as_deref()?),
-        GroupKey::VirtualNumber => names::reference_hash(item.virtual_number.as_deref()?),
-    };
-    hash.map(|h| h.max(1))
+/// The index key of an amount.
+fn amount_key(amount: i64) -> u64 {
+    names::mix64(amount as u64).max(1)
 }
 
 /// One indexed entry: its window (a line's is its booking day), amount and
@@ -434,7 +524,7 @@ impl AmountIndex {
         entries.sort_unstable_by(|x, y| {
             x.amount
                 .cmp(&y.amount)
-                .then_with(|| data.items[x.idx as usize].id.cmp(&data.items[y.idx as usize].id))
+                .then_with(|| data.item[x.idx as usize].id.cmp(&data.item[y.idx as usize].id))
         });
         AmountIndex { entries }
     }
@@ -446,7 +536,8 @@ impl AmountIndex {
     }
 }
 
-/// The one-to-one indexes over all items, built when a rule first needs them.
+/// The one-to-one indexes over the items still open when a rule first needs
+/// them (items taken later are skipped when read).
 #[derive(Default)]
 struct Indexes {
     suffix: Option<KeyIndex>,
@@ -458,25 +549,18 @@ struct Indexes {
 impl Indexes {
     /// Builds the anchor's index over the items still open, unless built.
     fn ensure(&mut self, anchor: Anchor, data: &Data<'_>, taken: &[bool]) {
-        let keyed = |key: &dyn Fn(&OurItem) -> Option<u64>| -> Vec<(u64, Entry)> {
-            (0..data.items.len())
+        let keyed = |key: &dyn Fn(&ItemFacts) -> u64| -> KeyIndex {
+            let keyed: Vec<(u64, Entry)> = (0..data.items.len())
                 .filter(|&i| !taken[i])
-                .filter_map(|i| key(&data.items[i]).map(|k| (k.max(1), data.item_entry(i))))
-                .collect()
+                .filter_map(|i| Some(key(&data.item[i])).filter(|&k| k != 0).map(|k| (k, data.item_entry(i))))
+                .collect();
+            KeyIndex::build(&keyed, |i| data.item[i as usize].id)
         };
-        let id_of = |i: u32| data.items[i as usize].id;
         match anchor {
-            Anchor::Suffix if self.suffix.is_none() => {
-                let keyed = keyed(&|item| item.virtual_number.as_deref().and_then(names::reference_hash));
-                self.suffix = Some(KeyIndex::build(&keyed, id_of));
-            }
-            Anchor::Reference if self.reference.is_none() => {
-                let keyed = keyed(&|item| item.reference.as_deref().and_then(names::reference_hash));
-                self.reference = Some(KeyIndex::build(&keyed, id_of));
-            }
+            Anchor::Suffix if self.suffix.is_none() => self.suffix = Some(keyed(&|f| f.virtual_number)),
+            Anchor::Reference if self.reference.is_none() => self.reference = Some(keyed(&|f| f.reference)),
             Anchor::AmountExact if self.amount.is_none() => {
-                let keyed = keyed(&|item| Some(item.amount_minor as u64));
-                self.amount = Some(KeyIndex::build(&keyed, id_of));
+                self.amount = Some(keyed(&|f| amount_key(f.amount)))
             }
             Anchor::AmountRange(_) if self.amount_sorted.is_none() => {
                 self.amount_sorted = Some(AmountIndex::build(data, taken))
@@ -495,23 +579,16 @@ impl Indexes {
         }
     }
 
-    /// The keys a line is looked up by in the anchor's hash index (into
-    /// `cache.hashes`).
-    fn keys_for(anchor: Anchor, line: &BankLine, cache: &mut LineCache) {
+    /// The keys line `li` is looked up by in the anchor's hash index.
+    fn keys_for(anchor: Anchor, data: &Data<'_>, li: usize, out: &mut Vec<u64>) {
         match anchor {
-            Anchor::Suffix => {
-                cache.hashes.clear();
-                let key = cache.addressed(line);
-                if key != 0 {
-                    cache.hashes.push(key);
-                }
-            }
-            Anchor::Reference => cache.group_keys(GroupKey::Reference, line),
+            Anchor::Suffix => line_group_keys(data, GroupKey::VirtualNumber, li, out),
+            Anchor::Reference => line_group_keys(data, GroupKey::Reference, li, out),
             Anchor::AmountExact => {
-                cache.hashes.clear();
-                cache.hashes.push(line.amount_minor as u64);
+                out.clear();
+                out.push(amount_key(data.lines[li].amount_minor));
             }
-            Anchor::AmountRange(_) => cache.hashes.clear(),
+            Anchor::AmountRange(_) => out.clear(),
         }
     }
 
@@ -532,13 +609,10 @@ impl Indexes {
     }
 
     fn entries(&self, anchor: Anchor) -> &[Entry] {
-        let index = match anchor {
-            Anchor::Suffix => self.suffix.as_ref(),
-            Anchor::Reference => self.reference.as_ref(),
-            Anchor::AmountExact => self.amount.as_ref(),
-            Anchor::AmountRange(_) => return self.amount_sorted.as_ref().map_or(&[], |i| &i.entries),
-        };
-        index.map_or(&[], |i| &i.entries)
+        match anchor {
+            Anchor::AmountRange(_) => self.amount_sorted.as_ref().map_or(&[], |i| &i.entries),
+            _ => self.key_index(anchor).map_or(&[], |i| &i.entries),
+        }
     }
 }
 
@@ -658,9 +732,11 @@ struct State {
     line_tainted: Vec<bool>,
     item_tainted: Vec<bool>,
     line_flagged: Vec<bool>,
+    open_lines: usize,
+    open_items: usize,
     matches: Vec<MatchProposal>,
     ambiguous: Vec<Ambiguity>,
-    score: ScoreScratch,
+    cache: LineCache,
 }
 
 impl State {
@@ -671,16 +747,23 @@ impl State {
             line_tainted: vec![false; lines],
             item_tainted: vec![false; items],
             line_flagged: vec![false; lines],
+            open_lines: lines,
+            open_items: items,
             matches: Vec::new(),
             ambiguous: Vec::new(),
-            score: ScoreScratch::default(),
+            cache: LineCache::default(),
         }
+    }
+
+    /// The open lines, in input order.
+    fn free_lines(&self) -> Vec<u32> {
+        (0..self.line_taken.len() as u32).filter(|&l| !self.line_taken[l as usize]).collect()
     }
 
     /// Records that `line` could be any of `candidates` under the rule: taints them
     /// all (never confirmed later), and keeps the line's first ambiguity.
     fn ambiguity(&mut self, data: &Data<'_>, rule: &Rule, line: u32, candidates: &mut Vec<u32>) {
-        candidates.sort_unstable_by_key(|&i| data.items[i as usize].id);
+        candidates.sort_unstable_by_key(|&i| data.item[i as usize].id);
         candidates.dedup();
         if candidates.is_empty() {
             return;
@@ -693,51 +776,86 @@ impl State {
             self.ambiguous.push(Ambiguity {
                 line: data.lines[line as usize].id,
                 rule: rule.code.clone(),
-                candidates: candidates.iter().map(|&i| data.items[i as usize].id).collect(),
+                candidates: candidates.iter().map(|&i| data.item[i as usize].id).collect(),
             });
         }
     }
 
-    /// Takes the lines and items out and builds the proposal for a group.
-    fn propose(
+    fn take(&mut self, lines: &[u32], items: &[u32]) {
+        for &l in lines {
+            self.line_taken[l as usize] = true;
+        }
+        for &i in items {
+            self.item_taken[i as usize] = true;
+        }
+        self.open_lines -= lines.len();
+        self.open_items -= items.len();
+    }
+
+    /// Checks a group on the texts and, when it holds, takes its lines and items
+    /// out and builds the proposal.
+    fn propose_group(
         &mut self,
         data: &Data<'_>,
         c: &Compiled<'_>,
         mut lines: Vec<u32>,
         mut items: Vec<u32>,
-    ) -> MatchProposal {
+    ) -> Option<MatchProposal> {
+        let mut facts: Option<Facts> = None;
+        for &l in &lines {
+            self.cache.reset();
+            for &i in &items {
+                let pair = data.facts(l as usize, i as usize, &mut self.cache);
+                if !data.verify(c, &pair) {
+                    return None;
+                }
+                facts = Some(facts.map_or(pair, |f| f.worst(pair)));
+            }
+        }
         lines.sort_unstable_by_key(|&l| data.lines[l as usize].id);
-        items.sort_unstable_by_key(|&i| data.items[i as usize].id);
-        let line_refs: Vec<&BankLine> = lines.iter().map(|&l| &data.lines[l as usize]).collect();
-        let item_refs: Vec<&OurItem> = items.iter().map(|&i| &data.items[i as usize]).collect();
-        let line_sum: i128 = line_refs.iter().map(|l| i128::from(l.amount_minor)).sum();
-        let item_sum: i128 = item_refs.iter().map(|i| i128::from(i.amount_minor)).sum();
+        items.sort_unstable_by_key(|&i| data.item[i as usize].id);
+        let sum = |values: &mut dyn Iterator<Item = i64>| values.fold(0i64, i64::saturating_add);
+        let line_sum = sum(&mut lines.iter().map(|&l| data.lines[l as usize].amount_minor));
+        let item_sum = sum(&mut items.iter().map(|&i| data.item[i as usize].amount));
+        let line_fees = sum(&mut lines.iter().map(|&l| data.lines[l as usize].fee_minor));
+        let item_fees = sum(&mut items.iter().map(|&i| data.item[i as usize].fee));
+        let score = score::facts_total(
+            line_sum.saturating_sub(item_sum),
+            line_fees.saturating_sub(item_fees),
+            item_sum,
+            facts.unwrap_or_default(),
+        );
+        let wide = |values: &mut dyn Iterator<Item = i64>| values.map(i128::from).sum::<i128>();
+        let line_total = wide(&mut lines.iter().map(|&l| data.lines[l as usize].amount_minor));
+        let item_total = wide(&mut items.iter().map(|&i| data.item[i as usize].amount));
         let clean = lines.iter().all(|&l| !self.line_tainted[l as usize])
             && items.iter().all(|&i| !self.item_tainted[i as usize]);
-        let score = score::group_total(&line_refs, &item_refs, &mut self.score);
-        for &l in &lines {
-            self.line_taken[l as usize] = true;
-        }
-        for &i in &items {
-            self.item_taken[i as usize] = true;
-        }
-        let lines = line_refs.iter().map(|l| l.id).collect();
-        let items = item_refs.iter().map(|i| i.id).collect();
-        proposal(c, lines, items, line_sum, item_sum, clean, score)
+        self.take(&lines, &items);
+        let line_ids = lines.iter().map(|&l| data.lines[l as usize].id).collect();
+        let item_ids = items.iter().map(|&i| data.item[i as usize].id).collect();
+        Some(proposal(c, line_ids, item_ids, line_total, item_total, clean, score))
     }
 
-    /// Takes a line and an item out and builds the proposal.
-    fn propose_one(&mut self, data: &Data<'_>, c: &Compiled<'_>, li: u32, ii: u32) -> MatchProposal {
-        let (li, ii) = (li as usize, ii as usize);
-        let (line, item) = (&data.lines[li], &data.items[ii]);
-        let clean = !self.line_tainted[li] && !self.item_tainted[ii];
-        let day = data.line_day[li];
-        let days = (data.item_from[ii] - day).max(day - data.item_to[ii]).max(0);
-        let score = score::pair_total(line, item, days as u32, &mut self.score);
-        self.line_taken[li] = true;
-        self.item_taken[ii] = true;
-        let (line_sum, item_sum) = (i128::from(line.amount_minor), i128::from(item.amount_minor));
-        proposal(c, vec![line.id], vec![item.id], line_sum, item_sum, clean, score)
+    /// Checks a pair on the texts and, when it holds, takes the line and item out
+    /// and builds the proposal.
+    fn propose_one(&mut self, data: &Data<'_>, c: &Compiled<'_>, li: u32, ii: u32) -> Option<MatchProposal> {
+        let (l, i) = (li as usize, ii as usize);
+        self.cache.reset();
+        let facts = data.facts(l, i, &mut self.cache);
+        if !data.verify(c, &facts) {
+            return None;
+        }
+        let (line, item) = (&data.lines[l], &data.item[i]);
+        let score = score::facts_total(
+            line.amount_minor.saturating_sub(item.amount),
+            line.fee_minor.saturating_sub(item.fee),
+            item.amount,
+            facts,
+        );
+        let clean = !self.line_tainted[l] && !self.item_tainted[i];
+        self.take(&[li], &[ii]);
+        let (line_sum, item_sum) = (i128::from(line.amount_minor), i128::from(item.amount));
+        Some(proposal(c, vec![line.id], vec![item.id], line_sum, item_sum, clean, score))
     }
 
     /// Appends a rule's proposals ordered by their first line id.
@@ -757,12 +875,14 @@ impl State {
         }
     }
 
-    /// One line to one item. Lines go in batches, each looked up in stages
-    /// (keys, buckets, entries, the items reached) so that the memory reads of a
-    /// batch overlap instead of waiting for one another.
+    /// One line to one item. Lines go in batches, each looked up in stages (keys,
+    /// buckets, entries, the items reached) so that the memory reads of a batch
+    /// overlap instead of waiting for one another.
     fn one_to_one(&mut self, data: &Data<'_>, indexes: &mut Indexes, c: &Compiled<'_>) {
         let Some(anchor) = c.anchor() else { return };
+        let t0 = std::time::Instant::now();
         indexes.ensure(anchor, data, &self.item_taken);
+        eprintln!("TIMING  index {:?}", t0.elapsed());
         let indexes = &*indexes;
         let key_index = indexes.key_index(anchor);
         let entries = indexes.entries(anchor);
@@ -771,50 +891,49 @@ impl State {
         let mut found: Vec<(u32, u32, u32, bool)> = Vec::new();
         let mut candidates: Vec<u32> = Vec::new();
         let mut contested: Vec<(usize, usize)> = Vec::new();
-        let free: Vec<u32> = (0..data.lines.len() as u32).filter(|&l| !self.line_taken[l as usize]).collect();
-        let mut caches: Vec<LineCache> = (0..BATCH).map(|_| LineCache::default()).collect();
+        let mut line_keys = Vec::new();
         let mut keys: Vec<(u32, u64)> = Vec::new();
-        let mut buckets: Vec<(u32, u64, Bucket)> = Vec::new();
-        // (line in batch, start, end, reference key the span was found by)
-        let mut spans: Vec<(u32, usize, usize, Option<u64>)> = Vec::new();
-        let reference_keyed = anchor == Anchor::Reference;
-        let mut reached = Vec::new();
-        for chunk in free.chunks(BATCH) {
+        let mut buckets: Vec<(u32, Bucket)> = Vec::new();
+        let mut spans: Vec<(u32, usize, usize)> = Vec::new();
+        let mut cache = LineCache::default();
+        for chunk in self.free_lines().chunks(BATCH) {
             keys.clear();
             buckets.clear();
             spans.clear();
-            for (j, (&li, cache)) in chunk.iter().zip(caches.iter_mut()).enumerate() {
-                let line = &data.lines[li as usize];
-                cache.reset();
+            for (j, &li) in chunk.iter().enumerate() {
                 if let Anchor::AmountRange(tolerance) = anchor {
-                    spans.extend(
-                        indexes
-                            .amount_range(tolerance, line.amount_minor)
-                            .map(|(s, e)| (j as u32, s, e, None)),
-                    );
+                    let amount = data.lines[li as usize].amount_minor;
+                    spans.extend(indexes.amount_range(tolerance, amount).map(|(s, e)| (j as u32, s, e)));
                 } else {
-                    Indexes::keys_for(anchor, line, cache);
-                    keys.extend(cache.hashes.iter().map(|&k| (j as u32, k)));
+                    Indexes::keys_for(anchor, data, li as usize, &mut line_keys);
+                    keys.extend(line_keys.iter().map(|&k| (j as u32, k)));
                 }
             }
             if let Some(index) = key_index {
-                buckets.extend(keys.iter().filter_map(|&(j, k)| index.buckets.get(&k).map(|b| (j, k, *b))));
-                for &(j, k, bucket) in &buckets {
-                    let day = data.line_day[chunk[j as usize] as usize];
+                buckets.extend(keys.iter().filter_map(|&(j, k)| index.buckets.get(&k).map(|b| (j, *b))));
+                for &(j, bucket) in &buckets {
+                    let day = data.line[chunk[j as usize] as usize].day;
                     let window = c.days.map(|d| (day - d, day + d));
-                    let key = reference_keyed.then_some(k);
-                    spans.extend(index.narrow(bucket, window).map(|(s, e)| (j, s, e, key)));
+                    spans.extend(index.narrow(bucket, window).map(|(s, e)| (j, s, e)));
                 }
             }
-            self.warm(data, c, entries, chunk, &spans, &mut reached);
+            // Read ahead the facts of the items the batch reaches.
+            let mut sink = 0u64;
+            for &(_, s, e) in &spans {
+                for entry in &entries[s..e.min(s + SCAN_LIMIT)] {
+                    sink ^= data.item[entry.idx as usize].reference;
+                }
+            }
+            std::hint::black_box(sink);
             let mut at = 0;
-            for (j, (&li, cache)) in chunk.iter().zip(caches.iter_mut()).enumerate() {
+            for (j, &li) in chunk.iter().enumerate() {
                 let (li, line) = (li as usize, &data.lines[li as usize]);
-                let day = data.line_day[li];
+                let day = data.line[li].day;
+                cache.reset();
                 let start = candidates.len();
                 let mut overflow = false;
                 let mut reached = false;
-                while let Some(&(_, s, e, key)) = spans.get(at).filter(|span| span.0 == j as u32) {
+                while let Some(&(_, s, e)) = spans.get(at).filter(|span| span.0 == j as u32) {
                     at += 1;
                     reached = true;
                     let e = if e - s > SCAN_LIMIT {
@@ -828,7 +947,7 @@ impl State {
                         let ii = entry.idx as usize;
                         if !self.item_taken[ii]
                             && c.entry_fits(line.amount_minor, day, entry)
-                            && data.pair_rest(c, li, ii, cache, key)
+                            && data.pair_ok(c, li, ii, &mut cache)
                         {
                             candidates.push(entry.idx);
                         }
@@ -844,6 +963,7 @@ impl State {
                 found.push((li as u32, start as u32, count as u32, overflow));
             }
         }
+        eprintln!("TIMING  pass {:?}", t0.elapsed());
         contest(entries, &contested, &mut degree);
         let mut unique: Vec<(u32, u32)> = Vec::new();
         let mut listed = Vec::new();
@@ -861,73 +981,28 @@ impl State {
         for chunk in unique.chunks(BATCH) {
             warm_pairs(data, chunk);
             for &(line, item) in chunk {
-                built.push(self.propose_one(data, c, line, item));
+                built.extend(self.propose_one(data, c, line, item));
             }
         }
+        eprintln!("TIMING  built {:?}", t0.elapsed());
         self.push_in_order(built);
-    }
-
-    /// Reads ahead what the candidate checks of a batch will read: the items the
-    /// batch reaches (those that pass the checks on the index entry alone) and
-    /// the texts the rule compares. Reading them in a tight loop lets the reads
-    /// overlap; the checks then find them in cache.
-    fn warm(
-        &self,
-        data: &Data<'_>,
-        c: &Compiled<'_>,
-        entries: &[Entry],
-        chunk: &[u32],
-        spans: &[(u32, usize, usize, Option<u64>)],
-        reached: &mut Vec<u32>,
-    ) {
-        if !(c.suffix || c.reference || c.name_min.is_some()) {
-            return;
-        }
-        reached.clear();
-        for &(j, s, e, _) in spans {
-            let li = chunk[j as usize] as usize;
-            let (amount, day) = (data.lines[li].amount_minor, data.line_day[li]);
-            for entry in &entries[s..e.min(s + SCAN_LIMIT)] {
-                if !self.item_taken[entry.idx as usize] && c.entry_fits(amount, day, entry) {
-                    reached.push(entry.idx);
-                }
-            }
-        }
-        let mut sink = 0usize;
-        for &ii in reached.iter() {
-            let item = &data.items[ii as usize];
-            sink = sink.wrapping_add(item.amount_minor as usize);
-        }
-        for &ii in reached.iter() {
-            let item = &data.items[ii as usize];
-            let mut touch = |text: &Option<String>| sink = sink.wrapping_add(first_byte(text));
-            if c.suffix {
-                touch(&item.virtual_number);
-            }
-            if c.reference {
-                touch(&item.reference);
-            }
-            if c.name_min.is_some() {
-                touch(&item.counterparty_name);
-            }
-        }
-        std::hint::black_box(sink);
+        eprintln!("TIMING  pushed {:?}", t0.elapsed());
     }
 
     /// One line to several items of one group.
     fn one_to_many(&mut self, data: &Data<'_>, c: &Compiled<'_>, key: GroupKey, max_group: usize) {
-        let mut name = NameBuf::default();
         let keyed: Vec<(u64, Entry)> = (0..data.items.len())
             .filter(|&i| !self.item_taken[i])
-            .filter_map(|i| item_group_key(key, &data.items[i], &mut name).map(|k| (k, data.item_entry(i))))
+            .filter_map(|i| {
+                Some(item_group_key(data, key, i)).filter(|&k| k != 0).map(|k| (k, data.item_entry(i)))
+            })
             .collect();
         if keyed.is_empty() {
             return;
         }
-        let index = KeyIndex::build(&keyed, |i| data.items[i as usize].id);
-        let reference_key = key == GroupKey::Reference;
-        let item_id = |i: u32| data.items[i as usize].id;
-        let item_amount = |i: u32| data.items[i as usize].amount_minor;
+        let index = KeyIndex::build(&keyed, |i| data.item[i as usize].id);
+        let item_id = |i: u32| data.item[i as usize].id;
+        let item_amount = |i: u32| data.item[i as usize].amount;
         let mut degree = vec![0u8; data.items.len()];
         let mut tentative: Vec<(u32, Vec<u32>)> = Vec::new();
         let mut unsure: Vec<(u32, Vec<u32>)> = Vec::new();
@@ -935,21 +1010,18 @@ impl State {
         let mut cache = LineCache::default();
         let mut search = GroupSearch { members: Vec::new(), values: Vec::new(), masks: Vec::new() };
         let mut hashes = Vec::new();
-        for (li, line) in data.lines.iter().enumerate() {
-            if self.line_taken[li] {
+        for li in self.free_lines() {
+            let li = li as usize;
+            line_group_keys(data, key, li, &mut hashes);
+            if hashes.is_empty() {
                 continue;
             }
             cache.reset();
-            cache.group_keys(key, line);
-            if cache.hashes.is_empty() {
-                continue;
-            }
-            hashes.clear();
-            hashes.extend_from_slice(&cache.hashes);
-            let day = data.line_day[li];
+            let amount = data.lines[li].amount_minor;
+            let day = data.line[li].day;
             let window = c.days.map(|d| (day - d, day + d));
-            let bound = c.magnitude_bound(line.amount_minor);
-            let target = i128::from(line.amount_minor);
+            let bound = c.magnitude_bound(amount);
+            let target = i128::from(amount);
             let fits = |sum: i128| c.amount_fits(target - sum, sum);
             let mut outcome = GroupOutcome::default();
             for &h in &hashes {
@@ -962,10 +1034,7 @@ impl State {
                 search.members.clear();
                 for entry in &index.entries[s..e.min(s + SCAN_LIMIT)] {
                     let ii = entry.idx as usize;
-                    if !self.item_taken[ii]
-                        && c.entry_dates_fit(day, entry)
-                        && data.pair_rest(c, li, ii, &mut cache, reference_key.then_some(h))
-                    {
+                    if !self.item_taken[ii] && data.pair_ok(c, li, ii, &mut cache) {
                         search.members.push(entry.idx);
                     }
                 }
@@ -973,7 +1042,7 @@ impl State {
                     outcome.listed.extend_from_slice(&search.members);
                     continue;
                 }
-                drop_too_large(&mut search.members, item_amount, line.amount_minor, bound);
+                drop_too_large(&mut search.members, item_amount, amount, bound);
                 search.run(&mut outcome, max_group, &item_id, &item_amount, &fits);
             }
             settle(li as u32, outcome, &mut degree, &mut tentative, &mut unsure);
@@ -985,7 +1054,7 @@ impl State {
         let mut built = Vec::new();
         for (line, mut group) in tentative {
             if group.iter().all(|&i| degree[i as usize] == 1) {
-                built.push(self.propose(data, c, vec![line], group));
+                built.extend(self.propose_group(data, c, vec![line], group));
             } else {
                 self.ambiguity(data, c.rule, line, &mut group);
             }
@@ -995,39 +1064,38 @@ impl State {
 
     /// Several lines of one group to one item.
     fn many_to_one(&mut self, data: &Data<'_>, c: &Compiled<'_>, key: GroupKey, max_group: usize) {
-        let mut cache = LineCache::default();
+        let mut hashes = Vec::new();
         let mut keyed: Vec<(u64, Entry)> = Vec::new();
-        for (li, line) in data.lines.iter().enumerate() {
-            if self.line_taken[li] {
-                continue;
-            }
-            cache.reset();
-            cache.group_keys(key, line);
-            let day = data.line_day[li];
-            let entry = Entry { from: day, to: day, idx: li as u32, amount: line.amount_minor };
-            keyed.extend(cache.hashes.iter().map(|&h| (h, entry)));
+        for li in self.free_lines() {
+            line_group_keys(data, key, li as usize, &mut hashes);
+            let day = data.line[li as usize].day;
+            let entry = Entry { from: day, to: day, idx: li, amount: data.lines[li as usize].amount_minor };
+            keyed.extend(hashes.iter().map(|&h| (h, entry)));
         }
         if keyed.is_empty() {
             return;
         }
         let index = KeyIndex::build(&keyed, |l| data.lines[l as usize].id);
-        let reference_key = key == GroupKey::Reference;
         let line_id = |l: u32| data.lines[l as usize].id;
         let line_amount = |l: u32| data.lines[l as usize].amount_minor;
         let mut degree = vec![0u8; data.lines.len()];
         let mut tentative: Vec<(u32, Vec<u32>)> = Vec::new();
         let mut unsure: Vec<(u32, Vec<u32>)> = Vec::new();
         let mut contested = Vec::new();
-        let mut name = NameBuf::default();
+        let mut cache = LineCache::default();
         let mut search = GroupSearch { members: Vec::new(), values: Vec::new(), masks: Vec::new() };
-        for (ii, item) in data.items.iter().enumerate() {
+        for ii in 0..data.items.len() {
             if self.item_taken[ii] {
                 continue;
             }
-            let Some(h) = item_group_key(key, item, &mut name) else { continue };
-            let window = c.item_window(data.item_from[ii], data.item_to[ii]);
+            let h = item_group_key(data, key, ii);
+            if h == 0 {
+                continue;
+            }
+            let item = &data.item[ii];
+            let window = c.item_window(item.from, item.to);
             let Some((s, e)) = index.range(h, window) else { continue };
-            let target = i128::from(item.amount_minor);
+            let target = i128::from(item.amount);
             let fits = |sum: i128| c.amount_fits(sum - target, target);
             let mut outcome = GroupOutcome::default();
             let over = e - s > SCAN_LIMIT;
@@ -1039,15 +1107,15 @@ impl State {
             for entry in &index.entries[s..e.min(s + SCAN_LIMIT)] {
                 let li = entry.idx as usize;
                 cache.reset();
-                if !self.line_taken[li] && data.pair_ok(c, li, ii, &mut cache, reference_key.then_some(h)) {
+                if !self.line_taken[li] && data.pair_ok(c, li, ii, &mut cache) {
                     search.members.push(entry.idx);
                 }
             }
             if over {
                 outcome.listed.extend_from_slice(&search.members);
             } else {
-                let bound = c.magnitude_bound(item.amount_minor);
-                drop_too_large(&mut search.members, line_amount, item.amount_minor, bound);
+                let bound = c.magnitude_bound(item.amount);
+                drop_too_large(&mut search.members, line_amount, item.amount, bound);
                 search.run(&mut outcome, max_group, &line_id, &line_amount, &fits);
             }
             settle(ii as u32, outcome, &mut degree, &mut tentative, &mut unsure);
@@ -1061,12 +1129,12 @@ impl State {
         let mut built = Vec::new();
         for (item, group) in tentative {
             if group.iter().all(|&l| degree[l as usize] == 1) {
-                built.push(self.propose(data, c, group, vec![item]));
+                built.extend(self.propose_group(data, c, group, vec![item]));
             } else {
                 pairs.extend(group.iter().map(|&l| (l, item)));
             }
         }
-        pairs.sort_unstable_by_key(|&(l, i)| (line_id(l), data.items[i as usize].id));
+        pairs.sort_unstable_by_key(|&(l, i)| (line_id(l), data.item[i as usize].id));
         let mut at = 0;
         while at < pairs.len() {
             let line = pairs[at].0;
@@ -1084,34 +1152,28 @@ impl State {
             data.lines.iter().zip(&self.line_taken).filter(|(_, t)| !**t).map(|(l, _)| l.id).collect();
         unmatched_lines.sort_unstable();
         let mut unmatched_items: Vec<Uuid> =
-            data.items.iter().zip(&self.item_taken).filter(|(_, t)| !**t).map(|(i, _)| i.id).collect();
+            data.item.iter().zip(&self.item_taken).filter(|(_, t)| !**t).map(|(i, _)| i.id).collect();
         unmatched_items.sort_unstable();
         Plan { matches: self.matches, ambiguous: self.ambiguous, unmatched_lines, unmatched_items }
     }
 }
 
-/// Lines or items handled together in the batched stages.
+/// Lines or pairs handled together in the batched stages.
 const BATCH: usize = 128;
 
-/// The first byte of a text (0 for none): reading it brings the text into cache.
-fn first_byte(text: &Option<String>) -> usize {
-    text.as_deref().and_then(|t| t.as_bytes().first()).map_or(0, |&b| usize::from(b))
-}
-
-/// Reads ahead what scoring a batch of pairs reads: the items and their texts.
+/// Reads ahead what checking and scoring a batch of pairs reads: the items'
+/// facts and their normalised texts.
 fn warm_pairs(data: &Data<'_>, pairs: &[(u32, u32)]) {
-    let mut sink = 0usize;
+    let mut sink = 0u64;
     for &(_, ii) in pairs {
-        let ii = ii as usize;
-        sink = sink.wrapping_add(data.items[ii].amount_minor as usize);
-        sink = sink.wrapping_add((data.item_from[ii] ^ data.item_to[ii]) as usize);
+        sink ^= u64::from(data.item[ii as usize].text[0]);
     }
+    let bytes = data.text.as_bytes();
     for &(_, ii) in pairs {
-        let item = &data.items[ii as usize];
-        sink = sink
-            .wrapping_add(first_byte(&item.counterparty_name))
-            .wrapping_add(first_byte(&item.reference))
-            .wrapping_add(first_byte(&item.virtual_number));
+        let t = data.item[ii as usize].text;
+        for at in [t[0], t[1], t[2]] {
+            sink ^= u64::from(bytes.get(at as usize).copied().unwrap_or(0));
+        }
     }
     std::hint::black_box(sink);
 }
@@ -1189,13 +1251,15 @@ fn settle(
 /// members per target for groups of up to `max_group` (≤ [`MAX_GROUP_LIMIT`]).
 /// Single-threaded (it runs in the browser too).
 pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
+    let t = std::time::Instant::now();
     let data = Data::new(lines, items);
+    eprintln!("TIMING data {:?}", t.elapsed());
     let mut state = State::new(lines.len(), items.len());
     let mut indexes = Indexes::default();
-    let mut open_lines = lines.len();
-    let mut open_items = items.len();
+    let t0 = std::time::Instant::now();
     for rule in &rules.rules {
-        if open_lines == 0 || open_items == 0 {
+        eprintln!("TIMING before {} {:?}", rule.code, t0.elapsed());
+        if state.open_lines == 0 || state.open_items == 0 {
             break;
         }
         if !rule.problems().is_empty() {
@@ -1209,8 +1273,9 @@ pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
             (Cardinality::ManyToOne, Some(key)) => state.many_to_one(&data, &c, key, max_group),
             _ => {}
         }
-        open_lines = state.line_taken.iter().filter(|t| !**t).count();
-        open_items = state.item_taken.iter().filter(|t| !**t).count();
     }
-    state.finish(&data)
+    eprintln!("TIMING rules done {:?}", t0.elapsed());
+    let p = state.finish(&data);
+    eprintln!("TIMING finish {:?}", t0.elapsed());
+    p
 }

@@ -228,6 +228,36 @@ pub(crate) fn reference_eq(a: &str, b: &str) -> bool {
     x.peek().is_some() && x.eq(reference_chars(b))
 }
 
+/// Appends the normalised form of a reference to `out`.
+pub(crate) fn push_reference(s: &str, out: &mut String) {
+    if plain(s) {
+        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        out.extend(reference_chars(s));
+    }
+}
+
+/// The hash of an already normalised text (0 when empty), equal to
+/// [`reference_hash`] of any text that normalises to it.
+pub(crate) fn normalised_hash(normalised: &str) -> u64 {
+    let mut h = Hash64::new();
+    for c in normalised.chars() {
+        h.feed(c);
+    }
+    if normalised.is_empty() { 0 } else { h.finish() }
+}
+
+/// Whether `text` normalises to `normalised` (which is not empty).
+pub(crate) fn matches_normalised(text: &str, normalised: &str) -> bool {
+    if normalised.is_empty() {
+        return false;
+    }
+    if plain(text) {
+        return text.len() == normalised.len() && text.eq_ignore_ascii_case(normalised);
+    }
+    reference_chars(text).eq(normalised.chars())
+}
+
 /// The hash of a normalised reference, `None` when it is empty.
 pub(crate) fn reference_hash(s: &str) -> Option<u64> {
     let mut h = Hash64::new();
@@ -258,8 +288,9 @@ impl Hash64 {
         self.0 = (self.0 ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(5);
     }
 
+    /// The hash, never 0 (0 stands for "none" in the planner's tables).
     pub(crate) fn finish(self) -> u64 {
-        mix64(self.0)
+        mix64(self.0).max(1)
     }
 }
 

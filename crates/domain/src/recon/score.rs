@@ -215,19 +215,20 @@ impl ScoreScratch {
 
 /// What was found about a pair (or the worst over a group's pairs).
 #[derive(Debug, Clone, Copy, Default)]
-struct Facts {
-    days: u32,
+pub(crate) struct Facts {
+    /// Days between the booking and the item's window.
+    pub(crate) days: u32,
     /// `None`: the item has no reference.
-    reference: Option<bool>,
+    pub(crate) reference: Option<bool>,
     /// `None`: a name is missing.
-    name: Option<u8>,
+    pub(crate) name: Option<u8>,
     /// `None`: an account number is missing.
-    suffix: Option<bool>,
+    pub(crate) suffix: Option<bool>,
 }
 
 impl Facts {
     /// Folds another pair in, keeping the worst of each.
-    fn worst(self, other: Facts) -> Facts {
+    pub(crate) fn worst(self, other: Facts) -> Facts {
         let both = |a: Option<bool>, b: Option<bool>| match (a, b) {
             (Some(x), Some(y)) => Some(x && y),
             (x, None) => x,
@@ -333,23 +334,9 @@ pub(crate) fn score_group(lines: &[&BankLine], items: &[&OurItem], s: &mut Score
     )
 }
 
-/// The score of a group, without the parts.
-pub(crate) fn group_total(lines: &[&BankLine], items: &[&OurItem], s: &mut ScoreScratch) -> u8 {
-    total(&score_group(lines, items, s))
-}
-
-/// The score of one pair, without the parts, with the days between booking and
-/// window already known.
-pub(crate) fn pair_total(line: &BankLine, item: &OurItem, days: u32, s: &mut ScoreScratch) -> u8 {
-    s.prepare();
-    let mut facts = s.cheap_with_days(line, item, days);
-    facts.name = s.name(line, item);
-    total(&parts(
-        line.amount_minor.saturating_sub(item.amount_minor),
-        line.fee_minor.saturating_sub(item.expected_fee_minor),
-        item.amount_minor,
-        facts,
-    ))
+/// The score from what the planner found: sums, fees and the (worst) facts.
+pub(crate) fn facts_total(difference: i64, fee_difference: i64, expected: i64, facts: Facts) -> u8 {
+    total(&parts(difference, fee_difference, expected, facts))
 }
 
 /// How well one item fits one line, explained (the side-by-side view).

@@ -119,11 +119,20 @@ impl ReconService {
         // for a file that names none (it never overrides one).
         let mut options = statements::ParseOptions { format: None, mapping, account: None };
         let started = std::time::Instant::now();
-        let mut parsed = statements::parse(bytes, &options).map_err(|e| file_error(file_name, e))?;
-        if account.is_some() && parsed.iter().any(|s| s.account.trim().is_empty()) {
+        let first = statements::parse(bytes, &options);
+        // A file that names no account (a CSV without the column) is read again
+        // with the given one.
+        let names_none = match &first {
+            Ok(parsed) => parsed.iter().any(|s| s.account.trim().is_empty()),
+            Err(e) => e.at == Location::File && e.problem == StatementProblem::Missing,
+        };
+        let parsed = if account.is_some() && names_none {
             options.account = account.map(str::to_owned);
-            parsed = statements::parse(bytes, &options).map_err(|e| file_error(file_name, e))?;
+            statements::parse(bytes, &options)
+        } else {
+            first
         }
+        .map_err(|e| file_error(file_name, e))?;
         let parse_ms = started.elapsed().as_millis() as u64;
         let Some(format) = parsed.first().map(|s| s.format) else {
             return Err(file_error(

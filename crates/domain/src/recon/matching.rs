@@ -4,6 +4,14 @@
 //! depend on the order of the input: first every open line's candidates are
 //! found (through an index), then a line is matched only if its candidate (or
 //! fitting group) is unique and no other line reached the same item.
+//!
+//! For speed, everything the checks read is computed once up front into flat
+//! arrays ([`Data`]): per line its day, hashes of its addressed account and name
+//! and its candidate references; per item its window, amount and the hashes and
+//! normalised texts of its reference, virtual number and name. Candidates are
+//! found and filtered on those hashes; a pair is matched only after its texts
+//! are compared ([`Data::facts`]), so a hash collision can cost a match (the
+//! pair stays open) but never make a wrong one.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -205,6 +213,9 @@ struct LineFacts {
     /// `Data::line_keys`, sorted by hash.
     keys_start: u32,
     keys_len: u32,
+    /// Where the normalised name is in `Data::line_text`.
+    name_at: u32,
+    name_len: u32,
 }
 
 /// What the planner reads of an item, computed once: hashes of its texts and the
@@ -234,6 +245,7 @@ struct Data<'a> {
     items: &'a [OurItem],
     line: Vec<LineFacts>,
     line_keys: Vec<RefKey>,
+    line_text: String,
     item: Vec<ItemFacts>,
     text: String,
 }
@@ -250,8 +262,11 @@ impl<'a> Data<'a> {
         let (mut keys, mut words) = (Vec::new(), Vec::new());
         let mut line_keys = Vec::with_capacity(lines.len() * 2);
         let mut line = Vec::with_capacity(lines.len());
+        let mut line_text = String::with_capacity(lines.len() * 16);
         for l in lines {
             name.set(l.counterparty_name.as_deref().unwrap_or(""));
+            let name_at = line_text.len() as u32;
+            line_text.extend(name.chars.iter());
             names::reference_keys(l, &mut keys, &mut words);
             keys.sort_unstable_by_key(|k: &RefKey| k.hash);
             line.push(LineFacts {
@@ -260,6 +275,8 @@ impl<'a> Data<'a> {
                 name: name_hash(&name),
                 keys_start: line_keys.len() as u32,
                 keys_len: keys.len() as u32,
+                name_at,
+                name_len: line_text.len() as u32 - name_at,
             });
             line_keys.extend_from_slice(&keys);
         }
@@ -292,7 +309,7 @@ impl<'a> Data<'a> {
                 text: bounds,
             });
         }
-        Data { lines, items, line, line_keys, item, text }
+        Data { lines, items, line, line_keys, line_text, item, text }
     }
 
     fn keys_of(&self, li: usize) -> &[RefKey] {
@@ -335,7 +352,7 @@ impl<'a> Data<'a> {
             }
             if lf.name != itf.name {
                 self.load_names(li, ii, cache);
-                if !names::similar_at_least(&cache.name.chars, &cache.item_name, min, &mut cache.row) {
+                if !names::similar_at_least(&cache.line_name, &cache.item_name, min, &mut cache.row) {
                     return false;
                 }
             }
@@ -343,17 +360,28 @@ impl<'a> Data<'a> {
         true
     }
 
-    /// Reads a pair's normalised names into the cache.
+    /// A line's normalised name.
+    fn line_name(&self, li: usize) -> &str {
+        let f = &self.line[li];
+        self.line_text.get(f.name_at as usize..(f.name_at + f.name_len) as usize).unwrap_or("")
+    }
+
+    /// Reads a pair's normalised names into the cache as characters.
     fn load_names(&self, li: usize, ii: usize, cache: &mut LineCache) {
-        cache.ensure_name(&self.lines[li]);
+        cache.line_name.clear();
+        cache.line_name.extend(self.line_name(li).chars());
         cache.item_name.clear();
         cache.item_name.extend(self.item_text(ii, 2).chars());
     }
 
     /// The similarity of a pair's names, on the texts.
     fn name_similarity(&self, li: usize, ii: usize, cache: &mut LineCache) -> u8 {
+        let (a, b) = (self.line_name(li), self.item_text(ii, 2));
+        if a == b {
+            return if a.is_empty() { 0 } else { 100 };
+        }
         self.load_names(li, ii, cache);
-        names::similarity_chars(&cache.name.chars, &cache.item_name, &mut cache.row)
+        names::similarity_chars(&cache.line_name, &cache.item_name, &mut cache.row)
     }
 
     /// The exact facts of a pair, on the texts (what the score shows).
@@ -386,26 +414,12 @@ impl<'a> Data<'a> {
     }
 }
 
-/// The line being looked at: its normalised name once read, and scratch.
+/// Scratch for comparing names.
 #[derive(Default)]
 struct LineCache {
-    name_ready: bool,
-    name: NameBuf,
+    line_name: Vec<char>,
     item_name: Vec<char>,
     row: Vec<u32>,
-}
-
-impl LineCache {
-    fn reset(&mut self) {
-        self.name_ready = false;
-    }
-
-    fn ensure_name(&mut self, line: &BankLine) {
-        if !self.name_ready {
-            self.name.set(line.counterparty_name.as_deref().unwrap_or(""));
-            self.name_ready = true;
-        }
-    }
 }
 
 /// The keys a line is found by in a group index (into `out`).
@@ -803,7 +817,6 @@ impl State {
     ) -> Option<MatchProposal> {
         let mut facts: Option<Facts> = None;
         for &l in &lines {
-            self.cache.reset();
             for &i in &items {
                 let pair = data.facts(l as usize, i as usize, &mut self.cache);
                 if !data.verify(c, &pair) {
@@ -840,7 +853,6 @@ impl State {
     /// and builds the proposal.
     fn propose_one(&mut self, data: &Data<'_>, c: &Compiled<'_>, li: u32, ii: u32) -> Option<MatchProposal> {
         let (l, i) = (li as usize, ii as usize);
-        self.cache.reset();
         let facts = data.facts(l, i, &mut self.cache);
         if !data.verify(c, &facts) {
             return None;
@@ -860,10 +872,15 @@ impl State {
 
     /// Appends a rule's proposals ordered by their first line id.
     fn push_in_order(&mut self, built: Vec<MatchProposal>) {
-        let mut order: Vec<(Uuid, u32)> = built
+        if built.is_sorted_by_key(|p| p.lines.first().copied()) {
+            self.matches.extend(built);
+            return;
+        }
+        // Ids compare as big-endian numbers: the same order, cheaper comparisons.
+        let mut order: Vec<(u128, u32)> = built
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.lines.first().copied().unwrap_or_default(), i as u32))
+            .map(|(i, p)| (p.lines.first().map_or(0, |id| id.as_u128()), i as u32))
             .collect();
         order.sort_unstable();
         let mut slots: Vec<Option<MatchProposal>> = built.into_iter().map(Some).collect();
@@ -880,9 +897,7 @@ impl State {
     /// overlap instead of waiting for one another.
     fn one_to_one(&mut self, data: &Data<'_>, indexes: &mut Indexes, c: &Compiled<'_>) {
         let Some(anchor) = c.anchor() else { return };
-        let t0 = std::time::Instant::now();
         indexes.ensure(anchor, data, &self.item_taken);
-        eprintln!("TIMING  index {:?}", t0.elapsed());
         let indexes = &*indexes;
         let key_index = indexes.key_index(anchor);
         let entries = indexes.entries(anchor);
@@ -929,7 +944,6 @@ impl State {
             for (j, &li) in chunk.iter().enumerate() {
                 let (li, line) = (li as usize, &data.lines[li as usize]);
                 let day = data.line[li].day;
-                cache.reset();
                 let start = candidates.len();
                 let mut overflow = false;
                 let mut reached = false;
@@ -963,7 +977,6 @@ impl State {
                 found.push((li as u32, start as u32, count as u32, overflow));
             }
         }
-        eprintln!("TIMING  pass {:?}", t0.elapsed());
         contest(entries, &contested, &mut degree);
         let mut unique: Vec<(u32, u32)> = Vec::new();
         let mut listed = Vec::new();
@@ -984,9 +997,7 @@ impl State {
                 built.extend(self.propose_one(data, c, line, item));
             }
         }
-        eprintln!("TIMING  built {:?}", t0.elapsed());
         self.push_in_order(built);
-        eprintln!("TIMING  pushed {:?}", t0.elapsed());
     }
 
     /// One line to several items of one group.
@@ -1016,7 +1027,6 @@ impl State {
             if hashes.is_empty() {
                 continue;
             }
-            cache.reset();
             let amount = data.lines[li].amount_minor;
             let day = data.line[li].day;
             let window = c.days.map(|d| (day - d, day + d));
@@ -1106,7 +1116,6 @@ impl State {
             search.members.clear();
             for entry in &index.entries[s..e.min(s + SCAN_LIMIT)] {
                 let li = entry.idx as usize;
-                cache.reset();
                 if !self.line_taken[li] && data.pair_ok(c, li, ii, &mut cache) {
                     search.members.push(entry.idx);
                 }
@@ -1243,22 +1252,22 @@ fn settle(
 /// set, never greedily). Nothing ambiguous is matched: see the module docs. A rule
 /// with [`Rule::problems`] is skipped.
 ///
-/// Cost: one-to-one rules look candidates up in hash indexes over our items (by
-/// virtual number, by reference, by amount; an amount tolerance uses a sorted
-/// array) narrowed by the date window, so each line costs a few lookups; at most
-/// [`SCAN_LIMIT`] entries are examined per line and key. Grouped rules index what
-/// is still open by the group key and search at most [`GROUP_CANDIDATE_LIMIT`]
-/// members per target for groups of up to `max_group` (≤ [`MAX_GROUP_LIMIT`]).
-/// Single-threaded (it runs in the browser too).
+/// Cost: one pass over lines and items reads their texts once (normalised names
+/// and references, hashed). One-to-one rules then look candidates up in hash
+/// indexes over the open items (by virtual number, by reference, by amount; an
+/// amount tolerance uses a sorted array) narrowed by the date window, a batch of
+/// lines at a time, so each line costs a few lookups; at most [`SCAN_LIMIT`]
+/// entries are examined per line and key. Grouped rules index what is still open
+/// by the group key and search at most [`GROUP_CANDIDATE_LIMIT`] members per
+/// target for groups of up to `max_group` (≤ [`MAX_GROUP_LIMIT`]). Memory is a
+/// few dozen bytes per line and item plus their normalised texts. Never line ×
+/// item; single-threaded (it runs in the browser too). Lines and items are
+/// counted in `u32`.
 pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
-    let t = std::time::Instant::now();
     let data = Data::new(lines, items);
-    eprintln!("TIMING data {:?}", t.elapsed());
     let mut state = State::new(lines.len(), items.len());
     let mut indexes = Indexes::default();
-    let t0 = std::time::Instant::now();
     for rule in &rules.rules {
-        eprintln!("TIMING before {} {:?}", rule.code, t0.elapsed());
         if state.open_lines == 0 || state.open_items == 0 {
             break;
         }
@@ -1274,8 +1283,5 @@ pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
             _ => {}
         }
     }
-    eprintln!("TIMING rules done {:?}", t0.elapsed());
-    let p = state.finish(&data);
-    eprintln!("TIMING finish {:?}", t0.elapsed());
-    p
+    state.finish(&data)
 }

@@ -172,11 +172,7 @@ impl ScoreScratch {
         } else {
             0
         };
-        self.cheap_with_days(line, item, u32::try_from(days).unwrap_or(u32::MAX))
-    }
-
-    /// [`Self::cheap`] with the days between booking and window already known.
-    fn cheap_with_days(&mut self, line: &BankLine, item: &OurItem, days: u32) -> Facts {
+        let days = u32::try_from(days).unwrap_or(u32::MAX);
         let reference = match item.reference.as_deref() {
             Some(r) if has_text(r) => Some(self.carries(line, r)),
             _ => None,

@@ -308,6 +308,24 @@ macro_rules! recon_impl {
                 take_from_items(tx, &items).await
             }
 
+            /// Moves each line from one state to another, or refuses (`Changed`) if
+            /// one is no longer in the first.
+            pub(super) async fn move_lines(tx: &mut Tx<'_>, ids: &[Uuid], from: &str, to: &str) -> Result<()> {
+                for id in ids {
+                    let n = sqlx::query("UPDATE statement_lines SET state = $3 WHERE id = $1 AND state = $2")
+                        .bind(id)
+                        .bind(from)
+                        .bind(to)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                    if n == 0 {
+                        return Err(conflict(Conflict::Changed));
+                    }
+                }
+                Ok(())
+            }
+
             pub(super) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
                 for chunk in ids.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE statement_lines SET state = ");
@@ -1384,16 +1402,7 @@ macro_rules! recon_impl {
                 let items: Vec<(Uuid, i64)> = parts.iter().filter_map(|p| p.1.map(|i| (i, p.2))).collect();
                 if confirm {
                     // Only lines still open: a line booked meanwhile refuses the match.
-                    for l in &lines {
-                        let n = sqlx::query("UPDATE statement_lines SET state = 'matched' WHERE id = $1 AND state = 'open'")
-                            .bind(l)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        if n == 0 {
-                            return Err(conflict(Conflict::Changed));
-                        }
-                    }
+                    $m::move_lines(&mut tx, &lines, "open", "matched").await?;
                     $m::take_from_items(&mut tx, &items).await?;
                     if let Some(t) = &posting {
                         let transfer = $m::post(&mut tx, t).await?;
@@ -1406,16 +1415,7 @@ macro_rules! recon_impl {
                 } else {
                     // Only lines this match holds go back to the queue: a line since
                     // replaced by a resent statement stays replaced.
-                    for l in &lines {
-                        let n = sqlx::query("UPDATE statement_lines SET state = 'open' WHERE id = $1 AND state = 'matched'")
-                            .bind(l)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        if n == 0 {
-                            return Err(conflict(Conflict::Changed));
-                        }
-                    }
+                    $m::move_lines(&mut tx, &lines, "matched", "open").await?;
                     $m::give_back_to_items(&mut tx, &items).await?;
                     if let Some(t) = &posting {
                         $m::post(&mut tx, t).await?;

@@ -147,6 +147,38 @@ macro_rules! on_both_databases_sync {
     };
 }
 
+/// What the database says, read through a second desktop's services (an auditor's
+/// session). Its own runtime: a pool's connections belong to the runtime that made them.
+pub struct Peek {
+    rt: tokio::runtime::Runtime,
+    s: service::Services,
+    session: service::Session,
+}
+
+impl Peek {
+    /// Logs in as `aud1` on the database at `url`.
+    pub fn new(url: &str) -> Self {
+        let rt = tokio::runtime::Runtime::new().expect("a runtime");
+        let (s, session) = rt.block_on(async {
+            let store = store::open(url).await.expect("the database");
+            let s = service::Services::new(store, vault(), domain::auth::LoginPolicy::default());
+            let session = service::Session::default();
+            let login = domain::Request::Login {
+                username: "aud1".into(),
+                password: service::seed::DEMO_PASSWORD.into(),
+            };
+            s.handle(&session, login, chrono::Utc::now()).await.expect("aud1 logs in");
+            (s, session)
+        });
+        Self { rt, s, session }
+    }
+
+    /// The answer to `req` (which must succeed).
+    pub fn ask(&self, req: domain::Request) -> domain::Response {
+        self.rt.block_on(self.s.handle(&self.session, req, chrono::Utc::now())).expect("an answer")
+    }
+}
+
 /// Driving the real UI by the labels a person reads.
 pub mod ui {
     use super::vault;

@@ -8,20 +8,18 @@
 //! finance reviewer and a supervisor; the daily report with its proof and exports.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use domain::api::ReconRequest;
-use domain::auth::LoginPolicy;
 use domain::ledger::business_date;
 use domain::suspense::{SuspenseFilter, SuspenseKind, SuspenseRow, SuspenseStatus};
 use domain::{Request, Response};
 use e2e::ui::{block, click, harness, log_in, type_into};
-use e2e::{Db, TestDb, on_both_databases_sync, vault};
+use e2e::{Db, Peek, TestDb, on_both_databases_sync};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use service::recon::demo::{DemoLine, camt053};
 use service::seed::{self, DEMO_PASSWORD};
-use service::{Services, Session};
 use ui::OpsApp;
 
 /// The day the demo statement covers (the day before the demo's "today").
@@ -29,36 +27,16 @@ fn demo_day() -> NaiveDate {
     business_date(seed::demo_anchor()) - Duration::days(1)
 }
 
-/// What the database says, read through a second desktop's services.
-/// (Its own runtime: a pool's connections belong to the runtime that made them.)
-struct Peek {
-    rt: tokio::runtime::Runtime,
-    s: Services,
-    session: Session,
-}
-
-impl Peek {
-    fn new(url: &str) -> Self {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let (s, session) = rt.block_on(async {
-            let store = store::open(url).await.unwrap();
-            let s = Services::new(store, vault(), LoginPolicy::default());
-            let session = Session::default();
-            let login = Request::Login { username: "aud1".into(), password: DEMO_PASSWORD.into() };
-            s.handle(&session, login, Utc::now()).await.unwrap();
-            (s, session)
-        });
-        Self { rt, s, session }
-    }
-
-    fn ask(&self, req: ReconRequest) -> Response {
-        self.rt.block_on(self.s.handle(&self.session, Request::Recon(req), Utc::now())).unwrap()
-    }
+/// What the tests read back through an auditor's [`Peek`].
+trait Read {
+    /// Asks the recon area.
+    fn ask_area(&self, req: ReconRequest) -> Response;
 
     /// Every open item of `kind`.
     fn open_items(&self, kind: SuspenseKind) -> Vec<SuspenseRow> {
         let filter = SuspenseFilter { kind: Some(kind), ..SuspenseFilter::default() };
-        let Response::SuspenseQueue(page) = self.ask(ReconRequest::Queue { filter, after: None, limit: 200 })
+        let Response::SuspenseQueue(page) =
+            self.ask_area(ReconRequest::Queue { filter, after: None, limit: 200 })
         else {
             panic!()
         };
@@ -66,8 +44,14 @@ impl Peek {
     }
 
     fn status(&self, id: uuid::Uuid) -> SuspenseStatus {
-        let Response::SuspenseItem(item) = self.ask(ReconRequest::Item { id }) else { panic!() };
+        let Response::SuspenseItem(item) = self.ask_area(ReconRequest::Item { id }) else { panic!() };
         item.row.status
+    }
+}
+
+impl Read for Peek {
+    fn ask_area(&self, req: ReconRequest) -> Response {
+        self.ask(Request::Recon(req))
     }
 }
 

@@ -6,57 +6,43 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::Utc;
-use domain::auth::LoginPolicy;
 use domain::ledger::VirtualPurpose;
 use domain::vam::VirtualNodeView;
 use domain::{Request, Response, VamRequest};
 use e2e::ui::{block, click, harness, log_in, type_into};
-use e2e::{Db, TestDb, on_both_databases_sync, vault};
+use e2e::{Db, Peek, TestDb, on_both_databases_sync};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use service::seed::DEMO_PASSWORD;
-use service::{Services, Session};
+
 use ui::OpsApp;
 
-/// What the database says, read through a second desktop's services.
-/// (Its own runtime: a pool's connections belong to the runtime that made them.)
-struct Peek {
-    rt: tokio::runtime::Runtime,
-    s: Services,
-    session: Session,
-}
-
-impl Peek {
-    fn new(url: &str) -> Self {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let (s, session) = rt.block_on(async {
-            let store = store::open(url).await.unwrap();
-            let s = Services::new(store, vault(), LoginPolicy::default());
-            let session = Session::default();
-            let login = Request::Login { username: "aud1".into(), password: DEMO_PASSWORD.into() };
-            s.handle(&session, login, Utc::now()).await.unwrap();
-            (s, session)
-        });
-        Self { rt, s, session }
-    }
-
-    fn ask(&self, req: VamRequest) -> Response {
-        self.rt.block_on(self.s.handle(&self.session, Request::Vam(req), Utc::now())).unwrap()
-    }
+/// What the tests read back through an auditor's [`Peek`].
+trait Read {
+    /// Asks the vam area.
+    fn ask_area(&self, req: VamRequest) -> Response;
 
     fn platform(&self) -> domain::vam::PhysicalAccountView {
-        let Response::PhysicalAccounts(mut list) = self.ask(VamRequest::PhysicalAccounts) else { panic!() };
+        let Response::PhysicalAccounts(mut list) = self.ask_area(VamRequest::PhysicalAccounts) else {
+            panic!()
+        };
         list.remove(0)
     }
 
     /// The node whose (masked) number or owner is `shown`, found by `query`.
     fn node(&self, query: &str, shown: &str) -> VirtualNodeView {
-        let Response::VirtualTree(page) = self.ask(VamRequest::Search { query: query.into() }) else {
+        let Response::VirtualTree(page) = self.ask_area(VamRequest::Search { query: query.into() }) else {
             panic!()
         };
         let found = page.nodes.iter().find(|n| n.number == shown || n.owner.name_masked == shown);
         found.unwrap_or_else(|| panic!("{shown} not among {:?}", page.nodes)).clone()
+    }
+}
+
+impl Read for Peek {
+    fn ask_area(&self, req: VamRequest) -> Response {
+        self.ask(Request::Vam(req))
     }
 }
 
@@ -111,12 +97,12 @@ fn a_finance_reviewer_works_sub_accounts(db: Db) {
     // A wallet, found by its owner's number.
     let wallet = {
         let Response::VirtualTree(page) =
-            peek.ask(VamRequest::Tree { physical_id: after.id, parent: None, after: None, limit: 10 })
+            peek.ask_area(VamRequest::Tree { physical_id: after.id, parent: None, after: None, limit: 10 })
         else {
             panic!()
         };
         let platform = &page.nodes[0];
-        let Response::VirtualTree(children) = peek.ask(VamRequest::Tree {
+        let Response::VirtualTree(children) = peek.ask_area(VamRequest::Tree {
             physical_id: after.id,
             parent: Some(platform.id),
             after: None,
@@ -171,12 +157,12 @@ fn a_transfer_above_the_threshold_needs_a_supervisor(db: Db) {
     click(&mut h, "虚拟子账户");
     let platform = peek.platform();
     let Response::VirtualTree(top) =
-        peek.ask(VamRequest::Tree { physical_id: platform.id, parent: None, after: None, limit: 10 })
+        peek.ask_area(VamRequest::Tree { physical_id: platform.id, parent: None, after: None, limit: 10 })
     else {
         panic!()
     };
     let internal = top.nodes[0].clone();
-    let Response::VirtualTree(children) = peek.ask(VamRequest::Tree {
+    let Response::VirtualTree(children) = peek.ask_area(VamRequest::Tree {
         physical_id: platform.id,
         parent: Some(internal.id),
         after: None,

@@ -897,7 +897,9 @@ impl State {
     /// overlap instead of waiting for one another.
     fn one_to_one(&mut self, data: &Data<'_>, indexes: &mut Indexes, c: &Compiled<'_>) {
         let Some(anchor) = c.anchor() else { return };
+        let t0 = std::time::Instant::now();
         indexes.ensure(anchor, data, &self.item_taken);
+        eprintln!("TIMING  index {:?}", t0.elapsed());
         let indexes = &*indexes;
         let key_index = indexes.key_index(anchor);
         let entries = indexes.entries(anchor);
@@ -977,6 +979,7 @@ impl State {
                 found.push((li as u32, start as u32, count as u32, overflow));
             }
         }
+        eprintln!("TIMING  pass {:?}", t0.elapsed());
         contest(entries, &contested, &mut degree);
         let mut unique: Vec<(u32, u32)> = Vec::new();
         let mut listed = Vec::new();
@@ -997,7 +1000,9 @@ impl State {
                 built.extend(self.propose_one(data, c, line, item));
             }
         }
+        eprintln!("TIMING  built {:?}", t0.elapsed());
         self.push_in_order(built);
+        eprintln!("TIMING  pushed {:?}", t0.elapsed());
     }
 
     /// One line to several items of one group.
@@ -1264,10 +1269,14 @@ fn settle(
 /// item; single-threaded (it runs in the browser too). Lines and items are
 /// counted in `u32`.
 pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
+    let t = std::time::Instant::now();
     let data = Data::new(lines, items);
+    eprintln!("TIMING data {:?}", t.elapsed());
     let mut state = State::new(lines.len(), items.len());
     let mut indexes = Indexes::default();
+    let t0 = std::time::Instant::now();
     for rule in &rules.rules {
+        eprintln!("TIMING before {} {:?}", rule.code, t0.elapsed());
         if state.open_lines == 0 || state.open_items == 0 {
             break;
         }
@@ -1283,5 +1292,8 @@ pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
             _ => {}
         }
     }
-    state.finish(&data)
+    eprintln!("TIMING rules done {:?}", t0.elapsed());
+    let p = state.finish(&data);
+    eprintln!("TIMING finish {:?}", t0.elapsed());
+    p
 }

@@ -897,9 +897,7 @@ impl State {
     /// overlap instead of waiting for one another.
     fn one_to_one(&mut self, data: &Data<'_>, indexes: &mut Indexes, c: &Compiled<'_>) {
         let Some(anchor) = c.anchor() else { return };
-        let t0 = std::time::Instant::now();
         indexes.ensure(anchor, data, &self.item_taken);
-        eprintln!("TIMING  index {:?}", t0.elapsed());
         let indexes = &*indexes;
         let key_index = indexes.key_index(anchor);
         let entries = indexes.entries(anchor);
@@ -979,7 +977,6 @@ impl State {
                 found.push((li as u32, start as u32, count as u32, overflow));
             }
         }
-        eprintln!("TIMING  pass {:?}", t0.elapsed());
         contest(entries, &contested, &mut degree);
         let mut unique: Vec<(u32, u32)> = Vec::new();
         let mut listed = Vec::new();
@@ -1000,9 +997,7 @@ impl State {
                 built.extend(self.propose_one(data, c, line, item));
             }
         }
-        eprintln!("TIMING  built {:?}", t0.elapsed());
         self.push_in_order(built);
-        eprintln!("TIMING  pushed {:?}", t0.elapsed());
     }
 
     /// One line to several items of one group.
@@ -1161,13 +1156,14 @@ impl State {
     }
 
     fn finish(mut self, data: &Data<'_>) -> Plan {
-        self.ambiguous.sort_by_key(|a| a.line);
+        // Ids compare as big-endian numbers: the same order, cheaper comparisons.
+        self.ambiguous.sort_by_key(|a| a.line.as_u128());
         let mut unmatched_lines: Vec<Uuid> =
             data.lines.iter().zip(&self.line_taken).filter(|(_, t)| !**t).map(|(l, _)| l.id).collect();
-        unmatched_lines.sort_unstable();
+        unmatched_lines.sort_unstable_by_key(|id| id.as_u128());
         let mut unmatched_items: Vec<Uuid> =
             data.item.iter().zip(&self.item_taken).filter(|(_, t)| !**t).map(|(i, _)| i.id).collect();
-        unmatched_items.sort_unstable();
+        unmatched_items.sort_unstable_by_key(|id| id.as_u128());
         Plan { matches: self.matches, ambiguous: self.ambiguous, unmatched_lines, unmatched_items }
     }
 }
@@ -1269,14 +1265,10 @@ fn settle(
 /// item; single-threaded (it runs in the browser too). Lines and items are
 /// counted in `u32`.
 pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
-    let t = std::time::Instant::now();
     let data = Data::new(lines, items);
-    eprintln!("TIMING data {:?}", t.elapsed());
     let mut state = State::new(lines.len(), items.len());
     let mut indexes = Indexes::default();
-    let t0 = std::time::Instant::now();
     for rule in &rules.rules {
-        eprintln!("TIMING before {} {:?}", rule.code, t0.elapsed());
         if state.open_lines == 0 || state.open_items == 0 {
             break;
         }
@@ -1292,8 +1284,5 @@ pub fn plan(rules: &RuleSet, lines: &[BankLine], items: &[OurItem]) -> Plan {
             _ => {}
         }
     }
-    eprintln!("TIMING rules done {:?}", t0.elapsed());
-    let p = state.finish(&data);
-    eprintln!("TIMING finish {:?}", t0.elapsed());
-    p
+    state.finish(&data)
 }

@@ -737,12 +737,66 @@ fn shuffled_input_gives_the_same_plan() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(1500))]
 
     #[test]
     fn random_plans_keep_the_invariants(seed in any::<u64>(), n in 1usize..80, shuffle in any::<u64>()) {
         let (lines, items) = crowded(seed, n);
         let rules = RuleSet::standard();
+        let p = plan(&rules, &lines, &items);
+        check_invariants(&rules, &lines, &items, &p);
+        let mut rng = Rng(shuffle);
+        let (mut l, mut i) = (lines.clone(), items.clone());
+        rng.shuffle(&mut l);
+        rng.shuffle(&mut i);
+        prop_assert_eq!(plan(&rules, &l, &i), p);
+    }
+}
+
+/// A rule set that exercises the other paths: amount ranges (absolute and basis
+/// points), confirming grouped rules by virtual number and reference, names only
+/// similar.
+fn other_rules() -> RuleSet {
+    let within = |tolerance| Condition::AmountWithin { tolerance };
+    let mut by_virtual = grouped(
+        "g_virtual",
+        vec![EXACT, Condition::SuffixRoute, Condition::DateWithin { days: 2 }],
+        Cardinality::ManyToOne,
+        GroupKey::VirtualNumber,
+    );
+    by_virtual.confirm = true;
+    let mut by_reference = grouped(
+        "g_reference",
+        vec![within(Tolerance::Absolute { minor: 50 }), Condition::ReferenceEquals],
+        Cardinality::OneToMany,
+        GroupKey::Reference,
+    );
+    by_reference.confirm = true;
+    set(vec![
+        rule(
+            "near_amount",
+            vec![
+                within(Tolerance::Absolute { minor: 50 }),
+                Condition::DateWithin { days: 1 },
+                Condition::NameSimilar { min_percent: 50 },
+            ],
+            true,
+        ),
+        rule("bp_amount", vec![within(Tolerance::BasisPoints { bp: 600 }), Condition::SuffixRoute], false),
+        by_virtual,
+        by_reference,
+        rule("exact_only", vec![EXACT], true),
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1500))]
+
+    #[test]
+    fn other_rule_paths_keep_the_invariants(seed in any::<u64>(), n in 1usize..80, shuffle in any::<u64>()) {
+        let (lines, items) = crowded(seed, n);
+        let rules = other_rules();
+        prop_assert!(rules.problems().is_empty());
         let p = plan(&rules, &lines, &items);
         check_invariants(&rules, &lines, &items, &p);
         let mut rng = Rng(shuffle);
@@ -1004,4 +1058,23 @@ fn rate_of_a_million_lines() {
         drop(p);
         std::hint::black_box(vec![0u8; 1 << 20]);
     }
+}
+
+#[test]
+fn tmp_coverage() {
+    let mut counts = std::collections::BTreeMap::new();
+    for seed in 0..300 {
+        for rules in [RuleSet::standard(), other_rules()] {
+            let (lines, items) = crowded(seed, 70);
+            let p = plan(&rules, &lines, &items);
+            check_invariants(&rules, &lines, &items, &p);
+            for m in &p.matches {
+                *counts.entry((m.rule.clone(), m.status.as_str())).or_insert(0) += 1;
+            }
+            for a in &p.ambiguous {
+                *counts.entry((format!("amb:{}", a.rule), "")).or_insert(0) += 1;
+            }
+        }
+    }
+    println!("{counts:#?}");
 }

@@ -288,10 +288,7 @@ impl<'a> Data<'a> {
             let mut hashes = [0u64; 2];
             for (k, field) in [&i.reference, &i.virtual_number].into_iter().enumerate() {
                 bounds[k] = text.len() as u32;
-                if let Some(field) = field {
-                    names::push_reference(field, &mut text);
-                }
-                hashes[k] = names::normalised_hash(&text[bounds[k] as usize..]);
+                hashes[k] = field.as_deref().map_or(0, |f| names::push_reference(f, &mut text));
             }
             bounds[2] = text.len() as u32;
             name.set(i.counterparty_name.as_deref().unwrap_or(""));

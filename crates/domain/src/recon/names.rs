@@ -228,23 +228,21 @@ pub(crate) fn reference_eq(a: &str, b: &str) -> bool {
     x.peek().is_some() && x.eq(reference_chars(b))
 }
 
-/// Appends the normalised form of a reference to `out`.
-pub(crate) fn push_reference(s: &str, out: &mut String) {
-    if plain(s) {
-        out.extend(s.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-    } else {
-        out.extend(reference_chars(s));
-    }
-}
-
-/// The hash of an already normalised text (0 when empty), equal to
-/// [`reference_hash`] of any text that normalises to it.
-pub(crate) fn normalised_hash(normalised: &str) -> u64 {
+/// Appends the normalised form of a reference to `out`; returns its hash (the
+/// same as [`reference_hash`]), 0 when it is empty.
+pub(crate) fn push_reference(s: &str, out: &mut String) -> u64 {
     let mut h = Hash64::new();
-    for c in normalised.chars() {
+    let start = out.len();
+    let mut push = |c: char| {
         h.feed(c);
+        out.push(c);
+    };
+    if plain(s) {
+        s.bytes().for_each(|b| push(char::from(b.to_ascii_lowercase())));
+    } else {
+        reference_chars(s).for_each(push);
     }
-    if normalised.is_empty() { 0 } else { h.finish() }
+    if out.len() == start { 0 } else { h.finish() }
 }
 
 /// Whether `text` normalises to `normalised` (which is not empty).

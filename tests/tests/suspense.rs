@@ -297,6 +297,38 @@ async fn a_day_reconciles_with_no_wrong_automatic_match(db: Db) {
     let r = report(&b, &fin1).await;
     assert!(r.proof_holds(), "{:?}", r.proof);
     assert!(r.proof.iter().any(|(k, items, _)| *k == SuspenseKind::Shortage && *items < Decimal::ZERO));
+    // A fee the bank deducted: the reference match is confirmed and its difference
+    // parked as a fee difference (not written off), one item per such match, each
+    // booked by the match's own posting.
+    let near = scalar(
+        &b.url,
+        "SELECT COUNT(*) FROM recon_matches WHERE rule = 'reference_near' AND status = 'confirmed' AND difference_minor <> 0",
+    )
+    .await;
+    assert!(near > 0, "the generated day has fees deducted");
+    let parked = scalar(
+        &b.url,
+        "SELECT COUNT(*) FROM suspense_items s JOIN recon_matches m ON m.transfer_id = s.booking_id \
+         WHERE s.kind = 'fee_difference' AND m.rule = 'reference_near' AND s.amount_minor = m.difference_minor \
+         AND s.line_id IS NULL AND s.item_id = m.item_id",
+    )
+    .await;
+    assert_eq!(parked, near);
+    assert_eq!(found.get(&SuspenseKind::FeeDifference).copied(), Some(near as u64), "{found:?}");
+    // One-to-one matches keep their line and item on their row; only the others
+    // have part rows.
+    assert_eq!(
+        scalar(&b.url, "SELECT COUNT(*) FROM recon_match_parts p JOIN recon_matches m ON m.id = p.match_id WHERE m.line_id IS NOT NULL").await,
+        0
+    );
+    assert!(
+        scalar(
+            &b.url,
+            "SELECT COUNT(*) FROM recon_matches WHERE line_id IS NOT NULL AND item_id IS NOT NULL"
+        )
+        .await
+            > 0
+    );
     ledger_balances(&b.url).await;
     // Running the day again finds nothing new.
     let again = reconcile(&b, &fin1, false).await;

@@ -14,7 +14,7 @@ use domain::{ReconRequest, Request, Response};
 use service::{Services, Session};
 use std::fmt::Write as _;
 use std::time::Instant;
-use store::{NewAudit, NewPhysical, OurItemRow, day_number};
+use store::{NewAudit, NewPhysical, OurItemRow, ReconStore, day_number};
 use uuid::Uuid;
 
 fn err(e: impl std::fmt::Debug) -> String {
@@ -154,6 +154,15 @@ pub async fn recon_figures(
     }
     println!("{kind}: loaded {lines} open items in {:.1} s", t.elapsed().as_secs_f64());
     crate::analyze(url).await?;
+    // Floors, same run: reading the open items once through the store.
+    let t = Instant::now();
+    let open = store.open_our_items(physical.id).await.map_err(err)?;
+    println!(
+        "{kind}: floor: read {} open items through the store in {:.2} s",
+        open.len(),
+        t.elapsed().as_secs_f64()
+    );
+    drop(open);
     let session = Session::default();
     let login = Request::Login { username: "fin1".into(), password: service::seed::DEMO_PASSWORD.into() };
     services.handle(&session, login, Utc::now()).await.map_err(err)?;
@@ -190,6 +199,7 @@ pub async fn recon_figures(
         lines as f64 / (import_secs + run_secs)
     );
     let _ = std::fs::remove_file(&path);
+    copy_floor(kind, url).await?;
     // Queue pages over `cases` open items.
     load_items(url, physical.id, cases, day).await?;
     crate::analyze(url).await?;
@@ -224,6 +234,45 @@ pub async fn recon_figures(
         percentile(&all, 0.5).as_secs_f64() * 1e3,
         percentile(&all, 0.99).as_secs_f64() * 1e3
     );
+    Ok(())
+}
+
+/// Floor, same run: the database copying the statement's lines into a table with
+/// the same indexes inside one statement — what writing each line once costs with
+/// no client in between.
+async fn copy_floor(kind: &str, url: &str) -> Result<(), String> {
+    macro_rules! copy {
+        ($pool:expr) => {{
+            let pool = $pool;
+            let mut tx = pool.begin().await.map_err(err)?;
+            for ddl in [
+                "CREATE TABLE floor_lines AS SELECT * FROM statement_lines WHERE 1 = 0",
+                "CREATE INDEX floor_lines_day ON floor_lines (physical_id, state, booking_day)",
+                "CREATE INDEX floor_lines_ref ON floor_lines (physical_id, bank_ref)",
+                "CREATE INDEX floor_lines_statement ON floor_lines (statement_id)",
+                "CREATE UNIQUE INDEX floor_lines_id ON floor_lines (id)",
+            ] {
+                sqlx::query(ddl).execute(&mut *tx).await.map_err(err)?;
+            }
+            let t = Instant::now();
+            let n = sqlx::query("INSERT INTO floor_lines SELECT * FROM statement_lines")
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?
+                .rows_affected();
+            let secs = t.elapsed().as_secs_f64();
+            tx.rollback().await.map_err(err)?;
+            println!(
+                "{kind}: floor: the database copies {n} line rows (same indexes) in {secs:.2} s: {:.0} rows/s",
+                n as f64 / secs
+            );
+        }};
+    }
+    if url.starts_with("sqlite:") {
+        copy!(sqlx::SqlitePool::connect(url).await.map_err(err)?);
+    } else {
+        copy!(sqlx::PgPool::connect(url).await.map_err(err)?);
+    }
     Ok(())
 }
 

@@ -314,8 +314,9 @@ impl RuleSet {
     /// 1. `suffix_exact` — addressed virtual number = the item's, exact amount,
     ///    booked within the item's window ± 3 days; confirm.
     /// 2. `reference_exact` — reference found, exact amount; confirm.
-    /// 3. `reference_near` — reference found, amounts at most ¥1.00 apart (fees,
-    ///    rounding); suggest.
+    /// 3. `reference_near` — reference found, amounts at most ¥1.00 apart (a fee
+    ///    the bank deducted, rounding); confirm (the run parks the difference as a
+    ///    fee difference for a reviewer, and leaves an expected payment to a person).
     /// 4. `amount_date_name` — exact amount, window ± 2 days, names ≥ 80 % similar;
     ///    confirm (as always, only when unique both ways).
     /// 5. `one_line_many_items` — one line = 2..=5 items of the same counterparty,
@@ -358,7 +359,7 @@ impl RuleSet {
                     ],
                     Cardinality::OneToOne,
                     None,
-                    false,
+                    true,
                 ),
                 rule(
                     "amount_date_name",

@@ -569,7 +569,7 @@ fn standard_rules_on_a_realistic_day() {
             (vec![uid(101)], vec![uid(201)], "suffix_exact", Confirmed),
             (vec![uid(103)], vec![uid(203)], "reference_exact", Confirmed),
             (vec![uid(109)], vec![uid(208)], "reference_exact", Confirmed),
-            (vec![uid(102)], vec![uid(202)], "reference_near", Suggested),
+            (vec![uid(102)], vec![uid(202)], "reference_near", Confirmed),
             (vec![uid(104)], vec![uid(204)], "amount_date_name", Confirmed),
             (vec![uid(105)], vec![uid(205), uid(206)], "one_line_many_items", Suggested),
             (vec![uid(106), uid(107)], vec![uid(207)], "many_lines_by_reference", Suggested),

@@ -258,10 +258,16 @@ impl ReconService {
         let started = std::time::Instant::now();
         let planned = plan(&RuleSet::standard(), &to_match, &ours);
         let plan_ms = started.elapsed().as_millis() as u64;
+        let mut found: HashMap<SuspenseKind, u64> = HashMap::new();
         let mut decided: HashSet<Uuid> = HashSet::new();
         let mut taken: HashSet<Uuid> = HashSet::new();
         for m in &planned.matches {
-            let confirmed = m.status == MatchStatus::Confirmed;
+            // An expected payment is credited to its sub-account only in full: one
+            // within a tolerance waits for a person.
+            let confirmed = m.status == MatchStatus::Confirmed
+                && (m.difference_minor == 0
+                    || !m.items.iter().any(|i| by_id.get(i).is_some_and(|i| i.kind == OurKind::ExpectedIn)));
+            let status = if confirmed { MatchStatus::Confirmed } else { MatchStatus::Suggested };
             if confirmed {
                 report.confirmed += 1;
                 taken.extend(m.items.iter().copied());
@@ -278,18 +284,53 @@ impl ReconService {
             let id = Uuid::now_v7();
             // An expected payment is credited to its sub-account when confirmed;
             // orders and refunds were booked when they happened.
+            // A difference within the rule's tolerance (a fee the bank deducted) is
+            // not written off by the run: it is parked as a fee difference for a
+            // reviewer, in the match's own posting.
+            let fee_account = accounts.suspense_of(SuspenseKind::FeeDifference);
             let posting = if confirmed {
-                self.match_posting(&accounts, physical_id, id, &line_parts, &item_parts, &by_id, actor, now)
+                self.match_posting_to(
+                    &accounts,
+                    fee_account,
+                    physical_id,
+                    id,
+                    &line_parts,
+                    &item_parts,
+                    &by_id,
+                    actor,
+                    now,
+                )
             } else {
                 None
             };
+            if let (Some(p), true) = (&posting, m.difference_minor != 0)
+                && let ([line], [item]) = (m.lines.as_slice(), m.items.as_slice())
+                && let Some(l) = line_by_id.get(line)
+            {
+                let item = SuspenseItemRow {
+                    booking_id: p.id,
+                    ..new_item(
+                        Uuid::now_v7(),
+                        physical_id,
+                        SuspenseKind::FeeDifference,
+                        m.difference_minor,
+                        dayn,
+                        now,
+                        None,
+                        Some(*item),
+                        l,
+                    )
+                };
+                *found.entry(SuspenseKind::FeeDifference).or_default() += 1;
+                w.suspense.push(NewSuspense { item, booking: None });
+            }
             w.matches.push(NewMatch {
                 id,
                 physical_id,
                 day: dayn,
                 run_id: Some(run_id),
                 rule: m.rule.clone(),
-                status: m.status.as_str().to_owned(),
+                status: status.as_str().to_owned(),
                 difference_minor: m.difference_minor,
                 score: i32::from(m.score),
                 posting,
@@ -336,7 +377,6 @@ impl ReconService {
         }
         report.ambiguous = planned.ambiguous.len() as u64;
         decided.extend(planned.ambiguous.iter().map(|a| a.line));
-        let mut found: HashMap<SuspenseKind, u64> = HashMap::new();
         let booked: HashSet<Uuid> = w.line_states.iter().map(|(id, _)| *id).collect();
         for l in lines.iter().filter(|l| !decided.contains(&l.id) && !booked.contains(&l.id)) {
             let kind = kind_of_line(l);
@@ -455,6 +495,23 @@ impl ReconService {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Option<NewTransferRow> {
+        self.match_posting_to(accounts, accounts.fee, physical_id, match_id, lines, items, by_id, actor, now)
+    }
+
+    /// [`Self::match_posting`] with the difference booked to `difference_to`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn match_posting_to(
+        &self,
+        accounts: &ReconAccounts,
+        difference_to: Uuid,
+        physical_id: Uuid,
+        match_id: Uuid,
+        lines: &[(Uuid, i64)],
+        items: &[(Uuid, i64)],
+        by_id: &HashMap<Uuid, &OurItemRow>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Option<NewTransferRow> {
         let received: i64 = lines.iter().map(|(_, a)| a).sum();
         let expected: i64 = items.iter().map(|(_, a)| a).sum();
         let mut posting = vec![(accounts.asset, received)];
@@ -466,7 +523,7 @@ impl ReconService {
             };
             posting.push((target, -amount));
         }
-        posting.push((accounts.fee, expected - received));
+        posting.push((difference_to, expected - received));
         let posting = super::resolve::merge(posting);
         if posting.is_empty() {
             return None;

@@ -6,6 +6,7 @@
 //! written off by transfers, never by editing a balance. The SQL is one
 //! `macro_rules!` body expanded once per database, like `vam/`.
 
+mod bulk;
 mod rows;
 
 pub use rows::*;
@@ -252,40 +253,24 @@ macro_rules! recon_impl {
             }
 
             /// Matches in bulk: their postings, rows and parts; confirmed ones take
-            /// their lines and items (an item taken whole in one statement per chunk,
-            /// checked by the count; a partial take one by one).
+            /// their lines and items. One-to-one matches keep their line and item on
+            /// their row (no part rows); whole takes are set-based, checked by the
+            /// count of items they changed.
             pub(super) async fn insert_matches(tx: &mut Tx<'_>, ms: &[NewMatch]) -> Result<()> {
-                let mut transfers = Vec::with_capacity(ms.len());
+                let mut rows = Vec::with_capacity(ms.len());
                 for m in ms {
-                    transfers.push(match &m.posting {
+                    let transfer = match &m.posting {
                         Some(t) => Some(post(tx, t).await?),
                         None => None,
-                    });
+                    };
+                    rows.push(bulk::MatchInsert::new(m, transfer));
                 }
-                let rows: Vec<(&NewMatch, Option<Uuid>)> = ms.iter().zip(transfers).collect();
-                for chunk in rows.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO recon_matches (id, physical_id, day, run_id, rule, status, difference_minor, score, \
-                         transfer_id, made_by, made_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, (m, transfer)| {
-                        b.push_bind(m.id)
-                            .push_bind(m.physical_id)
-                            .push_bind(m.day)
-                            .push_bind(m.run_id)
-                            .push_bind(&m.rule)
-                            .push_bind(&m.status)
-                            .push_bind(m.difference_minor)
-                            .push_bind(m.score)
-                            .push_bind(*transfer)
-                            .push_bind(&m.made_by)
-                            .push_bind(truncate_micros(m.made_at));
-                    });
-                    qb.build().execute(&mut **tx).await?;
-                }
-                let parts: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)> = ms
+                bulk::$m::insert_matches(tx, &rows).await?;
+                let parts: Vec<(Uuid, Option<Uuid>, Option<Uuid>, i64)> = rows
                     .iter()
-                    .flat_map(|m| {
+                    .filter(|r| r.has_parts())
+                    .flat_map(|r| {
+                        let m = r.m;
                         m.lines
                             .iter()
                             .map(|(l, a)| (m.id, Some(*l), None, *a))
@@ -327,59 +312,24 @@ macro_rules! recon_impl {
             }
 
             pub(super) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
-                for chunk in ids.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE statement_lines SET state = ");
-                    qb.push_bind(state.to_owned());
-                    qb.push(" WHERE id IN (");
-                    let mut list = qb.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    qb.push(")");
-                    qb.build().execute(&mut **tx).await?;
-                }
-                Ok(())
+                bulk::$m::set_lines_state(tx, ids, state).await
             }
 
             /// Takes amounts of our items; an item taken beyond what is open is a
             /// conflict (another reviewer matched it first). Whole takes (the usual
-            /// case) are one statement per chunk, checked by the rows it changed.
+            /// case) go set-based under a savepoint, checked by the count of items
+            /// they changed; anything else is taken one by one.
             pub(super) async fn take_from_items(tx: &mut Tx<'_>, items: &[(Uuid, i64)]) -> Result<()> {
-                let mut open: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
-                for chunk in items.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT id, open_minor FROM our_items WHERE state = 'open' AND id IN (");
-                    let mut list = qb.separated(", ");
-                    for (id, _) in chunk {
-                        list.push_bind(*id);
-                    }
-                    qb.push(")");
-                    let rows: Vec<(Uuid, i64)> = qb.build_query_as().fetch_all(&mut **tx).await?;
-                    open.extend(rows);
+                if items.is_empty() {
+                    return Ok(());
                 }
-                let (whole, partial): (Vec<(Uuid, i64)>, Vec<(Uuid, i64)>) =
-                    items.iter().copied().partition(|(id, a)| open.get(id) == Some(a));
-                // 200 pairs per statement: SQLite's expression tree stops at depth 1000.
-                for chunk in whole.chunks(200) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "UPDATE our_items SET open_minor = 0, state = 'matched' WHERE state = 'open' AND (",
-                    );
-                    for (i, (id, amount)) in chunk.iter().enumerate() {
-                        if i > 0 {
-                            qb.push(" OR ");
-                        }
-                        qb.push("(id = ");
-                        qb.push_bind(*id);
-                        qb.push(" AND open_minor = ");
-                        qb.push_bind(*amount);
-                        qb.push(")");
-                    }
-                    qb.push(")");
-                    let n = qb.build().execute(&mut **tx).await?.rows_affected();
-                    if n != chunk.len() as u64 {
-                        return Err(conflict(Conflict::Changed));
-                    }
+                let mut savepoint = sqlx::Connection::begin(&mut **tx).await?;
+                if bulk::$m::take_whole(&mut savepoint, items).await? == items.len() as u64 {
+                    savepoint.commit().await?;
+                    return Ok(());
                 }
-                for (id, amount) in &partial {
+                savepoint.rollback().await?;
+                for (id, amount) in items {
                     // Signed amounts: the open part shrinks towards zero on its own side.
                     let n = sqlx::query(
                         "UPDATE our_items SET open_minor = open_minor - $2, \
@@ -531,25 +481,7 @@ macro_rules! recon_impl {
             }
 
             async fn known_bank_refs(&self, physical_id: Uuid, statement_ref: &str, refs: &[String]) -> Result<Vec<String>> {
-                let mut out = Vec::new();
-                for chunk in refs.chunks(CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT DISTINCT l.bank_ref FROM statement_lines l JOIN statements s ON s.id = l.statement_id \
-                         WHERE s.replaced_by IS NULL AND l.state <> 'duplicate' AND l.physical_id = ",
-                    );
-                    qb.push_bind(physical_id);
-                    qb.push(" AND s.statement_ref <> ");
-                    qb.push_bind(statement_ref.to_owned());
-                    qb.push(" AND l.bank_ref IN (");
-                    let mut list = qb.separated(", ");
-                    for r in chunk {
-                        list.push_bind(r.clone());
-                    }
-                    qb.push(")");
-                    let rows: Vec<String> = qb.build_query_scalar().fetch_all(&self.pool).await?;
-                    out.extend(rows);
-                }
-                Ok(out)
+                bulk::$m::known_bank_refs(&self.pool, physical_id, statement_ref, refs).await
             }
 
             async fn store_statements(
@@ -608,35 +540,7 @@ macro_rules! recon_impl {
                     .bind(truncate_micros(file.imported_at))
                     .execute(&mut *tx)
                     .await?;
-                    for chunk in s.lines.chunks(CHUNK) {
-                        let mut qb = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO statement_lines (id, statement_id, physical_id, seq, at, amount_minor, booking_day, \
-                             bank_ref, end_to_end, counterparty_name, counterparty_account, addressed_account, remittance, \
-                             bank_code, reversal, return_reason, fee_minor, our_ref, state) ",
-                        );
-                        qb.push_values(chunk, |mut b, l| {
-                            b.push_bind(l.id)
-                                .push_bind(l.statement_id)
-                                .push_bind(l.physical_id)
-                                .push_bind(l.seq)
-                                .push_bind(&l.at)
-                                .push_bind(l.amount_minor)
-                                .push_bind(l.booking_day)
-                                .push_bind(&l.bank_ref)
-                                .push_bind(&l.end_to_end)
-                                .push_bind(&l.counterparty_name)
-                                .push_bind(&l.counterparty_account)
-                                .push_bind(&l.addressed_account)
-                                .push_bind(&l.remittance)
-                                .push_bind(&l.bank_code)
-                                .push_bind(l.reversal)
-                                .push_bind(&l.return_reason)
-                                .push_bind(l.fee_minor)
-                                .push_bind(&l.our_ref)
-                                .push_bind(&l.state);
-                        });
-                        qb.build().execute(&mut *tx).await?;
-                    }
+                    bulk::$m::insert_lines(&mut tx, &s.lines).await?;
                     if let Some(old) = old {
                         sqlx::query("UPDATE statements SET replaced_by = $2 WHERE id = $1")
                             .bind(old)
@@ -675,6 +579,11 @@ macro_rules! recon_impl {
                                 .bind(n)
                                 .execute(&mut *tx)
                                 .await?;
+                            sqlx::query("UPDATE recon_matches SET line_id = $2 WHERE line_id = $1")
+                                .bind(o)
+                                .bind(n)
+                                .execute(&mut *tx)
+                                .await?;
                             sqlx::query("UPDATE suspense_items SET line_id = $2 WHERE line_id = $1")
                                 .bind(o)
                                 .bind(n)
@@ -693,21 +602,11 @@ macro_rules! recon_impl {
             }
 
             async fn open_lines(&self, physical_id: Uuid, day: i32) -> Result<Vec<LineRow>> {
-                Ok(sqlx::query_as(&format!(
-                    "SELECT {LINE_COLUMNS} FROM statement_lines WHERE physical_id = $1 AND state = 'open' \
-                     AND booking_day <= $2 ORDER BY booking_day, id"
-                ))
-                .bind(physical_id)
-                .bind(day)
-                .fetch_all(&self.pool)
-                .await?)
+                bulk::$m::open_lines(&self.pool, physical_id, day).await
             }
 
             async fn open_our_items(&self, physical_id: Uuid) -> Result<Vec<OurItemRow>> {
-                Ok(sqlx::query_as(&format!("{OUR_SELECT} WHERE physical_id = $1 AND state = 'open' ORDER BY id"))
-                    .bind(physical_id)
-                    .fetch_all(&self.pool)
-                    .await?)
+                bulk::$m::open_our_items(&self.pool, physical_id).await
             }
 
             async fn search_our_items(&self, query: &str, limit: u32) -> Result<Vec<OurItemRow>> {
@@ -801,8 +700,9 @@ macro_rules! recon_impl {
             async fn replaced_auto_matches(&self, physical_id: Uuid) -> Result<Vec<MatchRow>> {
                 Ok(sqlx::query_as(&format!(
                     "{MATCH_SELECT} WHERE physical_id = $1 AND status = 'confirmed' AND run_id IS NOT NULL \
-                     AND EXISTS (SELECT 1 FROM recon_match_parts p JOIN statement_lines l ON l.id = p.line_id \
-                                 WHERE p.match_id = recon_matches.id AND l.state = 'replaced') ORDER BY id"
+                     AND id IN (SELECT match_id FROM recon_parts WHERE line_id IN \
+                                (SELECT id FROM statement_lines WHERE physical_id = $1 AND state = 'replaced')) \
+                     ORDER BY id"
                 ))
                 .bind(physical_id)
                 .fetch_all(&self.pool)
@@ -851,7 +751,7 @@ macro_rules! recon_impl {
                         $m::post(&mut tx, t).await?;
                     }
                     let items: Vec<(Uuid, i64)> = sqlx::query_as(
-                        "SELECT item_id, amount_minor FROM recon_match_parts WHERE match_id = $1 AND item_id IS NOT NULL",
+                        "SELECT item_id, amount_minor FROM recon_parts WHERE match_id = $1 AND item_id IS NOT NULL",
                     )
                     .bind(match_id)
                     .fetch_all(&mut *tx)
@@ -1358,7 +1258,7 @@ macro_rules! recon_impl {
                 else {
                     return Ok(None);
                 };
-                let parts = sqlx::query_as("SELECT line_id, item_id, amount_minor FROM recon_match_parts WHERE match_id = $1")
+                let parts = sqlx::query_as("SELECT line_id, item_id, amount_minor FROM recon_parts WHERE match_id = $1")
                     .bind(id)
                     .fetch_all(&self.pool)
                     .await?;
@@ -1394,7 +1294,7 @@ macro_rules! recon_impl {
                     });
                 }
                 let parts: Vec<(Option<Uuid>, Option<Uuid>, i64)> =
-                    sqlx::query_as("SELECT line_id, item_id, amount_minor FROM recon_match_parts WHERE match_id = $1")
+                    sqlx::query_as("SELECT line_id, item_id, amount_minor FROM recon_parts WHERE match_id = $1")
                         .bind(id)
                         .fetch_all(&mut *tx)
                         .await?;

@@ -1,0 +1,582 @@
+//! A reconciliation run's bulk writes: a day's matches, the lines they take and the
+//! items they settle, each as a few set-based statements with one list parameter
+//! (a JSON array on SQLite, arrays on PostgreSQL) instead of a bind per value.
+//! sqlx's per-bind and per-statement costs were most of a million-line run.
+
+use super::{LineRow, NewMatch};
+use crate::{Result, truncate_micros};
+use sqlx::{Postgres, Sqlite, Transaction};
+use uuid::Uuid;
+
+/// Rows per statement.
+pub(super) const BULK_CHUNK: usize = 50_000;
+
+/// A match as stored: one-to-one matches carry their line and item on the row;
+/// others leave them empty and write part rows.
+pub(super) struct MatchInsert<'a> {
+    pub m: &'a NewMatch,
+    pub transfer_id: Option<Uuid>,
+    pub line: Option<(Uuid, i64)>,
+    pub item: Option<(Uuid, i64)>,
+}
+
+impl<'a> MatchInsert<'a> {
+    pub(super) fn new(m: &'a NewMatch, transfer_id: Option<Uuid>) -> Self {
+        let (line, item) = match (m.lines.as_slice(), m.items.as_slice()) {
+            ([line], [item]) => (Some(*line), Some(*item)),
+            _ => (None, None),
+        };
+        Self { m, transfer_id, line, item }
+    }
+
+    /// Whether it needs part rows.
+    pub(super) fn has_parts(&self) -> bool {
+        self.line.is_none()
+    }
+}
+
+/// Runs of consecutive matches that share what is bound once per statement.
+fn runs<'m, 'a>(rows: &'m [MatchInsert<'a>]) -> impl Iterator<Item = &'m [MatchInsert<'a>]> {
+    rows.chunk_by(|a, b| {
+        a.m.physical_id == b.m.physical_id
+            && a.m.day == b.m.day
+            && a.m.run_id == b.m.run_id
+            && a.m.made_by == b.m.made_by
+            && a.m.made_at == b.m.made_at
+    })
+    .flat_map(|run| run.chunks(BULK_CHUNK))
+}
+
+fn hex(id: Uuid) -> String {
+    id.simple().to_string()
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| crate::StoreError::Data(e.to_string()))
+}
+
+pub(super) mod sqlite {
+    pub(in crate::recon) use super::sqlite_read::{open_lines, open_our_items};
+    use super::*;
+
+    type Tx<'c> = Transaction<'c, Sqlite>;
+
+    pub(in crate::recon) async fn insert_matches(tx: &mut Tx<'_>, rows: &[MatchInsert<'_>]) -> Result<()> {
+        for run in runs(rows) {
+            let m0 = run[0].m;
+            type Row<'r> = (
+                String,
+                &'r str,
+                &'r str,
+                i64,
+                i32,
+                Option<String>,
+                Option<String>,
+                Option<i64>,
+                Option<String>,
+                Option<i64>,
+            );
+            let list: Vec<Row<'_>> = run
+                .iter()
+                .map(|r| {
+                    (
+                        hex(r.m.id),
+                        r.m.rule.as_str(),
+                        r.m.status.as_str(),
+                        r.m.difference_minor,
+                        r.m.score,
+                        r.transfer_id.map(hex),
+                        r.line.map(|l| hex(l.0)),
+                        r.line.map(|l| l.1),
+                        r.item.map(|i| hex(i.0)),
+                        r.item.map(|i| i.1),
+                    )
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO recon_matches (id, physical_id, day, run_id, rule, status, difference_minor, score, \
+                 transfer_id, made_by, made_at, line_id, line_amount_minor, item_id, item_amount_minor) \
+                 SELECT unhex(j.value->>0), $1, $2, $3, j.value->>1, j.value->>2, j.value->>3, j.value->>4, \
+                 unhex(j.value->>5), $4, $5, unhex(j.value->>6), j.value->>7, unhex(j.value->>8), j.value->>9 \
+                 FROM json_each($6) j",
+            )
+            .bind(m0.physical_id)
+            .bind(m0.day)
+            .bind(m0.run_id)
+            .bind(&m0.made_by)
+            .bind(truncate_micros(m0.made_at))
+            .bind(json(&list)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A statement's lines.
+    pub(in crate::recon) async fn insert_lines(tx: &mut Tx<'_>, lines: &[LineRow]) -> Result<()> {
+        #[derive(serde::Serialize)]
+        struct Row<'r>(
+            String,
+            i32,
+            &'r str,
+            i64,
+            i32,
+            &'r str,
+            Option<&'r str>,
+            Option<&'r str>,
+            Option<&'r str>,
+            Option<&'r str>,
+            Option<&'r str>,
+            Option<&'r str>,
+            bool,
+            Option<&'r str>,
+            i64,
+            Option<&'r str>,
+            &'r str,
+        );
+        for run in lines.chunk_by(|a, b| a.statement_id == b.statement_id && a.physical_id == b.physical_id) {
+            for chunk in run.chunks(BULK_CHUNK) {
+                let list: Vec<Row<'_>> = chunk
+                    .iter()
+                    .map(|l| {
+                        Row(
+                            hex(l.id),
+                            l.seq,
+                            &l.at,
+                            l.amount_minor,
+                            l.booking_day,
+                            &l.bank_ref,
+                            l.end_to_end.as_deref(),
+                            l.counterparty_name.as_deref(),
+                            l.counterparty_account.as_deref(),
+                            l.addressed_account.as_deref(),
+                            l.remittance.as_deref(),
+                            l.bank_code.as_deref(),
+                            l.reversal,
+                            l.return_reason.as_deref(),
+                            l.fee_minor,
+                            l.our_ref.as_deref(),
+                            &l.state,
+                        )
+                    })
+                    .collect();
+                sqlx::query(
+                    "INSERT INTO statement_lines (id, statement_id, physical_id, seq, at, amount_minor, booking_day, \
+                     bank_ref, end_to_end, counterparty_name, counterparty_account, addressed_account, remittance, \
+                     bank_code, reversal, return_reason, fee_minor, our_ref, state) \
+                     SELECT unhex(j.value->>0), $1, $2, j.value->>1, j.value->>2, j.value->>3, j.value->>4, \
+                     j.value->>5, j.value->>6, j.value->>7, j.value->>8, j.value->>9, j.value->>10, j.value->>11, \
+                     j.value->>12, j.value->>13, j.value->>14, j.value->>15, j.value->>16 FROM json_each($3) j",
+                )
+                .bind(chunk[0].statement_id)
+                .bind(chunk[0].physical_id)
+                .bind(json(&list)?)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Which of `refs` live lines of the account's other statements carry.
+    pub(in crate::recon) async fn known_bank_refs(
+        pool: &sqlx::SqlitePool,
+        physical_id: Uuid,
+        statement_ref: &str,
+        refs: &[String],
+    ) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(BULK_CHUNK) {
+            let rows: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT l.bank_ref FROM json_each($3) j \
+                 CROSS JOIN statement_lines l ON l.physical_id = $1 AND l.bank_ref = j.value \
+                 JOIN statements s ON s.id = l.statement_id \
+                 WHERE s.replaced_by IS NULL AND l.state <> 'duplicate' AND s.statement_ref <> $2",
+            )
+            .bind(physical_id)
+            .bind(statement_ref)
+            .bind(json(&chunk)?)
+            .fetch_all(pool)
+            .await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    pub(in crate::recon) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
+        for chunk in ids.chunks(BULK_CHUNK) {
+            let list: Vec<String> = chunk.iter().map(|id| hex(*id)).collect();
+            sqlx::query(
+                "UPDATE statement_lines SET state = $1 WHERE id IN (SELECT unhex(value) FROM json_each($2))",
+            )
+            .bind(state)
+            .bind(json(&list)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Settles open items whose open amount is exactly what is taken; the count
+    /// of items it changed.
+    pub(in crate::recon) async fn take_whole(tx: &mut Tx<'_>, items: &[(Uuid, i64)]) -> Result<u64> {
+        let mut n = 0;
+        for chunk in items.chunks(BULK_CHUNK) {
+            let list: Vec<(String, i64)> = chunk.iter().map(|(id, a)| (hex(*id), *a)).collect();
+            n += sqlx::query(
+                "UPDATE our_items SET open_minor = 0, state = 'matched' \
+                 FROM (SELECT unhex(value->>0) AS tid, value->>1 AS amount FROM json_each($1)) t \
+                 WHERE our_items.id = t.tid AND our_items.open_minor = t.amount AND our_items.state = 'open'",
+            )
+            .bind(json(&list)?)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        }
+        Ok(n)
+    }
+}
+
+pub(super) mod pg {
+    use super::*;
+    use crate::recon::{LINE_COLUMNS, OUR_SELECT, OurItemRow};
+    use sqlx::PgPool;
+
+    /// Open lines of an account booked on or before `day`, by day and id.
+    pub(in crate::recon) async fn open_lines(
+        pool: &PgPool,
+        physical_id: Uuid,
+        day: i32,
+    ) -> Result<Vec<LineRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {LINE_COLUMNS} FROM statement_lines WHERE physical_id = $1 AND state = 'open' \
+             AND booking_day <= $2 ORDER BY booking_day, id"
+        ))
+        .bind(physical_id)
+        .bind(day)
+        .fetch_all(pool)
+        .await?)
+    }
+
+    /// Open items of an account, by id.
+    pub(in crate::recon) async fn open_our_items(
+        pool: &PgPool,
+        physical_id: Uuid,
+    ) -> Result<Vec<OurItemRow>> {
+        Ok(sqlx::query_as(&format!("{OUR_SELECT} WHERE physical_id = $1 AND state = 'open' ORDER BY id"))
+            .bind(physical_id)
+            .fetch_all(pool)
+            .await?)
+    }
+
+    type Tx<'c> = Transaction<'c, Postgres>;
+
+    pub(in crate::recon) async fn insert_matches(tx: &mut Tx<'_>, rows: &[MatchInsert<'_>]) -> Result<()> {
+        for run in runs(rows) {
+            let m0 = run[0].m;
+            let ids: Vec<Uuid> = run.iter().map(|r| r.m.id).collect();
+            let rules: Vec<&str> = run.iter().map(|r| r.m.rule.as_str()).collect();
+            let statuses: Vec<&str> = run.iter().map(|r| r.m.status.as_str()).collect();
+            let differences: Vec<i64> = run.iter().map(|r| r.m.difference_minor).collect();
+            let scores: Vec<i32> = run.iter().map(|r| r.m.score).collect();
+            let transfers: Vec<Option<Uuid>> = run.iter().map(|r| r.transfer_id).collect();
+            let lines: Vec<Option<Uuid>> = run.iter().map(|r| r.line.map(|l| l.0)).collect();
+            let line_amounts: Vec<Option<i64>> = run.iter().map(|r| r.line.map(|l| l.1)).collect();
+            let items: Vec<Option<Uuid>> = run.iter().map(|r| r.item.map(|i| i.0)).collect();
+            let item_amounts: Vec<Option<i64>> = run.iter().map(|r| r.item.map(|i| i.1)).collect();
+            sqlx::query(
+                "INSERT INTO recon_matches (id, physical_id, day, run_id, rule, status, difference_minor, score, \
+                 transfer_id, made_by, made_at, line_id, line_amount_minor, item_id, item_amount_minor) \
+                 SELECT t.id, $1, $2, $3, t.rule, t.status, t.difference, t.score, t.transfer, $4, $5, \
+                 t.line, t.line_amount, t.item, t.item_amount \
+                 FROM unnest($6::uuid[], $7::text[], $8::text[], $9::int8[], $10::int4[], $11::uuid[], $12::uuid[], \
+                 $13::int8[], $14::uuid[], $15::int8[]) \
+                 AS t(id, rule, status, difference, score, transfer, line, line_amount, item, item_amount)",
+            )
+            .bind(m0.physical_id)
+            .bind(m0.day)
+            .bind(m0.run_id)
+            .bind(&m0.made_by)
+            .bind(truncate_micros(m0.made_at))
+            .bind(ids)
+            .bind(rules)
+            .bind(statuses)
+            .bind(differences)
+            .bind(scores)
+            .bind(transfers)
+            .bind(lines)
+            .bind(line_amounts)
+            .bind(items)
+            .bind(item_amounts)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A statement's lines.
+    pub(in crate::recon) async fn insert_lines(tx: &mut Tx<'_>, lines: &[LineRow]) -> Result<()> {
+        for chunk in lines.chunks(BULK_CHUNK) {
+            let col = |f: fn(&LineRow) -> Option<&str>| chunk.iter().map(f).collect::<Vec<_>>();
+            sqlx::query(
+                "INSERT INTO statement_lines (id, statement_id, physical_id, seq, at, amount_minor, booking_day, \
+                 bank_ref, end_to_end, counterparty_name, counterparty_account, addressed_account, remittance, \
+                 bank_code, reversal, return_reason, fee_minor, our_ref, state) \
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int4[], $5::text[], $6::int8[], \
+                 $7::int4[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], \
+                 $15::bool[], $16::text[], $17::int8[], $18::text[], $19::text[])",
+            )
+            .bind(chunk.iter().map(|l| l.id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|l| l.statement_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|l| l.physical_id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|l| l.seq).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|l| l.at.as_str()).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|l| l.amount_minor).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|l| l.booking_day).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|l| l.bank_ref.as_str()).collect::<Vec<_>>())
+            .bind(col(|l| l.end_to_end.as_deref()))
+            .bind(col(|l| l.counterparty_name.as_deref()))
+            .bind(col(|l| l.counterparty_account.as_deref()))
+            .bind(col(|l| l.addressed_account.as_deref()))
+            .bind(col(|l| l.remittance.as_deref()))
+            .bind(col(|l| l.bank_code.as_deref()))
+            .bind(chunk.iter().map(|l| l.reversal).collect::<Vec<_>>())
+            .bind(col(|l| l.return_reason.as_deref()))
+            .bind(chunk.iter().map(|l| l.fee_minor).collect::<Vec<_>>())
+            .bind(col(|l| l.our_ref.as_deref()))
+            .bind(chunk.iter().map(|l| l.state.as_str()).collect::<Vec<_>>())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Which of `refs` live lines of the account's other statements carry.
+    pub(in crate::recon) async fn known_bank_refs(
+        pool: &PgPool,
+        physical_id: Uuid,
+        statement_ref: &str,
+        refs: &[String],
+    ) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for chunk in refs.chunks(BULK_CHUNK) {
+            let rows: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT l.bank_ref FROM statement_lines l JOIN statements s ON s.id = l.statement_id \
+                 WHERE s.replaced_by IS NULL AND l.state <> 'duplicate' AND l.physical_id = $1 \
+                 AND s.statement_ref <> $2 AND l.bank_ref = ANY($3)",
+            )
+            .bind(physical_id)
+            .bind(statement_ref)
+            .bind(chunk)
+            .fetch_all(pool)
+            .await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    pub(in crate::recon) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
+        for chunk in ids.chunks(BULK_CHUNK) {
+            sqlx::query("UPDATE statement_lines SET state = $1 WHERE id = ANY($2)")
+                .bind(state)
+                .bind(chunk)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Settles open items whose open amount is exactly what is taken; the count
+    /// of items it changed.
+    pub(in crate::recon) async fn take_whole(tx: &mut Tx<'_>, items: &[(Uuid, i64)]) -> Result<u64> {
+        let mut n = 0;
+        for chunk in items.chunks(BULK_CHUNK) {
+            let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+            let amounts: Vec<i64> = chunk.iter().map(|(_, a)| *a).collect();
+            n += sqlx::query(
+                "UPDATE our_items o SET open_minor = 0, state = 'matched' \
+                 FROM unnest($1::uuid[], $2::int8[]) AS t(id, amount) \
+                 WHERE o.id = t.id AND o.open_minor = t.amount AND o.state = 'open'",
+            )
+            .bind(ids)
+            .bind(amounts)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        }
+        Ok(n)
+    }
+}
+
+/// Reads keyset pages of rows that SQLite packs into one JSON array each: a row
+/// crossing sqlx's row channel costs more than SQLite building its JSON.
+pub(super) mod sqlite_read {
+    use super::*;
+    use crate::StoreError;
+    use crate::recon::OurItemRow;
+    use chrono::{DateTime, Utc};
+    use domain::suspense::OurKind;
+    use serde::Deserialize;
+    use sqlx::SqlitePool;
+
+    /// Rows per page (SQLite caps a string at 1 GB).
+    const PAGE: i64 = 200_000;
+
+    fn id(text: &str) -> Result<Uuid> {
+        Uuid::try_parse(text).map_err(|e| StoreError::Data(format!("id {text}: {e}")))
+    }
+
+    fn page<T: for<'de> Deserialize<'de>>(json: Option<String>) -> Result<Vec<T>> {
+        match json {
+            None => Ok(Vec::new()),
+            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Data(e.to_string())),
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct LineJson(
+        String,
+        String,
+        String,
+        i32,
+        String,
+        i64,
+        i32,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+        Option<String>,
+        i64,
+        Option<String>,
+        String,
+    );
+
+    /// Open lines of an account booked on or before `day`, by day and id.
+    pub(in crate::recon) async fn open_lines(
+        pool: &SqlitePool,
+        physical_id: Uuid,
+        day: i32,
+    ) -> Result<Vec<LineRow>> {
+        let mut out = Vec::new();
+        let mut after: (i32, Vec<u8>) = (i32::MIN, Vec::new());
+        loop {
+            let json: Option<String> = sqlx::query_scalar(
+                "SELECT json_group_array(json_array(hex(id), hex(statement_id), hex(physical_id), seq, at, \
+                 amount_minor, booking_day, bank_ref, end_to_end, counterparty_name, counterparty_account, \
+                 addressed_account, remittance, bank_code, reversal, return_reason, fee_minor, our_ref, state)) \
+                 FROM (SELECT * FROM statement_lines WHERE physical_id = $1 AND state = 'open' AND booking_day <= $2 \
+                 AND (booking_day, id) > ($3, $4) ORDER BY booking_day, id LIMIT $5)",
+            )
+            .bind(physical_id)
+            .bind(day)
+            .bind(after.0)
+            .bind(&after.1)
+            .bind(PAGE)
+            .fetch_one(pool)
+            .await?;
+            let rows: Vec<LineJson> = page(json)?;
+            let n = rows.len();
+            for r in rows {
+                out.push(LineRow {
+                    id: id(&r.0)?,
+                    statement_id: id(&r.1)?,
+                    physical_id: id(&r.2)?,
+                    seq: r.3,
+                    at: r.4,
+                    amount_minor: r.5,
+                    booking_day: r.6,
+                    bank_ref: r.7,
+                    end_to_end: r.8,
+                    counterparty_name: r.9,
+                    counterparty_account: r.10,
+                    addressed_account: r.11,
+                    remittance: r.12,
+                    bank_code: r.13,
+                    reversal: r.14 != 0,
+                    return_reason: r.15,
+                    fee_minor: r.16,
+                    our_ref: r.17,
+                    state: r.18,
+                });
+            }
+            match out.last() {
+                Some(last) if n as i64 == PAGE => after = (last.booking_day, last.id.as_bytes().to_vec()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct ItemJson(
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        i32,
+        i32,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+        String,
+        String,
+    );
+
+    /// Open items of an account, by id.
+    pub(in crate::recon) async fn open_our_items(
+        pool: &SqlitePool,
+        physical_id: Uuid,
+    ) -> Result<Vec<OurItemRow>> {
+        let mut out = Vec::new();
+        let mut after: Vec<u8> = Vec::new();
+        loop {
+            let json: Option<String> = sqlx::query_scalar(
+                "SELECT json_group_array(json_array(hex(id), hex(physical_id), kind, amount_minor, open_minor, \
+                 date_from, date_to, reference, counterparty_name, virtual_number, hex(account_id), \
+                 expected_fee_minor, state, created_at)) \
+                 FROM (SELECT * FROM our_items WHERE physical_id = $1 AND state = 'open' AND id > $2 \
+                 ORDER BY id LIMIT $3)",
+            )
+            .bind(physical_id)
+            .bind(&after)
+            .bind(PAGE)
+            .fetch_one(pool)
+            .await?;
+            let rows: Vec<ItemJson> = page(json)?;
+            let n = rows.len();
+            for r in rows {
+                let created_at = DateTime::parse_from_rfc3339(&r.13)
+                    .map_err(|e| StoreError::Data(format!("created_at {}: {e}", r.13)))?
+                    .with_timezone(&Utc);
+                out.push(OurItemRow {
+                    id: id(&r.0)?,
+                    physical_id: id(&r.1)?,
+                    kind: OurKind::try_from(r.2).map_err(|e| StoreError::Data(e.to_string()))?,
+                    amount_minor: r.3,
+                    open_minor: r.4,
+                    date_from: r.5,
+                    date_to: r.6,
+                    reference: r.7,
+                    counterparty_name: r.8,
+                    virtual_number: r.9,
+                    // hex(NULL) is '' in SQLite.
+                    account_id: r.10.filter(|a| !a.is_empty()).map(|a| id(&a)).transpose()?,
+                    expected_fee_minor: r.11,
+                    state: r.12,
+                    created_at,
+                });
+            }
+            match out.last() {
+                Some(last) if n as i64 == PAGE => after = last.id.as_bytes().to_vec(),
+                _ => return Ok(out),
+            }
+        }
+    }
+}

@@ -178,6 +178,37 @@ pub(super) mod sqlite {
         Ok(())
     }
 
+    /// A resent statement's lines take over the earlier lines they repeat: (old,
+    /// new, state) — the state, the match parts and the suspense items.
+    pub(in crate::recon) async fn carry_lines(
+        tx: &mut Tx<'_>,
+        carried: &[(Uuid, Uuid, String)],
+    ) -> Result<()> {
+        const PAIRS: &str =
+            "(SELECT unhex(value->>0) AS o, unhex(value->>1) AS n, value->>2 AS state FROM json_each($1)) t";
+        for chunk in carried.chunks(BULK_CHUNK) {
+            let list =
+                json(&chunk.iter().map(|(o, n, state)| (hex(*o), hex(*n), state)).collect::<Vec<_>>())?;
+            for sql in [
+                format!(
+                    "UPDATE statement_lines SET state = t.state FROM {PAIRS} WHERE statement_lines.id = t.n"
+                ),
+                format!(
+                    "UPDATE recon_match_parts SET line_id = t.n FROM {PAIRS} WHERE recon_match_parts.line_id = t.o"
+                ),
+                format!(
+                    "UPDATE recon_matches SET line_id = t.n FROM {PAIRS} WHERE recon_matches.line_id = t.o"
+                ),
+                format!(
+                    "UPDATE suspense_items SET line_id = t.n FROM {PAIRS} WHERE suspense_items.line_id = t.o"
+                ),
+            ] {
+                sqlx::query(&sql).bind(&list).execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Which of `refs` live lines of the account's other statements carry.
     pub(in crate::recon) async fn known_bank_refs(
         pool: &sqlx::SqlitePool,
@@ -347,6 +378,29 @@ pub(super) mod pg {
             .bind(chunk.iter().map(|l| l.state.as_str()).collect::<Vec<_>>())
             .execute(&mut **tx)
             .await?;
+        }
+        Ok(())
+    }
+
+    /// A resent statement's lines take over the earlier lines they repeat: (old,
+    /// new, state) — the state, the match parts and the suspense items.
+    pub(in crate::recon) async fn carry_lines(
+        tx: &mut Tx<'_>,
+        carried: &[(Uuid, Uuid, String)],
+    ) -> Result<()> {
+        const PAIRS: &str = "unnest($1::uuid[], $2::uuid[], $3::text[]) AS t(o, n, state)";
+        for chunk in carried.chunks(BULK_CHUNK) {
+            let olds: Vec<Uuid> = chunk.iter().map(|c| c.0).collect();
+            let news: Vec<Uuid> = chunk.iter().map(|c| c.1).collect();
+            let states: Vec<&str> = chunk.iter().map(|c| c.2.as_str()).collect();
+            for sql in [
+                format!("UPDATE statement_lines l SET state = t.state FROM {PAIRS} WHERE l.id = t.n"),
+                format!("UPDATE recon_match_parts p SET line_id = t.n FROM {PAIRS} WHERE p.line_id = t.o"),
+                format!("UPDATE recon_matches m SET line_id = t.n FROM {PAIRS} WHERE m.line_id = t.o"),
+                format!("UPDATE suspense_items i SET line_id = t.n FROM {PAIRS} WHERE i.line_id = t.o"),
+            ] {
+                sqlx::query(&sql).bind(&olds).bind(&news).bind(&states).execute(&mut **tx).await?;
+            }
         }
         Ok(())
     }

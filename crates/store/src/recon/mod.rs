@@ -568,28 +568,7 @@ macro_rules! recon_impl {
                                 fresh.get_mut(&(r, a)).and_then(|q| q.pop_front()).map(|n| (o, n, state))
                             })
                             .collect();
-                        for (o, n, state) in &carried {
-                            sqlx::query("UPDATE statement_lines SET state = $2 WHERE id = $1")
-                                .bind(n)
-                                .bind(state)
-                                .execute(&mut *tx)
-                                .await?;
-                            sqlx::query("UPDATE recon_match_parts SET line_id = $2 WHERE line_id = $1")
-                                .bind(o)
-                                .bind(n)
-                                .execute(&mut *tx)
-                                .await?;
-                            sqlx::query("UPDATE recon_matches SET line_id = $2 WHERE line_id = $1")
-                                .bind(o)
-                                .bind(n)
-                                .execute(&mut *tx)
-                                .await?;
-                            sqlx::query("UPDATE suspense_items SET line_id = $2 WHERE line_id = $1")
-                                .bind(o)
-                                .bind(n)
-                                .execute(&mut *tx)
-                                .await?;
-                        }
+                        bulk::$m::carry_lines(&mut tx, &carried).await?;
                         sqlx::query("UPDATE statement_lines SET state = 'replaced' WHERE statement_id = $1")
                             .bind(old)
                             .execute(&mut *tx)

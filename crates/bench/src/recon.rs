@@ -14,7 +14,7 @@ use domain::{ReconRequest, Request, Response};
 use service::{Services, Session};
 use std::fmt::Write as _;
 use std::time::Instant;
-use store::{NewAudit, NewPhysical, OurItemRow, ReconStore, day_number};
+use store::{NewAudit, NewPhysical, OurItemRow, day_number};
 use uuid::Uuid;
 
 fn err(e: impl std::fmt::Debug) -> String {

@@ -1,7 +1,8 @@
-//! A reconciliation run's bulk writes: a day's matches, the lines they take and the
-//! items they settle, each as a few set-based statements with one list parameter
-//! (a JSON array on SQLite, arrays on PostgreSQL) instead of a bind per value.
-//! sqlx's per-bind and per-statement costs were most of a million-line run.
+//! A reconciliation run's bulk work, where the two databases want different SQL:
+//! PostgreSQL takes each column as one array parameter (`unnest`), one statement
+//! per 50,000 rows instead of a bind per value; SQLite binds values (measured
+//! faster there for writes) but reads its open lines and items as JSON pages,
+//! since sqlx's per-row cost dominated a million-row read.
 
 use super::{LineRow, NewMatch};
 use crate::{Result, truncate_micros};
@@ -58,124 +59,110 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String> {
 pub(super) mod sqlite {
     pub(in crate::recon) use super::sqlite_read::{open_lines, open_our_items};
     use super::*;
+    use sqlx::QueryBuilder;
 
     type Tx<'c> = Transaction<'c, Sqlite>;
 
+    // Writes on SQLite bind each value: measured on 300,000 rows, `VALUES` with
+    // 1,000 rows of binds inserted twice as fast as the same rows unpacked from a
+    // JSON parameter, and updated by id 40 % faster.
+
+    /// Rows per statement: under SQLite's 32,766 parameters at 19 columns.
+    const ROWS: usize = 1_000;
+
     pub(in crate::recon) async fn insert_matches(tx: &mut Tx<'_>, rows: &[MatchInsert<'_>]) -> Result<()> {
-        for run in runs(rows) {
-            let m0 = run[0].m;
-            type Row<'r> = (
-                String,
-                &'r str,
-                &'r str,
-                i64,
-                i32,
-                Option<String>,
-                Option<String>,
-                Option<i64>,
-                Option<String>,
-                Option<i64>,
-            );
-            let list: Vec<Row<'_>> = run
-                .iter()
-                .map(|r| {
-                    (
-                        hex(r.m.id),
-                        r.m.rule.as_str(),
-                        r.m.status.as_str(),
-                        r.m.difference_minor,
-                        r.m.score,
-                        r.transfer_id.map(hex),
-                        r.line.map(|l| hex(l.0)),
-                        r.line.map(|l| l.1),
-                        r.item.map(|i| hex(i.0)),
-                        r.item.map(|i| i.1),
-                    )
-                })
-                .collect();
-            sqlx::query(
+        for chunk in rows.chunks(ROWS) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO recon_matches (id, physical_id, day, run_id, rule, status, difference_minor, score, \
-                 transfer_id, made_by, made_at, line_id, line_amount_minor, item_id, item_amount_minor) \
-                 SELECT unhex(j.value->>0), $1, $2, $3, j.value->>1, j.value->>2, j.value->>3, j.value->>4, \
-                 unhex(j.value->>5), $4, $5, unhex(j.value->>6), j.value->>7, unhex(j.value->>8), j.value->>9 \
-                 FROM json_each($6) j",
-            )
-            .bind(m0.physical_id)
-            .bind(m0.day)
-            .bind(m0.run_id)
-            .bind(&m0.made_by)
-            .bind(truncate_micros(m0.made_at))
-            .bind(json(&list)?)
-            .execute(&mut **tx)
-            .await?;
+                 transfer_id, made_by, made_at, line_id, line_amount_minor, item_id, item_amount_minor) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.m.id)
+                    .push_bind(r.m.physical_id)
+                    .push_bind(r.m.day)
+                    .push_bind(r.m.run_id)
+                    .push_bind(&r.m.rule)
+                    .push_bind(&r.m.status)
+                    .push_bind(r.m.difference_minor)
+                    .push_bind(r.m.score)
+                    .push_bind(r.transfer_id)
+                    .push_bind(&r.m.made_by)
+                    .push_bind(truncate_micros(r.m.made_at))
+                    .push_bind(r.line.map(|l| l.0))
+                    .push_bind(r.line.map(|l| l.1))
+                    .push_bind(r.item.map(|i| i.0))
+                    .push_bind(r.item.map(|i| i.1));
+            });
+            qb.build().execute(&mut **tx).await?;
         }
         Ok(())
     }
 
     /// A statement's lines.
     pub(in crate::recon) async fn insert_lines(tx: &mut Tx<'_>, lines: &[LineRow]) -> Result<()> {
-        #[derive(serde::Serialize)]
-        struct Row<'r>(
-            String,
-            i32,
-            &'r str,
-            i64,
-            i32,
-            &'r str,
-            Option<&'r str>,
-            Option<&'r str>,
-            Option<&'r str>,
-            Option<&'r str>,
-            Option<&'r str>,
-            Option<&'r str>,
-            bool,
-            Option<&'r str>,
-            i64,
-            Option<&'r str>,
-            &'r str,
-        );
-        for run in lines.chunk_by(|a, b| a.statement_id == b.statement_id && a.physical_id == b.physical_id) {
-            for chunk in run.chunks(BULK_CHUNK) {
-                let list: Vec<Row<'_>> = chunk
-                    .iter()
-                    .map(|l| {
-                        Row(
-                            hex(l.id),
-                            l.seq,
-                            &l.at,
-                            l.amount_minor,
-                            l.booking_day,
-                            &l.bank_ref,
-                            l.end_to_end.as_deref(),
-                            l.counterparty_name.as_deref(),
-                            l.counterparty_account.as_deref(),
-                            l.addressed_account.as_deref(),
-                            l.remittance.as_deref(),
-                            l.bank_code.as_deref(),
-                            l.reversal,
-                            l.return_reason.as_deref(),
-                            l.fee_minor,
-                            l.our_ref.as_deref(),
-                            &l.state,
-                        )
-                    })
-                    .collect();
-                sqlx::query(
-                    "INSERT INTO statement_lines (id, statement_id, physical_id, seq, at, amount_minor, booking_day, \
-                     bank_ref, end_to_end, counterparty_name, counterparty_account, addressed_account, remittance, \
-                     bank_code, reversal, return_reason, fee_minor, our_ref, state) \
-                     SELECT unhex(j.value->>0), $1, $2, j.value->>1, j.value->>2, j.value->>3, j.value->>4, \
-                     j.value->>5, j.value->>6, j.value->>7, j.value->>8, j.value->>9, j.value->>10, j.value->>11, \
-                     j.value->>12, j.value->>13, j.value->>14, j.value->>15, j.value->>16 FROM json_each($3) j",
-                )
-                .bind(chunk[0].statement_id)
-                .bind(chunk[0].physical_id)
-                .bind(json(&list)?)
-                .execute(&mut **tx)
-                .await?;
-            }
+        for chunk in lines.chunks(ROWS) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO statement_lines (id, statement_id, physical_id, seq, at, amount_minor, booking_day, \
+                 bank_ref, end_to_end, counterparty_name, counterparty_account, addressed_account, remittance, \
+                 bank_code, reversal, return_reason, fee_minor, our_ref, state) ",
+            );
+            qb.push_values(chunk, |mut b, l| {
+                b.push_bind(l.id)
+                    .push_bind(l.statement_id)
+                    .push_bind(l.physical_id)
+                    .push_bind(l.seq)
+                    .push_bind(&l.at)
+                    .push_bind(l.amount_minor)
+                    .push_bind(l.booking_day)
+                    .push_bind(&l.bank_ref)
+                    .push_bind(&l.end_to_end)
+                    .push_bind(&l.counterparty_name)
+                    .push_bind(&l.counterparty_account)
+                    .push_bind(&l.addressed_account)
+                    .push_bind(&l.remittance)
+                    .push_bind(&l.bank_code)
+                    .push_bind(l.reversal)
+                    .push_bind(&l.return_reason)
+                    .push_bind(l.fee_minor)
+                    .push_bind(&l.our_ref)
+                    .push_bind(&l.state);
+            });
+            qb.build().execute(&mut **tx).await?;
         }
         Ok(())
+    }
+
+    pub(in crate::recon) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
+        for chunk in ids.chunks(ROWS) {
+            let mut qb = QueryBuilder::<Sqlite>::new("UPDATE statement_lines SET state = ");
+            qb.push_bind(state.to_owned());
+            qb.push(" WHERE id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Settles open items whose open amount is exactly what is taken; the count
+    /// of items it changed.
+    pub(in crate::recon) async fn take_whole(tx: &mut Tx<'_>, items: &[(Uuid, i64)]) -> Result<u64> {
+        let mut n = 0;
+        for chunk in items.chunks(ROWS) {
+            let mut qb =
+                QueryBuilder::<Sqlite>::new("UPDATE our_items SET open_minor = 0, state = 'matched' FROM (");
+            qb.push_values(chunk, |mut b, (id, amount)| {
+                b.push_bind(*id).push_bind(*amount);
+            });
+            qb.push(
+                ") AS t WHERE our_items.id = t.column1 AND our_items.open_minor = t.column2 AND our_items.state = 'open'",
+            );
+            n += qb.build().execute(&mut **tx).await?.rows_affected();
+        }
+        Ok(n)
     }
 
     /// A resent statement's lines take over the earlier lines they repeat: (old,
@@ -232,39 +219,6 @@ pub(super) mod sqlite {
             out.extend(rows);
         }
         Ok(out)
-    }
-
-    pub(in crate::recon) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
-        for chunk in ids.chunks(BULK_CHUNK) {
-            let list: Vec<String> = chunk.iter().map(|id| hex(*id)).collect();
-            sqlx::query(
-                "UPDATE statement_lines SET state = $1 WHERE id IN (SELECT unhex(value) FROM json_each($2))",
-            )
-            .bind(state)
-            .bind(json(&list)?)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Settles open items whose open amount is exactly what is taken; the count
-    /// of items it changed.
-    pub(in crate::recon) async fn take_whole(tx: &mut Tx<'_>, items: &[(Uuid, i64)]) -> Result<u64> {
-        let mut n = 0;
-        for chunk in items.chunks(BULK_CHUNK) {
-            let list: Vec<(String, i64)> = chunk.iter().map(|(id, a)| (hex(*id), *a)).collect();
-            n += sqlx::query(
-                "UPDATE our_items SET open_minor = 0, state = 'matched' \
-                 FROM (SELECT unhex(value->>0) AS tid, value->>1 AS amount FROM json_each($1)) t \
-                 WHERE our_items.id = t.tid AND our_items.open_minor = t.amount AND our_items.state = 'open'",
-            )
-            .bind(json(&list)?)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        }
-        Ok(n)
     }
 }
 

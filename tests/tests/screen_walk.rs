@@ -396,6 +396,9 @@ struct Script {
     holder: seed::NewHolder,
     /// A statement file of the demo day that does not add up (挂账处理's import).
     statement: String,
+    /// The database, as desktops open it and as its owner (a DBA's edit).
+    url: String,
+    owner_url: String,
 }
 
 /// What the walk types or imports in the suspense area: data, not prose (and the
@@ -491,6 +494,34 @@ fn walk_suspense(
     press(h, l(T::SusExportCsv));
     h.get_by_label_contains(&prefix(T::SusExported));
     check(h, "suspense: report exported");
+    // The day closed by another finance reviewer: shown as its snapshot; then a
+    // line changed behind the console's back, which the report lists.
+    close_demo_day(&s.url);
+    press(h, l(T::SusShowReport));
+    h.get_by_label(l(T::SusSnapshotSame));
+    check(h, "suspense: a closed day's snapshot");
+    block(e2e::raw_execute(
+        &s.owner_url,
+        "UPDATE statement_lines SET amount_minor = amount_minor + 100 \
+         WHERE bank_ref = (SELECT MIN(bank_ref) FROM statement_lines WHERE state = 'suspense')",
+    ))
+    .unwrap();
+    press(h, l(T::SusShowReport));
+    h.get_by_label(l(T::SusSnapshotDiffers));
+    check(h, "suspense: a closed day changed behind the console's back");
+}
+
+/// Closes the demo day as `fin2`, through the services (the screens have no close).
+fn close_demo_day(url: &str) {
+    block(async {
+        let store = store::open(url).await.unwrap();
+        let s = service::Services::new(store, e2e::vault(), domain::auth::LoginPolicy::default());
+        let session = service::Session::default();
+        let login = domain::Request::Login { username: "fin2".into(), password: DEMO_PASSWORD.into() };
+        s.handle(&session, login, chrono::Utc::now()).await.unwrap();
+        let close = domain::Request::Recon(domain::ReconRequest::CloseDay { day: demo_day() });
+        s.handle(&session, close, chrono::Utc::now()).await.unwrap();
+    });
 }
 
 /// The searched customer's phone (`seed::demo_phone(1)`).
@@ -708,6 +739,8 @@ fn walk_in(db: Db, lang: Lang) {
         other: cases[1].clone(),
         holder: seed::new_holder(&cases[0].core.phone),
         statement: statement_file(&t.url, dir.path()),
+        url: t.url.clone(),
+        owner_url: t.owner_url.clone(),
     };
     let data = CustomerData::load(&t.url, &[&script.holder.name]);
     let mut language = LanguageCheck::new(lang, data);

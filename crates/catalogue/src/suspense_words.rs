@@ -10,8 +10,8 @@ use domain::recon::{MatchStatus, ScoreDetail, ScoreFactor, ScorePart};
 use domain::recon::{WEIGHT_AMOUNT, WEIGHT_DATE, WEIGHT_NAME, WEIGHT_REFERENCE, WEIGHT_SUFFIX};
 use domain::statement::{Location, StatementError, StatementFinding, StatementFormat, StatementProblem};
 use domain::suspense::{
-    ActionKind, AgeBucket, OurKind, SuspenseAction, SuspenseEvent, SuspenseKind, SuspenseOutcome,
-    SuspenseStatus,
+    ActionKind, AgeBucket, ClosedFact, DriftKind, FactValue, OurKind, SuspenseAction, SuspenseEvent,
+    SuspenseKind, SuspenseOutcome, SuspenseStatus,
 };
 
 /// `¥1,234.56` from fen (signed).
@@ -365,6 +365,70 @@ pub fn channel_text(code: &str, lang: Lang) -> String {
             Some(kind) => our_kind(kind).text(lang).to_owned(),
             None => other.to_owned(),
         },
+    }
+}
+
+/// What a kind of drift is (the statement proof of the daily report).
+pub fn drift_kind(k: DriftKind) -> T {
+    match k {
+        DriftKind::OpeningDifference => T::SusDriftOpening,
+        DriftKind::AcknowledgedDifference => T::SusDriftAcknowledged,
+        DriftKind::Unreconciled => T::SusDriftUnreconciled,
+        DriftKind::Duplicate => T::SusDriftDuplicate,
+        DriftKind::PostedLater => T::SusDriftPostedLater,
+        DriftKind::PostedEarlier => T::SusDriftPostedEarlier,
+        DriftKind::OutsideLedger => T::SusDriftOutside,
+        DriftKind::OtherStatementLine => T::SusDriftOtherLine,
+        DriftKind::DiffersFromLedger => T::SusDriftDiffers,
+        DriftKind::NoticeNotOnStatement => T::SusDriftNotice,
+        DriftKind::OurItemShort => T::SusDriftOurShort,
+        DriftKind::FeeDifference => T::SusDriftFee,
+        DriftKind::ParkedWithoutLine => T::SusDriftParked,
+        DriftKind::ReturnedToPayer => T::SusDriftReturned,
+        DriftKind::ManualMatch => T::SusDriftManual,
+        DriftKind::Reversal => T::SusDriftReversal,
+        DriftKind::LedgerPosting => T::SusDriftLedger,
+    }
+}
+
+/// Which fact of a closed day differs from its snapshot.
+pub fn closed_fact(f: ClosedFact) -> T {
+    match f {
+        ClosedFact::Statement => T::SusFactStatement,
+        ClosedFact::Opening => T::SusFactOpening,
+        ClosedFact::Closing => T::SusFactClosing,
+        ClosedFact::Lines => T::SusFactLines,
+        ClosedFact::LinesSum => T::SusFactLinesSum,
+        ClosedFact::LinesDigest => T::SusFactLinesDigest,
+        ClosedFact::ProofRemainder => T::SusFactProofRemainder,
+        ClosedFact::Matches => T::SusFactMatches,
+        ClosedFact::MatchesDifference => T::SusFactMatchesDifference,
+        ClosedFact::MatchesParts => T::SusFactMatchesParts,
+        ClosedFact::Found => T::SusFactFound,
+        ClosedFact::FoundAmount => T::SusFactFoundAmount,
+    }
+}
+
+/// A closed-day fact's value: a count, an amount, a digest's head (`3f9a…`), or none.
+pub fn fact_value_text(v: &FactValue, lang: Lang) -> String {
+    match v {
+        FactValue::Missing => T::SusFactMissing.text(lang).to_owned(),
+        FactValue::Count(n) => n.to_string(),
+        FactValue::Amount(a) => Cny(*a).to_string(),
+        FactValue::Digest(d) => format!("{}…", d.chars().take(12).collect::<String>()),
+    }
+}
+
+/// What a closed-day fact is about: a match status or an item kind in words, a
+/// statement as it is.
+pub fn fact_reference_text(fact: ClosedFact, reference: &str, lang: Lang) -> String {
+    match fact {
+        ClosedFact::Matches | ClosedFact::MatchesDifference | ClosedFact::MatchesParts => {
+            match_status_code_text(reference, lang)
+        }
+        ClosedFact::Found | ClosedFact::FoundAmount => SuspenseKind::parse(reference)
+            .map_or_else(|| reference.to_owned(), |k| suspense_kind(k).text(lang).to_owned()),
+        _ => reference.to_owned(),
     }
 }
 

@@ -437,6 +437,9 @@ pub fn audit_action_text(code: &str, lang: Lang) -> String {
         "recon.unmatch" => T::ActReconUnmatch,
         "recon.close_day" => T::ActReconCloseDay,
         "recon.export" => T::ActReconExport,
+        "recon.return_sent" => T::ActReconReturnSent,
+        "recon.return_rejected" => T::ActReconReturnRejected,
+        "recon.return_failed" => T::ActReconReturnFailed,
         other => return other.to_owned(),
     };
     key.text(lang).to_owned()

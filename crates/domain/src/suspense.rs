@@ -611,3 +611,440 @@ pub enum SuspenseOutcome {
     /// Rejected.
     Rejected,
 }
+
+/// Listed items per drift group (the group's count and total cover all of them).
+pub const DRIFT_ITEMS_SHOWN: u32 = 20;
+
+stored_code! {
+    /// What explains part of the difference between a statement's closing balance
+    /// and the ledger's asset mirror of its physical account at the statement's
+    /// end. Positive: the bank has it, the ledger (as of that day) does not.
+    pub enum DriftKind {
+        /// The opening balance against the ledger at the end of the day before
+        /// the statement (what the previous day's proof explains).
+        OpeningDifference => "opening_difference",
+        /// The statement does not add up by this much, acknowledged at import.
+        AcknowledgedDifference => "acknowledged_difference",
+        /// A line not reconciled yet (open, suggested or ambiguous).
+        Unreconciled => "unreconciled",
+        /// A line also on another statement (a duplicate), never reconciled.
+        Duplicate => "duplicate",
+        /// A line whose ledger posting is dated after the statement's end.
+        PostedLater => "posted_later",
+        /// A line whose ledger posting is dated before the statement's start.
+        PostedEarlier => "posted_earlier",
+        /// Money of our orders and refunds matched to a line: the order system
+        /// books it, this ledger never posts it to the asset mirror.
+        OutsideLedger => "outside_ledger",
+        /// A line of another statement in the same match (counted there).
+        OtherStatementLine => "other_statement_line",
+        /// A line's amount against what the ledger booked for it.
+        DiffersFromLedger => "differs_from_ledger",
+        /// A bank notice booked on the statement's days that none of its lines
+        /// reconciles (not on this statement, or its line is still open).
+        NoticeNotOnStatement => "notice_not_on_statement",
+        /// Our item the bank never paid (shortage, one-sided), parked on the
+        /// statement's days: its order money is booked outside this ledger.
+        OurItemShort => "our_item_short",
+        /// A fee difference parked on the statement's days.
+        FeeDifference => "fee_difference",
+        /// Other money parked on the statement's days with no statement line (a
+        /// return the bank refused).
+        ParkedWithoutLine => "parked_without_line",
+        /// Money returned to a payer on the statement's days, not on a statement yet.
+        ReturnedToPayer => "returned_to_payer",
+        /// A parked item matched by hand to our orders on the statement's days.
+        ManualMatch => "manual_match",
+        /// A reconciliation posting or its reversal (unmatched, resent statement).
+        Reversal => "reversal",
+        /// Any other ledger posting on the asset mirror (tender refunds, openings,
+        /// operations of the sub-accounts area).
+        LedgerPosting => "ledger_posting",
+    }
+}
+
+/// One thing that explains part of a statement's difference from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftItem {
+    /// Bank reference, our reference, statement id or posting key.
+    pub reference: String,
+    /// The business day of the posting, where there is one.
+    pub day: Option<NaiveDate>,
+    /// Signed amount (bank side: positive when the bank has more).
+    pub amount: Decimal,
+}
+
+/// The drift of one kind: count and total of all, the largest listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftGroup {
+    /// What it is.
+    pub kind: DriftKind,
+    /// How many.
+    pub count: u64,
+    /// Σ of all of them.
+    pub total: Decimal,
+    /// The largest, at most [`DRIFT_ITEMS_SHOWN`].
+    pub items: Vec<DriftItem>,
+}
+
+/// Proof that a statement's closing balance equals the ledger's balance of the
+/// physical account's asset mirror at the statement's end plus the itemised drift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementProof {
+    /// Physical account number (masked).
+    pub account: String,
+    /// The bank's statement id.
+    pub statement: String,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+    /// Opening balance, when the statement has one.
+    pub opening: Option<Decimal>,
+    /// Closing balance, when the statement has one.
+    pub closing: Option<Decimal>,
+    /// The asset mirror: Σ of its entries dated up to `to`.
+    pub ledger: Decimal,
+    /// What explains the difference, by kind.
+    pub drift: Vec<DriftGroup>,
+    /// Σ drift.
+    pub explained: Decimal,
+    /// closing − ledger − Σ drift (`None` without balances).
+    pub unexplained: Option<Decimal>,
+}
+
+impl StatementProof {
+    /// Whether closing = ledger + Σ drift.
+    pub fn holds(&self) -> bool {
+        self.unexplained.is_some_and(|u| u.is_zero())
+    }
+}
+
+/// Why the report shows the day it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportDaySource {
+    /// The day asked for.
+    Asked,
+    /// No day asked: the latest day a reconciliation ran for.
+    LatestRun,
+    /// No day asked and no run yet: yesterday.
+    Yesterday,
+}
+
+/// Facts of a closed day that nothing the console does may change afterwards:
+/// compared between the snapshot and the database to find edits behind its back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedFacts {
+    /// The day's statements (those imported before the close).
+    pub statements: Vec<StatementFacts>,
+    /// The day's matches, per status.
+    pub matches: Vec<MatchFacts>,
+    /// Items found on the day (before the close), per kind.
+    pub found: Vec<FoundFacts>,
+}
+
+/// A statement's facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementFacts {
+    /// Physical account number (masked).
+    pub account: String,
+    /// The bank's statement id.
+    pub statement: String,
+    /// Opening.
+    pub opening: Option<Decimal>,
+    /// Closing.
+    pub closing: Option<Decimal>,
+    /// Lines.
+    pub lines: u64,
+    /// Σ lines.
+    pub sum: Decimal,
+    /// SHA-256 over every line's position, reference, amount and day.
+    pub digest: String,
+    /// The statement proof's unexplained remainder.
+    pub unexplained: Option<Decimal>,
+}
+
+impl StatementFacts {
+    /// How differences name it.
+    pub fn reference(&self) -> String {
+        format!("{} {}", self.account, self.statement)
+    }
+}
+
+/// The day's matches of one status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchFacts {
+    /// Stored status code (`suggested`, `confirmed`, `reversed`).
+    pub status: String,
+    /// How many.
+    pub count: u64,
+    /// Σ differences.
+    pub difference: Decimal,
+    /// Σ of their parts (lines and items).
+    pub parts: Decimal,
+}
+
+/// Items of one kind found on the day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundFacts {
+    /// Kind.
+    pub kind: SuspenseKind,
+    /// How many.
+    pub count: u64,
+    /// Σ signed amounts.
+    pub amount: Decimal,
+}
+
+stored_code! {
+    /// A closed-day fact that differs between the snapshot and the database.
+    pub enum ClosedFact {
+        /// A statement is there on one side only.
+        Statement => "statement",
+        /// Its opening balance.
+        Opening => "opening",
+        /// Its closing balance.
+        Closing => "closing",
+        /// Its number of lines.
+        Lines => "lines",
+        /// Σ of its lines.
+        LinesSum => "lines_sum",
+        /// Its lines' digest (a reference, amount, day or order changed).
+        LinesDigest => "lines_digest",
+        /// Its proof's unexplained remainder.
+        ProofRemainder => "proof_remainder",
+        /// The number of the day's matches of a status.
+        Matches => "matches",
+        /// Σ differences of those matches.
+        MatchesDifference => "matches_difference",
+        /// Σ parts of those matches.
+        MatchesParts => "matches_parts",
+        /// The number of items of a kind found on the day.
+        Found => "found",
+        /// Σ of those items.
+        FoundAmount => "found_amount",
+    }
+}
+
+/// A fact's value on one side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "value", content = "of", rename_all = "snake_case")]
+pub enum FactValue {
+    /// Not there.
+    Missing,
+    /// A count.
+    Count(u64),
+    /// An amount.
+    Amount(Decimal),
+    /// A digest (hex).
+    Digest(String),
+}
+
+/// Where the database now differs from a closed day's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotDifference {
+    /// Which fact.
+    pub fact: ClosedFact,
+    /// Of what: a statement (`account statement-id`), a match status code or a
+    /// suspense kind code.
+    pub reference: String,
+    /// In the snapshot.
+    pub snapshot: FactValue,
+    /// In the database now.
+    pub live: FactValue,
+}
+
+impl ClosedFacts {
+    /// Every fact that differs from `live` (snapshot first, then what only the
+    /// database has).
+    pub fn differences(&self, live: &ClosedFacts) -> Vec<SnapshotDifference> {
+        let mut out = Vec::new();
+        let mut push = |fact, reference: &str, snapshot: FactValue, now: FactValue| {
+            if snapshot != now {
+                out.push(SnapshotDifference { fact, reference: reference.to_owned(), snapshot, live: now });
+            }
+        };
+        let amount = |a: Option<Decimal>| a.map_or(FactValue::Missing, FactValue::Amount);
+        for s in &self.statements {
+            let r = s.reference();
+            match live.statements.iter().find(|l| l.account == s.account && l.statement == s.statement) {
+                None => push(ClosedFact::Statement, &r, FactValue::Count(1), FactValue::Missing),
+                Some(l) => {
+                    push(ClosedFact::Opening, &r, amount(s.opening), amount(l.opening));
+                    push(ClosedFact::Closing, &r, amount(s.closing), amount(l.closing));
+                    push(ClosedFact::Lines, &r, FactValue::Count(s.lines), FactValue::Count(l.lines));
+                    push(ClosedFact::LinesSum, &r, FactValue::Amount(s.sum), FactValue::Amount(l.sum));
+                    push(
+                        ClosedFact::LinesDigest,
+                        &r,
+                        FactValue::Digest(s.digest.clone()),
+                        FactValue::Digest(l.digest.clone()),
+                    );
+                    push(ClosedFact::ProofRemainder, &r, amount(s.unexplained), amount(l.unexplained));
+                }
+            }
+        }
+        for l in &live.statements {
+            if !self.statements.iter().any(|s| s.account == l.account && s.statement == l.statement) {
+                push(ClosedFact::Statement, &l.reference(), FactValue::Missing, FactValue::Count(1));
+            }
+        }
+        let zero =
+            MatchFacts { status: String::new(), count: 0, difference: Decimal::ZERO, parts: Decimal::ZERO };
+        let mut statuses: Vec<&str> =
+            self.matches.iter().chain(&live.matches).map(|m| m.status.as_str()).collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        for status in statuses {
+            let then = self.matches.iter().find(|m| m.status == status).unwrap_or(&zero);
+            let now = live.matches.iter().find(|m| m.status == status).unwrap_or(&zero);
+            push(ClosedFact::Matches, status, FactValue::Count(then.count), FactValue::Count(now.count));
+            push(
+                ClosedFact::MatchesDifference,
+                status,
+                FactValue::Amount(then.difference),
+                FactValue::Amount(now.difference),
+            );
+            push(
+                ClosedFact::MatchesParts,
+                status,
+                FactValue::Amount(then.parts),
+                FactValue::Amount(now.parts),
+            );
+        }
+        for kind in SuspenseKind::ALL {
+            let of = |f: &ClosedFacts| {
+                f.found.iter().find(|x| x.kind == kind).map_or((0, Decimal::ZERO), |x| (x.count, x.amount))
+            };
+            let (then, now) = (of(self), of(live));
+            push(ClosedFact::Found, kind.as_str(), FactValue::Count(then.0), FactValue::Count(now.0));
+            push(ClosedFact::FoundAmount, kind.as_str(), FactValue::Amount(then.1), FactValue::Amount(now.1));
+        }
+        out
+    }
+}
+
+/// What a day's close stores: the report as shown at the close, its statement
+/// proofs, and the facts later compared with the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSnapshot {
+    /// The report.
+    pub report: ReconReport,
+    /// The statement proofs.
+    pub statements: Vec<StatementProof>,
+    /// The closed day's facts.
+    pub facts: ClosedFacts,
+}
+
+/// The check of a closed day's stored snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotCheck {
+    /// SHA-256 of the stored snapshot, as the close's audit row records it.
+    pub sha256: String,
+    /// Whether the stored snapshot still hashes to it (and the audit row agrees).
+    pub intact: bool,
+    /// Where the database now differs from the snapshot's facts.
+    pub differences: Vec<SnapshotDifference>,
+}
+
+/// A closed day: who closed it, when, and its snapshot's check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedDay {
+    /// Who closed it.
+    pub closed_by: String,
+    /// When.
+    pub closed_at: DateTime<Utc>,
+    /// The snapshot's check; `None`: closed before snapshots were kept, the
+    /// figures shown are live.
+    pub snapshot: Option<SnapshotCheck>,
+}
+
+/// The daily report as the report screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayReport {
+    /// The day shown.
+    pub day: NaiveDate,
+    /// Why that day.
+    pub source: ReportDaySource,
+    /// Rows, aging and the suspense proof (the snapshot's, for a closed day).
+    pub report: ReconReport,
+    /// One proof per statement ending on the day (the snapshot's, for a closed day).
+    pub statements: Vec<StatementProof>,
+    /// Set when the day is closed.
+    pub closed: Option<ClosedDay>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> ClosedFacts {
+        ClosedFacts {
+            statements: vec![StatementFacts {
+                account: "6688****0001".into(),
+                statement: "STMT-1".into(),
+                opening: Some(Decimal::new(10_000, 2)),
+                closing: Some(Decimal::new(15_000, 2)),
+                lines: 2,
+                sum: Decimal::new(5_000, 2),
+                digest: "ab12".into(),
+                unexplained: Some(Decimal::ZERO),
+            }],
+            matches: vec![MatchFacts {
+                status: "confirmed".into(),
+                count: 1,
+                difference: Decimal::ZERO,
+                parts: Decimal::new(10_000, 2),
+            }],
+            found: vec![FoundFacts { kind: SuspenseKind::Overage, count: 1, amount: Decimal::new(2_000, 2) }],
+        }
+    }
+
+    #[test]
+    fn a_closed_day_differs_only_where_a_fact_moved() {
+        let snapshot = facts();
+        assert!(snapshot.differences(&facts()).is_empty());
+        let mut live = facts();
+        live.statements[0].sum = Decimal::new(5_100, 2);
+        live.statements[0].digest = "cd34".into();
+        live.matches[0].status = "reversed".into();
+        live.found.clear();
+        live.statements.push(StatementFacts { statement: "STMT-2".into(), ..facts().statements[0].clone() });
+        let found: Vec<(ClosedFact, String)> =
+            snapshot.differences(&live).into_iter().map(|d| (d.fact, d.reference)).collect();
+        let s1 = "6688****0001 STMT-1".to_owned();
+        assert_eq!(
+            found,
+            vec![
+                (ClosedFact::LinesSum, s1.clone()),
+                (ClosedFact::LinesDigest, s1),
+                (ClosedFact::Statement, "6688****0001 STMT-2".into()),
+                (ClosedFact::Matches, "confirmed".into()),
+                (ClosedFact::MatchesParts, "confirmed".into()),
+                (ClosedFact::Matches, "reversed".into()),
+                (ClosedFact::MatchesParts, "reversed".into()),
+                (ClosedFact::Found, "overage".into()),
+                (ClosedFact::FoundAmount, "overage".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_statement_proof_holds_only_with_nothing_unexplained() {
+        let proof = |unexplained| StatementProof {
+            account: String::new(),
+            statement: String::new(),
+            from: NaiveDate::MIN,
+            to: NaiveDate::MIN,
+            opening: None,
+            closing: None,
+            ledger: Decimal::ZERO,
+            drift: Vec::new(),
+            explained: Decimal::ZERO,
+            unexplained,
+        };
+        assert!(proof(Some(Decimal::ZERO)).holds());
+        assert!(!proof(Some(Decimal::new(-1, 2))).holds());
+        assert!(!proof(None).holds(), "without balances there is nothing to prove");
+    }
+}

@@ -1,5 +1,6 @@
-//! External verification services: the carrier (number history, tenure, 3-element
-//! identity check) and the bank (4-element card check). Each sits behind a trait;
+//! External services: the carrier (number history, tenure, 3-element identity
+//! check) and the bank (4-element card check, credit notices, balances, returns to
+//! the payer). Each sits behind a trait;
 //! [`HttpCarrierGateway`] / [`HttpBankGateway`] speak the JSON protocol documented
 //! in `docs/GATEWAYS.md`, which the simulator (`simulator.rs`) also serves.
 
@@ -91,6 +92,124 @@ pub trait BankGateway: Send + Sync {
     async fn credits(&self, req: &CreditsRequest) -> Result<CreditPage, GatewayError>;
     /// The bank's balance of a physical account (fen).
     async fn balance(&self, req: &BalanceRequest) -> Result<BankBalance, GatewayError>;
+    /// Pays an incoming credit back to its payer. Idempotent by
+    /// `instruction_id`: a resend answers the first answer and moves no money twice.
+    async fn return_payment(&self, req: &ReturnRequest) -> Result<ReturnAnswer, GatewayError>;
+}
+
+/// `POST /bank/v1/returns`: pay an incoming credit back to whoever sent it.
+/// `Debug` is masked: logs never see the payer's name or full account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnRequest {
+    /// Our physical account the money is in.
+    pub account_number: String,
+    /// The bank's reference of the original incoming credit.
+    pub original_bank_ref: String,
+    /// Amount to return (fen, positive): the whole credit.
+    pub amount_minor: i64,
+    /// The payer's name as the statement line (or notice) had it.
+    pub payer_name: Option<String>,
+    /// The payer's account as the statement line had it (notices carry none: the
+    /// bank returns by its own reference).
+    pub payer_account: Option<String>,
+    /// Our instruction id (UUIDv7): the bank's idempotency key.
+    pub instruction_id: uuid::Uuid,
+    /// ISO 20022 return reason code (`AC03` no such creditor account: the virtual
+    /// number names no sub-account; `CUST` returned at our request: nothing on our
+    /// side expected it).
+    pub reason_code: String,
+}
+
+impl std::fmt::Debug for ReturnRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail = |a: &String| format!("…{}", a.get(a.len().saturating_sub(4)..).unwrap_or(""));
+        f.debug_struct("ReturnRequest")
+            .field("account_number", &tail(&self.account_number))
+            .field("original_bank_ref", &self.original_bank_ref)
+            .field("amount_minor", &self.amount_minor)
+            .field("payer_name", &self.payer_name.as_deref().map(domain::mask::name))
+            .field("payer_account", &self.payer_account.as_ref().map(tail))
+            .field("instruction_id", &self.instruction_id)
+            .field("reason_code", &self.reason_code)
+            .finish()
+    }
+}
+
+/// The bank's answer to a return: accepted with its reference, or refused with a
+/// reason. (Failures to get an answer are [`GatewayError`]s: the instruction is
+/// sent again later with the same id.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ReturnAnswer {
+    /// The bank booked the return.
+    Accepted {
+        /// The bank's reference of the outgoing return.
+        bank_ref: String,
+    },
+    /// The bank refused it; the money stays on the physical account.
+    Rejected {
+        /// Why.
+        reason: ReturnRejection,
+        /// The bank's words, for the log (never shown as-is).
+        #[serde(default)]
+        message: String,
+    },
+}
+
+/// Why the bank refused a return. A code this build does not know is kept as
+/// [`ReturnRejection::Other`]: still a refusal, never a failure to retry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ReturnRejection {
+    /// `account_closed`: the payer's account is closed (ISO `AC04`).
+    AccountClosed,
+    /// `account_blocked`: the payer's account is blocked (ISO `AC06`).
+    AccountBlocked,
+    /// `original_not_found`: no incoming credit with that reference.
+    OriginalNotFound,
+    /// `already_returned`: another instruction returned that credit already.
+    AlreadyReturned,
+    /// `insufficient_funds`: the physical account does not hold the amount.
+    InsufficientFunds,
+    /// Any other code the bank sends.
+    Other(String),
+}
+
+impl ReturnRejection {
+    /// The wire code.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AccountClosed => "account_closed",
+            Self::AccountBlocked => "account_blocked",
+            Self::OriginalNotFound => "original_not_found",
+            Self::AlreadyReturned => "already_returned",
+            Self::InsufficientFunds => "insufficient_funds",
+            Self::Other(code) => code,
+        }
+    }
+
+    /// From the wire code.
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "account_closed" => Self::AccountClosed,
+            "account_blocked" => Self::AccountBlocked,
+            "original_not_found" => Self::OriginalNotFound,
+            "already_returned" => Self::AlreadyReturned,
+            "insufficient_funds" => Self::InsufficientFunds,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl Serialize for ReturnRejection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReturnRejection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::from_code(&String::deserialize(d)?))
+    }
 }
 
 /// `POST /bank/v1/credits`: notices since a cursor.
@@ -529,5 +648,10 @@ impl BankGateway for HttpBankGateway {
 
     async fn balance(&self, req: &BalanceRequest) -> Result<BankBalance, GatewayError> {
         self.0.post("/bank/v1/balance", req).await
+    }
+
+    async fn return_payment(&self, req: &ReturnRequest) -> Result<ReturnAnswer, GatewayError> {
+        // Retried on timeouts like the others: the instruction id makes a resend safe.
+        self.0.post("/bank/v1/returns", req).await
     }
 }

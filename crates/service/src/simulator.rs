@@ -4,10 +4,12 @@
 //!
 //! Who holds a reissued number is [`crate::seed::new_holder`]. Test cards: a
 //! Luhn-valid number ending `0001` answers "abnormal status", `0002` "restricted".
+//! Test payers of a return: an account ending `0004` is closed, `0006` blocked
+//! (or [`Simulator::reject_returns`] refuses every new return).
 
 use crate::gateway::{
-    Envelope, FourElementAnswer, FourElementRequest, PhoneRequest, Tenure, TwiceTelData, TwiceTelRequest,
-    codes,
+    Envelope, FourElementAnswer, FourElementRequest, PhoneRequest, ReturnAnswer, ReturnRejection,
+    ReturnRequest, Tenure, TwiceTelData, TwiceTelRequest, codes,
 };
 use crate::seed::new_holder;
 use crate::vault::PiiVault;
@@ -44,6 +46,21 @@ pub struct Simulator {
     pub faults: Arc<Faults>,
     /// The bank's side of physical accounts: balance and credit feed.
     bank_accounts: parking_lot::Mutex<std::collections::BTreeMap<String, SimBankAccount>>,
+    /// Returns to payers, remembered by instruction id.
+    returns: parking_lot::Mutex<SimReturns>,
+    /// `POST /bank/v1/returns` requests that reached the bank (resends included).
+    return_requests: AtomicU32,
+}
+
+/// The simulated bank's returns: every answer by instruction id (a resend gets
+/// the first), which credits were returned, and a forced refusal for tests.
+#[derive(Debug, Default)]
+struct SimReturns {
+    answers: std::collections::HashMap<uuid::Uuid, (ReturnRequest, ReturnAnswer)>,
+    /// (physical account, original reference) → the instruction that returned it.
+    returned: std::collections::HashMap<(String, String), uuid::Uuid>,
+    booked: u64,
+    forced: Option<ReturnRejection>,
 }
 
 /// A physical account as the simulated bank keeps it.
@@ -66,6 +83,8 @@ impl Simulator {
             api_key: None,
             faults: Arc::default(),
             bank_accounts: Default::default(),
+            returns: Default::default(),
+            return_requests: AtomicU32::new(0),
         })
     }
 
@@ -77,6 +96,8 @@ impl Simulator {
             api_key: Some(key.into()),
             faults: Arc::default(),
             bank_accounts: Default::default(),
+            returns: Default::default(),
+            return_requests: AtomicU32::new(0),
         })
     }
 
@@ -94,6 +115,81 @@ impl Simulator {
         let account = accounts.entry(number.to_owned()).or_default();
         account.balance_minor += notice.amount_minor;
         account.feed.push(notice);
+    }
+
+    /// The simulated bank's balance of a physical account, if it keeps it.
+    pub fn bank_balance_of(&self, number: &str) -> Option<i64> {
+        self.bank_accounts.lock().get(number).map(|a| a.balance_minor)
+    }
+
+    /// From now on every *new* return is refused with `reason` (`None`: back to
+    /// the rules). A resend of an instruction already answered keeps its answer.
+    pub fn reject_returns(&self, reason: Option<ReturnRejection>) {
+        self.returns.lock().forced = reason;
+    }
+
+    /// `POST /bank/v1/returns` requests that reached the bank, resends included.
+    pub fn return_requests(&self) -> u32 {
+        self.return_requests.load(Ordering::SeqCst)
+    }
+
+    /// Returns the bank booked (money paid out), each instruction once.
+    pub fn returns_booked(&self) -> u64 {
+        self.returns.lock().booked
+    }
+
+    /// A return: answered once per instruction id (a resend gets the first
+    /// answer); refused by the test rules; otherwise paid out of the balance.
+    fn return_payment(&self, req: &ReturnRequest) -> Envelope<ReturnAnswer> {
+        let refuse = |message: &str| Envelope {
+            code: codes::INVALID.into(),
+            message: Some(message.into()),
+            data: None,
+        };
+        if req.amount_minor <= 0
+            || req.original_bank_ref.trim().is_empty()
+            || req.account_number.trim().is_empty()
+            || req.reason_code.trim().is_empty()
+        {
+            return refuse("amount_minor, original_bank_ref, account_number and reason_code are required");
+        }
+        let ok =
+            |answer: ReturnAnswer| Envelope { code: codes::OK.into(), message: None, data: Some(answer) };
+        // Lock order: returns, then accounts (the only place holding both).
+        let mut returns = self.returns.lock();
+        if let Some((first, answer)) = returns.answers.get(&req.instruction_id) {
+            return if first == req {
+                ok(answer.clone())
+            } else {
+                refuse("instruction_id reused with another body")
+            };
+        }
+        let mut accounts = self.bank_accounts.lock();
+        let Some(account) = accounts.get_mut(&req.account_number) else { return unknown_account() };
+        let payer = req.payer_account.as_deref().unwrap_or_default();
+        let key = (req.account_number.clone(), req.original_bank_ref.clone());
+        let rejected = |reason: ReturnRejection, message: &str| ReturnAnswer::Rejected {
+            reason,
+            message: message.to_owned(),
+        };
+        let answer = if let Some(reason) = returns.forced.clone() {
+            rejected(reason, "refused (simulator told to)")
+        } else if payer.ends_with("0004") {
+            rejected(ReturnRejection::AccountClosed, "payer account closed")
+        } else if payer.ends_with("0006") {
+            rejected(ReturnRejection::AccountBlocked, "payer account blocked")
+        } else if returns.returned.contains_key(&key) {
+            rejected(ReturnRejection::AlreadyReturned, "that credit was returned already")
+        } else if account.balance_minor < req.amount_minor {
+            rejected(ReturnRejection::InsufficientFunds, "balance too low")
+        } else {
+            account.balance_minor -= req.amount_minor;
+            returns.booked += 1;
+            returns.returned.insert(key, req.instruction_id);
+            ReturnAnswer::Accepted { bank_ref: format!("RT{:08}", returns.booked) }
+        };
+        returns.answers.insert(req.instruction_id, (req.clone(), answer.clone()));
+        ok(answer)
     }
 
     fn credits(&self, req: &crate::gateway::CreditsRequest) -> Envelope<crate::gateway::CreditPage> {
@@ -276,6 +372,11 @@ impl Simulator {
             "/bank/v1/balance" => {
                 let req: crate::gateway::BalanceRequest = serde_json::from_slice(body).map_err(bad)?;
                 json(&self.bank_balance(&req))
+            }
+            "/bank/v1/returns" => {
+                self.return_requests.fetch_add(1, Ordering::SeqCst);
+                let req: ReturnRequest = serde_json::from_slice(body).map_err(bad)?;
+                json(&self.return_payment(&req))
             }
             _ => Err((StatusCode::NOT_FOUND, format!("no such endpoint {path}"))),
         }

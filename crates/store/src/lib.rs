@@ -13,6 +13,8 @@ mod error;
 mod imp;
 mod open;
 mod recon;
+#[path = "recon/returns.rs"]
+mod returns;
 mod rows;
 mod vam;
 
@@ -22,6 +24,7 @@ pub use error::{RoleProblem, StoreError};
 pub use imp::{PgStore, SqliteStore};
 pub use open::{migrate_postgres, open, redact_url, schema_version, sqlite_schema_version};
 pub use recon::*;
+pub use returns::*;
 pub use rows::*;
 pub use vam::*;
 
@@ -37,7 +40,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Storage operations of the console. Implemented by [`SqliteStore`] and [`PgStore`];
 /// the conformance suite in `tests/` runs against both.
 #[async_trait]
-pub trait Store: CaseStore + VamStore + ReconStore + Send + Sync + 'static {
+pub trait Store:
+    CaseStore + VamStore + ReconStore + ReconReportStore + ReturnStore + Send + Sync + 'static
+{
     /// What this store is attached to.
     fn info(&self) -> DatabaseInfo;
 

@@ -258,6 +258,8 @@ pub enum Response {
     OurItems(Vec<crate::suspense::OurItemView>),
     /// The daily reconciliation report.
     ReconReport(crate::suspense::ReconReport),
+    /// The daily report as the report screen shows it.
+    ReconDayReport(Box<crate::suspense::DayReport>),
     /// Evidence pack written.
     Evidence {
         /// SHA-256 of the JSON (also in the audit log).

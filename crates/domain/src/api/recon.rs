@@ -111,10 +111,17 @@ pub enum ReconRequest {
         /// Page size.
         limit: u32,
     },
-    /// The daily reconciliation report.
+    /// The daily reconciliation report (for a closed day, its snapshot).
     Report {
         /// The day.
         day: NaiveDate,
+    },
+    /// The daily report as the report screen shows it: figures, statement
+    /// proofs, and for a closed day its snapshot with what changed since.
+    DayReport {
+        /// The day; `None`: the latest day a reconciliation ran for (yesterday
+        /// when none has).
+        day: Option<NaiveDate>,
     },
     /// Write the daily report as CSV or XLSX into the export folder.
     ExportReport {
@@ -151,7 +158,8 @@ impl ReconRequest {
             | Self::Proposals
             | Self::Matches { .. }
             | Self::OurItems { .. }
-            | Self::Report { .. } => Permission::SuspenseView,
+            | Self::Report { .. }
+            | Self::DayReport { .. } => Permission::SuspenseView,
         }
     }
 
@@ -173,6 +181,7 @@ impl ReconRequest {
             Self::Unmatch { .. } => "recon_unmatch",
             Self::OurItems { .. } => "recon_our_items",
             Self::Report { .. } => "recon_report",
+            Self::DayReport { .. } => "recon_day_report",
             Self::ExportReport { .. } => "recon_export_report",
             Self::CloseDay { .. } => "recon_close_day",
         }

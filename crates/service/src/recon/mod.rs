@@ -11,6 +11,7 @@
 pub mod demo;
 mod import;
 mod resolve;
+pub mod returns;
 mod run;
 mod views;
 mod xlsx;
@@ -96,6 +97,9 @@ impl ReconService {
                 self.our_items(&query, limit).await.map(Response::OurItems)
             }
             ReconRequest::Report { day } => self.report(day, now).await.map(Response::ReconReport),
+            ReconRequest::DayReport { day } => {
+                self.day_report(day, now).await.map(|r| Response::ReconDayReport(Box::new(r)))
+            }
             ReconRequest::ExportReport { day, xlsx } => self.export_report(actor, day, xlsx, now).await,
             ReconRequest::CloseDay { day } => self.close_day(actor, day, now).await.map(|()| Response::Done),
         }

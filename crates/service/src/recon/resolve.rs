@@ -168,7 +168,13 @@ impl ReconService {
             .resolve_suspense(w, now, audit(now, actor, name, format!("suspense:{id}"), detail))
             .await;
         match result {
-            Ok(()) => Ok(outcome),
+            Ok(()) => {
+                if kind == ActionKind::ReturnToPayer && matches!(outcome, SuspenseOutcome::Resolved { .. }) {
+                    // Committed: the dispatcher may send the instruction now.
+                    super::returns::ring();
+                }
+                Ok(outcome)
+            }
             // A resend that raced the first: the first's answer is the answer.
             Err(e) => match self.answered(actor, id, request_id).await? {
                 Some(answer) => Ok(answer),
@@ -257,16 +263,10 @@ impl ReconService {
             }
             SuspenseAction::ReturnToPayer { reason } => {
                 effect.posting = post(TransferKind::Refund, accounts.asset, "return_to_payer");
-                let line = match item.line_id {
-                    Some(l) => self.store.lines(&[l]).await?.into_iter().next().map(|(l, _)| l),
-                    None => None,
-                };
-                let payload = serde_json::json!({
-                    "item": item.id, "amount_minor": a, "bank_ref": line.as_ref().map(|l| l.bank_ref.clone()),
-                    "payee_account": line.as_ref().and_then(|l| l.counterparty_account.clone()),
-                    "payee_name": line.as_ref().and_then(|l| l.counterparty_name.clone()), "reason": reason,
-                });
-                effect.outbox = Some(("bank.return_payment".to_owned(), payload.to_string()));
+                // The instruction names what the bank needs (see `returns.rs`); it is
+                // sent after this transaction commits, never inside it.
+                let payload = super::returns::instruction(self.store.as_ref(), item, reason).await?;
+                effect.outbox = Some((store::RETURN_TOPIC.to_owned(), payload.to_string()));
             }
             SuspenseAction::Recovered { with_item } => {
                 let other = self
@@ -508,6 +508,9 @@ impl ReconService {
             request: None,
         };
         self.store.resolve_suspense(w, now, audit(now, actor, "recon.approve", target, detail)).await?;
+        if kind == ActionKind::ReturnToPayer {
+            super::returns::ring();
+        }
         Ok(SuspenseOutcome::Resolved { transfer_id })
     }
 
@@ -569,23 +572,31 @@ impl ReconService {
         Ok(self.store.set_match(match_id, false, reversal, actor, Some(reason.trim()), now, a).await?)
     }
 
-    /// Closes a day for every physical account.
+    /// Closes a day for every physical account and keeps its report as a
+    /// snapshot, in one transaction whose audit row names the snapshot's SHA-256.
     pub(crate) async fn close_day(&self, actor: &str, day: NaiveDate, now: DateTime<Utc>) -> Result<()> {
         // Only a day that has ended: closing the future would freeze it for good.
         if day >= business_date(now) {
             return Err(invalid("day", InputProblem::NotATime { text: day.to_string() }));
         }
-        for p in self.store.physical_accounts().await? {
-            let a = audit(
-                now,
-                actor,
-                "recon.close_day",
-                format!("physical:{}", p.id),
-                serde_json::json!({ "day": day }),
-            );
-            self.store.close_day(p.id, day_number(day), actor, now, a).await?;
+        if self.store.report_snapshot(day_number(day)).await?.is_some() {
+            return Err(conflict(Conflict::DayClosed { day }));
         }
-        Ok(())
+        let physical_ids: Vec<Uuid> =
+            self.store.physical_accounts().await?.into_iter().map(|p| p.id).collect();
+        let (snapshot, sha256, facts) = self.snapshot_of(day, now).await?;
+        let detail = serde_json::json!({ "day": day, "accounts": physical_ids.len(), "sha256": sha256 });
+        let a = audit(now, actor, "recon.close_day", format!("report:{day}"), detail);
+        let w = store::CloseWrite {
+            day: day_number(day),
+            physical_ids,
+            actor: actor.to_owned(),
+            at: now,
+            snapshot,
+            sha256,
+            facts,
+        };
+        Ok(self.store.close_day_with_snapshot(w, a).await?)
     }
 }
 

@@ -1,5 +1,7 @@
 //! What the suspense screens read: the queue, an item with its lines, ranked
-//! candidates, history and postings, matches, our items, the daily report.
+//! candidates, history and postings, matches, our items, the daily report with
+//! each statement's balance proof, and a closed day's snapshot (made here, kept
+//! by the close, compared with the database when the day is shown again).
 
 use super::run::{bank_line, date_of, our_item};
 use super::{ReconService, audit};
@@ -12,11 +14,14 @@ use domain::Response;
 use domain::ledger::business_date;
 use domain::recon::suggestions;
 use domain::suspense::{
-    AgeBucket, CandidateView, LineView, MatchView, OurItemView, PostingView, ReconReport, ReportRow,
+    AgeBucket, CandidateView, ClosedDay, ClosedFacts, DRIFT_ITEMS_SHOWN, DayReport, DriftGroup, DriftItem,
+    DriftKind, FoundFacts, LineView, MatchFacts, MatchView, OurItemView, PostingView, ReconReport,
+    ReportDaySource, ReportRow, ReportSnapshot, SnapshotCheck, StatementFacts, StatementProof,
     SuspenseEventView, SuspenseFilter, SuspenseItemView, SuspenseKind, SuspensePage, SuspenseRow,
 };
+use sha2::Digest;
 use std::collections::HashMap;
-use store::{LineRow, OurItemRow, SuspenseItemRow, day_number};
+use store::{DayFactsRow, LineRow, OurItemRow, SuspenseItemRow, day_number};
 use uuid::Uuid;
 
 /// Largest queue page.
@@ -244,8 +249,20 @@ impl ReconService {
         Ok(self.store.search_our_items(query.trim(), limit).await?.iter().map(our_view).collect())
     }
 
-    /// The daily report: matched and open per account and channel, aging, proof.
+    /// The daily report: for a closed day the one its snapshot kept, otherwise
+    /// computed now.
     pub(crate) async fn report(&self, day: NaiveDate, _now: DateTime<Utc>) -> Result<ReconReport> {
+        if let Some(row) = self.store.report_snapshot(day_number(day)).await?
+            && let Ok(snapshot) = serde_json::from_str::<ReportSnapshot>(&row.snapshot)
+        {
+            return Ok(snapshot.report);
+        }
+        self.live_report(day).await
+    }
+
+    /// The daily report as the figures are now: matched and open per account and
+    /// channel, aging, proof.
+    async fn live_report(&self, day: NaiveDate) -> Result<ReconReport> {
         let f = self.store.report_figures(day_number(day)).await?;
         let accounts = self.account_numbers().await?;
         let mut rows: Vec<ReportRow> = Vec::new();
@@ -300,6 +317,158 @@ impl ReconService {
             aging: aging.into_iter().map(|(b, n, s)| (b, n, yuan(s))).collect(),
             proof,
         })
+    }
+
+    /// The report screen's answer: the day asked for, or the latest day a
+    /// reconciliation ran for (yesterday before any); for a closed day its
+    /// snapshot, checked against its hash and against the database.
+    pub(crate) async fn day_report(&self, day: Option<NaiveDate>, now: DateTime<Utc>) -> Result<DayReport> {
+        let (day, source) = match day {
+            Some(day) => (day, ReportDaySource::Asked),
+            None => match self.store.latest_run_day().await? {
+                Some(d) => (date_of(d), ReportDaySource::LatestRun),
+                None => {
+                    let today = business_date(now);
+                    (today.pred_opt().unwrap_or(today), ReportDaySource::Yesterday)
+                }
+            },
+        };
+        let dayn = day_number(day);
+        if let Some(row) = self.store.report_snapshot(dayn).await? {
+            let recorded = row
+                .audit_detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                .and_then(|v| v.get("sha256").and_then(|h| h.as_str()).map(str::to_owned));
+            let intact = sha256_hex(&row.snapshot) == row.sha256 && recorded.as_deref() == Some(&row.sha256);
+            // The database as of the close: statements imported and items found
+            // after it are the console's own later work, not a change to the day.
+            let statements = self.statement_proofs(day, Some(row.closed_at)).await?;
+            let live = self.closed_facts(dayn, row.closed_at, &statements).await?;
+            let (report, statements, differences) =
+                match serde_json::from_str::<ReportSnapshot>(&row.snapshot) {
+                    Ok(snapshot) => {
+                        let differences = snapshot.facts.differences(&live);
+                        (snapshot.report, snapshot.statements, differences)
+                    }
+                    // Unreadable: shown live, marked as not intact.
+                    Err(_) => (self.live_report(day).await?, statements, Vec::new()),
+                };
+            let check = SnapshotCheck { sha256: recorded.unwrap_or(row.sha256), intact, differences };
+            let closed =
+                ClosedDay { closed_by: row.closed_by, closed_at: row.closed_at, snapshot: Some(check) };
+            return Ok(DayReport { day, source, report, statements, closed: Some(closed) });
+        }
+        let report = self.live_report(day).await?;
+        let statements = self.statement_proofs(day, None).await?;
+        let closed = self.store.day_closed_by(dayn).await?.map(|(closed_by, closed_at)| ClosedDay {
+            closed_by,
+            closed_at,
+            snapshot: None,
+        });
+        Ok(DayReport { day, source, report, statements, closed })
+    }
+
+    /// What a day's close keeps: the snapshot (JSON), its SHA-256 (hex) and the
+    /// facts the close checks again inside its transaction.
+    pub(crate) async fn snapshot_of(
+        &self,
+        day: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(String, String, DayFactsRow)> {
+        let report = self.live_report(day).await?;
+        let statements = self.statement_proofs(day, Some(now)).await?;
+        let row = self.store.day_facts(day_number(day), now).await?;
+        let facts = closed_facts_of(&row, &statements);
+        let snapshot = ReportSnapshot { report, statements, facts };
+        let json = serde_json::to_string(&snapshot).map_err(|_| data_error("snapshot"))?;
+        let sha256 = sha256_hex(&json);
+        Ok((json, sha256, row))
+    }
+
+    async fn closed_facts(
+        &self,
+        day: i32,
+        cutoff: DateTime<Utc>,
+        statements: &[StatementProof],
+    ) -> Result<ClosedFacts> {
+        Ok(closed_facts_of(&self.store.day_facts(day, cutoff).await?, statements))
+    }
+
+    /// One balance proof per live statement ending on `day` (imported up to
+    /// `imported_by`, when given): closing = asset mirror at its end + drift.
+    async fn statement_proofs(
+        &self,
+        day: NaiveDate,
+        imported_by: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StatementProof>> {
+        let mut out = Vec::new();
+        for s in self.store.day_statements(day_number(day), imported_by).await? {
+            let d = self.store.statement_drift(&s, DRIFT_ITEMS_SHOWN).await?;
+            let mut groups: Vec<(DriftKind, i64, i64, Vec<DriftItem>)> = Vec::new();
+            // The difference the statement starts with: what the day before explains.
+            if let Some(opening) = s.opening_minor {
+                let brought = opening.saturating_sub(d.ledger_before_minor);
+                if brought != 0 {
+                    let item = DriftItem {
+                        reference: s.previous_ref.clone().unwrap_or_default(),
+                        day: date_of(s.from_day).pred_opt(),
+                        amount: yuan(brought),
+                    };
+                    groups.push((DriftKind::OpeningDifference, 1, brought, vec![item]));
+                }
+            }
+            if let Some(difference) = s.difference_minor.filter(|d| *d != 0 && *d != i64::MAX) {
+                let item = DriftItem {
+                    reference: s.acknowledged_by.clone().unwrap_or_default(),
+                    day: None,
+                    amount: yuan(difference),
+                };
+                groups.push((DriftKind::AcknowledgedDifference, 1, difference, vec![item]));
+            }
+            for g in d.groups {
+                let kind = DriftKind::parse(&g.kind).ok_or_else(|| data_error("drift kind"))?;
+                let items = g
+                    .items
+                    .into_iter()
+                    .map(|(reference, day, amount)| DriftItem {
+                        reference: posting_reference(&reference),
+                        day: day.map(date_of),
+                        amount: yuan(amount),
+                    })
+                    .collect();
+                groups.push((kind, g.count, g.total_minor, items));
+            }
+            groups.sort_by_key(|g| DriftKind::ALL.iter().position(|k| *k == g.0));
+            let explained: i64 = groups.iter().fold(0i64, |sum, g| sum.saturating_add(g.2));
+            let unexplained = match (s.opening_minor, s.closing_minor) {
+                (Some(_), Some(closing)) => {
+                    Some(closing.saturating_sub(d.ledger_end_minor).saturating_sub(explained))
+                }
+                _ => None,
+            };
+            out.push(StatementProof {
+                account: mask_account(&s.account_number),
+                statement: s.statement_ref,
+                from: date_of(s.from_day),
+                to: date_of(s.to_day),
+                opening: s.opening_minor.map(yuan),
+                closing: s.closing_minor.map(yuan),
+                ledger: yuan(d.ledger_end_minor),
+                drift: groups
+                    .into_iter()
+                    .map(|(kind, count, total, items)| DriftGroup {
+                        kind,
+                        count: u64::try_from(count).unwrap_or(0),
+                        total: yuan(total),
+                        items,
+                    })
+                    .collect(),
+                explained: yuan(explained),
+                unexplained: unexplained.map(yuan),
+            });
+        }
+        Ok(out)
     }
 
     /// Writes the daily report (CSV, or XLSX) into the export folder, audited.
@@ -375,6 +544,73 @@ impl ReconService {
     }
 }
 
+/// The facts of a closed day as the screens name them, with each statement's
+/// proof remainder.
+fn closed_facts_of(row: &DayFactsRow, proofs: &[StatementProof]) -> ClosedFacts {
+    ClosedFacts {
+        statements: row
+            .statements
+            .iter()
+            .map(|s| {
+                let account = mask_account(&s.account_number);
+                let unexplained = proofs
+                    .iter()
+                    .find(|p| p.account == account && p.statement == s.statement_ref)
+                    .and_then(|p| p.unexplained);
+                StatementFacts {
+                    account,
+                    statement: s.statement_ref.clone(),
+                    opening: s.opening_minor.map(yuan),
+                    closing: s.closing_minor.map(yuan),
+                    lines: u64::try_from(s.lines).unwrap_or(0),
+                    sum: yuan(s.sum_minor),
+                    digest: s.digest.clone(),
+                    unexplained,
+                }
+            })
+            .collect(),
+        matches: row
+            .matches
+            .iter()
+            .map(|(status, count, difference, parts)| MatchFacts {
+                status: status.clone(),
+                count: u64::try_from(*count).unwrap_or(0),
+                difference: yuan(*difference),
+                parts: yuan(*parts),
+            })
+            .collect(),
+        found: row
+            .found
+            .iter()
+            .filter_map(|(kind, count, amount)| {
+                SuspenseKind::parse(kind).map(|kind| FoundFacts {
+                    kind,
+                    count: u64::try_from(*count).unwrap_or(0),
+                    amount: yuan(*amount),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// A drift item's reference: a bank or our reference as it is; a posting's key
+/// (`recon:unmatch:<id>`, `credit_in:<id>`) by the tail of the id in it, as ids
+/// are shown everywhere, so no internal word of a key reaches the screen.
+fn posting_reference(reference: &str) -> String {
+    if !reference.contains(':') {
+        return reference.to_owned();
+    }
+    reference
+        .split(':')
+        .find_map(|part| Uuid::parse_str(part).ok())
+        .map_or_else(|| reference.rsplit(':').next().unwrap_or_default().to_owned(), domain::cases::short_id)
+}
+
+/// SHA-256 of a text, hex.
+fn sha256_hex(text: &str) -> String {
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 /// A ledger account in a posting: internal roles as they are, sub-account numbers masked.
 fn mask_posting_account(who: &str) -> String {
     if who.chars().all(|c| c.is_ascii_digit()) { mask_account(who) } else { who.to_owned() }
@@ -396,6 +632,14 @@ fn write_private_bytes(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_posting_key_is_shown_by_its_id() {
+        let id = Uuid::from_u128(0x0196_0000_0000_7000_8000_0000_1234_abcd);
+        assert_eq!(posting_reference(&format!("recon:unmatch:{id}")), "1234abcd");
+        assert_eq!(posting_reference("credit_in:WALK-7"), "WALK-7");
+        assert_eq!(posting_reference("MYB0000000001"), "MYB0000000001");
+    }
 
     #[test]
     fn people_and_long_numbers_are_masked_companies_are_not() {

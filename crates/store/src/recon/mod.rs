@@ -7,8 +7,10 @@
 //! `macro_rules!` body expanded once per database, like `vam/`.
 
 mod bulk;
+mod report;
 mod rows;
 
+pub use report::*;
 pub use rows::*;
 
 use crate::error::is_unique_violation;

@@ -3,13 +3,14 @@
 //! side, ranked candidates with their scores explained and the business actions
 //! that apply to its kind, history, postings and a pending proposal; the
 //! approvals a loss or a write-off needs; statement import and a day's
-//! reconciliation with its matches; the daily report with aging and proof.
+//! reconciliation with its matches; the daily report with aging, proofs and a
+//! closed day's snapshot.
 //!
 //! Parts: [`queue`] (filters, table, paging), [`keyboard`] (shortcuts), [`item`]
 //! (one item, candidates), [`actions`] (the business actions' forms),
 //! [`approvals`] (proposals), [`import`] (statements, reconciliation, matches),
-//! [`report`] (report, aging chart, proof, export). Replies stay typed here and are
-//! worded while drawing.
+//! [`report`] (report, aging chart, proofs, snapshot, export). Replies stay
+//! typed here and are worded while drawing.
 
 mod actions;
 mod approvals;
@@ -372,7 +373,8 @@ impl WorkArea for SuspenseView {
                 }
                 self.refresh_queue(outbox);
             }
-            (SuspensePurpose::Report, Response::ReconReport(report)) => self.report.set(report),
+            (SuspensePurpose::Report, Response::ReconDayReport(report)) => self.report.set(*report),
+            (SuspensePurpose::Report, Response::ReconReport(report)) => self.report.set_figures(report),
             (SuspensePurpose::Export, Response::Exported { path, rows }) => {
                 self.notice = Some(Notice::Exported { path, rows })
             }

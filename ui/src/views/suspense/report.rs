@@ -1,44 +1,59 @@
 //! 对账报表: a day's rows per account and channel (matched, open by kind), the
 //! aging of open items as a bar chart (drawn with the painter, labelled), the proof
-//! that every suspense ledger balance equals its open items, and CSV / XLSX export.
+//! that every suspense ledger balance equals its open items, each statement's
+//! balance proof (closing = the ledger's asset mirror + itemised drift), and CSV /
+//! XLSX export. It opens on the day the backend names (the latest reconciled day);
+//! a closed day shows its snapshot, who closed it and what changed since.
 
-use super::{Problem, SuspensePurpose, SuspenseView, parse_date, send, signed, yesterday, yuan};
+use super::{Problem, SuspensePurpose, SuspenseView, parse_date, send, signed, yuan};
 use crate::contract::{Outbox, ViewCtx};
-use crate::i18n::{Lang, T, age_bucket, channel_text, fill, suspense_kind};
-use crate::views::labelled_text_edit_ui;
+use crate::i18n::{
+    Lang, T, age_bucket, channel_text, closed_fact, drift_kind, fact_reference_text, fact_value_text, fill,
+    suspense_kind,
+};
+use crate::views::{fmt_time, labelled_text_edit_ui};
 use domain::api::ReconRequest;
-use domain::suspense::{AgeBucket, ReconReport, ReportRow};
+use domain::suspense::{
+    AgeBucket, ClosedDay, DayReport, DriftGroup, ReconReport, ReportDaySource, ReportRow, StatementProof,
+};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
 /// The day typed and its report.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct ReportState {
     day: String,
-    report: Option<ReconReport>,
+    report: Option<DayReport>,
     asked: bool,
 }
 
-impl Default for ReportState {
-    fn default() -> Self {
-        Self { day: yesterday().to_string(), report: None, asked: false }
-    }
-}
-
 impl ReportState {
-    pub(super) fn set(&mut self, report: ReconReport) {
+    /// The report screen's answer; the day field shows the day it is for.
+    pub(super) fn set(&mut self, report: DayReport) {
+        self.day = report.day.to_string();
         self.report = Some(report);
     }
 
-    /// The default day's report, the first time the screen is shown.
+    /// The plain report of a day (figures only, no statement proofs).
+    pub(super) fn set_figures(&mut self, report: ReconReport) {
+        let day = report.day;
+        self.set(DayReport {
+            day,
+            source: ReportDaySource::Asked,
+            report,
+            statements: Vec::new(),
+            closed: None,
+        });
+    }
+
+    /// The first time the screen is shown: the report of the day the backend
+    /// names (the latest reconciled day), not a day guessed here.
     pub(super) fn load_once(&mut self, outbox: &mut Outbox) {
         if self.asked {
             return;
         }
-        if let Some(day) = parse_date(&self.day) {
-            self.asked = true;
-            send(outbox, SuspensePurpose::Report, ReconRequest::Report { day });
-        }
+        self.asked = true;
+        send(outbox, SuspensePurpose::Report, ReconRequest::DayReport { day: None });
     }
 }
 
@@ -62,34 +77,175 @@ impl SuspenseView {
             }
         });
         if let Some(export) = action {
-            match parse_date(&self.report.day) {
-                None => self.refuse(Problem::Date(T::SusDay)),
-                Some(day) => {
-                    self.clear_status();
-                    match export {
-                        None => send(ctx.outbox, SuspensePurpose::Report, ReconRequest::Report { day }),
-                        Some(xlsx) => send(
-                            ctx.outbox,
-                            SuspensePurpose::Export,
-                            ReconRequest::ExportReport { day, xlsx },
-                        ),
-                    }
+            let typed = self.report.day.trim().to_owned();
+            // An empty field: the backend's default day to show, the shown day to export.
+            let shown = self.report.report.as_ref().map(|r| r.day).filter(|_| typed.is_empty());
+            let asked = match export {
+                None if typed.is_empty() => {
+                    Some((SuspensePurpose::Report, ReconRequest::DayReport { day: None }))
                 }
+                None => parse_date(&typed)
+                    .map(|day| (SuspensePurpose::Report, ReconRequest::DayReport { day: Some(day) })),
+                Some(xlsx) => parse_date(&typed)
+                    .or(shown)
+                    .map(|day| (SuspensePurpose::Export, ReconRequest::ExportReport { day, xlsx })),
+            };
+            match asked {
+                Some((purpose, request)) => {
+                    self.clear_status();
+                    send(ctx.outbox, purpose, request);
+                }
+                None => self.refuse(Problem::Date(T::SusDay)),
             }
         }
-        let Some(report) = &self.report.report else {
+        let Some(shown) = &self.report.report else {
             ui.label(T::Loading.text(lang));
             return;
         };
         ui.separator();
-        ui.strong(format!("{} {}", T::SusTabReport.text(lang), report.day));
+        ui.horizontal(|ui| {
+            ui.strong(format!("{} {}", T::SusTabReport.text(lang), shown.day));
+            match shown.source {
+                ReportDaySource::Asked => {}
+                ReportDaySource::LatestRun => {
+                    ui.weak(T::SusReportLatestRun.text(lang));
+                }
+                ReportDaySource::Yesterday => {
+                    ui.weak(T::SusReportYesterday.text(lang));
+                }
+            }
+        });
+        if let Some(closed) = &shown.closed {
+            closed_ui(ui, lang, closed);
+        }
+        let report = &shown.report;
         rows_ui(ui, lang, &report.rows);
         ui.separator();
         ui.strong(T::SusAgingHeading.text(lang));
         aging_chart_ui(ui, lang, &report.aging);
         ui.separator();
         proof_ui(ui, lang, report);
+        ui.separator();
+        statements_ui(ui, lang, &shown.statements);
     }
+}
+
+/// Who closed the day and when; whether its snapshot is intact and whether the
+/// database still agrees with it.
+fn closed_ui(ui: &mut egui::Ui, lang: Lang, closed: &ClosedDay) {
+    let at = fmt_time(closed.closed_at);
+    let params: [(&str, &dyn std::fmt::Display); 2] = [("by", &closed.closed_by), ("at", &at)];
+    let Some(check) = &closed.snapshot else {
+        ui.label(fill(T::SusClosedNoSnapshot.text(lang), &params));
+        return;
+    };
+    let error = ui.visuals().error_fg_color;
+    ui.label(fill(T::SusClosedSnapshot.text(lang), &params));
+    ui.weak(fill(T::SusSnapshotSha.text(lang), &[("sha", &check.sha256)]));
+    if check.intact {
+        ui.label(T::SusSnapshotIntact.text(lang));
+    } else {
+        ui.colored_label(error, T::SusSnapshotTampered.text(lang));
+    }
+    if check.differences.is_empty() {
+        ui.label(T::SusSnapshotSame.text(lang));
+        return;
+    }
+    ui.colored_label(error, T::SusSnapshotDiffers.text(lang));
+    for d in &check.differences {
+        ui.colored_label(
+            error,
+            fill(
+                T::SusSnapshotDifference.text(lang),
+                &[
+                    ("fact", &closed_fact(d.fact).text(lang)),
+                    ("reference", &fact_reference_text(d.fact, &d.reference, lang)),
+                    ("snapshot", &fact_value_text(&d.snapshot, lang)),
+                    ("live", &fact_value_text(&d.live, lang)),
+                ],
+            ),
+        );
+    }
+}
+
+/// Each statement of the day: closing, ledger, drift in all, what is left
+/// unexplained, then the drift by kind with its largest items.
+fn statements_ui(ui: &mut egui::Ui, lang: Lang, statements: &[StatementProof]) {
+    ui.strong(T::SusStmtProofHeading.text(lang));
+    if statements.is_empty() {
+        ui.weak(T::SusNoStatements.text(lang));
+        return;
+    }
+    for (i, p) in statements.iter().enumerate() {
+        ui.add_space(4.0);
+        ui.strong(fill(
+            T::SusStmtProofTitle.text(lang),
+            &[("account", &p.account), ("statement", &p.statement), ("from", &p.from), ("to", &p.to)],
+        ));
+        let error = ui.visuals().error_fg_color;
+        match p.unexplained {
+            None => {
+                ui.colored_label(error, T::SusStmtNoBalances.text(lang));
+            }
+            Some(u) if u.is_zero() => {
+                ui.label(T::SusStmtHolds.text(lang));
+            }
+            Some(u) => {
+                ui.colored_label(error, fill(T::SusStmtBroken.text(lang), &[("amount", &signed(u))]));
+            }
+        }
+        egui::Grid::new(("sus_statement_proof", i)).num_columns(2).show(ui, |ui| {
+            super::no_wrap(ui);
+            if let Some(closing) = p.closing {
+                ui.label(T::SusStmtClosing.text(lang));
+                ui.label(yuan(closing));
+                ui.end_row();
+            }
+            ui.label(fill(T::SusStmtLedger.text(lang), &[("day", &p.to)]));
+            ui.label(yuan(p.ledger));
+            ui.end_row();
+            ui.label(T::SusStmtExplained.text(lang));
+            ui.label(signed(p.explained));
+            ui.end_row();
+            if let Some(u) = p.unexplained {
+                ui.label(T::SusStmtUnexplained.text(lang));
+                ui.label(signed(u));
+                ui.end_row();
+            }
+        });
+        if p.drift.is_empty() {
+            ui.weak(T::SusNoDrift.text(lang));
+        }
+        for g in &p.drift {
+            drift_group_ui(ui, lang, g);
+        }
+    }
+}
+
+fn drift_group_ui(ui: &mut egui::Ui, lang: Lang, g: &DriftGroup) {
+    ui.label(fill(
+        T::SusDriftGroup.text(lang),
+        &[("kind", &drift_kind(g.kind).text(lang)), ("count", &g.count), ("amount", &signed(g.total))],
+    ));
+    ui.indent(("sus_drift", g.kind.as_str()), |ui| {
+        for item in &g.items {
+            let amount = signed(item.amount);
+            let text = match item.day {
+                Some(day) => fill(
+                    T::SusDriftItemDay.text(lang),
+                    &[("reference", &item.reference), ("day", &day), ("amount", &amount)],
+                ),
+                None => {
+                    fill(T::SusDriftItem.text(lang), &[("reference", &item.reference), ("amount", &amount)])
+                }
+            };
+            ui.weak(text);
+        }
+        let more = g.count.saturating_sub(g.items.len() as u64);
+        if more > 0 {
+            ui.weak(fill(T::SusDriftMore.text(lang), &[("n", &more)]));
+        }
+    });
 }
 
 fn rows_ui(ui: &mut egui::Ui, lang: Lang, rows: &[ReportRow]) {

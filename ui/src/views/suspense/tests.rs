@@ -850,7 +850,7 @@ fn the_report_shows_rows_aging_and_proof_and_exports() {
     click(&mut h, "对账报表");
     assert_eq!(
         recon(sent(&mut h)),
-        vec![(SuspensePurpose::Report, ReconRequest::Report { day: yesterday() })]
+        vec![(SuspensePurpose::Report, ReconRequest::DayReport { day: None })]
     );
     reply(&mut h, SuspensePurpose::Report, Ok(Response::ReconReport(recon_report())));
     for label in [

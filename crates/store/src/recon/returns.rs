@@ -1,0 +1,357 @@
+//! Delivery of returns to the payer (退回付款人). A `ReturnToPayer` resolution
+//! writes its posting and a `bank.return_payment` outbox row in one transaction;
+//! here a dispatcher takes such rows (a lease, so two desktops do not send the
+//! same one at once), and records each outcome with its audit row: sent with the
+//! bank's reference, rejected (the money comes back to a new open suspense item,
+//! booked by its own balanced transfer), or failed and to be retried.
+//!
+//! The SQL is one `macro_rules!` body expanded once per database, like `recon/`.
+
+use crate::vam::{PostOutcome, PostWith, shard_of};
+use crate::{NewAudit, NewSuspense, PgStore, Result, SqliteStore, StoreError, truncate_micros};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The outbox topic of a return to the payer.
+pub const RETURN_TOPIC: &str = "bank.return_payment";
+
+/// Where a return instruction's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReturnStatus {
+    /// Not sent yet, or sent without an answer recorded (it is sent again).
+    Pending,
+    /// The bank accepted it.
+    Sent,
+    /// The bank refused it; the money is back in suspense.
+    Rejected,
+}
+
+impl ReturnStatus {
+    /// The stored code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+impl TryFrom<String> for ReturnStatus {
+    type Error = StoreError;
+
+    fn try_from(code: String) -> Result<Self> {
+        match code.as_str() {
+            "pending" => Ok(Self::Pending),
+            "sent" => Ok(Self::Sent),
+            "rejected" => Ok(Self::Rejected),
+            other => Err(StoreError::Data(format!("return status {other}"))),
+        }
+    }
+}
+
+/// A return instruction (the outbox row) with its delivery so far.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ReturnInstructionRow {
+    /// The instruction id (UUIDv7): the outbox row's id and the bank's idempotency key.
+    pub id: Uuid,
+    /// The instruction as the resolution wrote it (JSON).
+    pub payload: String,
+    /// When the resolution wrote it.
+    pub at: DateTime<Utc>,
+    /// Delivery status (`pending` until a dispatcher records an outcome).
+    #[sqlx(try_from = "String")]
+    pub status: ReturnStatus,
+    /// Sends whose outcome was recorded.
+    pub attempts: i32,
+    /// Sent: the bank's reference of the return.
+    pub bank_ref: Option<String>,
+    /// Rejected: the bank's reason code.
+    pub reject_reason: Option<String>,
+    /// The last failure, as a code.
+    pub last_error: Option<String>,
+    /// After a failure, not sent again before this.
+    pub retry_at: Option<DateTime<Utc>>,
+    /// Rejected: the open item the money came back to.
+    pub returned_item_id: Option<Uuid>,
+    /// When the outcome (sent or rejected) was recorded.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// One outcome of sending a return instruction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReturnOutcomeWrite {
+    /// The bank accepted it.
+    Sent {
+        /// The bank's reference of the return.
+        bank_ref: String,
+    },
+    /// The bank refused it: the money stays on the physical account and comes
+    /// back to suspense as a new open item, parked by its own transfer.
+    Rejected {
+        /// The bank's reason code.
+        reason: String,
+        /// The new item (status `open`) and the transfer that parks it.
+        back: Box<NewSuspense>,
+        /// Event JSON on the original item.
+        event: String,
+        /// Event JSON on the new item, after its `found` event.
+        back_event: String,
+    },
+    /// No answer (timeout, connection, HTTP error, a protocol error): still
+    /// pending, sent again from `retry_at`.
+    Failed {
+        /// What went wrong, as a code (no payload, no customer data).
+        error: String,
+        /// Not before this.
+        retry_at: DateTime<Utc>,
+    },
+}
+
+/// An outcome to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnWrite {
+    /// The instruction.
+    pub id: Uuid,
+    /// The item the return resolved.
+    pub item_id: Uuid,
+    /// What happened.
+    pub outcome: ReturnOutcomeWrite,
+    /// Who records it (the dispatcher: `system`).
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Storage of return deliveries (a supertrait of [`crate::Store`]).
+#[async_trait]
+pub trait ReturnStore: Send + Sync {
+    /// Return instructions not delivered and due at `now` (never taken, or failed
+    /// with their retry time passed, and not leased by a live dispatcher), oldest first.
+    async fn due_returns(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<ReturnInstructionRow>>;
+    /// Takes an instruction for sending until `until`. `false`: another dispatcher
+    /// holds it, it is not due, or it is no longer pending.
+    async fn lease_return(
+        &self,
+        id: Uuid,
+        item_id: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Records an outcome with its audit row in one transaction. `false` (nothing
+    /// written): the instruction is no longer pending (another dispatcher recorded it).
+    async fn record_return(&self, w: ReturnWrite, audit: NewAudit) -> Result<bool>;
+    /// One instruction with its delivery.
+    async fn return_instruction(&self, id: Uuid) -> Result<Option<ReturnInstructionRow>>;
+    /// The return instructions of an item, oldest first.
+    async fn returns_of_item(&self, item_id: Uuid) -> Result<Vec<ReturnInstructionRow>>;
+    /// The bank reference and payer name of a bank credit notice.
+    async fn credit_origin(&self, credit_id: Uuid) -> Result<Option<(String, String)>>;
+}
+
+/// The instructions with their delivery (a missing delivery row: never taken).
+const RETURN_SELECT: &str = "SELECT o.id, o.payload, o.at, COALESCE(r.status, 'pending') AS status, \
+     COALESCE(r.attempts, 0) AS attempts, r.bank_ref, r.reject_reason, r.last_error, r.retry_at, \
+     r.returned_item_id, o.sent_at FROM outbox o LEFT JOIN bank_returns r ON r.id = o.id ";
+
+macro_rules! returns_impl {
+    ($store:ident, $db:ty, $m:ident) => {
+        mod $m {
+            use super::*;
+            type Tx<'c> = sqlx::Transaction<'c, $db>;
+
+            async fn event(tx: &mut Tx<'_>, item: Uuid, at: DateTime<Utc>, actor: &str, event: &str) -> Result<()> {
+                sqlx::query("INSERT INTO suspense_events (id, item_id, at, actor, event) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(Uuid::now_v7())
+                    .bind(item)
+                    .bind(truncate_micros(at))
+                    .bind(actor)
+                    .bind(event)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            /// The new item the refused money comes back to, with its parking
+            /// transfer (refused here unless it balances, like every recon posting).
+            async fn insert_back(tx: &mut Tx<'_>, s: &NewSuspense, actor: &str) -> Result<()> {
+                let i = &s.item;
+                let booking = match &s.booking {
+                    Some(t) => {
+                        let sum = t.lines.iter().try_fold(0i64, |s, (_, m)| s.checked_add(*m));
+                        if sum != Some(0) || t.lines.len() < 2 || t.lines.iter().any(|(_, m)| *m == 0) {
+                            return Err(StoreError::Data(format!("transfer {} does not balance", t.idempotency_key)));
+                        }
+                        match crate::vam::posting::$m::post_in_tx(tx, t, PostWith::default(), shard_of(t.id)).await? {
+                            PostOutcome::New(id) | PostOutcome::Repeat(id) => id,
+                        }
+                    }
+                    None => i.booking_id,
+                };
+                sqlx::query(
+                    "INSERT INTO suspense_items (id, physical_id, kind, amount_minor, status, found_day, found_at, \
+                     line_id, item_id, credit_id, booking_id, channel, counterparty, updated_at) \
+                     VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $6)",
+                )
+                .bind(i.id)
+                .bind(i.physical_id)
+                .bind(i.kind.as_str())
+                .bind(i.amount_minor)
+                .bind(i.found_day)
+                .bind(truncate_micros(i.found_at))
+                .bind(i.line_id)
+                .bind(i.item_id)
+                .bind(i.credit_id)
+                .bind(booking)
+                .bind(&i.channel)
+                .bind(&i.counterparty)
+                .execute(&mut **tx)
+                .await?;
+                event(tx, i.id, i.found_at, actor, r#"{"event":"found"}"#).await
+            }
+
+            #[async_trait]
+            impl ReturnStore for $store {
+                async fn due_returns(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<ReturnInstructionRow>> {
+                    let now = truncate_micros(now);
+                    Ok(sqlx::query_as(&format!(
+                        "{RETURN_SELECT} WHERE o.topic = $1 AND o.sent_at IS NULL \
+                         AND (r.id IS NULL OR (r.status = 'pending' AND (r.lease_until IS NULL OR r.lease_until < $2) \
+                         AND (r.retry_at IS NULL OR r.retry_at <= $2))) ORDER BY o.id LIMIT $3"
+                    ))
+                    .bind(RETURN_TOPIC)
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?)
+                }
+
+                async fn lease_return(&self, id: Uuid, item_id: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool> {
+                    let now = truncate_micros(now);
+                    let mut tx = self.pool.begin().await?;
+                    // The delivery row appears with the first lease; a lease is a lock,
+                    // not a change of state (the outcome is audited when recorded).
+                    sqlx::query(
+                        "INSERT INTO bank_returns (id, item_id, status, attempts, updated_at) \
+                         VALUES ($1, $2, 'pending', 0, $3) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(item_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let n = sqlx::query(
+                        "UPDATE bank_returns SET lease_until = $2 WHERE id = $1 AND status = 'pending' \
+                         AND (lease_until IS NULL OR lease_until < $3) AND (retry_at IS NULL OR retry_at <= $3)",
+                    )
+                    .bind(id)
+                    .bind(truncate_micros(until))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    tx.commit().await?;
+                    Ok(n == 1)
+                }
+
+                async fn record_return(&self, w: ReturnWrite, audit: NewAudit) -> Result<bool> {
+                    let at = truncate_micros(w.at);
+                    let mut tx = self.pool.begin().await?;
+                    // Compare-and-set on `pending` first: two dispatchers that both
+                    // got an answer (the bank gave both the same) record it once.
+                    let n = match &w.outcome {
+                        ReturnOutcomeWrite::Sent { bank_ref } => sqlx::query(
+                            "UPDATE bank_returns SET status = 'sent', bank_ref = $2, attempts = attempts + 1, \
+                             lease_until = NULL, retry_at = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+                        )
+                        .bind(w.id)
+                        .bind(bank_ref)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected(),
+                        ReturnOutcomeWrite::Rejected { reason, .. } => sqlx::query(
+                            "UPDATE bank_returns SET status = 'rejected', reject_reason = $2, attempts = attempts + 1, \
+                             lease_until = NULL, retry_at = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+                        )
+                        .bind(w.id)
+                        .bind(reason)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected(),
+                        ReturnOutcomeWrite::Failed { error, retry_at } => sqlx::query(
+                            "UPDATE bank_returns SET last_error = $2, retry_at = $3, attempts = attempts + 1, \
+                             lease_until = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending'",
+                        )
+                        .bind(w.id)
+                        .bind(error)
+                        .bind(truncate_micros(*retry_at))
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected(),
+                    };
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    match &w.outcome {
+                        ReturnOutcomeWrite::Sent { .. } => {}
+                        ReturnOutcomeWrite::Rejected { back, event: original, back_event, .. } => {
+                            insert_back(&mut tx, back, &w.actor).await?;
+                            // Named once the item exists (the key is checked at once on SQLite).
+                            sqlx::query("UPDATE bank_returns SET returned_item_id = $2 WHERE id = $1")
+                                .bind(w.id)
+                                .bind(back.item.id)
+                                .execute(&mut *tx)
+                                .await?;
+                            event(&mut tx, w.item_id, w.at, &w.actor, original).await?;
+                            event(&mut tx, back.item.id, w.at, &w.actor, back_event).await?;
+                        }
+                        ReturnOutcomeWrite::Failed { .. } => {}
+                    }
+                    if !matches!(w.outcome, ReturnOutcomeWrite::Failed { .. }) {
+                        // Delivered (answered): the outbox row is done.
+                        sqlx::query("UPDATE outbox SET sent_at = $2 WHERE id = $1")
+                            .bind(w.id)
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    crate::$store::append_audit_tx(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(true)
+                }
+
+                async fn return_instruction(&self, id: Uuid) -> Result<Option<ReturnInstructionRow>> {
+                    Ok(sqlx::query_as(&format!("{RETURN_SELECT} WHERE o.id = $1 AND o.topic = $2"))
+                        .bind(id)
+                        .bind(RETURN_TOPIC)
+                        .fetch_optional(&self.pool)
+                        .await?)
+                }
+
+                async fn returns_of_item(&self, item_id: Uuid) -> Result<Vec<ReturnInstructionRow>> {
+                    // Before its first lease an instruction names its item only in its
+                    // payload (`"item": "<id>"`), which every return carries.
+                    Ok(sqlx::query_as(&format!("{RETURN_SELECT} WHERE o.topic = $1 AND o.payload LIKE $2 ORDER BY o.id"))
+                        .bind(RETURN_TOPIC)
+                        .bind(format!("%\"item\":\"{item_id}\"%"))
+                        .fetch_all(&self.pool)
+                        .await?)
+                }
+
+                async fn credit_origin(&self, credit_id: Uuid) -> Result<Option<(String, String)>> {
+                    Ok(sqlx::query_as("SELECT bank_ref, payer FROM bank_credits WHERE id = $1")
+                        .bind(credit_id)
+                        .fetch_optional(&self.pool)
+                        .await?)
+                }
+            }
+        }
+    };
+}
+
+returns_impl!(SqliteStore, sqlx::Sqlite, sqlite);
+returns_impl!(PgStore, sqlx::Postgres, pg);

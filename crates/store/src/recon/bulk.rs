@@ -1,8 +1,7 @@
 //! A reconciliation run's bulk work, where the two databases want different SQL:
 //! PostgreSQL takes each column as one array parameter (`unnest`), one statement
-//! per 50,000 rows instead of a bind per value; SQLite binds values (measured
-//! faster there for writes) but reads its open lines and items as JSON pages,
-//! since sqlx's per-row cost dominated a million-row read.
+//! per 50,000 rows instead of a bind per value; SQLite binds values, which it
+//! takes faster than values unpacked from a JSON parameter.
 
 use super::{LineRow, NewMatch};
 use crate::{Result, truncate_micros};
@@ -57,7 +56,6 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String> {
 }
 
 pub(super) mod sqlite {
-    pub(in crate::recon) use super::sqlite_read::{open_lines, open_our_items};
     use super::*;
     use sqlx::QueryBuilder;
 
@@ -148,20 +146,31 @@ pub(super) mod sqlite {
     }
 
     /// Settles open items whose open amount is exactly what is taken; the count
-    /// of items it changed.
+    /// of items it changed. The takes go into a temporary table first: joined
+    /// from `UPDATE … FROM (VALUES …)`, SQLite scanned every item per statement.
     pub(in crate::recon) async fn take_whole(tx: &mut Tx<'_>, items: &[(Uuid, i64)]) -> Result<u64> {
-        let mut n = 0;
+        sqlx::query(
+            "CREATE TEMP TABLE IF NOT EXISTS recon_take (id BLOB PRIMARY KEY, amount INTEGER NOT NULL)",
+        )
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM recon_take").execute(&mut **tx).await?;
         for chunk in items.chunks(ROWS) {
-            let mut qb =
-                QueryBuilder::<Sqlite>::new("UPDATE our_items SET open_minor = 0, state = 'matched' FROM (");
+            let mut qb = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO recon_take (id, amount) ");
             qb.push_values(chunk, |mut b, (id, amount)| {
                 b.push_bind(*id).push_bind(*amount);
             });
-            qb.push(
-                ") AS t WHERE our_items.id = t.column1 AND our_items.open_minor = t.column2 AND our_items.state = 'open'",
-            );
-            n += qb.build().execute(&mut **tx).await?.rows_affected();
+            qb.build().execute(&mut **tx).await?;
         }
+        let n = sqlx::query(
+            "UPDATE our_items SET open_minor = 0, state = 'matched' \
+             WHERE id IN (SELECT id FROM recon_take) AND state = 'open' \
+             AND open_minor = (SELECT amount FROM recon_take t WHERE t.id = our_items.id)",
+        )
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM recon_take").execute(&mut **tx).await?;
         Ok(n)
     }
 
@@ -224,35 +233,7 @@ pub(super) mod sqlite {
 
 pub(super) mod pg {
     use super::*;
-    use crate::recon::{LINE_COLUMNS, OUR_SELECT, OurItemRow};
     use sqlx::PgPool;
-
-    /// Open lines of an account booked on or before `day`, by day and id.
-    pub(in crate::recon) async fn open_lines(
-        pool: &PgPool,
-        physical_id: Uuid,
-        day: i32,
-    ) -> Result<Vec<LineRow>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {LINE_COLUMNS} FROM statement_lines WHERE physical_id = $1 AND state = 'open' \
-             AND booking_day <= $2 ORDER BY booking_day, id"
-        ))
-        .bind(physical_id)
-        .bind(day)
-        .fetch_all(pool)
-        .await?)
-    }
-
-    /// Open items of an account, by id.
-    pub(in crate::recon) async fn open_our_items(
-        pool: &PgPool,
-        physical_id: Uuid,
-    ) -> Result<Vec<OurItemRow>> {
-        Ok(sqlx::query_as(&format!("{OUR_SELECT} WHERE physical_id = $1 AND state = 'open' ORDER BY id"))
-            .bind(physical_id)
-            .fetch_all(pool)
-            .await?)
-    }
 
     type Tx<'c> = Transaction<'c, Postgres>;
 
@@ -385,11 +366,13 @@ pub(super) mod pg {
 
     pub(in crate::recon) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
         for chunk in ids.chunks(BULK_CHUNK) {
-            sqlx::query("UPDATE statement_lines SET state = $1 WHERE id = ANY($2)")
-                .bind(state)
-                .bind(chunk)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE statement_lines l SET state = $1 FROM unnest($2::uuid[]) AS t(id) WHERE l.id = t.id",
+            )
+            .bind(state)
+            .bind(chunk)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
@@ -413,178 +396,5 @@ pub(super) mod pg {
             .rows_affected();
         }
         Ok(n)
-    }
-}
-
-/// Reads keyset pages of rows that SQLite packs into one JSON array each: a row
-/// crossing sqlx's row channel costs more than SQLite building its JSON.
-pub(super) mod sqlite_read {
-    use super::*;
-    use crate::StoreError;
-    use crate::recon::OurItemRow;
-    use chrono::{DateTime, Utc};
-    use domain::suspense::OurKind;
-    use serde::Deserialize;
-    use sqlx::SqlitePool;
-
-    /// Rows per page (SQLite caps a string at 1 GB).
-    const PAGE: i64 = 200_000;
-
-    fn id(text: &str) -> Result<Uuid> {
-        Uuid::try_parse(text).map_err(|e| StoreError::Data(format!("id {text}: {e}")))
-    }
-
-    fn page<T: for<'de> Deserialize<'de>>(json: Option<String>) -> Result<Vec<T>> {
-        match json {
-            None => Ok(Vec::new()),
-            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Data(e.to_string())),
-        }
-    }
-
-    #[derive(Deserialize)]
-    struct LineJson(
-        String,
-        String,
-        String,
-        i32,
-        String,
-        i64,
-        i32,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-        Option<String>,
-        i64,
-        Option<String>,
-        String,
-    );
-
-    /// Open lines of an account booked on or before `day`, by day and id.
-    pub(in crate::recon) async fn open_lines(
-        pool: &SqlitePool,
-        physical_id: Uuid,
-        day: i32,
-    ) -> Result<Vec<LineRow>> {
-        let mut out = Vec::new();
-        let mut after: (i32, Vec<u8>) = (i32::MIN, Vec::new());
-        loop {
-            let json: Option<String> = sqlx::query_scalar(
-                "SELECT json_group_array(json_array(hex(id), hex(statement_id), hex(physical_id), seq, at, \
-                 amount_minor, booking_day, bank_ref, end_to_end, counterparty_name, counterparty_account, \
-                 addressed_account, remittance, bank_code, reversal, return_reason, fee_minor, our_ref, state)) \
-                 FROM (SELECT * FROM statement_lines WHERE physical_id = $1 AND state = 'open' AND booking_day <= $2 \
-                 AND (booking_day, id) > ($3, $4) ORDER BY booking_day, id LIMIT $5)",
-            )
-            .bind(physical_id)
-            .bind(day)
-            .bind(after.0)
-            .bind(&after.1)
-            .bind(PAGE)
-            .fetch_one(pool)
-            .await?;
-            let rows: Vec<LineJson> = page(json)?;
-            let n = rows.len();
-            for r in rows {
-                out.push(LineRow {
-                    id: id(&r.0)?,
-                    statement_id: id(&r.1)?,
-                    physical_id: id(&r.2)?,
-                    seq: r.3,
-                    at: r.4,
-                    amount_minor: r.5,
-                    booking_day: r.6,
-                    bank_ref: r.7,
-                    end_to_end: r.8,
-                    counterparty_name: r.9,
-                    counterparty_account: r.10,
-                    addressed_account: r.11,
-                    remittance: r.12,
-                    bank_code: r.13,
-                    reversal: r.14 != 0,
-                    return_reason: r.15,
-                    fee_minor: r.16,
-                    our_ref: r.17,
-                    state: r.18,
-                });
-            }
-            match out.last() {
-                Some(last) if n as i64 == PAGE => after = (last.booking_day, last.id.as_bytes().to_vec()),
-                _ => return Ok(out),
-            }
-        }
-    }
-
-    #[derive(Deserialize)]
-    struct ItemJson(
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        i32,
-        i32,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-        String,
-        String,
-    );
-
-    /// Open items of an account, by id.
-    pub(in crate::recon) async fn open_our_items(
-        pool: &SqlitePool,
-        physical_id: Uuid,
-    ) -> Result<Vec<OurItemRow>> {
-        let mut out = Vec::new();
-        let mut after: Vec<u8> = Vec::new();
-        loop {
-            let json: Option<String> = sqlx::query_scalar(
-                "SELECT json_group_array(json_array(hex(id), hex(physical_id), kind, amount_minor, open_minor, \
-                 date_from, date_to, reference, counterparty_name, virtual_number, hex(account_id), \
-                 expected_fee_minor, state, created_at)) \
-                 FROM (SELECT * FROM our_items WHERE physical_id = $1 AND state = 'open' AND id > $2 \
-                 ORDER BY id LIMIT $3)",
-            )
-            .bind(physical_id)
-            .bind(&after)
-            .bind(PAGE)
-            .fetch_one(pool)
-            .await?;
-            let rows: Vec<ItemJson> = page(json)?;
-            let n = rows.len();
-            for r in rows {
-                let created_at = DateTime::parse_from_rfc3339(&r.13)
-                    .map_err(|e| StoreError::Data(format!("created_at {}: {e}", r.13)))?
-                    .with_timezone(&Utc);
-                out.push(OurItemRow {
-                    id: id(&r.0)?,
-                    physical_id: id(&r.1)?,
-                    kind: OurKind::try_from(r.2).map_err(|e| StoreError::Data(e.to_string()))?,
-                    amount_minor: r.3,
-                    open_minor: r.4,
-                    date_from: r.5,
-                    date_to: r.6,
-                    reference: r.7,
-                    counterparty_name: r.8,
-                    virtual_number: r.9,
-                    // hex(NULL) is '' in SQLite.
-                    account_id: r.10.filter(|a| !a.is_empty()).map(|a| id(&a)).transpose()?,
-                    expected_fee_minor: r.11,
-                    state: r.12,
-                    created_at,
-                });
-            }
-            match out.last() {
-                Some(last) if n as i64 == PAGE => after = last.id.as_bytes().to_vec(),
-                _ => return Ok(out),
-            }
-        }
     }
 }

@@ -583,11 +583,21 @@ macro_rules! recon_impl {
             }
 
             async fn open_lines(&self, physical_id: Uuid, day: i32) -> Result<Vec<LineRow>> {
-                bulk::$m::open_lines(&self.pool, physical_id, day).await
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {LINE_COLUMNS} FROM statement_lines WHERE physical_id = $1 AND state = 'open' \
+                     AND booking_day <= $2 ORDER BY booking_day, id"
+                ))
+                .bind(physical_id)
+                .bind(day)
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn open_our_items(&self, physical_id: Uuid) -> Result<Vec<OurItemRow>> {
-                bulk::$m::open_our_items(&self.pool, physical_id).await
+                Ok(sqlx::query_as(&format!("{OUR_SELECT} WHERE physical_id = $1 AND state = 'open' ORDER BY id"))
+                    .bind(physical_id)
+                    .fetch_all(&self.pool)
+                    .await?)
             }
 
             async fn search_our_items(&self, query: &str, limit: u32) -> Result<Vec<OurItemRow>> {

@@ -533,6 +533,70 @@ async fn unmatching_is_a_reversal_and_a_closed_day_stays(db: Db) {
     assert!(matches!(refused, ApiError::Conflict { conflict: Conflict::DayClosed { .. } }), "{refused:?}");
 }
 
+async fn unmatching_a_fee_match_takes_its_fee_item_back(db: Db) {
+    let b = bench(db).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let (_, path, _) = day_file(&b, 40).await;
+    imported(&b, &fin1, import(&path, false, false)).await;
+    reconcile(&b, &fin1, false).await;
+    let store = b.s.store();
+    let fee_matches: Vec<_> = store
+        .matches_of_day(store::day_number(day()), false)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.rule == "reference_near" && m.status == "confirmed" && m.difference_minor != 0)
+        .collect();
+    assert!(fee_matches.len() >= 2, "the generated day has fees deducted: {}", fee_matches.len());
+    let open_fee_items = || {
+        scalar(
+            &b.url,
+            "SELECT COUNT(*) FROM suspense_items WHERE kind = 'fee_difference' AND status <> 'resolved'",
+        )
+    };
+    let before = open_fee_items().await;
+    // Unmatching reverses the match's posting, fee leg included: its fee item
+    // closes with it, so open items still equal the suspense balances.
+    let first = &fee_matches[0];
+    call(&b.s, &fin1, ReconRequest::Unmatch { match_id: first.id, reason: "参考号相同但非同一笔".into() })
+        .await
+        .unwrap();
+    assert_eq!(open_fee_items().await, before - 1);
+    assert!(report(&b, &fin1).await.proof_holds());
+    ledger_balances(&b.url).await;
+    // A fee item someone already booked as a fee keeps its match: unmatching it
+    // would take back money that has left suspense.
+    let second = &fee_matches[1];
+    let item = store
+        .suspense_page(
+            &domain::suspense::SuspenseFilter {
+                kind: Some(SuspenseKind::FeeDifference),
+                ..Default::default()
+            },
+            (None, None),
+            None,
+            100,
+        )
+        .await
+        .unwrap()
+        .0
+        .into_iter()
+        .find(|i| Some(i.booking_id) == second.transfer_id)
+        .unwrap();
+    call(&b.s, &fin1, ReconRequest::Claim { id: item.id }).await.unwrap();
+    resolve(&b, &fin1, item.id, SuspenseAction::BookFee).await.unwrap();
+    let refused = call(
+        &b.s,
+        &fin1,
+        ReconRequest::Unmatch { match_id: second.id, reason: "参考号相同但非同一笔".into() },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(refused, ApiError::Conflict { conflict: Conflict::Changed }), "{refused:?}");
+    assert!(report(&b, &fin1).await.proof_holds());
+    ledger_balances(&b.url).await;
+}
+
 async fn two_reviewers_resolve_one_item_once(db: Db) {
     let b = bench(db).await;
     let fin1 = login(&b.s, "fin1").await;
@@ -857,5 +921,6 @@ on_both_databases!(
     each_action_posts_balanced_and_writes_off_once,
     a_resent_file_reverses_what_it_changes,
     unmatching_is_a_reversal_and_a_closed_day_stays,
+    unmatching_a_fee_match_takes_its_fee_item_back,
     two_reviewers_resolve_one_item_once,
 );

@@ -130,19 +130,28 @@ pub(super) mod sqlite {
         Ok(())
     }
 
-    pub(in crate::recon) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
+    /// Moves lines from `from` to `to`; the count of lines it moved.
+    pub(in crate::recon) async fn move_lines(
+        tx: &mut Tx<'_>,
+        ids: &[Uuid],
+        from: &str,
+        to: &str,
+    ) -> Result<u64> {
+        let mut n = 0;
         for chunk in ids.chunks(ROWS) {
             let mut qb = QueryBuilder::<Sqlite>::new("UPDATE statement_lines SET state = ");
-            qb.push_bind(state.to_owned());
-            qb.push(" WHERE id IN (");
+            qb.push_bind(to.to_owned());
+            qb.push(" WHERE state = ");
+            qb.push_bind(from.to_owned());
+            qb.push(" AND id IN (");
             let mut list = qb.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
             }
             qb.push(")");
-            qb.build().execute(&mut **tx).await?;
+            n += qb.build().execute(&mut **tx).await?.rows_affected();
         }
-        Ok(())
+        Ok(n)
     }
 
     /// Settles open items whose open amount is exactly what is taken; the count
@@ -364,17 +373,27 @@ pub(super) mod pg {
         Ok(out)
     }
 
-    pub(in crate::recon) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
+    /// Moves lines from `from` to `to`; the count of lines it moved.
+    pub(in crate::recon) async fn move_lines(
+        tx: &mut Tx<'_>,
+        ids: &[Uuid],
+        from: &str,
+        to: &str,
+    ) -> Result<u64> {
+        let mut n = 0;
         for chunk in ids.chunks(BULK_CHUNK) {
-            sqlx::query(
-                "UPDATE statement_lines l SET state = $1 FROM unnest($2::uuid[]) AS t(id) WHERE l.id = t.id",
+            n += sqlx::query(
+                "UPDATE statement_lines l SET state = $1 FROM unnest($3::uuid[]) AS t(id) \
+                 WHERE l.id = t.id AND l.state = $2",
             )
-            .bind(state)
+            .bind(to)
+            .bind(from)
             .bind(chunk)
             .execute(&mut **tx)
-            .await?;
+            .await?
+            .rows_affected();
         }
-        Ok(())
+        Ok(n)
     }
 
     /// Settles open items whose open amount is exactly what is taken; the count

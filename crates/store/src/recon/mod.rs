@@ -251,14 +251,15 @@ macro_rules! recon_impl {
             }
 
             pub(super) async fn insert_match(tx: &mut Tx<'_>, m: &NewMatch) -> Result<()> {
-                insert_matches(tx, std::slice::from_ref(m)).await
+                // A person's match takes the line of the suspense item it resolves.
+                insert_matches(tx, std::slice::from_ref(m), "suspense").await
             }
 
             /// Matches in bulk: their postings, rows and parts; confirmed ones take
             /// their lines and items. One-to-one matches keep their line and item on
             /// their row (no part rows); whole takes are set-based, checked by the
             /// count of items they changed.
-            pub(super) async fn insert_matches(tx: &mut Tx<'_>, ms: &[NewMatch]) -> Result<()> {
+            pub(super) async fn insert_matches(tx: &mut Tx<'_>, ms: &[NewMatch], lines_from: &str) -> Result<()> {
                 let mut rows = Vec::with_capacity(ms.len());
                 for m in ms {
                     let transfer = match &m.posting {
@@ -290,7 +291,7 @@ macro_rules! recon_impl {
                 }
                 let confirmed: Vec<&NewMatch> = ms.iter().filter(|m| m.status == "confirmed").collect();
                 let lines: Vec<Uuid> = confirmed.iter().flat_map(|m| m.lines.iter().map(|(l, _)| *l)).collect();
-                set_lines_state(tx, &lines, "matched").await?;
+                set_lines_state(tx, &lines, lines_from, "matched").await?;
                 let items: Vec<(Uuid, i64)> = confirmed.iter().flat_map(|m| m.items.iter().copied()).collect();
                 take_from_items(tx, &items).await
             }
@@ -313,8 +314,17 @@ macro_rules! recon_impl {
                 Ok(())
             }
 
-            pub(super) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], state: &str) -> Result<()> {
-                bulk::$m::set_lines_state(tx, ids, state).await
+            /// Moves every line from `from` to `to`, or refuses (`Changed`) if one is
+            /// no longer in `from`: a run read its lines before its transaction, and
+            /// a person may have matched one meanwhile.
+            pub(super) async fn set_lines_state(tx: &mut Tx<'_>, ids: &[Uuid], from: &str, to: &str) -> Result<()> {
+                let mut distinct = ids.to_vec();
+                distinct.sort_unstable();
+                distinct.dedup();
+                if bulk::$m::move_lines(tx, &distinct, from, to).await? != distinct.len() as u64 {
+                    return Err(conflict(Conflict::Changed));
+                }
+                Ok(())
             }
 
             /// Takes amounts of our items; an item taken beyond what is open is a
@@ -347,6 +357,45 @@ macro_rules! recon_impl {
                     if n == 0 {
                         return Err(conflict(Conflict::Changed));
                     }
+                }
+                Ok(())
+            }
+
+            /// A match's reversal takes back the fee difference its own posting
+            /// parked: the item closes as superseded by the reversal. One already
+            /// resolved or waiting for approval refuses the reversal (`Changed`).
+            pub(super) async fn supersede_fee_items(
+                tx: &mut Tx<'_>,
+                match_id: Uuid,
+                reversal: Uuid,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
+                let items: Vec<(Uuid, String)> = sqlx::query_as(
+                    "SELECT s.id, s.status FROM suspense_items s JOIN recon_matches m ON m.transfer_id = s.booking_id \
+                     WHERE m.id = $1 AND s.kind = 'fee_difference'",
+                )
+                .bind(match_id)
+                .fetch_all(&mut **tx)
+                .await?;
+                for (item, status) in items {
+                    let n = sqlx::query(
+                        "UPDATE suspense_items SET status = 'resolved', action = 'superseded', resolved_by = $3, \
+                         resolved_at = $2, updated_at = $2, claimed_by = NULL, claim_until = NULL, resolution_id = $4 \
+                         WHERE id = $1 AND status = $5 AND status IN ('open', 'explained', 'recovering')",
+                    )
+                    .bind(item)
+                    .bind(truncate_micros(at))
+                    .bind(actor)
+                    .bind(reversal)
+                    .bind(&status)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        return Err(conflict(Conflict::Changed));
+                    }
+                    event(tx, item, at, actor, r#"{"event":"unmatched"}"#).await?;
                 }
                 Ok(())
             }
@@ -739,7 +788,8 @@ macro_rules! recon_impl {
                         return Err(conflict(Conflict::Changed));
                     }
                     if let Some(t) = reversal {
-                        $m::post(&mut tx, t).await?;
+                        let reversed = $m::post(&mut tx, t).await?;
+                        $m::supersede_fee_items(&mut tx, *match_id, reversed, "system", audit.at).await?;
                     }
                     let items: Vec<(Uuid, i64)> = sqlx::query_as(
                         "SELECT item_id, amount_minor FROM recon_parts WHERE match_id = $1 AND item_id IS NOT NULL",
@@ -773,19 +823,19 @@ macro_rules! recon_impl {
                         .await?;
                     $m::event(&mut tx, *item, audit.at, "system", r#"{"event":"unmatched"}"#).await?;
                 }
-                $m::insert_matches(&mut tx, &w.matches).await?;
+                $m::insert_matches(&mut tx, &w.matches, "open").await?;
                 let mut by_state: std::collections::BTreeMap<&str, Vec<Uuid>> = Default::default();
                 for (line, state) in &w.line_states {
                     by_state.entry(state).or_default().push(*line);
                 }
                 for (state, lines) in by_state {
-                    $m::set_lines_state(&mut tx, &lines, state).await?;
+                    $m::set_lines_state(&mut tx, &lines, "open", state).await?;
                 }
                 for s in &w.suspense {
                     $m::insert_item(&mut tx, s).await?;
                 }
                 let lines: Vec<Uuid> = w.suspense.iter().filter_map(|s| s.item.line_id).collect();
-                $m::set_lines_state(&mut tx, &lines, "suspense").await?;
+                $m::set_lines_state(&mut tx, &lines, "open", "suspense").await?;
                 for chunk in w.short_items.chunks(CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new("UPDATE our_items SET state = 'short' WHERE state = 'open' AND id IN (");
                     let mut list = qb.separated(", ");
@@ -1309,7 +1359,8 @@ macro_rules! recon_impl {
                     $m::move_lines(&mut tx, &lines, "matched", "open").await?;
                     $m::give_back_to_items(&mut tx, &items).await?;
                     if let Some(t) = &posting {
-                        $m::post(&mut tx, t).await?;
+                        let reversed = $m::post(&mut tx, t).await?;
+                        $m::supersede_fee_items(&mut tx, id, reversed, actor, now).await?;
                     }
                 }
                 crate::$store::append_audit_tx(&mut tx, audit).await?;

@@ -1,8 +1,15 @@
 //! ISO 20022 camt.053 (bank to customer statement) and camt.054 (debit/credit
-//! notification), versions 001.02 to 001.08, read with a streaming
-//! [`quick_xml::Reader`] over the input slice (events borrow from it), with the
-//! namespace scopes kept here: only elements bound to the document's camt
-//! namespace (by default namespace or prefix) are read, whatever their prefix.
+//! notification), versions 001.02 to 001.08, read in one streaming pass over the
+//! input slice (events borrow from it), with the namespace scopes kept here: only
+//! elements bound to the document's camt namespace (by default namespace or
+//! prefix) are read, whatever their prefix.
+//!
+//! The events come from the crate's fast reader ([`crate::xml`]), which reads as
+//! [`quick_xml::Reader`] does; when it gives up on a file (malformed XML, not
+//! UTF-8), the file is read again with quick-xml, so that results and errors are
+//! always quick-xml's. Element names are told apart by a perfect hash of their
+//! first 16 bytes ([`TAGS`]); the path of an element is only written out for an
+//! error or an entry.
 //!
 //! Per `Stmt` / `Ntfctn`: `Id` → statement id, `ElctrncSeqNb` (else `LglSeqNb`) →
 //! sequence, `Acct/Id/IBAN|Othr/Id` → account, `Acct/Ccy` (else the first amount's
@@ -29,10 +36,11 @@ use domain::statement::{
     Location, Statement, StatementBalance, StatementEntry, StatementError, StatementFormat, StatementProblem,
 };
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use crate::amount::{DecimalStyle, parse_minor};
 use crate::text;
+use crate::xml::{FastReader, Token};
 
 const NS_PREFIX: &str = "urn:iso:std:iso:20022:tech:xsd:";
 
@@ -122,63 +130,119 @@ const fn key(name: &[u8]) -> u128 {
     k
 }
 
-/// Keys of the element names read (see [`key`]).
-mod k {
-    pub(super) const DOCUMENT: u128 = super::key(b"Document");
-    pub(super) const BKTOCSTMRSTMT: u128 = super::key(b"BkToCstmrStmt");
-    pub(super) const STMT: u128 = super::key(b"Stmt");
-    pub(super) const NTFCTN: u128 = super::key(b"Ntfctn");
-    pub(super) const ID: u128 = super::key(b"Id");
-    pub(super) const ELCTRNCSEQNB: u128 = super::key(b"ElctrncSeqNb");
-    pub(super) const LGLSEQNB: u128 = super::key(b"LglSeqNb");
-    pub(super) const ACCT: u128 = super::key(b"Acct");
-    pub(super) const IBAN: u128 = super::key(b"IBAN");
-    pub(super) const OTHR: u128 = super::key(b"Othr");
-    pub(super) const CCY: u128 = super::key(b"Ccy");
-    pub(super) const BAL: u128 = super::key(b"Bal");
-    pub(super) const TP: u128 = super::key(b"Tp");
-    pub(super) const CDORPRTRY: u128 = super::key(b"CdOrPrtry");
-    pub(super) const CD: u128 = super::key(b"Cd");
-    pub(super) const PRTRY: u128 = super::key(b"Prtry");
-    pub(super) const AMT: u128 = super::key(b"Amt");
-    pub(super) const CDTDBTIND: u128 = super::key(b"CdtDbtInd");
-    pub(super) const DT: u128 = super::key(b"Dt");
-    pub(super) const DTTM: u128 = super::key(b"DtTm");
-    pub(super) const FRTODT: u128 = super::key(b"FrToDt");
-    pub(super) const FRDTTM: u128 = super::key(b"FrDtTm");
-    pub(super) const TODTTM: u128 = super::key(b"ToDtTm");
-    pub(super) const NTRY: u128 = super::key(b"Ntry");
-    pub(super) const NTRYREF: u128 = super::key(b"NtryRef");
-    pub(super) const RVSLIND: u128 = super::key(b"RvslInd");
-    pub(super) const STS: u128 = super::key(b"Sts");
-    pub(super) const BOOKGDT: u128 = super::key(b"BookgDt");
-    pub(super) const VALDT: u128 = super::key(b"ValDt");
-    pub(super) const ACCTSVCRREF: u128 = super::key(b"AcctSvcrRef");
-    pub(super) const BKTXCD: u128 = super::key(b"BkTxCd");
-    pub(super) const DOMN: u128 = super::key(b"Domn");
-    pub(super) const FMLY: u128 = super::key(b"Fmly");
-    pub(super) const SUBFMLYCD: u128 = super::key(b"SubFmlyCd");
-    pub(super) const CHRGS: u128 = super::key(b"Chrgs");
-    pub(super) const RCRD: u128 = super::key(b"Rcrd");
-    pub(super) const NTRYDTLS: u128 = super::key(b"NtryDtls");
-    pub(super) const TXDTLS: u128 = super::key(b"TxDtls");
-    pub(super) const REFS: u128 = super::key(b"Refs");
-    pub(super) const ENDTOENDID: u128 = super::key(b"EndToEndId");
-    pub(super) const RLTDPTIES: u128 = super::key(b"RltdPties");
-    pub(super) const DBTR: u128 = super::key(b"Dbtr");
-    pub(super) const CDTR: u128 = super::key(b"Cdtr");
-    pub(super) const DBTRACCT: u128 = super::key(b"DbtrAcct");
-    pub(super) const CDTRACCT: u128 = super::key(b"CdtrAcct");
-    pub(super) const PTY: u128 = super::key(b"Pty");
-    pub(super) const NM: u128 = super::key(b"Nm");
-    pub(super) const RMTINF: u128 = super::key(b"RmtInf");
-    pub(super) const USTRD: u128 = super::key(b"Ustrd");
-    pub(super) const STRD: u128 = super::key(b"Strd");
-    pub(super) const CDTRREFINF: u128 = super::key(b"CdtrRefInf");
-    pub(super) const REF: u128 = super::key(b"Ref");
-    pub(super) const RTRINF: u128 = super::key(b"RtrInf");
-    pub(super) const RSN: u128 = super::key(b"Rsn");
+/// The key bits of a name of each length up to 16 (see [`key`]).
+const KEY_MASKS: [u128; 17] = {
+    let mut masks = [u128::MAX; 17];
+    let mut len = 0;
+    while len < 16 {
+        masks[len] = (1u128 << (8 * len)) - 1;
+        len += 1;
+    }
+    masks
+};
+
+/// Whether a key (see [`key`]) has a `:` in it.
+fn has_colon(k: u128) -> bool {
+    const ONES: u128 = u128::MAX / 0xFF;
+    const HIGHS: u128 = ONES << 7;
+    let v = k ^ (ONES * u128::from(b':'));
+    v.wrapping_sub(ONES) & !v & HIGHS != 0
 }
+
+/// `s` trimmed (`str::trim`), quickly when it starts and ends with ASCII that is
+/// not blank.
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&b)) if (0x21..0x7F).contains(&a) && (0x21..0x7F).contains(&b) => s,
+        _ => s.trim(),
+    }
+}
+
+/// Every element read (all tags but [`Tag::Other`]).
+const KNOWN: [Tag; 56] = [
+    Tag::Document,
+    Tag::BkToCstmrStmt,
+    Tag::Stmt,
+    Tag::Ntfctn,
+    Tag::Id,
+    Tag::ElctrncSeqNb,
+    Tag::LglSeqNb,
+    Tag::Acct,
+    Tag::Iban,
+    Tag::Othr,
+    Tag::Ccy,
+    Tag::Bal,
+    Tag::Tp,
+    Tag::CdOrPrtry,
+    Tag::Cd,
+    Tag::Prtry,
+    Tag::Amt,
+    Tag::CdtDbtInd,
+    Tag::Dt,
+    Tag::DtTm,
+    Tag::FrToDt,
+    Tag::FrDtTm,
+    Tag::ToDtTm,
+    Tag::Ntry,
+    Tag::NtryRef,
+    Tag::RvslInd,
+    Tag::Sts,
+    Tag::BookgDt,
+    Tag::ValDt,
+    Tag::AcctSvcrRef,
+    Tag::BkTxCd,
+    Tag::Domn,
+    Tag::Fmly,
+    Tag::SubFmlyCd,
+    Tag::Chrgs,
+    Tag::Rcrd,
+    Tag::NtryDtls,
+    Tag::TxDtls,
+    Tag::Refs,
+    Tag::EndToEndId,
+    Tag::RltdPties,
+    Tag::Dbtr,
+    Tag::Cdtr,
+    Tag::DbtrAcct,
+    Tag::CdtrAcct,
+    Tag::Pty,
+    Tag::Nm,
+    Tag::RmtInf,
+    Tag::Ustrd,
+    Tag::Strd,
+    Tag::CdtrRefInf,
+    Tag::Ref,
+    Tag::RtrInf,
+    Tag::Rsn,
+    Tag::BkToCstmrDbtCdtNtfctn,
+    Tag::TtlChrgsAndTaxAmt,
+];
+
+/// Hash of a key (see [`key`]) to a slot of [`TAGS`]: the multiplier was chosen so
+/// that the names of [`KNOWN`] up to 16 bytes fall in distinct slots (checked
+/// when compiling).
+const fn slot(k: u128) -> usize {
+    let x = (k as u64) ^ ((k >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (x.wrapping_mul(0x87BE_449F_6BBA_91D7) >> 57) as usize
+}
+
+/// The known elements by the slot of their key: one multiplication, one load and
+/// one comparison tell an element, with no branch per name.
+const TAGS: [(u128, Tag); 128] = {
+    let mut table = [(0u128, Tag::Other); 128];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let name = tag_name(KNOWN[i]).as_bytes();
+        if name.len() <= 16 {
+            let k = key(name);
+            let at = slot(k);
+            assert!(matches!(table[at].1, Tag::Other), "two element names in one slot");
+            table[at] = (k, KNOWN[i]);
+        }
+        i += 1;
+    }
+    table
+};
 
 /// The element a name is, from its key (see [`key`]) or, past 16 bytes, its text.
 fn tag_of(k: u128, name: &str) -> Tag {
@@ -189,67 +253,18 @@ fn tag_of(k: u128, name: &str) -> Tag {
             _ => Tag::Other,
         };
     }
-    match k {
-        k::DOCUMENT => Tag::Document,
-        k::BKTOCSTMRSTMT => Tag::BkToCstmrStmt,
-        k::STMT => Tag::Stmt,
-        k::NTFCTN => Tag::Ntfctn,
-        k::ID => Tag::Id,
-        k::ELCTRNCSEQNB => Tag::ElctrncSeqNb,
-        k::LGLSEQNB => Tag::LglSeqNb,
-        k::ACCT => Tag::Acct,
-        k::IBAN => Tag::Iban,
-        k::OTHR => Tag::Othr,
-        k::CCY => Tag::Ccy,
-        k::BAL => Tag::Bal,
-        k::TP => Tag::Tp,
-        k::CDORPRTRY => Tag::CdOrPrtry,
-        k::CD => Tag::Cd,
-        k::PRTRY => Tag::Prtry,
-        k::AMT => Tag::Amt,
-        k::CDTDBTIND => Tag::CdtDbtInd,
-        k::DT => Tag::Dt,
-        k::DTTM => Tag::DtTm,
-        k::FRTODT => Tag::FrToDt,
-        k::FRDTTM => Tag::FrDtTm,
-        k::TODTTM => Tag::ToDtTm,
-        k::NTRY => Tag::Ntry,
-        k::NTRYREF => Tag::NtryRef,
-        k::RVSLIND => Tag::RvslInd,
-        k::STS => Tag::Sts,
-        k::BOOKGDT => Tag::BookgDt,
-        k::VALDT => Tag::ValDt,
-        k::ACCTSVCRREF => Tag::AcctSvcrRef,
-        k::BKTXCD => Tag::BkTxCd,
-        k::DOMN => Tag::Domn,
-        k::FMLY => Tag::Fmly,
-        k::SUBFMLYCD => Tag::SubFmlyCd,
-        k::CHRGS => Tag::Chrgs,
-        k::RCRD => Tag::Rcrd,
-        k::NTRYDTLS => Tag::NtryDtls,
-        k::TXDTLS => Tag::TxDtls,
-        k::REFS => Tag::Refs,
-        k::ENDTOENDID => Tag::EndToEndId,
-        k::RLTDPTIES => Tag::RltdPties,
-        k::DBTR => Tag::Dbtr,
-        k::CDTR => Tag::Cdtr,
-        k::DBTRACCT => Tag::DbtrAcct,
-        k::CDTRACCT => Tag::CdtrAcct,
-        k::PTY => Tag::Pty,
-        k::NM => Tag::Nm,
-        k::RMTINF => Tag::RmtInf,
-        k::USTRD => Tag::Ustrd,
-        k::STRD => Tag::Strd,
-        k::CDTRREFINF => Tag::CdtrRefInf,
-        k::REF => Tag::Ref,
-        k::RTRINF => Tag::RtrInf,
-        k::RSN => Tag::Rsn,
-        _ => Tag::Other,
-    }
+    tag_of_key(k)
+}
+
+/// The element a name of up to 16 bytes is, from its key.
+#[inline(always)]
+fn tag_of_key(k: u128) -> Tag {
+    let (known, tag) = TAGS[slot(k)];
+    if known == k { tag } else { Tag::Other }
 }
 
 /// The local name of a known element.
-fn tag_name(t: Tag) -> &'static str {
+const fn tag_name(t: Tag) -> &'static str {
     match t {
         Tag::Other => "",
         Tag::Document => "Document",
@@ -423,6 +438,17 @@ fn credit_debit(text: &str) -> Result<bool, Problem> {
 
 /// A `Dt` (`2026-11-24`) or `DtTm` (`2026-11-24T10:15:00+08:00`).
 fn date_or_time(field: &'static str, text: &str) -> Result<(NaiveDate, Option<NaiveTime>), Problem> {
+    // The usual `YYYY-MM-DD`, read directly (the same date as `text::date_time`).
+    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text.as_bytes() {
+        let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |d: &[u8]| d.iter().fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
+            let year = i32::try_from(n(&digits[..4])).unwrap_or(0);
+            if let Some(date) = NaiveDate::from_ymd_opt(year, n(&digits[4..6]), n(&digits[6..])) {
+                return Ok((date, None));
+            }
+        }
+    }
     text::date_time(text)
         .filter(|_| text.len() >= 10 && text.as_bytes()[4] == b'-')
         .ok_or_else(|| (field, StatementProblem::BadDate { text: text.to_owned() }))
@@ -468,20 +494,38 @@ struct Binding {
     depth: usize,
 }
 
+/// What reads the XML events: the fast reader (see [`crate::xml`]), or quick-xml
+/// when the fast one gave up on the file (then quick-xml's errors are reported).
+enum Source<'a> {
+    Fast(FastReader<'a>),
+    Quick(Reader<&'a [u8]>),
+}
+
 struct Parser<'a> {
     /// The whole file (names and texts borrow from it).
     input: &'a [u8],
     /// Reads `input[base..end]`.
-    reader: Reader<&'a [u8]>,
+    source: Source<'a>,
+    /// The fast reader gave up: the file must be read again with quick-xml (the
+    /// error returned is not to be reported).
+    bailed: bool,
     base: usize,
     end: usize,
     /// Stop once the first entry of the first statement has opened (to fork).
     pause_at_first_ntry: bool,
     paused: bool,
-    /// The second part of a split file: entry paths are set when the parts are
-    /// joined (their indexes are not known yet).
+    /// The second part of a split file, in the statement it starts in: entry paths
+    /// are set when the parts are joined (their indexes are not known yet).
     defer_paths: bool,
+    /// The second part of a split file: where that statement's entries go, a
+    /// chunk at a time, while it reads on (the first part's thread appends them
+    /// to its own as they come).
+    #[cfg(not(target_arch = "wasm32"))]
+    chunks: Option<std::sync::mpsc::Sender<Vec<StatementEntry>>>,
     bindings: Vec<Binding>,
+    /// Whether the innermost default namespace binding is the document's (then an
+    /// unprefixed name is read without looking at the bindings).
+    default_is_doc: bool,
     account_override: Option<String>,
     frames: Vec<Frame>,
     tags: Vec<Tag>,
@@ -514,26 +558,53 @@ pub const PARALLEL_MIN_BYTES: usize = 4 * 1024 * 1024;
 ///
 /// A large single statement is read in two halves at once: the first thread
 /// reads the file up to an `Ntry` near the middle, the second from there with the
-/// statement's header (read first); the entries are joined in file order. When
-/// anything about the split is not clean (the middle `Ntry` is not an entry of the
+/// statement's header (read first) and hands its entries over in chunks as it
+/// goes, which the first thread appends to its own once it is done (file order).
+/// When anything about the split is not clean (the middle `Ntry` is not an entry of the
 /// first statement, either half fails), the file is read again in one pass, so
 /// results and errors are always those of the one-pass reader.
 pub fn parse(bytes: &[u8], account: Option<&str>) -> Result<Vec<Statement>, StatementError> {
     #[cfg(not(target_arch = "wasm32"))]
-    if bytes.len() >= PARALLEL_MIN_BYTES
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
-        && let Some(out) = parse_split(bytes, account)
-    {
-        return Ok(with_refs(out));
+    if bytes.len() >= PARALLEL_MIN_BYTES && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+        match parse_split(bytes, account) {
+            Split::Read(out) => return Ok(with_refs(out)),
+            Split::OnePass => {}
+            // The fast reader gave up on the file (it is malformed): quick-xml
+            // reads it and says why.
+            Split::Quick => {
+                return parse_one_pass_with(bytes, account, false)
+                    .unwrap_or_else(|| Err(bail()))
+                    .map(with_refs);
+            }
+        }
     }
     parse_one_pass(bytes, account).map(with_refs)
 }
 
 fn parse_one_pass(bytes: &[u8], account: Option<&str>) -> Result<Vec<Statement>, StatementError> {
-    let mut p = Parser::new(bytes, 0, bytes.len(), account.map(text::compact));
-    p.run()?;
-    p.finish_document()?;
-    Ok(p.out)
+    parse_one_pass_with(bytes, account, true)
+        .unwrap_or_else(|| parse_one_pass_with(bytes, account, false).unwrap_or_else(|| Err(bail())))
+}
+
+/// The error of a fast reader that gave up: never reported (the file is read
+/// again with quick-xml, which never gives up).
+fn bail() -> StatementError {
+    text::err(Location::File, "", StatementProblem::MalformedXml { detail: String::new() })
+}
+
+/// Reads the file in one pass with the fast reader or quick-xml; `None` when the
+/// fast reader gave up.
+fn parse_one_pass_with(
+    bytes: &[u8],
+    account: Option<&str>,
+    fast: bool,
+) -> Option<Result<Vec<Statement>, StatementError>> {
+    let mut p = Parser::new(bytes, 0, bytes.len(), account.map(text::compact), fast);
+    match p.run().and_then(|()| p.finish_document()) {
+        Err(_) if p.bailed => None,
+        Err(e) => Some(Err(e)),
+        Ok(()) => Some(Ok(p.out)),
+    }
 }
 
 /// Entries without any reference of the bank get `{statement id}#{n}`.
@@ -574,29 +645,63 @@ fn find_ntry(bytes: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// How a split reading went.
 #[cfg(not(target_arch = "wasm32"))]
-fn parse_split(bytes: &[u8], account: Option<&str>) -> Option<Vec<Statement>> {
-    let split = find_ntry(bytes, bytes.len() / 2)?;
+#[derive(Debug, PartialEq)]
+enum Split {
+    Read(Vec<Statement>),
+    /// Not cleanly: read the file in one pass.
+    OnePass,
+    /// The fast reader gave up: read the file in one pass with quick-xml.
+    Quick,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn parse_split(bytes: &[u8], account: Option<&str>) -> Split {
+    let Some(split) = find_ntry(bytes, bytes.len() / 2) else { return Split::OnePass };
     let account = account.map(text::compact);
-    let mut first = Parser::new(bytes, 0, split, account.clone());
+    let mut first = Parser::new(bytes, 0, split, account.clone(), true);
     first.pause_at_first_ntry = true;
-    first.run().ok()?;
-    if !first.paused {
-        return None;
+    if first.run().is_err() {
+        return if first.bailed { Split::Quick } else { Split::OnePass };
     }
-    let second = first.fork(split);
+    if !first.paused {
+        return Split::OnePass;
+    }
+    let mut second = first.fork(split);
+    let (sender, chunks) = std::sync::mpsc::channel();
+    second.chunks = Some(sender);
     let (first, second) = std::thread::scope(|scope| {
         let handle = scope.spawn(move || {
             let mut second = second;
-            second.run().and_then(|()| second.finish_document()).map(|()| second.out)
+            match second.run().and_then(|()| second.finish_document()) {
+                Ok(()) => Ok(second.out),
+                Err(_) => Err(second.bailed),
+            }
         });
         first.paused = false;
         first.pause_at_first_ntry = false;
-        let first_result = first.run().map(|()| first);
+        let mut first_result = match first.run() {
+            Ok(()) => Ok(first),
+            Err(_) => Err(first.bailed),
+        };
+        // While the second part reads on: its entries so far, after the first
+        // part's, with their paths.
+        if let Some(head) = first_result.as_mut().ok().and_then(|f| f.stmt.as_mut()) {
+            for mut chunk in chunks.iter() {
+                set_paths(&mut chunk, &head.path, head.entries.len());
+                head.entries.append(&mut chunk);
+            }
+        } else {
+            drop(chunks);
+        }
         (first_result, handle.join())
     });
-    let mut first = first.ok()?;
-    let mut rest = second.ok()?.ok()?;
+    let (mut first, mut rest) = match (first, second) {
+        (Ok(first), Ok(Ok(rest))) => (first, rest),
+        (Err(true), _) | (_, Ok(Err(true))) => return Split::Quick,
+        _ => return Split::OnePass,
+    };
     // The first half must end between two entries of the statement it forked in.
     let clean = first.out.is_empty()
         && first.ntry.is_none()
@@ -604,16 +709,18 @@ fn parse_split(bytes: &[u8], account: Option<&str>) -> Option<Vec<Statement>> {
         && first.frames.len() == first.stmt_depth + 1
         && !rest.is_empty();
     if !clean {
-        return None;
+        return Split::OnePass;
     }
-    let head = first.stmt.take()?;
+    let Some(head) = first.stmt.take() else { return Split::OnePass };
     let mut joined = rest.remove(0);
-    let n1 = head.entries.len();
+    let mut tail = std::mem::take(&mut joined.entries);
+    set_paths(&mut tail, &head.path, head.entries.len());
     let mut entries = head.entries;
-    entries.reserve_exact(joined.entries.len());
-    for (i, mut e) in joined.entries.drain(..).enumerate() {
-        e.at = Location::Element { path: ntry_path(&head.path, n1 + i + 1) };
-        entries.push(e);
+    // Sized for the whole statement when the first entries were read: no copy of
+    // the first half.
+    entries.append(&mut tail);
+    if entries.capacity() > entries.len() + entries.len() / 4 + 64 {
+        entries.shrink_to_fit();
     }
     if head.from.is_none() {
         joined.from = head.first_booking.into_iter().chain(joined.from).min();
@@ -625,39 +732,77 @@ fn parse_split(bytes: &[u8], account: Option<&str>) -> Option<Vec<Statement>> {
     let mut out = Vec::with_capacity(rest.len() + 1);
     out.push(joined);
     out.extend(rest);
-    Some(out)
+    Split::Read(out)
 }
 
+/// The paths of entries of the second part, `before` entries of the statement
+/// before them.
+#[cfg(not(target_arch = "wasm32"))]
+fn set_paths(entries: &mut [StatementEntry], stmt_path: &str, before: usize) {
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.at = Location::Element { path: ntry_path(stmt_path, before + i + 1) };
+    }
+}
+
+/// How many entries the second part of a split reading hands over at a time (few
+/// in unit tests, so that they hand over several).
+#[cfg(not(target_arch = "wasm32"))]
+const CHUNK: usize = if cfg!(test) { 64 } else { 4096 };
+
+/// `{statement path}/Ntry[{index}]`.
 fn ntry_path(stmt_path: &str, index: usize) -> String {
-    let mut path = String::with_capacity(stmt_path.len() + 18);
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = index;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(&digits[at..]).unwrap_or_default();
+    let mut path = String::with_capacity(stmt_path.len() + 7 + digits.len());
     path.push_str(stmt_path);
     path.push_str("/Ntry[");
-    push_number(&mut path, u32::try_from(index).unwrap_or(u32::MAX));
+    path.push_str(digits);
     path.push(']');
     path
 }
 
 impl<'a> Parser<'a> {
-    fn new(input: &'a [u8], base: usize, end: usize, account_override: Option<String>) -> Self {
-        let mut reader = Reader::from_reader(input.get(base..end).unwrap_or(b""));
-        let config = reader.config_mut();
-        // Whitespace between elements makes no events; values are trimmed anyway,
-        // and the blanks after an entity reference are put back from the input.
-        config.trim_text_start = true;
-        config.trim_text_end = false;
-        // End tags are checked here, against the names kept in the frames.
-        config.check_end_names = false;
-        config.allow_unmatched_ends = true;
-        config.expand_empty_elements = false;
+    fn new(input: &'a [u8], base: usize, end: usize, account_override: Option<String>, fast: bool) -> Self {
+        let slice = input.get(base..end).unwrap_or(b"");
+        let source = if fast {
+            Source::Fast(FastReader::new(slice))
+        } else {
+            let mut reader = Reader::from_reader(slice);
+            let config = reader.config_mut();
+            // Whitespace between elements makes no events; values are trimmed
+            // anyway, and the blanks after an entity reference are put back from
+            // the input. (The fast reader reads the same way.)
+            config.trim_text_start = true;
+            config.trim_text_end = false;
+            // End tags are checked here, against the names kept in the frames.
+            config.check_end_names = false;
+            config.allow_unmatched_ends = true;
+            config.expand_empty_elements = false;
+            Source::Quick(reader)
+        };
         Parser {
             input,
-            reader,
+            source,
+            bailed: false,
             base,
             end,
             pause_at_first_ntry: false,
             paused: false,
             defer_paths: false,
+            #[cfg(not(target_arch = "wasm32"))]
+            chunks: None,
             bindings: Vec::new(),
+            default_is_doc: false,
             account_override,
             frames: Vec::with_capacity(32),
             tags: Vec::with_capacity(32),
@@ -685,7 +830,8 @@ impl<'a> Parser<'a> {
     /// the statement's header.
     #[cfg(not(target_arch = "wasm32"))]
     fn fork(&self, split: usize) -> Parser<'a> {
-        let mut p = Parser::new(self.input, split, self.input.len(), self.account_override.clone());
+        let fast = matches!(self.source, Source::Fast(_));
+        let mut p = Parser::new(self.input, split, self.input.len(), self.account_override.clone(), fast);
         p.defer_paths = true;
         let depth = self.stmt_depth;
         p.frames = self.frames[..=depth].to_vec();
@@ -696,13 +842,14 @@ impl<'a> Parser<'a> {
         p.tags = self.tags[..=depth].to_vec();
         p.names = self.names.clone();
         p.bindings = self.bindings.iter().filter(|b| b.depth <= depth).cloned().collect();
+        p.default_is_doc = p.default_binding_is_doc();
         p.doc_ns.clone_from(&self.doc_ns);
         p.doc_depth = self.doc_depth;
         p.format = self.format;
         p.version.clone_from(&self.version);
         p.stmt_depth = depth;
         p.stmt = self.stmt.as_ref().map(|s| StmtB {
-            entries: Vec::new(),
+            entries: Vec::with_capacity(CHUNK),
             first_booking: None,
             last_booking: None,
             start_pos: split,
@@ -713,7 +860,11 @@ impl<'a> Parser<'a> {
 
     /// Absolute input offset of the reader.
     fn pos(&self) -> usize {
-        self.base + usize::try_from(self.reader.buffer_position()).unwrap_or(0)
+        self.base
+            + match &self.source {
+                Source::Fast(r) => r.position(),
+                Source::Quick(r) => usize::try_from(r.buffer_position()).unwrap_or(0),
+            }
     }
 
     /// At the end of the file: every element closed, a document seen.
@@ -728,28 +879,77 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Reads events up to the end of the input, or until paused.
     fn run(&mut self) -> Result<(), StatementError> {
+        if matches!(self.source, Source::Fast(_)) { self.run_fast() } else { self.run_quick() }
+    }
+
+    fn run_fast(&mut self) -> Result<(), StatementError> {
         loop {
-            let event = match self.reader.read_event() {
+            let Source::Fast(reader) = &mut self.source else { return Ok(()) };
+            let Ok(token) = reader.next() else {
+                self.bailed = true;
+                return Err(bail());
+            };
+            match token {
+                Token::Start { content, name_len } => {
+                    self.start(self.base + content.at, content.len, name_len)?;
+                    if self.paused {
+                        return Ok(());
+                    }
+                }
+                Token::End(qname) => {
+                    self.check_end(self.base + qname.at, qname.len)?;
+                    self.end()?;
+                }
+                Token::TextEnd(piece, qname) => {
+                    self.push_text(piece);
+                    self.check_end(self.base + qname.at, qname.len)?;
+                    self.end()?;
+                }
+                Token::Text(piece) => self.push_text(piece),
+                Token::Empty { content, name_len } => {
+                    self.start(self.base + content.at, content.len, name_len)?;
+                    self.end()?;
+                    if self.paused {
+                        return Ok(());
+                    }
+                }
+                Token::Ref(name) => self.reference(&BytesRef::new(name))?,
+                Token::CData(piece) => {
+                    self.push_owned_text(piece);
+                    self.restore_blanks();
+                }
+                Token::Other => {}
+                Token::Eof => return Ok(()),
+            }
+        }
+    }
+
+    fn run_quick(&mut self) -> Result<(), StatementError> {
+        loop {
+            let Source::Quick(reader) = &mut self.source else { return Ok(()) };
+            let event = match reader.read_event() {
                 Ok(event) => event,
                 Err(e) => return Err(self.malformed(e.to_string())),
             };
             match event {
                 Event::Start(e) => {
-                    self.start(&e)?;
+                    self.start(self.offset(&e), e.len(), e.name().0.len())?;
                     if self.paused {
                         return Ok(());
                     }
                 }
                 Event::Empty(e) => {
-                    self.start(&e)?;
+                    self.start(self.offset(&e), e.len(), e.name().0.len())?;
                     self.end()?;
                     if self.paused {
                         return Ok(());
                     }
                 }
                 Event::End(e) => {
-                    self.check_end(e.name().0)?;
+                    let qname = e.name().0;
+                    self.check_end(self.offset(qname), qname.len())?;
                     self.end()?;
                 }
                 Event::Text(t) => match t.into_inner() {
@@ -760,26 +960,30 @@ impl<'a> Parser<'a> {
                     self.push_owned_text(&t);
                     self.restore_blanks();
                 }
-                Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c,
-                        Ok(None) => match &*r {
-                            "amp" => '&',
-                            "lt" => '<',
-                            "gt" => '>',
-                            "quot" => '"',
-                            "apos" => '\'',
-                            other => return Err(self.malformed(format!("unknown entity &{other};"))),
-                        },
-                        Err(e) => return Err(self.malformed(e.to_string())),
-                    };
-                    self.push_owned_text(c.encode_utf8(&mut [0; 4]));
-                    self.restore_blanks();
-                }
+                Event::GeneralRef(r) => self.reference(&r)?,
                 Event::Eof => return Ok(()),
                 _ => {}
             }
         }
+    }
+
+    /// An entity or character reference in text.
+    fn reference(&mut self, r: &BytesRef<'_>) -> Result<(), StatementError> {
+        let c = match r.resolve_char_ref() {
+            Ok(Some(c)) => c,
+            Ok(None) => match &**r {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                other => return Err(self.malformed(format!("unknown entity &{other};"))),
+            },
+            Err(e) => return Err(self.malformed(e.to_string())),
+        };
+        self.push_owned_text(c.encode_utf8(&mut [0; 4]));
+        self.restore_blanks();
+        Ok(())
     }
 
     /// `trim_text_start` drops the blanks before text, which are part of a value
@@ -819,8 +1023,25 @@ impl<'a> Parser<'a> {
         name.as_ptr().addr().wrapping_sub(self.input.as_ptr().addr())
     }
 
-    /// An end tag must close the element opened last, under the same name.
-    fn check_end(&self, qname: &str) -> Result<(), StatementError> {
+    /// The text of a tag's name or content at `at` in the input (`len` bytes): the
+    /// readers have validated it, and it starts and ends at ASCII bytes.
+    fn str_at(&self, at: usize, len: usize) -> &'a str {
+        let input: &'a [u8] = self.input;
+        input.get(at..at.saturating_add(len)).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
+    }
+
+    /// An end tag (its name at `at` in the input, `len` bytes) must close the
+    /// element opened last, under the same name.
+    #[inline(always)]
+    fn check_end(&self, at: usize, len: usize) -> Result<(), StatementError> {
+        match self.frames.last() {
+            Some(f) if len == f.qlen && len <= 16 && self.key_at(at, len) == f.qkey => Ok(()),
+            _ => self.check_end_slowly(self.str_at(at, len)),
+        }
+    }
+
+    #[cold]
+    fn check_end_slowly(&self, qname: &str) -> Result<(), StatementError> {
         let Some(f) = self.frames.last() else {
             return Err(self.malformed(format!("unmatched end tag </{qname}>")));
         };
@@ -850,15 +1071,21 @@ impl<'a> Parser<'a> {
 
     /// The key of a name (see [`key`]), read as one 16-byte load from the input
     /// the name is borrowed from.
+    #[inline(always)]
     fn key(&self, name: &str) -> u128 {
         let offset = self.offset(name);
-        let len = name.len();
         match self.input.get(offset..offset.wrapping_add(16)).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
-            Some(bytes) if len <= 16 => {
-                let mask = if len == 16 { u128::MAX } else { (1u128 << (8 * len)) - 1 };
-                u128::from_le_bytes(bytes) & mask
-            }
+            Some(bytes) if name.len() <= 16 => u128::from_le_bytes(bytes) & KEY_MASKS[name.len()],
             _ => key(name.as_bytes()),
+        }
+    }
+
+    /// The key of the name at `at` in the input, `len` bytes long.
+    #[inline(always)]
+    fn key_at(&self, at: usize, len: usize) -> u128 {
+        match self.input.get(at..at.wrapping_add(16)).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+            Some(bytes) if len <= 16 => u128::from_le_bytes(bytes) & KEY_MASKS[len],
+            _ => key(self.input.get(at..at.saturating_add(len)).unwrap_or_default()),
         }
     }
 
@@ -892,11 +1119,12 @@ impl<'a> Parser<'a> {
     }
 
     /// Records the `xmlns` declarations of an element about to open.
-    fn declare(&mut self, e: &BytesStart<'_>) -> Result<(), StatementError> {
-        let raw = e.attributes_raw();
+    fn declare(&mut self, content: &str, name_len: usize) -> Result<(), StatementError> {
+        let raw = content.get(name_len..).unwrap_or("");
         if raw.is_empty() || !raw.contains("xmlns") {
             return Ok(());
         }
+        let e = BytesStart::from_content(content, name_len);
         let depth = self.frames.len();
         for a in e.attributes() {
             let a = a.map_err(|err| self.malformed(err.to_string()))?;
@@ -912,51 +1140,31 @@ impl<'a> Parser<'a> {
             let is_doc = self.doc_ns.as_deref() == Some(ns.as_str());
             self.bindings.push(Binding { prefix: prefix.to_owned(), ns, is_doc, depth });
         }
+        self.default_is_doc = self.default_binding_is_doc();
         Ok(())
     }
 
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), StatementError> {
-        self.declare(e)?;
-        let qname = e.name().0;
-        let qkey = self.key(qname);
-        let q = (qkey, qname.len(), self.offset(qname));
-        let (prefix, name) = qname.split_once(':').unwrap_or(("", qname));
-        let binding = self
-            .bindings
-            .iter()
-            .rev()
-            .find(|b| b.prefix.len() == prefix.len() && (prefix.is_empty() || b.prefix == prefix));
-        if binding.is_none() && !prefix.is_empty() {
-            self.push(name, Tag::Other, q);
-            return Err(self.malformed(format!("unknown namespace prefix {prefix}")));
+    /// An element opens: `content` is what is between `<` and `>` (or `/>`), the
+    /// name its first `name_len` bytes.
+    ///
+    /// The content is at `at` in the input, `len` bytes, its name the first
+    /// `name_len`.
+    #[inline(always)]
+    fn start(&mut self, at: usize, len: usize, name_len: usize) -> Result<(), StatementError> {
+        if len != name_len {
+            self.declare(self.str_at(at, len), name_len)?;
         }
-        let tag = match binding {
-            Some(b) if b.is_doc => tag_of(if prefix.is_empty() { qkey } else { self.key(name) }, name),
-            _ if self.doc_ns.is_none() && name == "Document" => {
-                let ns = binding.map(|b| b.ns.clone()).unwrap_or_default();
-                match namespace_format(&ns) {
-                    Some(format) => {
-                        self.format = format;
-                        self.version = ns[NS_PREFIX.len()..].to_owned();
-                        for b in &mut self.bindings {
-                            b.is_doc = b.ns == ns;
-                        }
-                        self.doc_ns = Some(ns);
-                        self.doc_depth = self.frames.len();
-                        Tag::Document
-                    }
-                    None => {
-                        self.doc_depth = self.frames.len();
-                        self.push(name, Tag::Other, q);
-                        return Err(text::err(
-                            self.here(),
-                            "xmlns",
-                            StatementProblem::UnsupportedNamespace { namespace: ns },
-                        ));
-                    }
-                }
+        let qkey = self.key_at(at, name_len);
+        let q = (qkey, name_len, at);
+        // Most elements: no prefix, in the document's default namespace.
+        let (name, tag) = if self.default_is_doc && name_len <= 16 && !has_colon(qkey) {
+            match tag_of_key(qkey) {
+                // The name of an element not read is kept for paths.
+                Tag::Other => (self.str_at(at, name_len), Tag::Other),
+                tag => ("", tag),
             }
-            _ => Tag::Other,
+        } else {
+            self.resolve(self.str_at(at, name_len), qkey, q)?
         };
         self.push(name, tag, q);
         let depth = self.frames.len() - 1;
@@ -983,39 +1191,120 @@ impl<'a> Parser<'a> {
                 }
             }
             Tag::Amt
-                if (self.ntry.is_some() && depth == self.ntry_depth + 1)
-                    || (self.bal.is_some() && depth == self.bal_depth + 1) =>
+                if len != name_len
+                    && ((self.ntry.is_some() && depth == self.ntry_depth + 1)
+                        || (self.bal.is_some() && depth == self.bal_depth + 1)) =>
             {
-                let ccy = match e.try_get_attribute("Ccy") {
-                    Ok(Some(a)) => a.value,
-                    Ok(None) => return Ok(()),
-                    Err(err) => return Err(self.malformed(err.to_string())),
-                };
-                let ccy = ccy.trim();
-                let clash = match self.stmt.as_mut() {
-                    Some(s) => match s.currency.as_deref() {
-                        None => {
-                            s.currency = Some(ccy.to_owned());
-                            None
-                        }
-                        Some(expected) if expected != ccy => Some(expected.to_owned()),
-                        Some(_) => None,
-                    },
-                    None => None,
-                };
-                if let Some(expected) = clash {
-                    return Err(text::err(
-                        self.here(),
-                        "Ccy",
-                        StatementProblem::Currency { expected, found: ccy.to_owned() },
-                    ));
-                }
+                self.amount_currency(self.str_at(at, len), name_len)?;
             }
             _ => {}
         }
         Ok(())
     }
 
+    /// The `Ccy` of an entry's or balance's `Amt` (`content` is the tag's): the
+    /// statement's currency, or the first one seen.
+    #[inline(never)]
+    fn amount_currency(&mut self, content: &str, name_len: usize) -> Result<(), StatementError> {
+        // The usual ` Ccy="CNY"` read directly, anything else by quick-xml.
+        let usual = content
+            .get(name_len..)
+            .and_then(|a| a.strip_prefix(" Ccy=\""))
+            .and_then(|v| v.strip_suffix('"'))
+            .filter(|v| v.bytes().all(|c| c.is_ascii_alphanumeric()));
+        let e = BytesStart::from_content(content, name_len);
+        let ccy = match usual {
+            Some(v) => Cow::Borrowed(v),
+            None => match e.try_get_attribute("Ccy") {
+                Ok(Some(a)) => a.value,
+                Ok(None) => return Ok(()),
+                Err(err) => return Err(self.malformed(err.to_string())),
+            },
+        };
+        let ccy = ccy.trim();
+        let clash = match self.stmt.as_mut() {
+            Some(s) => match s.currency.as_deref() {
+                None => {
+                    s.currency = Some(ccy.to_owned());
+                    None
+                }
+                Some(expected) if expected != ccy => Some(expected.to_owned()),
+                Some(_) => None,
+            },
+            None => None,
+        };
+        if let Some(expected) = clash {
+            return Err(text::err(
+                self.here(),
+                "Ccy",
+                StatementProblem::Currency { expected, found: ccy.to_owned() },
+            ));
+        }
+        Ok(())
+    }
+
+    /// The local name and element of a qualified name, through the namespace
+    /// bindings in scope (a `Document` in a camt namespace makes that namespace
+    /// the document's).
+    fn resolve<'n>(
+        &mut self,
+        qname: &'n str,
+        qkey: u128,
+        q: (u128, usize, usize),
+    ) -> Result<(&'n str, Tag), StatementError> {
+        let (prefix, name) = if qname.len() <= 16 && !has_colon(qkey) {
+            ("", qname)
+        } else {
+            qname.split_once(':').unwrap_or(("", qname))
+        };
+        let binding = self
+            .bindings
+            .iter()
+            .rev()
+            .find(|b| b.prefix.len() == prefix.len() && (prefix.is_empty() || b.prefix == prefix));
+        if binding.is_none() && !prefix.is_empty() {
+            self.push(name, Tag::Other, q);
+            return Err(self.malformed(format!("unknown namespace prefix {prefix}")));
+        }
+        let tag = match binding {
+            Some(b) if b.is_doc => tag_of(if prefix.is_empty() { qkey } else { self.key(name) }, name),
+            _ if self.doc_ns.is_none() && name == "Document" => {
+                let ns = binding.map(|b| b.ns.clone()).unwrap_or_default();
+                match namespace_format(&ns) {
+                    Some(format) => {
+                        self.format = format;
+                        self.version = ns[NS_PREFIX.len()..].to_owned();
+                        for b in &mut self.bindings {
+                            b.is_doc = b.ns == ns;
+                        }
+                        self.doc_ns = Some(ns);
+                        self.default_is_doc = self.default_binding_is_doc();
+                        self.doc_depth = self.frames.len();
+                        Tag::Document
+                    }
+                    None => {
+                        self.doc_depth = self.frames.len();
+                        self.push(name, Tag::Other, q);
+                        return Err(text::err(
+                            self.here(),
+                            "xmlns",
+                            StatementProblem::UnsupportedNamespace { namespace: ns },
+                        ));
+                    }
+                }
+            }
+            _ => Tag::Other,
+        };
+        Ok((name, tag))
+    }
+
+    /// Whether the innermost default namespace (`xmlns="…"`) in scope is the
+    /// document's.
+    fn default_binding_is_doc(&self) -> bool {
+        self.bindings.iter().rev().find(|b| b.prefix.is_empty()).is_some_and(|b| b.is_doc)
+    }
+
+    #[inline(always)]
     fn push(&mut self, name: &str, tag: Tag, (qkey, qlen, qat): (u128, usize, usize)) {
         let index = match self.frames.last_mut() {
             Some(parent) => {
@@ -1049,18 +1338,23 @@ impl<'a> Parser<'a> {
         self.clear_text();
     }
 
+    #[inline(always)]
     fn pop(&mut self) {
         if let Some(f) = self.frames.pop() {
             self.names.truncate(f.name_start);
         }
         let depth = self.frames.len();
-        while self.bindings.last().is_some_and(|b| b.depth >= depth) {
-            self.bindings.pop();
+        if self.bindings.last().is_some_and(|b| b.depth >= depth) {
+            while self.bindings.last().is_some_and(|b| b.depth >= depth) {
+                self.bindings.pop();
+            }
+            self.default_is_doc = self.default_binding_is_doc();
         }
         self.tags.pop();
         self.clear_text();
     }
 
+    #[inline(always)]
     fn end(&mut self) -> Result<(), StatementError> {
         let depth = self.frames.len().saturating_sub(1);
         let leaf = self.frames.last().is_some_and(|f| !f.has_children);
@@ -1104,7 +1398,7 @@ impl<'a> Parser<'a> {
 
     fn stmt_leaf(&mut self, depth: usize) -> Result<(), Problem> {
         use Tag::*;
-        let t = if self.text_owned { self.text.as_str() } else { self.text_borrowed.unwrap_or("") }.trim();
+        let t = trim(if self.text_owned { self.text.as_str() } else { self.text_borrowed.unwrap_or("") });
         let Some(s) = self.stmt.as_mut() else { return Ok(()) };
         match &self.tags[self.stmt_depth + 1..=depth] {
             [Id] => s.id = some(t),
@@ -1129,7 +1423,7 @@ impl<'a> Parser<'a> {
 
     fn bal_leaf(&mut self, depth: usize) -> Result<(), Problem> {
         use Tag::*;
-        let t = if self.text_owned { self.text.as_str() } else { self.text_borrowed.unwrap_or("") }.trim();
+        let t = trim(if self.text_owned { self.text.as_str() } else { self.text_borrowed.unwrap_or("") });
         let Some(b) = self.bal.as_mut() else { return Ok(()) };
         match &self.tags[self.bal_depth + 1..=depth] {
             [Tp, CdOrPrtry, Cd] => b.code = some(t),
@@ -1164,7 +1458,7 @@ impl<'a> Parser<'a> {
 
     fn ntry_leaf(&mut self, depth: usize) -> Result<(), Problem> {
         use Tag::*;
-        let t = if self.text_owned { self.text.as_str() } else { self.text_borrowed.unwrap_or("") }.trim();
+        let t = trim(if self.text_owned { self.text.as_str() } else { self.text_borrowed.unwrap_or("") });
         let Some(n) = self.ntry.as_mut() else { return Ok(()) };
         let nd = self.ntry_depth;
         let rel = &self.tags[nd + 1..=depth];
@@ -1232,6 +1526,7 @@ impl<'a> Parser<'a> {
     }
 
     fn finish_ntry(&mut self) -> Result<(), Problem> {
+        let pos = self.pos();
         let Some(n) = self.ntry.take() else { return Ok(()) };
         let Some(s) = self.stmt.as_mut() else { return Ok(()) };
         let amount = n.amount.ok_or(("Amt", StatementProblem::Missing))?;
@@ -1271,12 +1566,19 @@ impl<'a> Parser<'a> {
         } else {
             Location::Element { path: ntry_path(&s.path, index as usize) }
         };
-        if s.entries.len() == 64 {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(chunks) = self.chunks.as_ref().filter(|_| s.entries.len() == CHUNK) {
+            let full = std::mem::replace(&mut s.entries, Vec::with_capacity(CHUNK));
+            // A closed channel: the first part failed, this result will not be used.
+            let _ = chunks.send(full);
+        }
+        if s.entries.len() == 64 && !self.defer_paths {
             // Size the list from how much of the file the first entries took, rather
             // than doubling (and copying) a large list many times.
-            let pos = self.base + usize::try_from(self.reader.buffer_position()).unwrap_or(0);
             let used = pos.saturating_sub(s.start_pos).max(1);
-            let left = self.end.saturating_sub(pos);
+            // To the end of the file, not of this part: the first half of a split
+            // reading gets the second's entries appended.
+            let left = self.input.len().saturating_sub(pos);
             s.entries.reserve(64 * left / used + 16);
         }
         s.entries.push(StatementEntry {
@@ -1303,6 +1605,13 @@ impl<'a> Parser<'a> {
 
     fn finish_stmt(&mut self) -> Result<(), Problem> {
         let Some(s) = self.stmt.take() else { return Ok(()) };
+        // The statement a second part started in is done: its last entries stay
+        // in it, later statements are read as in one pass.
+        self.defer_paths = false;
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.chunks = None;
+        }
         let statement_id = s.id.ok_or(("Id", StatementProblem::Missing))?;
         let account = match self.account_override.clone() {
             Some(a) => a,
@@ -1337,10 +1646,14 @@ mod tests {
     #[test]
     fn split_reading_equals_one_pass() {
         let bytes = crate::synth::synth_camt053(3_000, 5);
-        let split = parse_split(&bytes, None).map(with_refs);
+        let Split::Read(split) = parse_split(&bytes, None) else { panic!("not read in two halves") };
+        let split = with_refs(split);
         let one = parse_one_pass(&bytes, None).map(with_refs).unwrap();
-        assert_eq!(split.as_ref().map(|s| s[0].entries.len()), Some(3_000));
-        assert_eq!(split, Some(one));
+        assert_eq!(split[0].entries.len(), 3_000);
+        assert_eq!(split, one);
+        // quick-xml reads the same.
+        let quick = parse_one_pass_with(&bytes, None, false).unwrap().map(with_refs).unwrap();
+        assert_eq!(quick, one);
     }
 
     #[test]
@@ -1350,7 +1663,11 @@ mod tests {
         let end = one.find("  </BkToCstmrStmt>").unwrap();
         let second = one[start..end].replace("SYN-STMT-6", "SYN-STMT-6B");
         let two = format!("{}{}{}", &one[..end], second, &one[end..]);
-        assert_eq!(parse_split(two.as_bytes(), None), None, "the middle entry is in the second statement");
+        assert_eq!(
+            parse_split(two.as_bytes(), None),
+            Split::OnePass,
+            "the middle entry is in the second statement"
+        );
         let all = parse(two.as_bytes(), None).unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!(all[1].statement_id, "SYN-STMT-6B");
@@ -1358,6 +1675,26 @@ mod tests {
             all[1].entries[999].at,
             Location::Element { path: "Document/BkToCstmrStmt/Stmt[2]/Ntry[1000]".into() }
         );
+    }
+
+    #[test]
+    fn a_later_statement_read_by_the_second_half_has_its_paths() {
+        let one = String::from_utf8(crate::synth::synth_camt053(3_000, 8)).unwrap();
+        let start = one.find("    <Stmt>").unwrap();
+        let end = one.find("  </BkToCstmrStmt>").unwrap();
+        let first_entries = one[start..].match_indices("<Ntry>").nth(2).unwrap().0 + start;
+        let after = one[first_entries..].find("      <Ntry>").unwrap() + first_entries;
+        // A second statement of two entries after the big one.
+        let small = format!("{}{}", &one[start..after], "    </Stmt>\n").replace("SYN-STMT-8", "SYN-STMT-8B");
+        let two = format!("{}{}{}", &one[..end], small, &one[end..]);
+        let Split::Read(split) = parse_split(two.as_bytes(), None) else { panic!("not read in two halves") };
+        let one_pass = parse_one_pass(two.as_bytes(), None).unwrap();
+        assert_eq!(split.len(), 2);
+        assert_eq!(
+            split[1].entries[1].at,
+            Location::Element { path: "Document/BkToCstmrStmt/Stmt[2]/Ntry[2]".into() }
+        );
+        assert_eq!(with_refs(split), with_refs(one_pass));
     }
 
     #[test]

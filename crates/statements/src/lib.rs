@@ -26,6 +26,7 @@ pub mod mt940;
 pub mod settlement;
 pub mod synth;
 mod text;
+mod xml;
 
 pub use csv_bank::{CsvAmount, CsvEncoding, CsvMapping, presets};
 pub use detect::detect;

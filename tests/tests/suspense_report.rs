@@ -10,8 +10,8 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::ledger::business_date;
 use domain::suspense::{
-    ClosedFact, DayReport, DriftKind, ReportDaySource, StatementProof, SuspenseAction, SuspenseFilter,
-    SuspenseKind,
+    ClosedFact, DayReport, DriftKind, ReconReport, ReportDaySource, StatementProof, SuspenseAction,
+    SuspenseFilter, SuspenseKind,
 };
 use domain::{ApiError, Conflict, ReconRequest, Request, Response};
 use e2e::ui::{block, click, harness, log_in};
@@ -436,11 +436,174 @@ async fn every_kind_of_work_keeps_the_proof(db: Db) {
     assert_eq!(group(&p, DriftKind::ReturnedToPayer).unwrap().total, unidentified.amount);
 }
 
+async fn report_of(b: &Bench, session: &Session, day: NaiveDate) -> Result<Response, ApiError> {
+    call(&b.s, session, ReconRequest::Report { day }).await
+}
+
+/// A closed day's report and export are refused (`Changed`) and its day report
+/// says not intact, showing today's figures rather than the stored ones.
+async fn refused_and_not_intact(b: &Bench, session: &Session, day: NaiveDate, stored: Option<&ReconReport>) {
+    let r = day_report(b, session, Some(day)).await;
+    let check = r.closed.clone().unwrap().snapshot.unwrap();
+    assert!(!check.intact, "{day}: {check:?}");
+    if let Some(stored) = stored {
+        assert_ne!(&r.report, stored, "{day}: the stored figures are shown");
+    }
+    let changed = |e: ApiError| matches!(e, ApiError::Conflict { conflict: Conflict::Changed });
+    assert!(changed(report_of(b, session, day).await.unwrap_err()), "{day}: report");
+    let export = call(&b.s, session, ReconRequest::ExportReport { day, xlsx: false }).await;
+    assert!(changed(export.unwrap_err()), "{day}: export");
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+fn sql_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+async fn a_snapshot_that_does_not_verify_is_not_the_day(db: Db) {
+    let b = bench(db, true).await;
+    let fin1 = login(&b.s, "fin1").await;
+    let at = sql_text(&now().to_rfc3339());
+
+    // A snapshot inserted by the console's own role for a day never closed, hash
+    // consistent with itself: no close audit row, no closed days.
+    let never = demo_day() - Duration::days(1);
+    let mut forged = match report_of(&b, &fin1, never).await.unwrap() {
+        Response::ReconReport(r) => r,
+        other => panic!("{other:?}"),
+    };
+    forged.rows.push(domain::suspense::ReportRow {
+        account: "****0000".into(),
+        channel: "forged".into(),
+        matched: 7,
+        matched_amount: yuan(700),
+        open: Vec::new(),
+    });
+    let snapshot = domain::suspense::ReportSnapshot {
+        report: forged.clone(),
+        statements: Vec::new(),
+        facts: domain::suspense::ClosedFacts::default(),
+    };
+    let json = serde_json::to_string(&snapshot).unwrap();
+    raw_execute(
+        &b.t.url,
+        &format!(
+            "INSERT INTO recon_report_snapshots (day, closed_by, closed_at, snapshot, sha256) \
+             VALUES ({}, 'fin1', {at}, {}, '{}')",
+            store::day_number(never),
+            sql_text(&json),
+            sha256_hex(&json)
+        ),
+    )
+    .await
+    .unwrap();
+    refused_and_not_intact(&b, &fin1, never, Some(&forged)).await;
+
+    // Closed days written without a snapshot are not a close either.
+    let bare = demo_day() - Duration::days(3);
+    raw_execute(
+        &b.t.url,
+        &format!(
+            "INSERT INTO recon_closed_days (physical_id, day, closed_by, closed_at) \
+             SELECT id, {}, 'fin1', {at} FROM physical_accounts ORDER BY number LIMIT 1",
+            store::day_number(bare)
+        ),
+    )
+    .await
+    .unwrap();
+    let r = day_report(&b, &fin1, Some(bare)).await;
+    assert!(!r.closed.unwrap().snapshot.unwrap().intact);
+    assert!(report_of(&b, &fin1, bare).await.is_err());
+
+    // Closed properly: intact, and the plain report is the snapshot's.
+    let edited = demo_day();
+    let other = demo_day() - Duration::days(2);
+    for day in [edited, other] {
+        assert_eq!(call(&b.s, &fin1, ReconRequest::CloseDay { day }).await.unwrap(), Response::Done);
+        assert!(day_report(&b, &fin1, Some(day)).await.closed.unwrap().snapshot.unwrap().intact);
+        assert!(matches!(report_of(&b, &fin1, day).await.unwrap(), Response::ReconReport(_)));
+    }
+
+    // The owner lifts the append-only trigger and edits the JSON, storing its new
+    // hash with it: the close's audit row still names the old one.
+    let unlock = match db {
+        Db::Sqlite => "DROP TRIGGER recon_report_snapshots_no_update",
+        Db::Postgres => "ALTER TABLE recon_report_snapshots DISABLE TRIGGER recon_report_snapshots_no_change",
+    };
+    raw_execute(&b.t.owner_url, unlock).await.unwrap();
+    let row = b.s.store().report_snapshot(store::day_number(edited)).await.unwrap().unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&row.snapshot).unwrap();
+    value["report"]["rows"][0]["matched"] = serde_json::json!(9_999);
+    let json = serde_json::to_string(&value).unwrap();
+    raw_execute(
+        &b.t.owner_url,
+        &format!(
+            "UPDATE recon_report_snapshots SET snapshot = {}, sha256 = '{}' WHERE day = {}",
+            sql_text(&json),
+            sha256_hex(&json),
+            store::day_number(edited)
+        ),
+    )
+    .await
+    .unwrap();
+    let stored: ReconReport = serde_json::from_value(value["report"].clone()).unwrap();
+    refused_and_not_intact(&b, &fin1, edited, Some(&stored)).await;
+
+    // The snapshot and closed days rewritten to name another closer: the close's
+    // audit row names fin1.
+    let dayn = store::day_number(other);
+    for table in ["recon_report_snapshots", "recon_closed_days"] {
+        raw_execute(&b.t.owner_url, &format!("UPDATE {table} SET closed_by = 'fin2' WHERE day = {dayn}"))
+            .await
+            .unwrap();
+    }
+    // A day without statements: its stored figures are today's, only the answer differs.
+    refused_and_not_intact(&b, &fin1, other, None).await;
+    let _ = &b.dir;
+}
+
+/// The close re-checks the open items inside its transaction: one resolved
+/// after its snapshot was made refuses it.
+async fn a_resolution_after_the_snapshot_refuses_the_close(db: Db) {
+    let b = bench(db, true).await;
+    let store = b.s.store();
+    let day = store::day_number(demo_day());
+    let facts = store.day_facts(day, now()).await.unwrap();
+    assert!(!facts.open.is_empty(), "the demo parks items");
+    let n = raw_execute(
+        &b.t.url,
+        "UPDATE suspense_items SET status = 'resolved' WHERE amount_minor = 123456 AND status <> 'resolved'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    let w = store::CloseWrite {
+        day,
+        physical_ids: store.physical_accounts().await.unwrap().into_iter().map(|p| p.id).collect(),
+        actor: "fin1".into(),
+        at: now(),
+        snapshot: "{}".into(),
+        sha256: sha256_hex("{}"),
+        facts,
+    };
+    let audit = store::NewAudit::new(now(), "fin1", "recon.close_day", "t", serde_json::json!({}));
+    let refused = store.close_day_with_snapshot(w, audit).await.unwrap_err();
+    assert!(matches!(refused, store::StoreError::Conflict(Conflict::Changed)), "{refused:?}");
+    assert_eq!(scalar(&b.t.url, "SELECT COUNT(*) FROM recon_report_snapshots").await, 0);
+    let _ = &b.dir;
+}
+
 on_both_databases!(
     default_day_is_the_latest_run,
     the_statement_proof_holds_and_finds_a_changed_entry,
     a_changed_statement_line_is_unexplained,
     a_closed_day_is_its_snapshot,
+    a_snapshot_that_does_not_verify_is_not_the_day,
+    a_resolution_after_the_snapshot_refuses_the_close,
     every_kind_of_work_keeps_the_proof
 );
 

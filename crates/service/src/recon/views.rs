@@ -5,11 +5,10 @@
 
 use super::run::{bank_line, date_of, our_item};
 use super::{ReconService, audit};
-use crate::error::{Result, data_error, not_found};
+use crate::error::{Result, conflict, data_error, not_found};
 use crate::vam::views::{csv_field, io_error, mask_account, write_private};
 use crate::vam::yuan;
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::Entity;
 use domain::Response;
 use domain::ledger::business_date;
 use domain::recon::suggestions;
@@ -19,9 +18,10 @@ use domain::suspense::{
     ReportDaySource, ReportRow, ReportSnapshot, SnapshotCheck, StatementFacts, StatementProof,
     SuspenseEventView, SuspenseFilter, SuspenseItemView, SuspenseKind, SuspensePage, SuspenseRow,
 };
+use domain::{Conflict, Entity};
 use sha2::Digest;
 use std::collections::HashMap;
-use store::{DayFactsRow, LineRow, OurItemRow, SuspenseItemRow, day_number};
+use store::{DayFactsRow, LineRow, OurItemRow, SnapshotRow, SuspenseItemRow, day_number};
 use uuid::Uuid;
 
 /// Largest queue page.
@@ -250,14 +250,17 @@ impl ReconService {
     }
 
     /// The daily report: for a closed day the one its snapshot kept, otherwise
-    /// computed now.
+    /// computed now. A closed day whose snapshot does not verify is refused
+    /// (`Changed`): neither the stored figures nor today's are the day's; the day
+    /// report shows why.
     pub(crate) async fn report(&self, day: NaiveDate, _now: DateTime<Utc>) -> Result<ReconReport> {
-        if let Some(row) = self.store.report_snapshot(day_number(day)).await?
-            && let Ok(snapshot) = serde_json::from_str::<ReportSnapshot>(&row.snapshot)
-        {
-            return Ok(snapshot.report);
+        let dayn = day_number(day);
+        match self.store.report_snapshot(dayn).await? {
+            Some(row) => verified(day, &row).1.map(|s| s.report).ok_or_else(|| conflict(Conflict::Changed)),
+            // Closed without a snapshot: the close always stores one, so this is not the close's.
+            None if self.store.day_closed_by(dayn).await?.is_some() => Err(conflict(Conflict::Changed)),
+            None => self.live_report(day).await,
         }
-        self.live_report(day).await
     }
 
     /// The daily report as the figures are now: matched and open per account and
@@ -335,36 +338,35 @@ impl ReconService {
         };
         let dayn = day_number(day);
         if let Some(row) = self.store.report_snapshot(dayn).await? {
-            let recorded = row
-                .audit_detail
-                .as_deref()
-                .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-                .and_then(|v| v.get("sha256").and_then(|h| h.as_str()).map(str::to_owned));
-            let intact = sha256_hex(&row.snapshot) == row.sha256 && recorded.as_deref() == Some(&row.sha256);
-            // The database as of the close: statements imported and items found
-            // after it are the console's own later work, not a change to the day.
-            let statements = self.statement_proofs(day, Some(row.closed_at)).await?;
-            let live = self.closed_facts(dayn, row.closed_at, &statements).await?;
-            let (report, statements, differences) =
-                match serde_json::from_str::<ReportSnapshot>(&row.snapshot) {
-                    Ok(snapshot) => {
-                        let differences = snapshot.facts.differences(&live);
-                        (snapshot.report, snapshot.statements, differences)
-                    }
-                    // Unreadable: shown live, marked as not intact.
-                    Err(_) => (self.live_report(day).await?, statements, Vec::new()),
-                };
-            let check = SnapshotCheck { sha256: recorded.unwrap_or(row.sha256), intact, differences };
+            let (recorded, snapshot) = verified(day, &row);
+            let (report, statements, intact, differences) = match snapshot {
+                Some(snapshot) => {
+                    // The database as of the close: statements imported and items
+                    // found after it are the console's own later work, not a change.
+                    let statements = self.statement_proofs(day, Some(row.closed_at)).await?;
+                    let live = self.closed_facts(dayn, row.closed_at, &statements).await?;
+                    let differences = snapshot.facts.differences(&live);
+                    (snapshot.report, snapshot.statements, true, differences)
+                }
+                // Not the close's (or unreadable): never shown as the day's figures;
+                // today's, marked not intact, and not cut off at a time the row claims.
+                None => {
+                    (self.live_report(day).await?, self.statement_proofs(day, None).await?, false, Vec::new())
+                }
+            };
+            let check = SnapshotCheck { sha256: recorded.unwrap_or_default(), intact, differences };
             let closed =
                 ClosedDay { closed_by: row.closed_by, closed_at: row.closed_at, snapshot: Some(check) };
             return Ok(DayReport { day, source, report, statements, closed: Some(closed) });
         }
         let report = self.live_report(day).await?;
         let statements = self.statement_proofs(day, None).await?;
+        // Closed days without a snapshot: the close always stores one, so these
+        // rows are not the close's; shown as a snapshot that is not intact.
         let closed = self.store.day_closed_by(dayn).await?.map(|(closed_by, closed_at)| ClosedDay {
             closed_by,
             closed_at,
-            snapshot: None,
+            snapshot: Some(SnapshotCheck { sha256: String::new(), intact: false, differences: Vec::new() }),
         });
         Ok(DayReport { day, source, report, statements, closed })
     }
@@ -376,9 +378,11 @@ impl ReconService {
         day: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(String, String, DayFactsRow)> {
+        // Facts first: a change after this read and before the close's
+        // transaction refuses the close (`Changed`), one before it is in the report too.
+        let row = self.store.day_facts(day_number(day), now).await?;
         let report = self.live_report(day).await?;
         let statements = self.statement_proofs(day, Some(now)).await?;
-        let row = self.store.day_facts(day_number(day), now).await?;
         let facts = closed_facts_of(&row, &statements);
         let snapshot = ReportSnapshot { report, statements, facts };
         let json = serde_json::to_string(&snapshot).map_err(|_| data_error("snapshot"))?;
@@ -604,6 +608,28 @@ fn posting_reference(reference: &str) -> String {
         .split(':')
         .find_map(|part| Uuid::parse_str(part).ok())
         .map_or_else(|| reference.rsplit(':').next().unwrap_or_default().to_owned(), domain::cases::short_id)
+}
+
+/// A stored snapshot checked against its close: the SHA-256 the close's first
+/// audit row names, and the snapshot only when it hashes to it, that row's actor
+/// and time are the snapshot's, every closed-day row of the day says the same,
+/// and it reads as the day's snapshot. `None`: not intact.
+fn verified(day: NaiveDate, row: &SnapshotRow) -> (Option<String>, Option<ReportSnapshot>) {
+    let recorded = row
+        .audit
+        .as_ref()
+        .and_then(|(_, _, detail)| serde_json::from_str::<serde_json::Value>(detail).ok())
+        .and_then(|v| v.get("sha256").and_then(|h| h.as_str()).map(str::to_owned));
+    let hashed = sha256_hex(&row.snapshot) == row.sha256 && recorded.as_deref() == Some(row.sha256.as_str());
+    let audited =
+        row.audit.as_ref().is_some_and(|(actor, at, _)| *actor == row.closed_by && *at == row.closed_at);
+    let closed =
+        matches!(row.closed_days.as_slice(), [(by, at)] if *by == row.closed_by && *at == row.closed_at);
+    let snapshot = (hashed && audited && closed)
+        .then(|| serde_json::from_str::<ReportSnapshot>(&row.snapshot).ok())
+        .flatten()
+        .filter(|s| s.report.day == day);
+    (recorded, snapshot)
 }
 
 /// SHA-256 of a text, hex.

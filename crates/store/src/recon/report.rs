@@ -98,6 +98,10 @@ pub struct DayFactsRow {
     pub matches: Vec<(String, i64, i64, i64)>,
     /// Items found on the day up to the cut-off: (kind, count, Σ amount).
     pub found: Vec<(String, i64, i64)>,
+    /// Items not resolved, of any day: (kind, count, Σ amount). Only the close
+    /// compares these (a resolution between its snapshot and its transaction
+    /// changes the report's open rows and proof); later work may change them.
+    pub open: Vec<(String, i64, i64)>,
 }
 
 /// A closed day's stored snapshot.
@@ -111,8 +115,11 @@ pub struct SnapshotRow {
     pub snapshot: String,
     /// Its SHA-256 (hex) as stored with it.
     pub sha256: String,
-    /// The detail (JSON) of the close's audit row, which names the SHA-256 too.
-    pub audit_detail: Option<String>,
+    /// The close's audit row (the first for the day: a later one may be
+    /// forged): (actor, time, detail JSON naming the SHA-256).
+    pub audit: Option<(String, DateTime<Utc>, String)>,
+    /// Who closed the day and when, as each account's closed-day row says (distinct).
+    pub closed_days: Vec<(String, DateTime<Utc>)>,
 }
 
 /// A day's close with its snapshot.
@@ -427,6 +434,12 @@ macro_rules! report_impl {
                 .bind(cutoff)
                 .fetch_all(&mut **tx)
                 .await?;
+                out.open = sqlx::query_as(
+                    "SELECT kind, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) \
+                     FROM suspense_items WHERE status <> 'resolved' GROUP BY kind ORDER BY kind",
+                )
+                .fetch_all(&mut **tx)
+                .await?;
                 Ok(out)
             }
 
@@ -500,21 +513,36 @@ macro_rules! report_impl {
             }
 
             async fn report_snapshot(&self, day: i32) -> Result<Option<SnapshotRow>> {
+                // One read transaction: the snapshot, its audit row and the closed
+                // days are compared with each other.
+                let mut tx = self.pool.begin().await?;
                 let row: Option<(String, DateTime<Utc>, String, String)> = sqlx::query_as(
                     "SELECT closed_by, closed_at, snapshot, sha256 FROM recon_report_snapshots WHERE day = $1",
                 )
                 .bind(day)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                let Some((closed_by, closed_at, snapshot, sha256)) = row else { return Ok(None) };
-                let audit_detail: Option<String> = sqlx::query_scalar(
-                    "SELECT detail FROM audit_log WHERE action = 'recon.close_day' AND target = $1 \
-                     ORDER BY seq DESC LIMIT 1",
+                let Some((closed_by, closed_at, snapshot, sha256)) = row else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                // The first close row: the close writes it once, anything after is not the close.
+                let audit: Option<(String, DateTime<Utc>, String)> = sqlx::query_as(
+                    "SELECT actor, at, detail FROM audit_log WHERE action = 'recon.close_day' AND target = $1 \
+                     ORDER BY seq ASC LIMIT 1",
                 )
                 .bind(format!("report:{}", date_of(day)))
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                Ok(Some(SnapshotRow { closed_by, closed_at, snapshot, sha256, audit_detail }))
+                let closed_days: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+                    "SELECT DISTINCT closed_by, closed_at FROM recon_closed_days WHERE day = $1 \
+                     ORDER BY closed_at, closed_by",
+                )
+                .bind(day)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.rollback().await?;
+                Ok(Some(SnapshotRow { closed_by, closed_at, snapshot, sha256, audit, closed_days }))
             }
 
             async fn day_closed_by(&self, day: i32) -> Result<Option<(String, DateTime<Utc>)>> {

@@ -4,7 +4,10 @@
 //! the bank's answer; a resend or a retry never pays twice (requests counted at the
 //! server); a refused return brings the money back to an open suspense item with
 //! balanced postings and the proof holding; a gateway that is down leaves the
-//! instruction pending until a later retry sends it.
+//! instruction pending until a later retry sends it, and one that never goes
+//! through is given up as `stuck`. An instruction edited in the outbox, a second
+//! one for the same item, and an unclear refusal (already returned, an unknown
+//! code) are never sent or never posted back: they wait for a person.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -13,7 +16,7 @@ use domain::suspense::{
     ActionKind, ReconReport, SuspenseAction, SuspenseEvent, SuspenseFilter, SuspenseItemView, SuspenseKind,
     SuspenseOutcome, SuspenseRow, SuspenseStatus,
 };
-use domain::{ApiError, ReconRequest, Request, Response};
+use domain::{ApiError, Conflict, ReconRequest, Request, Response};
 use e2e::{Db, TestDb, on_both_databases, scalar, vault};
 use rust_decimal::Decimal;
 use service::gateway::{
@@ -26,7 +29,7 @@ use service::simulator::Simulator;
 use service::{Services, Session, Workflow};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use store::{ReturnInstructionRow, ReturnStatus};
+use store::{ReturnInstructionRow, ReturnLease, ReturnOutcomeWrite, ReturnStatus, ReturnWrite};
 use uuid::Uuid;
 
 const KEY: &str = "test-bank-key";
@@ -50,6 +53,7 @@ const PAYERS: [(&str, i64, &str, &str); 3] = [
 
 struct Bench {
     _db: TestDb,
+    db: Db,
     _dir: tempfile::TempDir,
     s: Services,
     url: String,
@@ -86,6 +90,11 @@ impl Bench {
 /// the first physical account; a statement of [`PAYERS`] imported (by `svc1`) and
 /// reconciled, so each payment is an open overage.
 async fn bench(db: Db) -> Bench {
+    bench_imported_by(db, "svc1").await
+}
+
+/// [`bench`] with the statement imported by `importer`.
+async fn bench_imported_by(db: Db, importer: &str) -> Bench {
     let t = TestDb::new(db).await;
     let store = store::open(&t.url).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -122,7 +131,7 @@ async fn bench(db: Db) -> Bench {
     }
     let path = dir.path().join("returns.xml");
     std::fs::write(&path, xml).unwrap();
-    let svc1 = login(&s, "svc1").await;
+    let svc1 = login(&s, importer).await;
     let import = ReconRequest::ImportStatement {
         path: path.display().to_string(),
         account: None,
@@ -136,6 +145,7 @@ async fn bench(db: Db) -> Bench {
     let url = t.url.clone();
     Bench {
         _db: t,
+        db,
         _dir: dir,
         s,
         url,
@@ -276,7 +286,8 @@ async fn a_send_whose_answer_was_lost_is_sent_again_and_deduped(db: Db) {
     // A dispatcher takes it and the bank books it, then the desktop dies before
     // the answer is recorded.
     let store = b.store();
-    assert!(store.lease_return(row.id, o.id, now(), now() + Duration::minutes(2)).await.unwrap());
+    let lease = store.lease_return(row.id, o.id, now(), now() + Duration::minutes(2)).await.unwrap();
+    assert_eq!(lease, ReturnLease::Taken);
     let p: serde_json::Value = serde_json::from_str(&row.payload).unwrap();
     let text = |k: &str| p[k].as_str().map(str::to_owned);
     let req = ReturnRequest {
@@ -364,18 +375,189 @@ async fn a_refused_return_comes_back_to_suspense(db: Db) {
     assert!(matches!(resolve(&b, returned_item, offset).await, SuspenseOutcome::Resolved { .. }));
     ledger_balances(&b.url).await;
     assert!(report(&b).await.proof_holds());
-    // A reason this build does not know is still a refusal (told to the simulator).
+    // A reason this build does not know may mean the money left after all: it
+    // is not posted back (that could create money) but held for a person.
     b.sim.reject_returns(Some(ReturnRejection::Other("regulatory_hold".into())));
     let other = overage(&b, 2).await;
     resolve(&b, other.id, return_to_payer()).await;
+    let transfers = scalar(&b.url, "SELECT COUNT(*) FROM transfers").await;
     let pass = b.dispatcher().send_due(now()).await.unwrap();
-    assert_eq!(pass, ReturnsPass { rejected: 1, ..ReturnsPass::default() });
+    assert_eq!(pass, ReturnsPass { held: 1, ..ReturnsPass::default() });
     let row = instruction(&b, other.id).await;
-    assert_eq!((row.status, row.reject_reason.as_deref()), (ReturnStatus::Rejected, Some("regulatory_hold")));
-    assert_eq!(queue(&b, SuspenseKind::Returned).await.len(), 1);
+    assert_eq!(
+        (row.status, row.last_error.as_deref()),
+        (ReturnStatus::NeedsReview, Some("rejected:regulatory_hold"))
+    );
+    assert_eq!(scalar(&b.url, "SELECT COUNT(*) FROM transfers").await, transfers);
+    // No new item: the earlier one was offset above, nothing came back.
+    assert!(queue(&b, SuspenseKind::Returned).await.is_empty());
+    assert_eq!(audits(&b.url, "recon.return_needs_review").await, 1);
     ledger_balances(&b.url).await;
-    assert!(report(&b).await.proof_holds());
     e2e::assert_chain_verifies(b.store().as_ref()).await;
+}
+
+/// The bank says another instruction returned the credit already: the money
+/// may well have left, so nothing is posted back; a person decides.
+async fn an_already_returned_answer_posts_nothing(db: Db) {
+    let b = bench(db).await;
+    b.sim.reject_returns(Some(ReturnRejection::AlreadyReturned));
+    let o = overage(&b, 0).await;
+    resolve(&b, o.id, return_to_payer()).await;
+    let asset_before = b.store().physical_totals(b.physical).await.unwrap().asset_minor;
+    let transfers = scalar(&b.url, "SELECT COUNT(*) FROM transfers").await;
+    let row = instruction(&b, o.id).await;
+    let delivered = b.dispatcher().deliver(&row, now()).await.unwrap();
+    assert_eq!(
+        delivered,
+        ReturnDelivery::Held { status: ReturnStatus::NeedsReview, code: "rejected:already_returned".into() }
+    );
+    let row = instruction(&b, o.id).await;
+    assert_eq!((row.status, row.returned_item_id), (ReturnStatus::NeedsReview, None));
+    assert_eq!(scalar(&b.url, "SELECT COUNT(*) FROM transfers").await, transfers);
+    assert_eq!(b.store().physical_totals(b.physical).await.unwrap().asset_minor, asset_before);
+    assert!(queue(&b, SuspenseKind::Returned).await.is_empty());
+    assert_eq!(audits(&b.url, "recon.return_needs_review").await, 1);
+    assert_eq!(audits(&b.url, "recon.return_rejected").await, 0);
+    // Final: never sent again.
+    assert_eq!(b.dispatcher().send_due(now() + Duration::days(1)).await.unwrap(), ReturnsPass::default());
+    assert_eq!(b.sim.return_requests(), 1);
+    ledger_balances(&b.url).await;
+    e2e::assert_chain_verifies(b.store().as_ref()).await;
+}
+
+/// The application role can write the outbox: an instruction redirected there
+/// (another account, another amount) is not sent, and neither is a second
+/// instruction for an item that was returned already (a new id is a new payout).
+async fn an_edited_or_second_instruction_is_never_sent(db: Db) {
+    let b = bench(db).await;
+    let lit = |id: Uuid| match b.db {
+        Db::Sqlite => format!("X'{}'", id.simple()),
+        Db::Postgres => format!("'{id}'"),
+    };
+    let o = overage(&b, 0).await;
+    resolve(&b, o.id, return_to_payer()).await;
+    let row = instruction(&b, o.id).await;
+    let asset_before = b.store().physical_totals(b.physical).await.unwrap().asset_minor;
+    let transfers = scalar(&b.url, "SELECT COUNT(*) FROM transfers").await;
+    let mut p: serde_json::Value = serde_json::from_str(&row.payload).unwrap();
+    p["payee_account"] = "6222029999990001".into();
+    p["payee_name"] = "马六".into();
+    p["amount_minor"] = 5_000_000.into();
+    let sql = format!("UPDATE outbox SET payload = '{}' WHERE id = {}", p, lit(row.id));
+    assert_eq!(e2e::raw_execute(&b.url, &sql).await.unwrap(), 1);
+    let pass = b.dispatcher().send_due(now()).await.unwrap();
+    assert_eq!(pass, ReturnsPass { held: 1, ..ReturnsPass::default() });
+    assert_eq!(b.sim.return_requests(), 0, "nothing reached the bank");
+    let row = instruction(&b, o.id).await;
+    assert_eq!(row.status, ReturnStatus::RefusedTampered);
+    assert_eq!(row.last_error.as_deref(), Some("tampered:amount_minor"));
+    assert_eq!(audits(&b.url, "recon.return_refused").await, 1);
+    assert_eq!(scalar(&b.url, "SELECT COUNT(*) FROM transfers").await, transfers);
+    assert_eq!(b.store().physical_totals(b.physical).await.unwrap().asset_minor, asset_before);
+    // Only the account changed: refused as well (before any answer of the bank).
+    let other = overage(&b, 1).await;
+    resolve(&b, other.id, return_to_payer()).await;
+    let row = instruction(&b, other.id).await;
+    let mut p: serde_json::Value = serde_json::from_str(&row.payload).unwrap();
+    p["payee_account"] = "6222029999990001".into();
+    let sql = format!("UPDATE outbox SET payload = '{}' WHERE id = {}", p, lit(row.id));
+    assert_eq!(e2e::raw_execute(&b.url, &sql).await.unwrap(), 1);
+    assert_eq!(b.dispatcher().send_due(now()).await.unwrap().held, 1);
+    let row = instruction(&b, other.id).await;
+    assert_eq!(
+        (row.status, row.last_error.as_deref()),
+        (ReturnStatus::RefusedTampered, Some("tampered:payee_account"))
+    );
+    assert_eq!(b.sim.return_requests(), 0);
+    // Held for good: later passes send nothing.
+    assert_eq!(b.dispatcher().send_due(now() + Duration::days(1)).await.unwrap(), ReturnsPass::default());
+
+    // A return sent as it should be, then a copy inserted under a new id.
+    let sent = overage(&b, 2).await;
+    resolve(&b, sent.id, return_to_payer()).await;
+    let first = instruction(&b, sent.id).await;
+    let dispatcher = b.dispatcher();
+    assert_eq!(dispatcher.send_due(now()).await.unwrap().sent, 1);
+    assert_eq!(b.sim.return_requests(), 1);
+    let copy = Uuid::now_v7();
+    let sql = format!(
+        "INSERT INTO outbox (id, topic, payload, at) SELECT {}, topic, payload, at FROM outbox WHERE id = {}",
+        lit(copy),
+        lit(first.id)
+    );
+    assert_eq!(e2e::raw_execute(&b.url, &sql).await.unwrap(), 1);
+    let pass = dispatcher.send_due(now() + Duration::minutes(1)).await.unwrap();
+    assert_eq!(pass, ReturnsPass { held: 1, ..ReturnsPass::default() });
+    assert_eq!(b.sim.return_requests(), 1, "the copy never reached the bank");
+    let copy_row = b.store().return_instruction(copy).await.unwrap().unwrap();
+    assert_eq!(copy_row.status, ReturnStatus::RefusedDuplicate);
+    assert_eq!(b.store().return_instruction(first.id).await.unwrap().unwrap().status, ReturnStatus::Sent);
+    assert_eq!(audits(&b.url, "recon.return_refused").await, 3);
+    assert_eq!(dispatcher.send_due(now() + Duration::days(1)).await.unwrap(), ReturnsPass::default());
+    assert_eq!((b.sim.return_requests(), b.sim.returns_booked()), (1, 1));
+    ledger_balances(&b.url).await;
+    e2e::assert_chain_verifies(b.store().as_ref()).await;
+}
+
+/// An instruction the bank never takes is given up after a bounded number of
+/// attempts (`stuck`, audited) instead of retrying forever unseen; and a
+/// dispatcher whose lease was taken over records nothing.
+async fn a_return_that_never_goes_through_gets_stuck(db: Db) {
+    let b = bench(db).await;
+    let o = overage(&b, 0).await;
+    resolve(&b, o.id, return_to_payer()).await;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let down = ReturnDispatcher::new(b.store().clone(), b.bank_at(&closed));
+    let mut at = now();
+    for attempt in 1..=8 {
+        let pass = down.send_due(at).await.unwrap();
+        let row = instruction(&b, o.id).await;
+        assert_eq!(row.attempts, attempt);
+        if attempt < 8 {
+            assert_eq!(pass.failed, 1);
+            assert_eq!(row.status, ReturnStatus::Pending);
+            at = row.retry_at.unwrap();
+        } else {
+            assert_eq!(pass, ReturnsPass { held: 1, ..ReturnsPass::default() });
+            assert_eq!((row.status, row.last_error.as_deref()), (ReturnStatus::Stuck, Some("stuck:connect")));
+        }
+    }
+    assert_eq!(audits(&b.url, "recon.return_stuck").await, 1);
+    assert_eq!(b.dispatcher().send_due(at + Duration::days(1)).await.unwrap(), ReturnsPass::default());
+    assert_eq!(b.sim.return_requests(), 0);
+
+    // Leases: a dispatcher whose lease ran out and was taken over cannot record.
+    let other = overage(&b, 2).await;
+    resolve(&b, other.id, return_to_payer()).await;
+    let row = instruction(&b, other.id).await;
+    let store = b.store();
+    let old = now() + Duration::minutes(2);
+    assert_eq!(store.lease_return(row.id, other.id, now(), old).await.unwrap(), ReturnLease::Taken);
+    let later = now() + Duration::minutes(3);
+    let new = later + Duration::minutes(2);
+    assert_eq!(store.lease_return(row.id, other.id, later, new).await.unwrap(), ReturnLease::Taken);
+    let write = |lease_until| ReturnWrite {
+        id: row.id,
+        item_id: other.id,
+        lease_until,
+        outcome: ReturnOutcomeWrite::Sent { bank_ref: "RT-LATE".into() },
+        actor: "system".into(),
+        at: later,
+    };
+    let a = |n: &str| store::NewAudit {
+        id: Uuid::now_v7(),
+        at: later,
+        actor: "system".into(),
+        action: "recon.return_sent".into(),
+        target: format!("suspense:{}", other.id),
+        detail: serde_json::json!({ "who": n }),
+    };
+    assert!(!store.record_return(write(old), a("stale")).await.unwrap(), "the stale lease records nothing");
+    assert!(store.record_return(write(new), a("current")).await.unwrap());
+    assert_eq!(instruction(&b, other.id).await.bank_ref.as_deref(), Some("RT-LATE"));
 }
 
 async fn a_gateway_that_is_down_leaves_it_pending_until_a_retry(db: Db) {
@@ -424,9 +606,57 @@ async fn a_gateway_that_is_down_leaves_it_pending_until_a_retry(db: Db) {
     e2e::assert_chain_verifies(b.store().as_ref()).await;
 }
 
+/// Whoever imported a statement line does not also confirm a match that moves
+/// its money (as for a resolution): a forged file and its pay-out need two people.
+async fn the_importer_cannot_confirm_a_match_of_their_line(db: Db) {
+    let b = bench_imported_by(db, "fin1").await;
+    let lit = |id: Uuid| match b.db {
+        Db::Sqlite => format!("X'{}'", id.simple()),
+        Db::Postgres => format!("'{id}'"),
+    };
+    let o = overage(&b, 0).await;
+    let line = b.store().suspense_item(o.id).await.unwrap().unwrap().line_id.unwrap();
+    // A suggested match of that line, as a run leaves one for a person.
+    let m = Uuid::now_v7();
+    let sql = format!(
+        "INSERT INTO recon_matches (id, physical_id, day, run_id, rule, status, difference_minor, score, made_by, made_at) \
+         SELECT {}, physical_id, found_day, NULL, 'amount', 'suggested', 0, 50, 'system', found_at \
+         FROM suspense_items WHERE id = {}",
+        lit(m),
+        lit(o.id)
+    );
+    assert_eq!(e2e::raw_execute(&b.url, &sql).await.unwrap(), 1);
+    let sql = format!(
+        "INSERT INTO recon_match_parts (match_id, line_id, item_id, amount_minor) VALUES ({}, {}, NULL, {})",
+        lit(m),
+        lit(line),
+        PAYERS[0].1
+    );
+    assert_eq!(e2e::raw_execute(&b.url, &sql).await.unwrap(), 1);
+    let transfers = scalar(&b.url, "SELECT COUNT(*) FROM transfers").await;
+    let r = call(&b.s, &b.fin1, ReconRequest::ConfirmMatch { match_id: m }).await;
+    assert!(matches!(&r, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker })), "{r:?}");
+    assert_eq!(scalar(&b.url, "SELECT COUNT(*) FROM transfers").await, transfers);
+    assert_eq!(audits(&b.url, "recon.confirm_match").await, 0);
+    // Someone else passes that check (the store then refuses this hand-made
+    // match, whose line was parked already; without the check so would the importer be).
+    let sup1 = login(&b.s, "sup1").await;
+    let r = call(&b.s, &sup1, ReconRequest::ConfirmMatch { match_id: m }).await;
+    assert!(!matches!(&r, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker })), "{r:?}");
+    // And the importer cannot return the line's money either (the existing check).
+    call(&b.s, &b.fin1, ReconRequest::Claim { id: o.id }).await.unwrap();
+    let req = ReconRequest::Resolve { id: o.id, action: return_to_payer(), request_id: Uuid::now_v7() };
+    let r = call(&b.s, &b.fin1, req).await;
+    assert!(matches!(&r, Err(ApiError::Conflict { conflict: Conflict::MakerIsChecker })), "{r:?}");
+}
+
 on_both_databases!(
+    the_importer_cannot_confirm_a_match_of_their_line,
     a_return_is_sent_after_the_resolution_commits,
     a_send_whose_answer_was_lost_is_sent_again_and_deduped,
     a_refused_return_comes_back_to_suspense,
     a_gateway_that_is_down_leaves_it_pending_until_a_retry,
+    an_already_returned_answer_posts_nothing,
+    an_edited_or_second_instruction_is_never_sent,
+    a_return_that_never_goes_through_gets_stuck,
 );

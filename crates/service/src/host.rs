@@ -127,12 +127,17 @@ impl Host {
         };
         let carrier: Arc<dyn CarrierGateway> = HttpCarrierGateway::new(carrier)
             .map_err(|e| ApiError::from(gateway_error(GatewayService::Carrier, e)))?;
+        // The lease of a return in flight outlasts the client's own retries.
+        let bank_config = bank.clone();
         let bank: Arc<dyn BankGateway> =
             HttpBankGateway::new(bank).map_err(|e| ApiError::from(gateway_error(GatewayService::Bank, e)))?;
         // Returns to payers leave through the bank after their resolution commits
         // (and any left pending by an earlier run go on the first pass).
-        Arc::new(crate::recon::returns::ReturnDispatcher::new(services.store().clone(), bank.clone()))
-            .spawn(std::time::Duration::from_secs(60), chrono::Utc::now);
+        Arc::new(
+            crate::recon::returns::ReturnDispatcher::new(services.store().clone(), bank.clone())
+                .with_client_limits(&bank_config),
+        )
+        .spawn(std::time::Duration::from_secs(60), chrono::Utc::now);
         Ok(services.with_workflow(Workflow::new(Some(carrier), Some(bank), options.evidence_dir.clone())))
     }
 

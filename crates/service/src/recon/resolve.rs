@@ -93,6 +93,12 @@ impl ReconService {
         {
             return Err(conflict(Conflict::MakerIsChecker));
         }
+        // Refused before a proposal too, not only when it would post (see `effect`).
+        if kind == ActionKind::ReturnToPayer
+            && super::returns::expected(self.store.as_ref(), &item).await?.bank_ref.is_none()
+        {
+            return Err(conflict(Conflict::ActionNotForKind { action: kind, kind: item.kind }));
+        }
         let from = vec![SuspenseStatus::Open, SuspenseStatus::Explained, SuspenseStatus::Recovering];
         let mut w = ResolveWrite {
             item_id: id,
@@ -265,7 +271,17 @@ impl ReconService {
                 effect.posting = post(TransferKind::Refund, accounts.asset, "return_to_payer");
                 // The instruction names what the bank needs (see `returns.rs`); it is
                 // sent after this transaction commits, never inside it.
-                let payload = super::returns::instruction(self.store.as_ref(), item, reason).await?;
+                let expected = super::returns::expected(self.store.as_ref(), item).await?;
+                // Without the original credit's reference the bank can never return
+                // it: refuse now rather than post and retry an unsendable instruction.
+                // (No domain code says "no bank reference"; this is the closest.)
+                if expected.bank_ref.is_none() {
+                    return Err(conflict(Conflict::ActionNotForKind {
+                        action: action.kind(),
+                        kind: item.kind,
+                    }));
+                }
+                let payload = super::returns::instruction(&expected, reason);
                 effect.outbox = Some((store::RETURN_TOPIC.to_owned(), payload.to_string()));
             }
             SuspenseAction::Recovered { with_item } => {
@@ -524,6 +540,13 @@ impl ReconService {
         let lines: Vec<(Uuid, i64)> = parts.iter().filter_map(|p| p.0.map(|l| (l, p.2))).collect();
         let items: Vec<(Uuid, i64)> = parts.iter().filter_map(|p| p.1.map(|i| (i, p.2))).collect();
         let ours = self.store.our_items(&items.iter().map(|(i, _)| *i).collect::<Vec<_>>()).await?;
+        // As in `resolve`: whoever imported a statement line does not also move
+        // its money by confirming a match of it.
+        for (line, _) in &lines {
+            if self.store.line_importer(*line).await?.as_deref() == Some(actor) {
+                return Err(conflict(Conflict::MakerIsChecker));
+            }
+        }
         let by_id: HashMap<Uuid, _> = ours.iter().map(|o| (o.id, o)).collect();
         let posting = self.match_posting(&accounts, m.physical_id, m.id, &lines, &items, &by_id, actor, now);
         let detail = serde_json::json!({ "match": match_id, "rule": m.rule });

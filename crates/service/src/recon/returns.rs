@@ -15,7 +15,12 @@
 //!   (entries are immutable) and both items' histories say the bank refused;
 //! - **failed** (no answer): still pending, sent again after a backoff with the
 //!   same instruction id, which the bank dedupes (so does a crash between sending
-//!   and recording: the lease runs out and the next pass resends).
+//!   and recording: the lease runs out and the next pass resends); after
+//!   `MAX_ATTEMPTS` it is `stuck`;
+//! - **held** for a person, nothing posted: the stored instruction differs from
+//!   what the database says (`refused_tampered`), another instruction stands for
+//!   the item (`refused_duplicate`), or the bank's refusal does not say the money
+//!   stayed (`needs_review`: `already_returned`, a code we do not know).
 //!
 //! When: the dispatcher's loop ([`ReturnDispatcher::spawn`]) runs a pass when it
 //! starts, whenever a resolution commits a return (the resolution rings it), and
@@ -24,7 +29,7 @@
 use super::audit;
 use super::run::{blank_item, parking};
 use crate::error::{Result, data_error, not_found};
-use crate::gateway::{BankGateway, GatewayError, ReturnAnswer, ReturnRequest};
+use crate::gateway::{BankGateway, GatewayError, HttpConfig, ReturnAnswer, ReturnRejection, ReturnRequest};
 use chrono::{DateTime, Duration, Utc};
 use domain::Entity;
 use domain::audit::SYSTEM_ACTOR;
@@ -33,15 +38,23 @@ use domain::suspense::{ActionKind, SuspenseEvent, SuspenseKind, SuspenseStatus};
 use serde::Deserialize;
 use std::sync::Arc;
 use store::{
-    NewSuspense, ReturnInstructionRow, ReturnOutcomeWrite, ReturnWrite, Store, SuspenseItemRow, day_number,
+    NewSuspense, ReturnInstructionRow, ReturnLease, ReturnOutcomeWrite, ReturnStatus, ReturnWrite, Store,
+    SuspenseItemRow, day_number,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-/// How long a dispatcher holds an instruction it is sending: far beyond a
+/// How long a dispatcher holds an instruction it is sending, unless sized from
+/// the client ([`ReturnDispatcher::with_client_limits`]): far beyond the default
 /// client's worst case (3 attempts of 3 s plus backoff), so a live send is never
 /// doubled; after a crash the instruction is sent again once this has passed.
 const LEASE_SECONDS: i64 = 120;
+/// Added to the client's worst case when the lease is sized from it (our own
+/// reads and the outcome's write happen under the lease too).
+const LEASE_MARGIN_SECONDS: i64 = 60;
+/// Sends that failed before an instruction is given up as `stuck` (a person
+/// looks at it: an instruction the bank never takes would retry forever).
+const MAX_ATTEMPTS: i32 = 8;
 /// Instructions taken per round of a pass.
 const ROUND: u32 = 50;
 /// Rounds per pass at most (a pass never spins on rows it cannot take).
@@ -71,21 +84,31 @@ fn reason_code(kind: SuspenseKind) -> &'static str {
     }
 }
 
-/// The instruction a `ReturnToPayer` resolution of `item` writes to the outbox:
-/// the item, the amount, the physical account, and the original credit as the
-/// statement line (or the bank notice) had it. `reason` stays with us.
-pub(crate) async fn instruction(
-    store: &dyn Store,
-    item: &SuspenseItemRow,
-    reason: &str,
-) -> Result<serde_json::Value> {
+/// What the bank is told for `item`, as the database's own item, physical account
+/// and statement line (or bank notice) have it. The resolution writes it to the
+/// outbox; the dispatcher rebuilds it at send time and sends only if the stored
+/// payload still says the same (the outbox is writable by the application role).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Expected {
+    item: Uuid,
+    amount_minor: i64,
+    account_number: String,
+    /// The original credit's reference; without it the bank cannot return.
+    pub(crate) bank_ref: Option<String>,
+    payee_account: Option<String>,
+    payee_name: Option<String>,
+    reason_code: &'static str,
+}
+
+/// [`Expected`] for `item`.
+pub(crate) async fn expected(store: &dyn Store, item: &SuspenseItemRow) -> Result<Expected> {
     let account =
         store.physical(item.physical_id).await?.ok_or_else(|| not_found(Entity::PhysicalAccount))?;
     let line = match item.line_id {
         Some(l) => store.lines(&[l]).await?.into_iter().next().map(|(l, _)| l),
         None => None,
     };
-    let (bank_ref, payer_account, payer_name) = match (&line, item.credit_id) {
+    let (bank_ref, payee_account, payee_name) = match (&line, item.credit_id) {
         (Some(l), _) => {
             (Some(l.bank_ref.clone()), l.counterparty_account.clone(), l.counterparty_name.clone())
         }
@@ -96,11 +119,26 @@ pub(crate) async fn instruction(
         },
         (None, None) => (None, None, None),
     };
-    Ok(serde_json::json!({
-        "item": item.id, "amount_minor": item.amount_minor, "account_number": account.number,
-        "bank_ref": bank_ref, "payee_account": payer_account, "payee_name": payer_name,
-        "reason_code": reason_code(item.kind), "reason": reason.trim(),
-    }))
+    Ok(Expected {
+        item: item.id,
+        amount_minor: item.amount_minor,
+        account_number: account.number,
+        bank_ref: bank_ref.filter(|r| !r.trim().is_empty()),
+        payee_account,
+        payee_name,
+        reason_code: reason_code(item.kind),
+    })
+}
+
+/// The instruction a `ReturnToPayer` resolution of `item` writes to the outbox:
+/// the item, the amount, the physical account, and the original credit as the
+/// statement line (or the bank notice) had it. `reason` stays with us.
+pub(crate) fn instruction(e: &Expected, reason: &str) -> serde_json::Value {
+    serde_json::json!({
+        "item": e.item, "amount_minor": e.amount_minor, "account_number": e.account_number,
+        "bank_ref": e.bank_ref, "payee_account": e.payee_account, "payee_name": e.payee_name,
+        "reason_code": e.reason_code, "reason": reason.trim(),
+    })
 }
 
 /// An instruction as stored (older rows lack the account and the reason code:
@@ -121,6 +159,32 @@ struct Instruction {
     reason_code: Option<String>,
 }
 
+impl Instruction {
+    /// The first field where the stored instruction differs from what the
+    /// database says (`None`: it is what the resolution wrote). Older rows may
+    /// lack the account and the reason code; then the expected ones are sent.
+    fn differs_from(&self, e: &Expected) -> Option<&'static str> {
+        let blank = |v: &Option<String>| v.clone().filter(|r| !r.trim().is_empty());
+        if self.item != e.item {
+            Some("item")
+        } else if self.amount_minor != e.amount_minor {
+            Some("amount_minor")
+        } else if self.account_number.as_ref().is_some_and(|n| *n != e.account_number) {
+            Some("account_number")
+        } else if blank(&self.bank_ref) != e.bank_ref {
+            Some("bank_ref")
+        } else if self.payee_account != e.payee_account {
+            Some("payee_account")
+        } else if self.payee_name != e.payee_name {
+            Some("payee_name")
+        } else if self.reason_code.as_deref().is_some_and(|c| c != e.reason_code) {
+            Some("reason_code")
+        } else {
+            None
+        }
+    }
+}
+
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReturnsPass {
@@ -132,6 +196,10 @@ pub struct ReturnsPass {
     pub failed: u32,
     /// Held by another dispatcher (or recorded by it meanwhile).
     pub busy: u32,
+    /// Never sent or not settled, for a person to decide: the stored instruction
+    /// was edited, another instruction stands for the item, the bank's answer is
+    /// unclear (already returned, an unknown code), or it failed too often.
+    pub held: u32,
 }
 
 /// What happened to one instruction.
@@ -156,6 +224,14 @@ pub enum ReturnDelivery {
         /// Not before this.
         retry_at: DateTime<Utc>,
     },
+    /// Final without a posting, for a person: `refused_tampered`,
+    /// `refused_duplicate`, `needs_review` or `stuck`.
+    Held {
+        /// The final state.
+        status: ReturnStatus,
+        /// Why, as a code.
+        code: String,
+    },
     /// Another dispatcher holds it or recorded it first.
     Busy,
 }
@@ -164,28 +240,71 @@ pub enum ReturnDelivery {
 pub struct ReturnDispatcher {
     store: Arc<dyn Store>,
     bank: Arc<dyn BankGateway>,
+    lease: Duration,
+}
+
+/// What the bank's refusal means for the money.
+fn refusal_is_clear(reason: &ReturnRejection) -> bool {
+    // Only these say the money did not leave: it comes back to suspense. An
+    // `already_returned` or a code we do not know may mean it left (by another
+    // instruction): posting it back would create money, so a person decides.
+    matches!(
+        reason,
+        ReturnRejection::AccountClosed
+            | ReturnRejection::AccountBlocked
+            | ReturnRejection::OriginalNotFound
+            | ReturnRejection::InsufficientFunds
+    )
 }
 
 impl ReturnDispatcher {
     /// A dispatcher over `store` sending through `bank`.
     pub fn new(store: Arc<dyn Store>, bank: Arc<dyn BankGateway>) -> Self {
-        Self { store, bank }
+        Self { store, bank, lease: Duration::seconds(LEASE_SECONDS) }
     }
 
-    /// One pass: every instruction due at `now` is sent once and its outcome
-    /// recorded. An instruction that cannot be read is logged and left; the
-    /// others still go.
+    /// Sizes the lease from the client's limits: every attempt timing out, with
+    /// every backoff, plus a margin; never shorter than the default.
+    pub fn with_client_limits(mut self, config: &HttpConfig) -> Self {
+        let attempts = i64::from(config.retries).saturating_add(1);
+        let backoff =
+            i64::try_from(config.backoff_ms).unwrap_or(i64::MAX).saturating_mul(1i64 << attempts.min(16));
+        let worst_ms = i64::try_from(config.timeout_ms)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(attempts)
+            .saturating_add(backoff);
+        let sized = Duration::milliseconds(worst_ms).checked_add(&Duration::seconds(LEASE_MARGIN_SECONDS));
+        self.lease = sized.unwrap_or(self.lease).max(Duration::seconds(LEASE_SECONDS));
+        self
+    }
+
+    /// One pass starting at `now`: every instruction due is sent once and its
+    /// outcome recorded. Each instruction is leased at `now` plus the time the
+    /// pass has taken so far (a long pass does not hand out expired leases).
     pub async fn send_due(&self, now: DateTime<Utc>) -> Result<ReturnsPass> {
+        let start = std::time::Instant::now();
+        let clock = move || now + Duration::from_std(start.elapsed()).unwrap_or_else(|_| Duration::zero());
+        self.send_due_by(&clock).await
+    }
+
+    /// One pass, with the time of each step from `clock`. An instruction that
+    /// cannot be read is logged and left; the others still go.
+    pub async fn send_due_by(
+        &self,
+        clock: &(dyn Fn() -> DateTime<Utc> + Send + Sync),
+    ) -> Result<ReturnsPass> {
         let mut pass = ReturnsPass::default();
         for _ in 0..MAX_ROUNDS {
-            let due = self.store.due_returns(now, ROUND).await?;
+            let due = self.store.due_returns(clock(), ROUND).await?;
             let full = due.len() == ROUND as usize;
             let mut moved = false;
             for row in &due {
-                match self.deliver(row, now).await {
+                // Taken per instruction: the lease starts when this one is sent.
+                match self.deliver(row, clock()).await {
                     Ok(ReturnDelivery::Sent { .. }) => pass.sent += 1,
                     Ok(ReturnDelivery::Rejected { .. }) => pass.rejected += 1,
                     Ok(ReturnDelivery::Failed { .. }) => pass.failed += 1,
+                    Ok(ReturnDelivery::Held { .. }) => pass.held += 1,
                     Ok(ReturnDelivery::Busy) => {
                         pass.busy += 1;
                         continue;
@@ -211,16 +330,47 @@ impl ReturnDispatcher {
             serde_json::from_str(&row.payload).map_err(|_| data_error("return instruction"))?;
         let item =
             self.store.suspense_item(ins.item).await?.ok_or_else(|| not_found(Entity::SuspenseItem))?;
-        if !self.store.lease_return(row.id, item.id, now, now + Duration::seconds(LEASE_SECONDS)).await? {
-            return Ok(ReturnDelivery::Busy);
+        let target = format!("suspense:{}", item.id);
+        let until = now + self.lease;
+        match self.store.lease_return(row.id, item.id, now, until).await? {
+            ReturnLease::Taken => {}
+            ReturnLease::Busy => return Ok(ReturnDelivery::Busy),
+            ReturnLease::OtherInstruction => {
+                // Each instruction id is a new payout at the bank: only the
+                // item's first instruction is ever sent.
+                let code = "duplicate_instruction".to_owned();
+                let detail = serde_json::json!({ "instruction": row.id, "item": item.id, "code": code });
+                let a = audit(now, SYSTEM_ACTOR, "recon.return_refused", target, detail);
+                tracing::warn!(instruction = %row.id, item = %item.id, "second return instruction for an item refused");
+                let done = self.store.refuse_duplicate_return(row.id, item.id, now, a).await?;
+                return Ok(if done {
+                    ReturnDelivery::Held { status: ReturnStatus::RefusedDuplicate, code }
+                } else {
+                    ReturnDelivery::Busy
+                });
+            }
         }
         let answer = match self.request(row.id, &ins, &item).await? {
             Ok(req) => self.bank.return_payment(&req).await.map_err(|e| failure_code(&e)),
-            Err(problem) => Err(problem.to_owned()),
+            Err(Refusal::Tampered(field)) => {
+                // Never sent, never posted: the instruction no longer says what the
+                // database says; a person finds out who changed it.
+                tracing::warn!(instruction = %row.id, field, "return instruction differs from its item: not sent");
+                let code = format!("tampered:{field}");
+                let detail = serde_json::json!({
+                    "instruction": row.id, "item": item.id, "code": code, "attempt": row.attempts + 1,
+                });
+                let held =
+                    ReturnOutcomeWrite::Held { status: ReturnStatus::RefusedTampered, code: code.clone() };
+                let delivery = ReturnDelivery::Held { status: ReturnStatus::RefusedTampered, code };
+                return self
+                    .record(row, &item, until, held, delivery, "recon.return_refused", detail, now)
+                    .await;
+            }
+            Err(Refusal::Unsendable(problem)) => Err(problem.to_owned()),
         };
-        let target = format!("suspense:{}", item.id);
         let mut detail = serde_json::json!({
-            "instruction": row.id, "item": item.id, "amount_minor": ins.amount_minor, "attempt": row.attempts + 1,
+            "instruction": row.id, "item": item.id, "amount_minor": item.amount_minor, "attempt": row.attempts + 1,
         });
         let (outcome, delivery, action) = match answer {
             Ok(ReturnAnswer::Accepted { bank_ref }) => {
@@ -232,8 +382,9 @@ impl ReturnDispatcher {
                 )
             }
             // The bank's message is not kept: it may repeat the payer's details.
-            Ok(ReturnAnswer::Rejected { reason, .. }) => {
-                let back = self.back_to_suspense(row.id, &item, ins.amount_minor, now).await?;
+            Ok(ReturnAnswer::Rejected { reason, .. }) if refusal_is_clear(&reason) => {
+                // The amount is the item's (checked equal to the instruction's).
+                let back = self.back_to_suspense(row.id, &item, item.amount_minor, now).await?;
                 let returned_item = back.item.id;
                 let reason = reason.as_str().to_owned();
                 detail["reason"] = reason.clone().into();
@@ -246,6 +397,28 @@ impl ReturnDispatcher {
                     back_event: event,
                 };
                 (outcome, ReturnDelivery::Rejected { reason, returned_item }, "recon.return_rejected")
+            }
+            Ok(ReturnAnswer::Rejected { reason, .. }) => {
+                tracing::warn!(instruction = %row.id, reason = reason.as_str(), "return answer unclear: needs a person");
+                let code = format!("rejected:{}", reason.as_str());
+                detail["code"] = code.clone().into();
+                (
+                    ReturnOutcomeWrite::Held { status: ReturnStatus::NeedsReview, code: code.clone() },
+                    ReturnDelivery::Held { status: ReturnStatus::NeedsReview, code },
+                    "recon.return_needs_review",
+                )
+            }
+            Err(error) if row.attempts.saturating_add(1) >= MAX_ATTEMPTS => {
+                // Given up: it would retry forever (no reference, not posted, an
+                // envelope the bank calls invalid) and nobody would see it.
+                tracing::warn!(instruction = %row.id, %error, "return failed too often: stuck");
+                detail["error"] = error.clone().into();
+                let code = format!("stuck:{error}");
+                (
+                    ReturnOutcomeWrite::Held { status: ReturnStatus::Stuck, code: code.clone() },
+                    ReturnDelivery::Held { status: ReturnStatus::Stuck, code },
+                    "recon.return_stuck",
+                )
             }
             Err(error) => {
                 let wait =
@@ -261,47 +434,66 @@ impl ReturnDispatcher {
                 )
             }
         };
-        let w =
-            ReturnWrite { id: row.id, item_id: item.id, outcome, actor: SYSTEM_ACTOR.to_owned(), at: now };
+        self.record(row, &item, until, outcome, delivery, action, detail, now).await
+    }
+
+    /// Records an outcome under the lease taken until `until`, with its audit row.
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        row: &ReturnInstructionRow,
+        item: &SuspenseItemRow,
+        until: DateTime<Utc>,
+        outcome: ReturnOutcomeWrite,
+        delivery: ReturnDelivery,
+        action: &str,
+        detail: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<ReturnDelivery> {
+        let target = format!("suspense:{}", item.id);
+        let w = ReturnWrite {
+            id: row.id,
+            item_id: item.id,
+            lease_until: until,
+            outcome,
+            actor: SYSTEM_ACTOR.to_owned(),
+            at: now,
+        };
         let recorded = self.store.record_return(w, audit(now, SYSTEM_ACTOR, action, target, detail)).await?;
         Ok(if recorded { delivery } else { ReturnDelivery::Busy })
     }
 
-    /// The bank's request, or why there can be none (a code). Only an item the
-    /// return resolved, i.e. whose posting exists, is ever sent.
+    /// The bank's request, or why there can be none. Only an item the return
+    /// resolved, i.e. whose posting exists, is ever sent, and only with what the
+    /// database's own item and statement line say.
     async fn request(
         &self,
         id: Uuid,
         ins: &Instruction,
         item: &SuspenseItemRow,
-    ) -> Result<std::result::Result<ReturnRequest, &'static str>> {
+    ) -> Result<std::result::Result<ReturnRequest, Refusal>> {
         let resolved = item.status == SuspenseStatus::Resolved
             && item.action.as_deref() == Some(ActionKind::ReturnToPayer.as_str())
             && item.resolution_id.is_some();
         if !resolved {
-            return Ok(Err("not_posted"));
+            return Ok(Err(Refusal::Unsendable("not_posted")));
         }
-        let Some(original_bank_ref) = ins.bank_ref.clone().filter(|r| !r.trim().is_empty()) else {
-            return Ok(Err("no_original_reference"));
+        let expected = expected(self.store.as_ref(), item).await?;
+        if let Some(field) = ins.differs_from(&expected) {
+            return Ok(Err(Refusal::Tampered(field)));
+        }
+        let Some(original_bank_ref) = expected.bank_ref else {
+            return Ok(Err(Refusal::Unsendable("no_original_reference")));
         };
-        let account_number = match &ins.account_number {
-            Some(n) => n.clone(),
-            None => {
-                self.store
-                    .physical(item.physical_id)
-                    .await?
-                    .ok_or_else(|| not_found(Entity::PhysicalAccount))?
-                    .number
-            }
-        };
+        // What is sent is rebuilt from the database, never read from the payload.
         Ok(Ok(ReturnRequest {
-            account_number,
+            account_number: expected.account_number,
             original_bank_ref,
-            amount_minor: ins.amount_minor,
-            payer_name: ins.payee_name.clone(),
-            payer_account: ins.payee_account.clone(),
+            amount_minor: expected.amount_minor,
+            payer_name: expected.payee_name,
+            payer_account: expected.payee_account,
             instruction_id: id,
-            reason_code: ins.reason_code.clone().unwrap_or_else(|| reason_code(item.kind).to_owned()),
+            reason_code: expected.reason_code.to_owned(),
         }))
     }
 
@@ -338,7 +530,7 @@ impl ReturnDispatcher {
 
     /// Runs passes until the runtime stops: one at once, one whenever a
     /// resolution commits a return, and one every `every` (the retries). `clock`
-    /// gives each pass its `now`.
+    /// gives the time of each step (each instruction's lease starts when it is sent).
     pub fn spawn<C>(self: Arc<Self>, every: std::time::Duration, clock: C) -> tokio::task::JoinHandle<()>
     where
         C: Fn() -> DateTime<Utc> + Send + Sync + 'static,
@@ -349,7 +541,7 @@ impl ReturnDispatcher {
                 let rung = DOORBELL.notified();
                 tokio::pin!(rung);
                 rung.as_mut().enable();
-                if let Err(e) = self.send_due(clock()).await {
+                if let Err(e) = self.send_due_by(&clock).await {
                     tracing::warn!(error = %e, "return dispatch pass failed");
                 }
                 tokio::select! {
@@ -359,6 +551,14 @@ impl ReturnDispatcher {
             }
         })
     }
+}
+
+/// Why an instruction is not sent.
+enum Refusal {
+    /// The stored payload differs from the database in this field: never sent.
+    Tampered(&'static str),
+    /// It cannot be sent (yet): a failure code, retried until [`MAX_ATTEMPTS`].
+    Unsendable(&'static str),
 }
 
 fn event_json(e: &SuspenseEvent) -> String {

@@ -6,7 +6,7 @@
 CREATE TABLE bank_returns (
     id               BLOB PRIMARY KEY REFERENCES outbox (id),
     item_id          BLOB NOT NULL REFERENCES suspense_items (id),
-    status           TEXT NOT NULL,       -- pending, sent, rejected
+    status           TEXT NOT NULL,       -- pending, sent, rejected, refused_tampered, refused_duplicate, needs_review, stuck
     attempts         INTEGER NOT NULL,    -- sends whose outcome was recorded
     lease_until      TEXT,                -- a dispatcher is sending it until then
     retry_at         TEXT,                -- after a failure: not before
@@ -16,6 +16,9 @@ CREATE TABLE bank_returns (
     returned_item_id BLOB REFERENCES suspense_items (id), -- rejected: the item the money came back to
     updated_at       TEXT NOT NULL
 );
+-- At most one instruction per item: each new instruction id would be a new
+-- payout at the bank. A refused duplicate keeps its own row (its audit names it).
+CREATE UNIQUE INDEX bank_returns_one_per_item ON bank_returns (item_id) WHERE status <> 'refused_duplicate';
 CREATE INDEX bank_returns_item ON bank_returns (item_id);
 -- The dispatcher's scan: undelivered return instructions.
 CREATE INDEX outbox_undelivered ON outbox (topic, id) WHERE sent_at IS NULL;

@@ -25,6 +25,16 @@ pub enum ReturnStatus {
     Sent,
     /// The bank refused it; the money is back in suspense.
     Rejected,
+    /// Never sent: the stored instruction differs from what the database's own
+    /// item and statement line say (edited or forged in the outbox).
+    RefusedTampered,
+    /// Never sent: another instruction already stands for the same item.
+    RefusedDuplicate,
+    /// The bank's answer leaves it unclear where the money is (already returned,
+    /// a code we do not know): nothing is posted, a person decides.
+    NeedsReview,
+    /// Failed too many times to be retried: a person decides.
+    Stuck,
 }
 
 impl ReturnStatus {
@@ -34,6 +44,10 @@ impl ReturnStatus {
             Self::Pending => "pending",
             Self::Sent => "sent",
             Self::Rejected => "rejected",
+            Self::RefusedTampered => "refused_tampered",
+            Self::RefusedDuplicate => "refused_duplicate",
+            Self::NeedsReview => "needs_review",
+            Self::Stuck => "stuck",
         }
     }
 }
@@ -46,6 +60,10 @@ impl TryFrom<String> for ReturnStatus {
             "pending" => Ok(Self::Pending),
             "sent" => Ok(Self::Sent),
             "rejected" => Ok(Self::Rejected),
+            "refused_tampered" => Ok(Self::RefusedTampered),
+            "refused_duplicate" => Ok(Self::RefusedDuplicate),
+            "needs_review" => Ok(Self::NeedsReview),
+            "stuck" => Ok(Self::Stuck),
             other => Err(StoreError::Data(format!("return status {other}"))),
         }
     }
@@ -99,6 +117,15 @@ pub enum ReturnOutcomeWrite {
         /// Event JSON on the new item, after its `found` event.
         back_event: String,
     },
+    /// Final without a posting: [`ReturnStatus::RefusedTampered`],
+    /// [`ReturnStatus::NeedsReview`] or [`ReturnStatus::Stuck`]. The money stays
+    /// where the resolution put it until a person decides.
+    Held {
+        /// The final state (one of the three above).
+        status: ReturnStatus,
+        /// Why, as a code (no payload, no customer data).
+        code: String,
+    },
     /// No answer (timeout, connection, HTTP error, a protocol error): still
     /// pending, sent again from `retry_at`.
     Failed {
@@ -116,6 +143,10 @@ pub struct ReturnWrite {
     pub id: Uuid,
     /// The item the return resolved.
     pub item_id: Uuid,
+    /// The lease the dispatcher took ([`ReturnStore::lease_return`]'s `until`):
+    /// the outcome is recorded only while the instruction is still leased with
+    /// it, so a dispatcher whose lease ran out (and was taken over) records nothing.
+    pub lease_until: DateTime<Utc>,
     /// What happened.
     pub outcome: ReturnOutcomeWrite,
     /// Who records it (the dispatcher: `system`).
@@ -124,23 +155,44 @@ pub struct ReturnWrite {
     pub at: DateTime<Utc>,
 }
 
+/// What [`ReturnStore::lease_return`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnLease {
+    /// Taken until the given time: send it.
+    Taken,
+    /// Another dispatcher holds it, it is not due, or it is no longer pending.
+    Busy,
+    /// Another instruction already stands for the same item (at most one per
+    /// item): never send this one.
+    OtherInstruction,
+}
+
 /// Storage of return deliveries (a supertrait of [`crate::Store`]).
 #[async_trait]
 pub trait ReturnStore: Send + Sync {
     /// Return instructions not delivered and due at `now` (never taken, or failed
     /// with their retry time passed, and not leased by a live dispatcher), oldest first.
     async fn due_returns(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<ReturnInstructionRow>>;
-    /// Takes an instruction for sending until `until`. `false`: another dispatcher
-    /// holds it, it is not due, or it is no longer pending.
+    /// Takes an instruction for sending until `until` (see [`ReturnLease`]).
     async fn lease_return(
         &self,
         id: Uuid,
         item_id: Uuid,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+    ) -> Result<ReturnLease>;
+    /// Marks an instruction [`ReturnStatus::RefusedDuplicate`] (never sent) with
+    /// its audit row, in one transaction. `false`: it has a delivery row already.
+    async fn refuse_duplicate_return(
+        &self,
+        id: Uuid,
+        item_id: Uuid,
+        at: DateTime<Utc>,
+        audit: NewAudit,
     ) -> Result<bool>;
     /// Records an outcome with its audit row in one transaction. `false` (nothing
-    /// written): the instruction is no longer pending (another dispatcher recorded it).
+    /// written): the instruction is no longer pending or no longer leased with
+    /// `w.lease_until` (another dispatcher took it over or recorded it).
     async fn record_return(&self, w: ReturnWrite, audit: NewAudit) -> Result<bool>;
     /// One instruction with its delivery.
     async fn return_instruction(&self, id: Uuid) -> Result<Option<ReturnInstructionRow>>;
@@ -227,20 +279,32 @@ macro_rules! returns_impl {
                     .await?)
                 }
 
-                async fn lease_return(&self, id: Uuid, item_id: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool> {
+                async fn lease_return(&self, id: Uuid, item_id: Uuid, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<ReturnLease> {
                     let now = truncate_micros(now);
                     let mut tx = self.pool.begin().await?;
                     // The delivery row appears with the first lease; a lease is a lock,
                     // not a change of state (the outcome is audited when recorded).
+                    // No conflict target: the one-per-item index also drops the row
+                    // of a second instruction for the item (checked just below).
                     sqlx::query(
                         "INSERT INTO bank_returns (id, item_id, status, attempts, updated_at) \
-                         VALUES ($1, $2, 'pending', 0, $3) ON CONFLICT (id) DO NOTHING",
+                         VALUES ($1, $2, 'pending', 0, $3) ON CONFLICT DO NOTHING",
                     )
                     .bind(id)
                     .bind(item_id)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                    let mine: Option<Uuid> = sqlx::query_scalar("SELECT item_id FROM bank_returns WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if mine != Some(item_id) {
+                        // Another instruction holds the item (or this id names
+                        // another item): the caller refuses it.
+                        tx.commit().await?;
+                        return Ok(ReturnLease::OtherInstruction);
+                    }
                     let n = sqlx::query(
                         "UPDATE bank_returns SET lease_until = $2 WHERE id = $1 AND status = 'pending' \
                          AND (lease_until IS NULL OR lease_until < $3) AND (retry_at IS NULL OR retry_at <= $3)",
@@ -252,43 +316,83 @@ macro_rules! returns_impl {
                     .await?
                     .rows_affected();
                     tx.commit().await?;
-                    Ok(n == 1)
+                    Ok(if n == 1 { ReturnLease::Taken } else { ReturnLease::Busy })
+                }
+
+                async fn refuse_duplicate_return(&self, id: Uuid, item_id: Uuid, at: DateTime<Utc>, audit: NewAudit) -> Result<bool> {
+                    let at = truncate_micros(at);
+                    let mut tx = self.pool.begin().await?;
+                    // `refused_duplicate` rows stay out of the one-per-item index.
+                    let n = sqlx::query(
+                        "INSERT INTO bank_returns (id, item_id, status, attempts, last_error, updated_at) \
+                         VALUES ($1, $2, 'refused_duplicate', 0, 'duplicate_instruction', $3) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(item_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        return Ok(false);
+                    }
+                    crate::$store::append_audit_tx(&mut tx, audit).await?;
+                    tx.commit().await?;
+                    Ok(true)
                 }
 
                 async fn record_return(&self, w: ReturnWrite, audit: NewAudit) -> Result<bool> {
                     let at = truncate_micros(w.at);
+                    let lease = truncate_micros(w.lease_until);
                     let mut tx = self.pool.begin().await?;
-                    // Compare-and-set on `pending` first: two dispatchers that both
-                    // got an answer (the bank gave both the same) record it once.
+                    // Compare-and-set on `pending` and on our own lease first: two
+                    // dispatchers that both got an answer (the bank gave both the
+                    // same) record it once, and one whose lease was taken over records nothing.
                     let n = match &w.outcome {
                         ReturnOutcomeWrite::Sent { bank_ref } => sqlx::query(
                             "UPDATE bank_returns SET status = 'sent', bank_ref = $2, attempts = attempts + 1, \
-                             lease_until = NULL, retry_at = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+                             lease_until = NULL, retry_at = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending' AND lease_until = $4",
                         )
                         .bind(w.id)
                         .bind(bank_ref)
                         .bind(at)
+                        .bind(lease)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected(),
                         ReturnOutcomeWrite::Rejected { reason, .. } => sqlx::query(
                             "UPDATE bank_returns SET status = 'rejected', reject_reason = $2, attempts = attempts + 1, \
-                             lease_until = NULL, retry_at = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending'",
+                             lease_until = NULL, retry_at = NULL, updated_at = $3 WHERE id = $1 AND status = 'pending' AND lease_until = $4",
                         )
                         .bind(w.id)
                         .bind(reason)
                         .bind(at)
+                        .bind(lease)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected(),
+                        ReturnOutcomeWrite::Held { status, code } => sqlx::query(
+                            "UPDATE bank_returns SET status = $2, last_error = $3, attempts = attempts + 1, \
+                             lease_until = NULL, retry_at = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending' \
+                             AND lease_until = $5",
+                        )
+                        .bind(w.id)
+                        .bind(status.as_str())
+                        .bind(code)
+                        .bind(at)
+                        .bind(lease)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected(),
                         ReturnOutcomeWrite::Failed { error, retry_at } => sqlx::query(
                             "UPDATE bank_returns SET last_error = $2, retry_at = $3, attempts = attempts + 1, \
-                             lease_until = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending'",
+                             lease_until = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending' AND lease_until = $5",
                         )
                         .bind(w.id)
                         .bind(error)
                         .bind(truncate_micros(*retry_at))
                         .bind(at)
+                        .bind(lease)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected(),
@@ -309,10 +413,11 @@ macro_rules! returns_impl {
                             event(&mut tx, w.item_id, w.at, &w.actor, original).await?;
                             event(&mut tx, back.item.id, w.at, &w.actor, back_event).await?;
                         }
-                        ReturnOutcomeWrite::Failed { .. } => {}
+                        ReturnOutcomeWrite::Held { .. } | ReturnOutcomeWrite::Failed { .. } => {}
                     }
-                    if !matches!(w.outcome, ReturnOutcomeWrite::Failed { .. }) {
-                        // Delivered (answered): the outbox row is done.
+                    if matches!(w.outcome, ReturnOutcomeWrite::Sent { .. } | ReturnOutcomeWrite::Rejected { .. }) {
+                        // Delivered (answered): the outbox row is done. Held ones were
+                        // never delivered; their status keeps them out of the scan.
                         sqlx::query("UPDATE outbox SET sent_at = $2 WHERE id = $1")
                             .bind(w.id)
                             .bind(at)

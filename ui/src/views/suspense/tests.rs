@@ -848,10 +848,7 @@ fn the_report_shows_rows_aging_and_proof_and_exports() {
     let mut h = harness(Role::FinanceReviewer, Lang::Zh);
     sent(&mut h);
     click(&mut h, "对账报表");
-    assert_eq!(
-        recon(sent(&mut h)),
-        vec![(SuspensePurpose::Report, ReconRequest::DayReport { day: None })]
-    );
+    assert_eq!(recon(sent(&mut h)), vec![(SuspensePurpose::Report, ReconRequest::DayReport { day: None })]);
     reply(&mut h, SuspensePurpose::Report, Ok(Response::ReconReport(recon_report())));
     for label in [
         "银行来账通知",

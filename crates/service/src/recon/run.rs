@@ -214,8 +214,10 @@ impl ReconService {
                 .await?;
         }
         let started = std::time::Instant::now();
-        let lines = self.store.open_lines(physical_id, dayn).await?;
-        let items = self.store.open_our_items(physical_id).await?;
+        // Two connections at once: reading rows back is most of a large run's read,
+        // and SQLite's readers (WAL) and PostgreSQL's run side by side.
+        let (lines, items) =
+            tokio::try_join!(self.store.open_lines(physical_id, dayn), self.store.open_our_items(physical_id))?;
         let read_ms = started.elapsed().as_millis() as u64;
         let mut report = ReconRunReport {
             day,

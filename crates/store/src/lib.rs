@@ -13,8 +13,6 @@ mod error;
 mod imp;
 mod open;
 mod recon;
-#[path = "recon/returns.rs"]
-mod returns;
 mod rows;
 mod vam;
 
@@ -24,7 +22,6 @@ pub use error::{RoleProblem, StoreError};
 pub use imp::{PgStore, SqliteStore};
 pub use open::{migrate_postgres, open, redact_url, schema_version, sqlite_schema_version};
 pub use recon::*;
-pub use returns::*;
 pub use rows::*;
 pub use vam::*;
 

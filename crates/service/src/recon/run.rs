@@ -216,8 +216,10 @@ impl ReconService {
         let started = std::time::Instant::now();
         // Two connections at once: reading rows back is most of a large run's read,
         // and SQLite's readers (WAL) and PostgreSQL's run side by side.
-        let (lines, items) =
-            tokio::try_join!(self.store.open_lines(physical_id, dayn), self.store.open_our_items(physical_id))?;
+        let (lines, items) = tokio::try_join!(
+            self.store.open_lines(physical_id, dayn),
+            self.store.open_our_items(physical_id)
+        )?;
         let read_ms = started.elapsed().as_millis() as u64;
         let mut report = ReconRunReport {
             day,

@@ -8,9 +8,11 @@
 
 mod bulk;
 mod report;
+mod returns;
 mod rows;
 
 pub use report::*;
+pub use returns::*;
 pub use rows::*;
 
 use crate::error::is_unique_violation;
@@ -411,7 +413,8 @@ macro_rules! recon_impl {
                 Ok(())
             }
 
-            pub(super) async fn insert_item(tx: &mut Tx<'_>, s: &NewSuspense) -> Result<()> {
+            /// A found item with its parking transfer and its first event.
+            pub(super) async fn insert_item(tx: &mut Tx<'_>, s: &NewSuspense, actor: &str) -> Result<()> {
                 let i = &s.item;
                 let booking = match &s.booking {
                     Some(t) => post(tx, t).await?,
@@ -436,8 +439,7 @@ macro_rules! recon_impl {
                 .bind(&i.counterparty)
                 .execute(&mut **tx)
                 .await?;
-                event(tx, i.id, i.found_at, "system", r#"{"event":"found"}"#).await?;
-                Ok(())
+                event(tx, i.id, i.found_at, actor, r#"{"event":"found"}"#).await
             }
         }
 
@@ -832,7 +834,7 @@ macro_rules! recon_impl {
                     $m::set_lines_state(&mut tx, &lines, "open", state).await?;
                 }
                 for s in &w.suspense {
-                    $m::insert_item(&mut tx, s).await?;
+                    $m::insert_item(&mut tx, s, "system").await?;
                 }
                 let lines: Vec<Uuid> = w.suspense.iter().filter_map(|s| s.item.line_id).collect();
                 $m::set_lines_state(&mut tx, &lines, "open", "suspense").await?;

@@ -7,7 +7,6 @@
 //!
 //! The SQL is one `macro_rules!` body expanded once per database, like `recon/`.
 
-use crate::vam::{PostOutcome, PostWith, shard_of};
 use crate::{NewAudit, NewSuspense, PgStore, Result, SqliteStore, StoreError, truncate_micros};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -211,57 +210,8 @@ macro_rules! returns_impl {
     ($store:ident, $db:ty, $m:ident) => {
         mod $m {
             use super::*;
-            type Tx<'c> = sqlx::Transaction<'c, $db>;
-
-            async fn event(tx: &mut Tx<'_>, item: Uuid, at: DateTime<Utc>, actor: &str, event: &str) -> Result<()> {
-                sqlx::query("INSERT INTO suspense_events (id, item_id, at, actor, event) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(Uuid::now_v7())
-                    .bind(item)
-                    .bind(truncate_micros(at))
-                    .bind(actor)
-                    .bind(event)
-                    .execute(&mut **tx)
-                    .await?;
-                Ok(())
-            }
-
-            /// The new item the refused money comes back to, with its parking
-            /// transfer (refused here unless it balances, like every recon posting).
-            async fn insert_back(tx: &mut Tx<'_>, s: &NewSuspense, actor: &str) -> Result<()> {
-                let i = &s.item;
-                let booking = match &s.booking {
-                    Some(t) => {
-                        let sum = t.lines.iter().try_fold(0i64, |s, (_, m)| s.checked_add(*m));
-                        if sum != Some(0) || t.lines.len() < 2 || t.lines.iter().any(|(_, m)| *m == 0) {
-                            return Err(StoreError::Data(format!("transfer {} does not balance", t.idempotency_key)));
-                        }
-                        match crate::vam::posting::$m::post_in_tx(tx, t, PostWith::default(), shard_of(t.id)).await? {
-                            PostOutcome::New(id) | PostOutcome::Repeat(id) => id,
-                        }
-                    }
-                    None => i.booking_id,
-                };
-                sqlx::query(
-                    "INSERT INTO suspense_items (id, physical_id, kind, amount_minor, status, found_day, found_at, \
-                     line_id, item_id, credit_id, booking_id, channel, counterparty, updated_at) \
-                     VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $10, $11, $12, $6)",
-                )
-                .bind(i.id)
-                .bind(i.physical_id)
-                .bind(i.kind.as_str())
-                .bind(i.amount_minor)
-                .bind(i.found_day)
-                .bind(truncate_micros(i.found_at))
-                .bind(i.line_id)
-                .bind(i.item_id)
-                .bind(i.credit_id)
-                .bind(booking)
-                .bind(&i.channel)
-                .bind(&i.counterparty)
-                .execute(&mut **tx)
-                .await?;
-                event(tx, i.id, i.found_at, actor, r#"{"event":"found"}"#).await
-            }
+            // Items and their events are written as reconciliation writes them.
+            use crate::recon::$m::{event, insert_item};
 
             #[async_trait]
             impl ReturnStore for $store {
@@ -403,7 +353,7 @@ macro_rules! returns_impl {
                     match &w.outcome {
                         ReturnOutcomeWrite::Sent { .. } => {}
                         ReturnOutcomeWrite::Rejected { back, event: original, back_event, .. } => {
-                            insert_back(&mut tx, back, &w.actor).await?;
+                            insert_item(&mut tx, back, &w.actor).await?;
                             // Named once the item exists (the key is checked at once on SQLite).
                             sqlx::query("UPDATE bank_returns SET returned_item_id = $2 WHERE id = $1")
                                 .bind(w.id)

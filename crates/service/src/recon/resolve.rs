@@ -548,7 +548,17 @@ impl ReconService {
             }
         }
         let by_id: HashMap<Uuid, _> = ours.iter().map(|o| (o.id, o)).collect();
-        let posting = self.match_posting(&accounts, m.physical_id, m.id, &lines, &items, &by_id, actor, now);
+        let posting = self.match_posting(
+            &accounts,
+            accounts.fee,
+            m.physical_id,
+            m.id,
+            &lines,
+            &items,
+            &by_id,
+            actor,
+            now,
+        );
         let detail = serde_json::json!({ "match": match_id, "rule": m.rule });
         let a = audit(now, actor, "recon.confirm_match", format!("match:{match_id}"), detail);
         Ok(self.store.set_match(match_id, true, posting, actor, None, now, a).await?)

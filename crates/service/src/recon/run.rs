@@ -292,7 +292,7 @@ impl ReconService {
             // reviewer, in the match's own posting.
             let fee_account = accounts.suspense_of(SuspenseKind::FeeDifference);
             let posting = if confirmed {
-                self.match_posting_to(
+                self.match_posting(
                     &accounts,
                     fee_account,
                     physical_id,
@@ -484,26 +484,11 @@ impl ReconService {
 
     /// The posting of a confirmed match: expected payments credit their
     /// sub-account; orders and refunds are in the ledger already, so only a
-    /// difference within the rule's tolerance is booked (to fees, against the
-    /// asset mirror, which then follows the bank).
+    /// difference within the rule's tolerance is booked, to `difference_to` (fees
+    /// for a person's match, the fee-difference suspense account for a run's),
+    /// against the asset mirror, which then follows the bank.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn match_posting(
-        &self,
-        accounts: &ReconAccounts,
-        physical_id: Uuid,
-        match_id: Uuid,
-        lines: &[(Uuid, i64)],
-        items: &[(Uuid, i64)],
-        by_id: &HashMap<Uuid, &OurItemRow>,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Option<NewTransferRow> {
-        self.match_posting_to(accounts, accounts.fee, physical_id, match_id, lines, items, by_id, actor, now)
-    }
-
-    /// [`Self::match_posting`] with the difference booked to `difference_to`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn match_posting_to(
         &self,
         accounts: &ReconAccounts,
         difference_to: Uuid,

@@ -214,9 +214,9 @@ impl ReconService {
                 .await?;
         }
         let started = std::time::Instant::now();
-        // One after the other: read at once on two connections, PostgreSQL's read of
-        // 1M lines and 1M items fell from 5.1 s to 3.2 s but SQLite's rose from
-        // 10.6 s to 14.8 s (sqlx's decoding competes for the same two cores).
+        // One after the other. Read at once on two connections, PostgreSQL's read of
+        // 1M lines and 1M items fell from 3.6 s to 3.2 s; SQLite's varied from 10.6 s
+        // to 17.3 s either way — not worth a second connection.
         let lines = self.store.open_lines(physical_id, dayn).await?;
         let items = self.store.open_our_items(physical_id).await?;
         let read_ms = started.elapsed().as_millis() as u64;
